@@ -1,0 +1,47 @@
+// Service configuration: one mechanism for every binary.
+//
+// Every setting is an Abseil flag. A value comes from, in order of
+// precedence:
+//   1. the command line:            --kafka_brokers=host:9092
+//   2. the environment:             VNSTREAM_KAFKA_BROKERS=host:9092
+//   3. the YAML file named by --config (or VNSTREAM_CONFIG), whose
+//      top-level keys are flag names:   kafka_brokers: host:9092
+//   4. the flag's default.
+// YAML sequences become comma-separated lists (for std::vector<std::string>
+// flags). Unknown YAML keys and unparsable values are errors: a typo in a
+// config file must not silently fall back to a default.
+#ifndef VNSTREAM_LIBS_BASE_CONFIG_H_
+#define VNSTREAM_LIBS_BASE_CONFIG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+
+namespace vnstream {
+
+// Prefix of the environment variable of every flag.
+inline constexpr absl::string_view kEnvPrefix = "VNSTREAM_";
+
+// Returns the environment variable name of a flag: "kafka_brokers" ->
+// "VNSTREAM_KAFKA_BROKERS".
+std::string EnvVarForFlag(absl::string_view flag_name);
+
+// Applies the top-level keys of a YAML document to the flags of the same
+// name. `origin` names the document in error messages.
+absl::Status ApplyYamlConfig(absl::string_view yaml_text,
+                             absl::string_view origin);
+
+// Applies VNSTREAM_<FLAG> environment variables to the flags in
+// `flag_names` (all registered flags if empty).
+absl::Status ApplyEnvironment(const std::vector<std::string>& flag_names = {});
+
+// Sets usage, applies the YAML file and the environment, then parses the
+// command line (which wins). Prints the error and exits(2) on bad
+// configuration. Returns the positional arguments (argv[0] first).
+std::vector<char*> ParseConfig(int argc, char** argv, absl::string_view usage);
+
+}  // namespace vnstream
+
+#endif  // VNSTREAM_LIBS_BASE_CONFIG_H_

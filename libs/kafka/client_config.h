@@ -1,0 +1,29 @@
+// librdkafka configuration helpers.
+#ifndef VNSTREAM_LIBS_KAFKA_CLIENT_CONFIG_H_
+#define VNSTREAM_LIBS_KAFKA_CLIENT_CONFIG_H_
+
+#include <map>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "librdkafka/rdkafkacpp.h"
+
+namespace vnstream::kafka {
+
+using ConfigMap = std::map<std::string, std::string>;
+
+// Builds a global librdkafka configuration; an unknown key or a bad value
+// is an InvalidArgument error naming it.
+absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(
+    const ConfigMap& values);
+
+// Applies `overrides` on top of `base` (both key -> value).
+ConfigMap Merge(ConfigMap base, const ConfigMap& overrides);
+
+// Parses "key=value,key=value" (a flag value) into a map; empty = {}.
+absl::StatusOr<ConfigMap> ParseConfigList(const std::string& text);
+
+}  // namespace vnstream::kafka
+
+#endif  // VNSTREAM_LIBS_KAFKA_CLIENT_CONFIG_H_

@@ -1,0 +1,34 @@
+#include "libs/kafka/topics.h"
+
+#include <string>
+
+namespace vnstream::kafka {
+
+std::vector<TopicSpec> DefaultTopics(int replication_factor) {
+  // Six partitions: per-symbol order needs only the key; six spread ~1,600
+  // symbols over enough consumers without many tiny partitions.
+  constexpr int kPartitions = 6;
+  const std::string max_bytes = std::to_string(kMaxMessageBytes);
+  const std::vector<std::pair<std::string, std::string>> compacted = {
+      {"cleanup.policy", "compact"},
+      // Roll segments hourly so compaction actually runs during a day.
+      {"segment.ms", "3600000"},
+      {"min.cleanable.dirty.ratio", "0.1"},
+      {"max.message.bytes", max_bytes},
+  };
+  return {
+      {kPricesTopic, kPartitions, replication_factor, compacted},
+      {kIntradayTopic,
+       kPartitions,
+       replication_factor,
+       {{"cleanup.policy", "delete"},
+        // Three days: today's bars for the gateway, plus a weekend margin
+        // for debugging.
+        {"retention.ms", "259200000"},
+        {"max.message.bytes", max_bytes}}},
+      {kHistoricalTopic, kPartitions, replication_factor, compacted},
+      {kAnalyticsTopic, kPartitions, replication_factor, compacted},
+  };
+}
+
+}  // namespace vnstream::kafka

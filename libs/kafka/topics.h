@@ -1,0 +1,41 @@
+// The Kafka topics of vnstream: one definition used by the services, the
+// launcher (tools/kafka) and the Kubernetes manifests' documentation.
+#ifndef VNSTREAM_LIBS_KAFKA_TOPICS_H_
+#define VNSTREAM_LIBS_KAFKA_TOPICS_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace vnstream::kafka {
+
+// vnstream.v1.Quote, key = symbol. Compacted: the latest quote per symbol
+// survives, so a restarted gateway rebuilds its quote cache from offset 0.
+inline constexpr char kPricesTopic[] = "stock-prices";
+// vnstream.v1.IntradayBar, key = symbol. Time-retained (3 days).
+inline constexpr char kIntradayTopic[] = "stock-intraday";
+// vnstream.v1.DailyHistory, key = symbol. Compacted: each record is the
+// whole window, so the latest per symbol is all anyone needs.
+inline constexpr char kHistoricalTopic[] = "stock-historical";
+// vnstream.v1.EnrichedHistory (analytics output), key = symbol. Compacted.
+inline constexpr char kAnalyticsTopic[] = "stock-analytics";
+
+// Largest record any vnstream topic accepts, bytes. A 2,000-bar enriched
+// history is ~300 KiB; the margin covers longer windows.
+inline constexpr int kMaxMessageBytes = 8 * 1024 * 1024;
+
+struct TopicSpec {
+  std::string name;
+  int partitions = 1;
+  int replication_factor = 1;
+  // Topic-level configs (cleanup.policy, retention.ms, ...).
+  std::vector<std::pair<std::string, std::string>> configs;
+};
+
+// The four topics with their partition counts and policies, for a broker
+// with `replication_factor` replicas (1 locally, 3 in production).
+std::vector<TopicSpec> DefaultTopics(int replication_factor = 1);
+
+}  // namespace vnstream::kafka
+
+#endif  // VNSTREAM_LIBS_KAFKA_TOPICS_H_

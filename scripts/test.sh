@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Runs every test of vnstream: formatting, then `bazel test //...` (unit
+# tests, and cross-service tests against a real Kafka broker). Installs what
+# it needs first. Ends with one line "N passed, M failed" counting test cases
+# (gtest cases and the format check; a test target that did not build or
+# run counts as one failure).
+#   scripts/test.sh                 # everything
+#   scripts/test.sh //libs/...      # a subset (Bazel target patterns)
+set -uo pipefail
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$repo"
+"$repo/scripts/setup.sh" || { echo "0 passed, 1 failed"; exit 1; }
+
+passed=0
+failed=0
+if scripts/check-format.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
+
+targets=("$@")
+((${#targets[@]})) || targets=(//...)
+flags=()
+# CI machines are fresh; locally, unchanged tests may come from Bazel's cache.
+[[ ${CI:-} == true ]] && flags+=(--nocache_test_results)
+log=$(mktemp)
+bazel test "${flags[@]}" --keep_going --test_summary=short "${targets[@]}" 2>&1 | tee "$log"
+bazel_rc=${PIPESTATUS[0]}
+
+# Count test cases from each test target's JUnit XML; targets Bazel reports
+# as not built or not run count as one failure each.
+mapfile -t tests < <(bazel query "tests(set(${targets[*]}))" 2>/dev/null)
+read -r p f < <(python3 - "$log" "$(bazel info bazel-testlogs 2>/dev/null)" "${tests[@]}" <<'PY'
+import os, re, sys, xml.etree.ElementTree as ET
+log, testlogs, targets = sys.argv[1], sys.argv[2], sys.argv[3:]
+broken = set(re.findall(r"^(//\S+)\s+(?:FAILED TO BUILD|NO STATUS)",
+                        open(log, errors="replace").read(), re.M))
+passed = failed = 0
+for t in targets:
+    path = os.path.join(testlogs, t.lstrip("/").replace(":", "/"), "test.xml")
+    if t in broken or not os.path.exists(path):
+        print(f"no result for {t}", file=sys.stderr); failed += 1; continue
+    root = ET.parse(path).getroot()
+    cases = root.iter("testcase")
+    n = 0
+    for case in cases:
+        n += 1
+        if case.find("failure") is not None or case.find("error") is not None:
+            failed += 1
+        else:
+            passed += 1
+    if n == 0:  # not a gtest binary (sh_test): one case
+        ok = root.find(".//failure") is None and root.find(".//error") is None
+        passed += ok; failed += (not ok)
+print(passed, failed)
+PY
+)
+rm -f "$log"
+passed=$((passed + ${p:-0}))
+failed=$((failed + ${f:-0}))
+if [[ $bazel_rc -ne 0 && $failed -eq 0 ]]; then failed=1; fi  # build broke
+[[ ${CI:-} == true ]] && bazel shutdown >/dev/null 2>&1
+echo "$passed passed, $failed failed"
+[[ $failed -eq 0 ]]

@@ -1,0 +1,78 @@
+// vnstream-kafka: runs a real single-node Apache Kafka on 127.0.0.1.
+//
+//   vnstream-kafka start --dir=.run/kafka --port=9092   # daemon; prints
+//   bootstrap vnstream-kafka stop  --dir=.run/kafka vnstream-kafka run
+//   --dir=/tmp/k                   # foreground until Ctrl-C
+//
+// Jars come from tools/kafka/fetch-kafka.sh (run it first). The vnstream
+// topics are created with their partition counts and cleanup policies.
+#include <cstdio>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "libs/base/config.h"
+#include "libs/base/logging.h"
+#include "libs/base/signals.h"
+#include "tools/kafka/local_kafka.h"
+
+ABSL_FLAG(std::string, dir, "", "Work directory: data, config, broker.log.");
+ABSL_FLAG(int, port, 0, "Broker port on 127.0.0.1 (0 = a free one).");
+ABSL_FLAG(int, controller_port, 0, "KRaft controller port (0 = a free one).");
+ABSL_FLAG(std::string, max_heap, "768m", "JVM maximum heap.");
+ABSL_FLAG(std::string, kafka_home, "",
+          "Directory with lib/*.jar (default: the fetch-kafka.sh cache).");
+
+namespace vnstream::kafka {
+namespace {
+
+constexpr char kUsage[] =
+    "vnstream-kafka start|stop|run --dir=DIR [--port=N] [--controller_port=N]";
+
+int Main(int argc, char** argv) {
+  BlockShutdownSignals();
+  std::vector<char*> args = ParseConfig(argc, argv, kUsage);
+  InitLogging("vnstream-kafka");
+  const std::string dir = absl::GetFlag(FLAGS_dir);
+  if (args.size() != 2 || dir.empty()) {
+    std::fprintf(stderr, "usage: %s\n", kUsage);
+    return 2;
+  }
+  const std::string command = args[1];
+  if (command == "stop") {
+    absl::Status s = LocalKafka::StopDetached(dir);
+    if (!s.ok()) spdlog::error("stop: {}", s);
+    return s.ok() ? 0 : 1;
+  }
+  if (command != "start" && command != "run") {
+    std::fprintf(stderr, "usage: %s\n", kUsage);
+    return 2;
+  }
+  absl::StatusOr<std::unique_ptr<LocalKafka>> kafka = LocalKafka::Start({
+      .kafka_home = absl::GetFlag(FLAGS_kafka_home),
+      .work_dir = dir,
+      .port = absl::GetFlag(FLAGS_port),
+      .controller_port = absl::GetFlag(FLAGS_controller_port),
+      .kill_with_parent = command == "run",
+      .max_heap = absl::GetFlag(FLAGS_max_heap),
+  });
+  if (!kafka.ok()) {
+    spdlog::error("{}", kafka.status());
+    return 1;
+  }
+  spdlog::info("Kafka ready at {} (pid {}, log {})",
+               (*kafka)->bootstrap_servers(), (*kafka)->pid(),
+               (*kafka)->log_path());
+  std::printf("%s\n", (*kafka)->bootstrap_servers().c_str());
+  std::fflush(stdout);
+  if (command == "start") {
+    (*kafka)->Release();
+    return 0;
+  }
+  WaitForShutdownSignal();
+  return (*kafka)->Stop().ok() ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace vnstream::kafka
+
+int main(int argc, char** argv) { return vnstream::kafka::Main(argc, argv); }

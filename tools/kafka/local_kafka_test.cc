@@ -1,0 +1,57 @@
+#include "tools/kafka/local_kafka.h"
+
+#include <signal.h>
+
+#include <cstdlib>
+
+#include "gtest/gtest.h"
+#include "libs/kafka/admin.h"
+
+namespace vnstream::kafka {
+namespace {
+
+std::string TestDir(const std::string& name) {
+  const char* tmp = std::getenv("TEST_TMPDIR");
+  return std::string(tmp != nullptr ? tmp : "/tmp") + "/" + name;
+}
+
+TEST(LocalKafkaTest, StartsCreatesTopicsAndRestartsOnSameData) {
+  const std::string dir = TestDir("kafka");
+  pid_t first_pid = 0;
+  {
+    absl::StatusOr<std::unique_ptr<LocalKafka>> kafka =
+        LocalKafka::Start({.work_dir = dir});
+    ASSERT_TRUE(kafka.ok()) << kafka.status();
+    first_pid = (*kafka)->pid();
+    for (const TopicSpec& topic : DefaultTopics()) {
+      absl::StatusOr<int> partitions = PartitionCount(
+          (*kafka)->bootstrap_servers(), topic.name, absl::Seconds(10));
+      ASSERT_TRUE(partitions.ok()) << topic.name << ": " << partitions.status();
+      EXPECT_EQ(*partitions, topic.partitions) << topic.name;
+    }
+    EXPECT_EQ(PartitionCount((*kafka)->bootstrap_servers(), "no-such-topic",
+                             absl::Seconds(10))
+                  .status()
+                  .code(),
+              absl::StatusCode::kNotFound);
+    ASSERT_TRUE((*kafka)->Stop().ok());
+  }
+  EXPECT_NE(::kill(first_pid, 0), 0) << "broker still running after Stop";
+
+  // Same directory again: storage is reused, topics already exist.
+  absl::StatusOr<std::unique_ptr<LocalKafka>> again =
+      LocalKafka::Start({.work_dir = dir});
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(ProduceConsumeRoundTrip((*again)->bootstrap_servers(),
+                                      "stock-prices", absl::Seconds(30))
+                  .ok());
+}
+
+TEST(LocalKafkaTest, MissingJarsIsAClearError) {
+  absl::StatusOr<std::unique_ptr<LocalKafka>> kafka = LocalKafka::Start(
+      {.kafka_home = TestDir("no-kafka-here"), .work_dir = TestDir("unused")});
+  EXPECT_EQ(kafka.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace vnstream::kafka
