@@ -2,7 +2,7 @@
 # Installs everything vnstream needs to build, test and run, on Debian 12.
 # Idempotent: a second run only checks. Used by run-local.sh, test.sh and CI.
 #   - Debian packages: Bazel 4.2.3 (bazel-bootstrap), gRPC, protobuf,
-#     librdkafka, prometheus-cpp, curl, Abseil, spdlog, yaml-cpp, json,
+#     librdkafka, prometheus-cpp, curl, Abseil, spdlog, yaml-cpp, RapidJSON,
 #     GoogleTest, Google Benchmark, clang-format, Prometheus (promtool), kcat
 #   - Apache Kafka jars from Maven Central (tools/kafka/fetch-kafka.sh)
 #   - .bazelrc.local: tells tests where the Kafka jars are
@@ -14,7 +14,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librdkafka-dev prometheus-cpp-dev libcurl4-openssl-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev pkg-config
-  libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev libcpp-httplib-dev
+  libspdlog-dev libfmt-dev libyaml-cpp-dev rapidjson-dev libcpp-httplib-dev
   clang-format prometheus kcat
   default-jdk-headless maven python3 python3-venv
 )
