@@ -5,7 +5,8 @@
 #     librdkafka, prometheus-cpp, curl, Abseil, spdlog, yaml-cpp, RapidJSON,
 #     GoogleTest, Google Benchmark, clang-format, Prometheus (promtool), kcat
 #   - Apache Kafka jars from Maven Central (tools/kafka/fetch-kafka.sh)
-#   - .bazelrc.local: tells tests where the Kafka jars are
+#   - a Python venv from PyPI (tools/python/requirements.txt: TA-Lib, grpcio)
+#   - .bazelrc.local: tells tests where the Kafka jars and the venv are
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -33,9 +34,23 @@ fi
 
 kafka_home=$("$repo/tools/kafka/fetch-kafka.sh")
 
-# Bazel runs tests with HOME=$TEST_TMPDIR, so they are told where the jars are.
+cache=${VNSTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vnstream}
+venv="$cache/venv"
+requirements="$repo/tools/python/requirements.txt"
+stamp=$(sha256sum "$requirements" | cut -d' ' -f1)
+if [[ "$(cat "$venv/.requirements" 2>/dev/null)" != "$stamp" ]]; then
+  echo "setup: creating Python venv $venv" >&2
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements" >&2
+  echo "$stamp" > "$venv/.requirements"
+fi
+
+# Bazel runs tests with HOME=$TEST_TMPDIR and a minimal environment, so they
+# are told where the jars and the venv are.
 cat > "$repo/.bazelrc.local" <<EOT
 # Written by scripts/setup.sh; machine-specific, not committed.
 test --test_env=VNSTREAM_KAFKA_HOME=$kafka_home
+test --test_env=VNSTREAM_VENV=$venv
 EOT
-echo "setup: ok (Kafka jars in $kafka_home)" >&2
+echo "setup: ok (Kafka jars in $kafka_home, Python venv $venv)" >&2
