@@ -97,12 +97,13 @@ v1::TradingSession SessionAtLocalTime(v1::Exchange exchange,
 std::vector<absl::CivilMinute> BarMinutes(v1::Exchange exchange,
                                           absl::CivilDay day) {
   std::vector<absl::CivilMinute> minutes;
-  const int morning_start = exchange == v1::EXCHANGE_HNX ||
-                                    exchange == v1::EXCHANGE_UPCOM
-                                ? At(9, 0)
-                                : At(9, 15);
+  const int morning_start =
+      exchange == v1::EXCHANGE_HNX || exchange == v1::EXCHANGE_UPCOM
+          ? At(9, 0)
+          : At(9, 15);
   const absl::CivilMinute midnight(day);
-  for (int m = morning_start; m < At(11, 30); ++m) minutes.push_back(midnight + m);
+  for (int m = morning_start; m < At(11, 30); ++m)
+    minutes.push_back(midnight + m);
   for (int m = At(13, 0); m < At(14, 30); ++m) minutes.push_back(midnight + m);
   if (exchange != v1::EXCHANGE_UPCOM) minutes.push_back(midnight + At(14, 45));
   return minutes;

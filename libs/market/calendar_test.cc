@@ -10,8 +10,9 @@ absl::Time Local(int y, int mo, int d, int h, int mi) {
 }
 
 TEST(CalendarTest, VietnamTimeIsUtcPlus7) {
-  EXPECT_EQ(absl::FormatTime("%H:%M", Local(2026, 11, 25, 9, 0), absl::UTCTimeZone()),
-            "02:00");
+  EXPECT_EQ(
+      absl::FormatTime("%H:%M", Local(2026, 11, 25, 9, 0), absl::UTCTimeZone()),
+      "02:00");
 }
 
 TEST(CalendarTest, HoseSessions) {
@@ -34,9 +35,12 @@ TEST(CalendarTest, OtherExchanges) {
   TradingCalendar calendar;
   const absl::Time t0900 = Local(2026, 11, 25, 9, 0);
   const absl::Time t1435 = Local(2026, 11, 25, 14, 35);
-  EXPECT_EQ(calendar.SessionAt(v1::EXCHANGE_HNX, t0900), v1::TRADING_SESSION_CONTINUOUS);
-  EXPECT_EQ(calendar.SessionAt(v1::EXCHANGE_HNX, t1435), v1::TRADING_SESSION_ATC);
-  EXPECT_EQ(calendar.SessionAt(v1::EXCHANGE_UPCOM, t1435), v1::TRADING_SESSION_PUT_THROUGH);
+  EXPECT_EQ(calendar.SessionAt(v1::EXCHANGE_HNX, t0900),
+            v1::TRADING_SESSION_CONTINUOUS);
+  EXPECT_EQ(calendar.SessionAt(v1::EXCHANGE_HNX, t1435),
+            v1::TRADING_SESSION_ATC);
+  EXPECT_EQ(calendar.SessionAt(v1::EXCHANGE_UPCOM, t1435),
+            v1::TRADING_SESSION_PUT_THROUGH);
 }
 
 TEST(CalendarTest, WeekendsAndHolidaysAreClosed) {

@@ -18,7 +18,9 @@ __int128 Pow10(int n) {
   return p;
 }
 
-bool InRange(__int128 nanos) { return nanos <= kMaxNanos && nanos >= -kMaxNanos; }
+bool InRange(__int128 nanos) {
+  return nanos <= kMaxNanos && nanos >= -kMaxNanos;
+}
 
 absl::Status BadNumber(absl::string_view text, absl::string_view why) {
   return absl::InvalidArgumentError(
@@ -136,7 +138,8 @@ absl::StatusOr<v1::Decimal> ScaleByPowerOfTen(const v1::Decimal& d,
   if (exponent >= 0) {
     if (exponent > 18) return absl::InvalidArgumentError("exponent too large");
     const __int128 factor = Pow10(exponent);
-    if (nanos != 0 && (nanos > kMaxNanos / factor || nanos < -kMaxNanos / factor)) {
+    if (nanos != 0 &&
+        (nanos > kMaxNanos / factor || nanos < -kMaxNanos / factor)) {
       return absl::InvalidArgumentError(
           absl::StrCat(DecimalToString(d), "e", exponent, " is out of range"));
     }
@@ -183,12 +186,14 @@ absl::StatusOr<v1::Decimal> PercentOf(const v1::Decimal& numerator,
   const __int128 remainder = scaled % den;
   const __int128 abs_remainder = remainder < 0 ? -remainder : remainder;
   const __int128 abs_den = den < 0 ? -den : den;
-  if (2 * abs_remainder >= abs_den) quotient += ((scaled < 0) != (den < 0)) ? -1 : 1;
+  if (2 * abs_remainder >= abs_den)
+    quotient += ((scaled < 0) != (den < 0)) ? -1 : 1;
   return FromNanos(quotient * Pow10(9 - decimals));
 }
 
 bool IsMultipleOf(const v1::Decimal& d, int64_t step) {
-  return step > 0 && ToNanos(d) % (static_cast<__int128>(step) * kNanosPerUnit) == 0;
+  return step > 0 &&
+         ToNanos(d) % (static_cast<__int128>(step) * kNanosPerUnit) == 0;
 }
 
 }  // namespace vnstream::market

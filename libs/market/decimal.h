@@ -37,7 +37,8 @@ double ToDouble(const v1::Decimal& d);
 // d * 10^exponent, exact; InvalidArgument if it would need more than 9
 // fractional digits or overflow. Used for unit changes such as VCI's
 // million-VND traded value (exponent 6).
-absl::StatusOr<v1::Decimal> ScaleByPowerOfTen(const v1::Decimal& d, int exponent);
+absl::StatusOr<v1::Decimal> ScaleByPowerOfTen(const v1::Decimal& d,
+                                              int exponent);
 
 v1::Decimal Add(const v1::Decimal& a, const v1::Decimal& b);
 v1::Decimal Subtract(const v1::Decimal& a, const v1::Decimal& b);

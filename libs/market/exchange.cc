@@ -5,7 +5,8 @@
 namespace vnstream::market {
 
 v1::Exchange ParseExchange(absl::string_view board) {
-  const std::string upper = absl::AsciiStrToUpper(absl::StripAsciiWhitespace(board));
+  const std::string upper =
+      absl::AsciiStrToUpper(absl::StripAsciiWhitespace(board));
   if (upper == "HSX" || upper == "HOSE") return v1::EXCHANGE_HOSE;
   if (upper == "HNX") return v1::EXCHANGE_HNX;
   if (upper == "UPCOM") return v1::EXCHANGE_UPCOM;
@@ -24,7 +25,8 @@ absl::string_view VciBoardName(v1::Exchange exchange) {
 }
 
 int64_t TickSize(v1::Exchange exchange, int64_t price_vnd) {
-  if (exchange == v1::EXCHANGE_HNX || exchange == v1::EXCHANGE_UPCOM) return 100;
+  if (exchange == v1::EXCHANGE_HNX || exchange == v1::EXCHANGE_UPCOM)
+    return 100;
   if (price_vnd < 10'000) return 10;
   if (price_vnd < 50'000) return 50;
   return 100;

@@ -1,0 +1,108 @@
+// VciClient: the VNStock (VCI) client shared by ingest and the gateway's
+// fallback. Batches symbols, runs batches concurrently over kept-alive
+// connections, and makes each HTTP call resilient: a client-side rate limit
+// (requests/minute, honouring 429 Retry-After for everyone), retries with
+// exponential backoff and jitter on 5xx, timeouts and malformed bodies, and
+// a circuit breaker per endpoint. Every outcome is a metric:
+//   vnstream_vnstock_request_duration_seconds{endpoint}       histogram
+//   vnstream_vnstock_requests_total{endpoint,outcome}           counter
+//     outcome: ok, timeout, unavailable, http_5xx, http_429, http_403,
+//              http_4xx, bad_response, circuit_open, rate_limited
+//   vnstream_vnstock_retries_total{endpoint}                    counter
+//   vnstream_vnstock_circuit_state{endpoint}  0 closed, 1 half-open, 2 open
+//   vnstream_vnstock_records_rejected_total{endpoint}           counter
+// Thread-safe.
+#ifndef VNSTREAM_LIBS_VNSTOCK_CLIENT_H_
+#define VNSTREAM_LIBS_VNSTOCK_CLIENT_H_
+
+#include <functional>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "libs/market/calendar.h"
+#include "libs/vnstock/http_client.h"
+#include "libs/vnstock/resilience.h"
+#include "libs/vnstock/vci.h"
+#include "prometheus/registry.h"
+
+namespace vnstream::vnstock {
+
+struct VciClientOptions {
+  // Base URL of the VCI trading API (vnstock-sim serves the same routes).
+  std::string base_url = "https://trading.vietcap.com.vn/api/";
+  // Per HTTP attempt; also bounded by the caller's deadline.
+  absl::Duration request_timeout = absl::Seconds(10);
+  RetryPolicy retry;
+  // Client-side rate limit shared by all endpoints, requests per minute,
+  // and the burst allowed after an idle period.
+  double requests_per_minute = 120;
+  int burst = 10;
+  CircuitBreaker::Options breaker;
+  // Symbols per price-board / chart request (the API accepts lists).
+  int max_symbols_per_request = 50;
+  // Batches in flight at once.
+  int concurrency = 4;
+};
+
+// Headers a browser on trading.vietcap.com.vn sends (the API expects them).
+std::vector<std::string> VciHeaders();
+
+class VciClient {
+ public:
+  // `calendar` must outlive the client. `metrics` may be null.
+  VciClient(VciClientOptions options, const market::TradingCalendar* calendar,
+            prometheus::Registry* metrics);
+  ~VciClient();
+
+  // Results of a batched fetch: what succeeded, what was dropped by
+  // validation, and one status per failed batch (the rest still count).
+  struct PriceBoard {
+    std::vector<v1::Quote> quotes;
+    Rejections rejected;
+    std::vector<absl::Status> errors;
+  };
+  struct Bars {
+    std::vector<SymbolBars> series;
+    Rejections rejected;
+    std::vector<absl::Status> errors;
+  };
+
+  // Latest price-board state of `symbols`. Unknown symbols are simply
+  // absent from the result (as the API omits them).
+  PriceBoard FetchPriceBoard(std::span<const std::string> symbols,
+                             absl::Time deadline);
+
+  // The last `count_back` bars up to `to` of each symbol.
+  Bars FetchBars(std::span<const std::string> symbols, TimeFrame time_frame,
+                 absl::Time to, int count_back, absl::Time deadline);
+
+  // The newest `limit` matches of one symbol, oldest first.
+  absl::StatusOr<std::vector<Tick>> FetchTicks(const std::string& symbol,
+                                               int limit, absl::Time deadline);
+
+ private:
+  struct Endpoint;
+  // One HTTP call with rate limit, breaker and retries; `parse` turns a 200
+  // response into a result (a parse error is retried like a 5xx).
+  absl::Status Call(Endpoint& endpoint, const std::string& body,
+                    absl::Time deadline,
+                    const std::function<absl::Status(const HttpResponse&)>& parse);
+
+  const VciClientOptions options_;
+  const market::TradingCalendar* const calendar_;
+  // Metrics land here when the caller passes no registry.
+  std::unique_ptr<prometheus::Registry> own_registry_;
+  HttpClient http_;
+  RateLimiter limiter_;
+  std::unique_ptr<Endpoint> price_board_;
+  std::unique_ptr<Endpoint> gap_chart_;
+  std::unique_ptr<Endpoint> ticks_;
+};
+
+}  // namespace vnstream::vnstock
+
+#endif  // VNSTREAM_LIBS_VNSTOCK_CLIENT_H_

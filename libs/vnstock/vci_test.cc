@@ -1,0 +1,234 @@
+#include "libs/vnstock/vci.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/market/decimal.h"
+
+namespace vnstream::vnstock {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::vnstream::market::DecimalToString;
+
+const absl::Time kFetched = absl::FromUnixSeconds(1763605800);  // 2025-11-20 09:30 +07
+
+// The price-board record of the VNStock reference (FPT), with the quirks
+// the real API shows: integers, floats, and strings for numbers.
+constexpr char kFpt[] = R"({
+  "listingInfo": {"code": "VN000000FPT1", "symbol": "FPT", "ceiling": 124200,
+    "floor": 108000, "refPrice": 116100, "stockType": "STOCK", "board": "HSX",
+    "listedShare": 1471069207, "organName": "Công ty Cổ phần FPT",
+    "priorClosePrice": 116100, "tradingStatus": "TRADING_ACTIVATED",
+    "securityStatus": "N"},
+  "bidAsk": {"symbol": "FPT", "session": "LO",
+    "bidPrices": [{"price": 116900, "volume": 12300}, {"price": "116800.0", "volume": 4500},
+                  {"price": 116700, "volume": 9000}],
+    "askPrices": [{"price": 117000, "volume": 8100}, {"price": 117100, "volume": 2000},
+                  {"price": 117200, "volume": 15000}]},
+  "matchPrice": {"symbol": "FPT", "matchPrice": 117000, "matchVol": 100,
+    "accumulatedVolume": 2447800, "accumulatedValue": 285678.08,
+    "avgMatchPrice": 116950.5, "highest": 117500, "lowest": 116200,
+    "time": "2025-11-20T02:30:01.123Z", "session": "LO",
+    "foreignSellVolume": 24900, "foreignBuyVolume": 5000, "referencePrice": 116100}
+})";
+
+market::TradingCalendar& Calendar() {
+  static market::TradingCalendar calendar;
+  return calendar;
+}
+
+QuoteContext Context() {
+  return {.source = v1::SOURCE_VCI, .fetched_at = kFetched, .calendar = &Calendar()};
+}
+
+std::vector<v1::Quote> Board(const std::string& body, Rejections* rejected) {
+  absl::StatusOr<std::vector<v1::Quote>> quotes =
+      ParsePriceBoard(body, Context(), rejected);
+  EXPECT_TRUE(quotes.ok()) << quotes.status();
+  return quotes.value_or(std::vector<v1::Quote>{});
+}
+
+TEST(PriceBoardTest, ParsesEveryFieldExactly) {
+  Rejections rejected;
+  std::vector<v1::Quote> quotes = Board(absl::StrCat("[", kFpt, "]"), &rejected);
+  ASSERT_EQ(quotes.size(), 1u);
+  EXPECT_THAT(rejected, IsEmpty());
+  const v1::Quote& q = quotes[0];
+  EXPECT_EQ(q.meta().symbol(), "FPT");
+  EXPECT_EQ(q.meta().source(), v1::SOURCE_VCI);
+  EXPECT_EQ(q.meta().fetched_at().seconds(), 1763605800);
+  EXPECT_EQ(q.meta().trading_date().day(), 20);
+  EXPECT_EQ(q.exchange(), v1::EXCHANGE_HOSE);
+  EXPECT_EQ(q.trading_status(), "TRADING_ACTIVATED");
+  // 02:30:01 UTC = 09:30:01 in Hanoi: continuous matching.
+  EXPECT_EQ(q.session(), v1::TRADING_SESSION_CONTINUOUS);
+  EXPECT_EQ(q.exchange_time().seconds(), 1763605801);
+  EXPECT_EQ(q.exchange_time().nanos(), 123000000);
+  EXPECT_EQ(DecimalToString(q.reference_price()), "116100");
+  EXPECT_EQ(DecimalToString(q.ceiling_price()), "124200");
+  EXPECT_EQ(DecimalToString(q.floor_price()), "108000");
+  EXPECT_EQ(DecimalToString(q.last_price()), "117000");
+  EXPECT_EQ(q.last_volume(), 100);
+  EXPECT_EQ(DecimalToString(q.high_price()), "117500");
+  EXPECT_EQ(DecimalToString(q.low_price()), "116200");
+  EXPECT_EQ(DecimalToString(q.average_price()), "116950.5");
+  EXPECT_EQ(q.total_volume(), 2447800);
+  // accumulatedValue is in million VND.
+  EXPECT_EQ(DecimalToString(q.total_value()), "285678080000");
+  EXPECT_EQ(DecimalToString(q.change()), "900");
+  EXPECT_EQ(DecimalToString(q.percent_change()), "0.7752");
+  ASSERT_EQ(q.bids_size(), 3);
+  EXPECT_EQ(DecimalToString(q.bids(0).price()), "116900");
+  EXPECT_EQ(q.bids(0).volume(), 12300);
+  EXPECT_EQ(DecimalToString(q.bids(1).price()), "116800");
+  ASSERT_EQ(q.asks_size(), 3);
+  EXPECT_EQ(DecimalToString(q.asks(2).price()), "117200");
+  EXPECT_EQ(q.asks(2).volume(), 15000);
+  EXPECT_EQ(q.foreign_buy_volume(), 5000);
+  EXPECT_EQ(q.foreign_sell_volume(), 24900);
+}
+
+TEST(PriceBoardTest, NullBookAndNoMatchYet) {
+  // Before the open: bidAsk null, match fields 0, no time.
+  const std::string body = R"([{"listingInfo": {"symbol": "VCB", "board": "HSX",
+      "ceiling": 61900, "floor": 53900, "refPrice": 57900},
+    "bidAsk": null,
+    "matchPrice": {"matchPrice": 0, "matchVol": 0, "accumulatedVolume": 0,
+      "accumulatedValue": 0, "highest": 0, "lowest": 0, "avgMatchPrice": 0}}])";
+  Rejections rejected;
+  std::vector<v1::Quote> quotes = Board(body, &rejected);
+  ASSERT_EQ(quotes.size(), 1u) << ::testing::PrintToString(rejected);
+  const v1::Quote& q = quotes[0];
+  EXPECT_FALSE(q.has_last_price());
+  EXPECT_FALSE(q.has_high_price());
+  EXPECT_FALSE(q.has_change());
+  EXPECT_FALSE(q.has_exchange_time());
+  EXPECT_EQ(q.bids_size(), 0);
+  EXPECT_EQ(q.total_volume(), 0);
+  // No exchange time: the session comes from the fetch time (09:30 local).
+  EXPECT_EQ(q.session(), v1::TRADING_SESSION_CONTINUOUS);
+}
+
+TEST(PriceBoardTest, DropsInvalidRecordsAndKeepsTheRest) {
+  const std::string body = absl::StrCat(
+      "[", kFpt, ",",
+      // Last price above the ceiling.
+      R"({"listingInfo": {"symbol": "SSI", "board": "HSX", "ceiling": 35000, "floor": 30500,
+          "refPrice": 32750}, "matchPrice": {"matchPrice": 36000, "highest": 36000,
+          "lowest": 32000}},)",
+      // No reference price.
+      R"({"listingInfo": {"symbol": "HPG", "ceiling": 0, "floor": 0, "refPrice": 0}},)",
+      // Garbage symbol.
+      R"({"listingInfo": {"symbol": "X;Y", "ceiling": 1, "floor": 1, "refPrice": 1}},)",
+      // A number that is not one.
+      R"({"listingInfo": {"symbol": "GAS", "ceiling": 70000, "floor": 61000,
+          "refPrice": "sixty-five"}},)",
+      // Low above last.
+      R"({"listingInfo": {"symbol": "MSN", "ceiling": 80000, "floor": 70000,
+          "refPrice": 75000}, "matchPrice": {"matchPrice": 74000, "highest": 76000,
+          "lowest": 74500}}])");
+  Rejections rejected;
+  std::vector<v1::Quote> quotes = Board(body, &rejected);
+  ASSERT_EQ(quotes.size(), 1u);
+  EXPECT_EQ(quotes[0].meta().symbol(), "FPT");
+  ASSERT_EQ(rejected.size(), 5u);
+  EXPECT_THAT(rejected[0], HasSubstr("SSI: last price outside the daily band"));
+  EXPECT_THAT(rejected[1], HasSubstr("HPG: no reference price"));
+  EXPECT_THAT(rejected[2], HasSubstr("bad symbol"));
+  EXPECT_THAT(rejected[3], HasSubstr("GAS: bad refPrice"));
+  EXPECT_THAT(rejected[4], HasSubstr("MSN: low <= last <= high"));
+}
+
+TEST(PriceBoardTest, WrapperEmptyAndMalformed) {
+  Rejections rejected;
+  EXPECT_EQ(Board(absl::StrCat(R"({"data": [)", kFpt, "]}"), &rejected).size(), 1u);
+  EXPECT_THAT(Board("[]", &rejected), IsEmpty());
+  EXPECT_THAT(Board(R"({"data": null})", &rejected), IsEmpty());
+  const std::string full = absl::StrCat("[", kFpt, "]");
+  // Truncated JSON (a cut-off response) is an error, not an empty board.
+  absl::StatusOr<std::vector<v1::Quote>> truncated =
+      ParsePriceBoard(full.substr(0, full.size() / 2), Context(), &rejected);
+  EXPECT_EQ(truncated.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(truncated.status().message(), HasSubstr("malformed JSON"));
+  // A Cloudflare HTML page with status 200.
+  EXPECT_FALSE(ParsePriceBoard("<html>blocked</html>", Context(), &rejected).ok());
+  EXPECT_FALSE(ParsePriceBoard(R"({"status": "error"})", Context(), &rejected).ok());
+}
+
+TEST(GapChartTest, ParsesColumnArraysWithStringTimes) {
+  const std::string body = R"([{"symbol": "TCB",
+    "o": [32400, 32400, 31850], "h": [32550, 32550, 32100],
+    "l": [31850, 31850, 31800], "c": [32050, 31850, 31900],
+    "v": [9838400, 12297700, 8572900],
+    "t": ["1776124800", "1776211200", "1776297600"]}])";
+  Rejections rejected;
+  absl::StatusOr<std::vector<SymbolBars>> series = ParseGapChart(body, &rejected);
+  ASSERT_TRUE(series.ok()) << series.status();
+  ASSERT_EQ(series->size(), 1u);
+  const SymbolBars& tcb = (*series)[0];
+  EXPECT_EQ(tcb.symbol, "TCB");
+  ASSERT_EQ(tcb.bars.size(), 3u);
+  EXPECT_EQ(tcb.bars[0].time, absl::FromUnixSeconds(1776124800));
+  EXPECT_EQ(DecimalToString(tcb.bars[1].open), "32400");
+  EXPECT_EQ(DecimalToString(tcb.bars[1].high), "32550");
+  EXPECT_EQ(DecimalToString(tcb.bars[1].low), "31850");
+  EXPECT_EQ(DecimalToString(tcb.bars[2].close), "31900");
+  EXPECT_EQ(tcb.bars[2].volume, 8572900);
+  EXPECT_THAT(rejected, IsEmpty());
+}
+
+TEST(GapChartTest, DropsBadBarsAndBadSeries) {
+  const std::string body = R"([
+    {"symbol": "FPT", "t": [100, 200, 300, 100], "o": [10, 10, 10, 10],
+     "h": [11, 9, 11, 11], "l": [9, 9, 0, 9], "c": [10, 10, 10, 10], "v": [1, 1, 1, 1]},
+    {"symbol": "SSI", "t": [100, 200], "o": [10], "h": [11], "l": [9], "c": [10], "v": [1]},
+    {"symbol": "VNALL", "t": [], "o": [], "h": [], "l": [], "c": [], "v": []},
+    {"symbol": "MWG"}])";
+  Rejections rejected;
+  absl::StatusOr<std::vector<SymbolBars>> series = ParseGapChart(body, &rejected);
+  ASSERT_TRUE(series.ok()) << series.status();
+  ASSERT_EQ(series->size(), 3u);
+  EXPECT_EQ((*series)[0].symbol, "FPT");
+  ASSERT_EQ((*series)[0].bars.size(), 1u) << "high < open, low 0, duplicate time";
+  EXPECT_EQ((*series)[0].bars[0].time, absl::FromUnixSeconds(100));
+  EXPECT_THAT((*series)[1].bars, IsEmpty());
+  EXPECT_EQ((*series)[2].symbol, "MWG");
+  ASSERT_EQ(rejected.size(), 4u);
+  EXPECT_THAT(rejected[0], HasSubstr("FPT bar 1"));
+  EXPECT_THAT(rejected[1], HasSubstr("FPT bar 2: low <= 0"));
+  EXPECT_THAT(rejected[2], HasSubstr("FPT bar 3: time not after"));
+  EXPECT_THAT(rejected[3], HasSubstr("SSI: column arrays differ"));
+}
+
+TEST(TicksTest, StringNumbersSortedByTime) {
+  const std::string body = R"([
+    {"id": 465501878, "symbol": "TCB", "truncTime": "1776652840", "matchType": "b",
+     "matchVol": "200.0", "matchPrice": "32650.0", "accumulatedVolume": "2448000.0"},
+    {"id": 465501877, "symbol": "TCB", "truncTime": "1776652834", "matchType": "s",
+     "matchVol": "100.0", "matchPrice": "32600.0", "accumulatedValue": "79678.08"},
+    {"id": 1, "truncTime": "x", "matchPrice": "1"}])";
+  Rejections rejected;
+  absl::StatusOr<std::vector<Tick>> ticks = ParseTicks(body, &rejected);
+  ASSERT_TRUE(ticks.ok()) << ticks.status();
+  ASSERT_EQ(ticks->size(), 2u);
+  EXPECT_EQ((*ticks)[0].id, "465501877");
+  EXPECT_EQ((*ticks)[0].match_type, "s");
+  EXPECT_EQ(DecimalToString((*ticks)[0].price), "32600");
+  EXPECT_EQ((*ticks)[0].volume, 100);
+  EXPECT_EQ((*ticks)[1].time, absl::FromUnixSeconds(1776652840));
+  EXPECT_EQ(rejected.size(), 1u);
+}
+
+TEST(RequestTest, BodiesMatchTheApi) {
+  const std::vector<std::string> symbols = {"FPT", "SSI"};
+  EXPECT_EQ(PriceBoardRequest(symbols), R"({"symbols":["FPT","SSI"]})");
+  EXPECT_EQ(GapChartRequest(symbols, TimeFrame::kOneDay,
+                            absl::FromUnixSeconds(1763683200), 253),
+            R"({"timeFrame":"ONE_DAY","symbols":["FPT","SSI"],"to":1763683200,"countBack":253})");
+  EXPECT_EQ(TicksRequest("FPT", 100), R"({"symbol":"FPT","limit":100,"truncTime":null})");
+}
+
+}  // namespace
+}  // namespace vnstream::vnstock
