@@ -19,8 +19,8 @@ namespace {
 
 // Outcomes of one HTTP attempt (metric label values).
 constexpr const char* kOutcomes[] = {
-    "ok",       "timeout",      "unavailable",  "http_5xx",    "http_429",
-    "http_403", "http_4xx",     "bad_response", "circuit_open", "rate_limited"};
+    "ok",       "timeout",  "unavailable",  "http_5xx",     "http_429",
+    "http_403", "http_4xx", "bad_response", "circuit_open", "rate_limited"};
 enum Outcome {
   kOk,
   kTimeout,
@@ -36,7 +36,8 @@ enum Outcome {
 };
 
 // Runs fn(0..n-1) on up to `concurrency` threads (the caller's included).
-void ParallelFor(size_t n, int concurrency, const std::function<void(size_t)>& fn) {
+void ParallelFor(size_t n, int concurrency,
+                 const std::function<void(size_t)>& fn) {
   std::atomic<size_t> next{0};
   auto worker = [&] {
     for (size_t i = next++; i < n; i = next++) fn(i);
@@ -67,7 +68,8 @@ v1::Source SourceOf(const HttpResponse& response) {
 }  // namespace
 
 struct VciClient::Endpoint {
-  Endpoint(const std::string& name, std::string url, CircuitBreaker::Options breaker_options,
+  Endpoint(const std::string& name, std::string url,
+           CircuitBreaker::Options breaker_options,
            prometheus::Registry& registry)
       : url(std::move(url)), breaker(breaker_options) {
     const prometheus::Labels labels = {{"endpoint", name}};
@@ -81,18 +83,20 @@ struct VciClient::Endpoint {
                          .Help("VNStock HTTP attempts by outcome.")
                          .Register(registry);
     for (int i = 0; i < kOutcomeCount; ++i) {
-      outcomes[i] = &requests.Add({{"endpoint", name}, {"outcome", kOutcomes[i]}});
+      outcomes[i] =
+          &requests.Add({{"endpoint", name}, {"outcome", kOutcomes[i]}});
     }
     retries = &prometheus::BuildCounter()
                    .Name("vnstream_vnstock_retries_total")
                    .Help("VNStock HTTP retries.")
                    .Register(registry)
                    .Add(labels);
-    circuit_state = &prometheus::BuildGauge()
-                         .Name("vnstream_vnstock_circuit_state")
-                         .Help("Circuit breaker: 0 closed, 1 half-open, 2 open.")
-                         .Register(registry)
-                         .Add(labels);
+    circuit_state =
+        &prometheus::BuildGauge()
+             .Name("vnstream_vnstock_circuit_state")
+             .Help("Circuit breaker: 0 closed, 1 half-open, 2 open.")
+             .Register(registry)
+             .Add(labels);
     rejected = &prometheus::BuildCounter()
                     .Name("vnstream_vnstock_records_rejected_total")
                     .Help("VNStock records dropped by validation.")
@@ -125,7 +129,8 @@ std::vector<std::string> VciHeaders() {
       "Sec-Fetch-Site: same-site",
       "Referer: https://trading.vietcap.com.vn/",
       "Origin: https://trading.vietcap.com.vn/",
-      "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+      "User-Agent: Mozilla/5.0 (Windows NT 10.0; Win64; x64) "
+      "AppleWebKit/537.36 "
       "(KHTML, like Gecko) Chrome/136.0.0.0 Safari/537.36",
   };
 }
@@ -135,19 +140,21 @@ VciClient::VciClient(VciClientOptions options,
                      prometheus::Registry* metrics)
     : options_(std::move(options)),
       calendar_(calendar),
-      own_registry_(metrics == nullptr ? std::make_unique<prometheus::Registry>()
-                                       : nullptr),
+      own_registry_(metrics == nullptr
+                        ? std::make_unique<prometheus::Registry>()
+                        : nullptr),
       http_(HttpClient::Options{.headers = VciHeaders()}),
       limiter_(options_.requests_per_minute, options_.burst, absl::Now()) {
-  prometheus::Registry& registry = metrics != nullptr ? *metrics : *own_registry_;
+  prometheus::Registry& registry =
+      metrics != nullptr ? *metrics : *own_registry_;
   std::string base = options_.base_url;
   if (!base.empty() && base.back() != '/') base.push_back('/');
-  price_board_ = std::make_unique<Endpoint>("price_board", base + kPriceBoardPath,
-                                            options_.breaker, registry);
+  price_board_ = std::make_unique<Endpoint>(
+      "price_board", base + kPriceBoardPath, options_.breaker, registry);
   gap_chart_ = std::make_unique<Endpoint>("gap_chart", base + kGapChartPath,
                                           options_.breaker, registry);
-  ticks_ = std::make_unique<Endpoint>("ticks", base + kTicksPath, options_.breaker,
-                                      registry);
+  ticks_ = std::make_unique<Endpoint>("ticks", base + kTicksPath,
+                                      options_.breaker, registry);
 }
 
 VciClient::~VciClient() = default;
@@ -170,8 +177,8 @@ absl::Status VciClient::Call(
       endpoint.outcomes[kRateLimited]->Increment();
       // A half-open trial that never ran must not keep the breaker stuck.
       endpoint.breaker.RecordFailure(now);
-      return absl::ResourceExhaustedError(
-          absl::StrCat(endpoint.url, ": rate limit leaves no slot before the deadline"));
+      return absl::ResourceExhaustedError(absl::StrCat(
+          endpoint.url, ": rate limit leaves no slot before the deadline"));
     }
     absl::SleepFor(*send_at - absl::Now());
     const absl::Duration timeout =
@@ -180,13 +187,17 @@ absl::Status VciClient::Call(
     std::optional<absl::Duration> retry_after;
     if (timeout <= absl::ZeroDuration()) {
       outcome = kTimeout;
-      failure = absl::DeadlineExceededError(absl::StrCat(endpoint.url, ": deadline passed"));
+      failure = absl::DeadlineExceededError(
+          absl::StrCat(endpoint.url, ": deadline passed"));
     } else {
       absl::StatusOr<HttpResponse> response =
-          http_.Perform({.method = "POST", .url = endpoint.url, .body = body,
+          http_.Perform({.method = "POST",
+                         .url = endpoint.url,
+                         .body = body,
                          .timeout = timeout});
       if (!response.ok()) {
-        outcome = absl::IsDeadlineExceeded(response.status()) ? kTimeout : kUnavailable;
+        outcome = absl::IsDeadlineExceeded(response.status()) ? kTimeout
+                                                              : kUnavailable;
         failure = response.status();
       } else {
         endpoint.duration->Observe(absl::ToDoubleSeconds(response->elapsed));
@@ -204,11 +215,13 @@ absl::Status VciClient::Call(
               retry_after = ParseRetryAfter(it->second, absl::Now());
             }
             // Every caller holds off, not just this one.
-            limiter_.PauseUntil(absl::Now() +
-                                retry_after.value_or(options_.retry.initial_backoff));
-            failure = absl::ResourceExhaustedError(absl::StrCat(
-                endpoint.url, ": HTTP 429, retry after ",
-                absl::FormatDuration(retry_after.value_or(absl::ZeroDuration()))));
+            limiter_.PauseUntil(
+                absl::Now() +
+                retry_after.value_or(options_.retry.initial_backoff));
+            failure = absl::ResourceExhaustedError(
+                absl::StrCat(endpoint.url, ": HTTP 429, retry after ",
+                             absl::FormatDuration(
+                                 retry_after.value_or(absl::ZeroDuration()))));
           } else if (status >= 500) {
             outcome = kHttp5xx;
           } else if (status == 403) {
@@ -251,30 +264,34 @@ VciClient::PriceBoard VciClient::FetchPriceBoard(
   std::vector<PriceBoard> parts(chunks.size());
   ParallelFor(chunks.size(), options_.concurrency, [&](size_t i) {
     PriceBoard& part = parts[i];
-    const absl::Status status = Call(
-        *price_board_, PriceBoardRequest(chunks[i]), deadline,
-        [&](const HttpResponse& response) {
-          Rejections rejected;
-          absl::StatusOr<std::vector<v1::Quote>> quotes = ParsePriceBoard(
-              response.body,
-              {.source = SourceOf(response), .fetched_at = absl::Now(),
-               .calendar = calendar_},
-              &rejected);
-          if (!quotes.ok()) return quotes.status();
-          part.quotes = *std::move(quotes);
-          part.rejected = std::move(rejected);
-          return absl::OkStatus();
-        });
+    const absl::Status status =
+        Call(*price_board_, PriceBoardRequest(chunks[i]), deadline,
+             [&](const HttpResponse& response) {
+               Rejections rejected;
+               absl::StatusOr<std::vector<v1::Quote>> quotes =
+                   ParsePriceBoard(response.body,
+                                   {.source = SourceOf(response),
+                                    .fetched_at = absl::Now(),
+                                    .calendar = calendar_},
+                                   &rejected);
+               if (!quotes.ok()) return quotes.status();
+               part.quotes = *std::move(quotes);
+               part.rejected = std::move(rejected);
+               return absl::OkStatus();
+             });
     if (!status.ok()) part.errors.push_back(status);
   });
   PriceBoard result;
   for (PriceBoard& part : parts) {
-    std::move(part.quotes.begin(), part.quotes.end(), std::back_inserter(result.quotes));
+    std::move(part.quotes.begin(), part.quotes.end(),
+              std::back_inserter(result.quotes));
     std::move(part.rejected.begin(), part.rejected.end(),
               std::back_inserter(result.rejected));
-    std::move(part.errors.begin(), part.errors.end(), std::back_inserter(result.errors));
+    std::move(part.errors.begin(), part.errors.end(),
+              std::back_inserter(result.errors));
   }
-  price_board_->rejected->Increment(static_cast<double>(result.rejected.size()));
+  price_board_->rejected->Increment(
+      static_cast<double>(result.rejected.size()));
   return result;
 }
 
@@ -305,30 +322,30 @@ VciClient::Bars VciClient::FetchBars(std::span<const std::string> symbols,
   });
   Bars result;
   for (Bars& part : parts) {
-    std::move(part.series.begin(), part.series.end(), std::back_inserter(result.series));
+    std::move(part.series.begin(), part.series.end(),
+              std::back_inserter(result.series));
     std::move(part.rejected.begin(), part.rejected.end(),
               std::back_inserter(result.rejected));
-    std::move(part.errors.begin(), part.errors.end(), std::back_inserter(result.errors));
+    std::move(part.errors.begin(), part.errors.end(),
+              std::back_inserter(result.errors));
   }
   gap_chart_->rejected->Increment(static_cast<double>(result.rejected.size()));
   return result;
 }
 
-absl::StatusOr<std::vector<Tick>> VciClient::FetchTicks(const std::string& symbol,
-                                                        int limit,
-                                                        absl::Time deadline) {
+absl::StatusOr<std::vector<Tick>> VciClient::FetchTicks(
+    const std::string& symbol, int limit, absl::Time deadline) {
   std::vector<Tick> ticks;
   Rejections rejected;
-  const absl::Status status =
-      Call(*ticks_, TicksRequest(symbol, limit), deadline,
-           [&](const HttpResponse& response) {
-             rejected.clear();
-             absl::StatusOr<std::vector<Tick>> parsed =
-                 ParseTicks(response.body, &rejected);
-             if (!parsed.ok()) return parsed.status();
-             ticks = *std::move(parsed);
-             return absl::OkStatus();
-           });
+  const absl::Status status = Call(*ticks_, TicksRequest(symbol, limit),
+                                   deadline, [&](const HttpResponse& response) {
+                                     rejected.clear();
+                                     absl::StatusOr<std::vector<Tick>> parsed =
+                                         ParseTicks(response.body, &rejected);
+                                     if (!parsed.ok()) return parsed.status();
+                                     ticks = *std::move(parsed);
+                                     return absl::OkStatus();
+                                   });
   ticks_->rejected->Increment(static_cast<double>(rejected.size()));
   if (!status.ok()) return status;
   return ticks;

@@ -88,9 +88,9 @@ class VciClient {
   struct Endpoint;
   // One HTTP call with rate limit, breaker and retries; `parse` turns a 200
   // response into a result (a parse error is retried like a 5xx).
-  absl::Status Call(Endpoint& endpoint, const std::string& body,
-                    absl::Time deadline,
-                    const std::function<absl::Status(const HttpResponse&)>& parse);
+  absl::Status Call(
+      Endpoint& endpoint, const std::string& body, absl::Time deadline,
+      const std::function<absl::Status(const HttpResponse&)>& parse);
 
   const VciClientOptions options_;
   const market::TradingCalendar* const calendar_;

@@ -29,20 +29,22 @@ struct Scripted {
 class FakeVci {
  public:
   FakeVci() {
-    server_.Post(R"(/api/.*)", [this](const httplib::Request& req, httplib::Response& res) {
-      Scripted reply;
-      {
-        absl::MutexLock lock(&mu_);
-        requests_.push_back(req.path + " " + req.body);
-        if (!script_.empty()) {
-          reply = script_.front();
-          if (script_.size() > 1) script_.pop_front();
-        }
-      }
-      res.status = reply.status;
-      for (const auto& [k, v] : reply.headers) res.set_header(k, v);
-      res.set_content(reply.body, "application/json");
-    });
+    server_.Post(R"(/api/.*)",
+                 [this](const httplib::Request& req, httplib::Response& res) {
+                   Scripted reply;
+                   {
+                     absl::MutexLock lock(&mu_);
+                     requests_.push_back(req.path + " " + req.body);
+                     if (!script_.empty()) {
+                       reply = script_.front();
+                       if (script_.size() > 1) script_.pop_front();
+                     }
+                   }
+                   res.status = reply.status;
+                   for (const auto& [k, v] : reply.headers)
+                     res.set_header(k, v);
+                   res.set_content(reply.body, "application/json");
+                 });
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     // cpp-httplib 0.11 has no wait_until_ready(): poll is_running().
@@ -64,7 +66,9 @@ class FakeVci {
     absl::MutexLock lock(&mu_);
     return requests_;
   }
-  std::string base_url() const { return absl::StrCat("http://127.0.0.1:", port_, "/api/"); }
+  std::string base_url() const {
+    return absl::StrCat("http://127.0.0.1:", port_, "/api/");
+  }
 
  private:
   httplib::Server server_;
@@ -78,8 +82,9 @@ class FakeVci {
 std::string Board(const std::vector<std::string>& symbols) {
   std::vector<std::string> items;
   for (const std::string& s : symbols) {
-    items.push_back(absl::StrCat(R"({"listingInfo": {"symbol": ")", s,
-                                 R"(", "board": "HSX", "ceiling": 107000, "floor": 93000,
+    items.push_back(
+        absl::StrCat(R"({"listingInfo": {"symbol": ")", s,
+                     R"(", "board": "HSX", "ceiling": 107000, "floor": 93000,
       "refPrice": 100000}, "matchPrice": {"matchPrice": 100500, "highest": 101000,
       "lowest": 99000, "accumulatedVolume": 1000}})"));
   }
@@ -101,7 +106,8 @@ class ClientTest : public ::testing::Test {
                      .max_backoff = absl::Milliseconds(50)};
     options.requests_per_minute = 6000;
     options.burst = 50;
-    options.breaker = {.failure_threshold = 3, .open_duration = absl::Seconds(60)};
+    options.breaker = {.failure_threshold = 3,
+                       .open_duration = absl::Seconds(60)};
     return options;
   }
   absl::Time Deadline() { return absl::Now() + absl::Seconds(10); }
@@ -124,30 +130,43 @@ TEST_F(ClientTest, RetriesServerErrorsAndTruncatedBodies) {
   EXPECT_EQ(result.quotes[0].meta().source(), v1::SOURCE_VCI);
   EXPECT_EQ(fake_.requests().size(), 3u);
   const std::string metrics = Scrape(registry_);
-  EXPECT_THAT(metrics, HasSubstr(R"(vnstream_vnstock_retries_total{endpoint="price_board"} 2)"));
-  EXPECT_THAT(metrics, HasSubstr(
-      R"(vnstream_vnstock_requests_total{endpoint="price_board",outcome="http_5xx"} 1)"));
-  EXPECT_THAT(metrics, HasSubstr(
-      R"(vnstream_vnstock_requests_total{endpoint="price_board",outcome="bad_response"} 1)"));
-  EXPECT_THAT(metrics, HasSubstr(
-      R"(vnstream_vnstock_requests_total{endpoint="price_board",outcome="ok"} 1)"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(R"(vnstream_vnstock_retries_total{endpoint="price_board"} 2)"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(
+          R"(vnstream_vnstock_requests_total{endpoint="price_board",outcome="http_5xx"} 1)"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(
+          R"(vnstream_vnstock_requests_total{endpoint="price_board",outcome="bad_response"} 1)"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(
+          R"(vnstream_vnstock_requests_total{endpoint="price_board",outcome="ok"} 1)"));
 }
 
 TEST_F(ClientTest, HonoursRetryAfter) {
-  fake_.Script({{.status = 429, .body = "slow down", .headers = {{"Retry-After", "1"}}},
-                {.status = 200, .body = Board({"FPT"})}});
+  fake_.Script(
+      {{.status = 429, .body = "slow down", .headers = {{"Retry-After", "1"}}},
+       {.status = 200, .body = Board({"FPT"})}});
   VciClient client(Options(), &calendar_, &registry_);
   const std::vector<std::string> symbols = {"FPT"};
   const absl::Time start = absl::Now();
   VciClient::PriceBoard result = client.FetchPriceBoard(symbols, Deadline());
   EXPECT_EQ(result.quotes.size(), 1u);
-  EXPECT_GE(absl::Now() - start, absl::Seconds(1)) << "Retry-After: 1 was not waited";
-  EXPECT_THAT(Scrape(registry_), HasSubstr(
-      R"(vnstream_vnstock_requests_total{endpoint="price_board",outcome="http_429"} 1)"));
+  EXPECT_GE(absl::Now() - start, absl::Seconds(1))
+      << "Retry-After: 1 was not waited";
+  EXPECT_THAT(
+      Scrape(registry_),
+      HasSubstr(
+          R"(vnstream_vnstock_requests_total{endpoint="price_board",outcome="http_429"} 1)"));
 }
 
 TEST_F(ClientTest, ForbiddenIsNotRetried) {
-  fake_.Script({{.status = 403, .body = "<html>Access denied | cloudflare</html>"}});
+  fake_.Script(
+      {{.status = 403, .body = "<html>Access denied | cloudflare</html>"}});
   VciClient client(Options(), &calendar_, &registry_);
   const std::vector<std::string> symbols = {"FPT"};
   VciClient::PriceBoard result = client.FetchPriceBoard(symbols, Deadline());
@@ -170,18 +189,23 @@ TEST_F(ClientTest, CircuitOpensAfterRepeatedFailuresAndStopsCalling) {
   EXPECT_THAT(second.errors[0].message(), HasSubstr("circuit open"));
   EXPECT_EQ(fake_.requests().size(), 3u) << "an open circuit must not call";
   const std::string metrics = Scrape(registry_);
-  EXPECT_THAT(metrics, HasSubstr(R"(vnstream_vnstock_circuit_state{endpoint="price_board"} 2)"));
-  EXPECT_THAT(metrics, HasSubstr(
-      R"(vnstream_vnstock_requests_total{endpoint="price_board",outcome="circuit_open"} 1)"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(R"(vnstream_vnstock_circuit_state{endpoint="price_board"} 2)"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(
+          R"(vnstream_vnstock_requests_total{endpoint="price_board",outcome="circuit_open"} 1)"));
   // Other endpoints have their own breaker.
   fake_.Script({{.status = 200, .body = "[]"}});
-  VciClient::Bars bars =
-      client.FetchBars(symbols, TimeFrame::kOneDay, absl::Now(), 10, Deadline());
+  VciClient::Bars bars = client.FetchBars(symbols, TimeFrame::kOneDay,
+                                          absl::Now(), 10, Deadline());
   EXPECT_TRUE(bars.errors.empty());
 }
 
 TEST_F(ClientTest, BatchesSymbolsAndLabelsTheSimulator) {
-  fake_.Script({{.status = 200, .body = Board({"AAA", "BBB"}),
+  fake_.Script({{.status = 200,
+                 .body = Board({"AAA", "BBB"}),
                  .headers = {{"X-Vnstock-Sim", "1"}}}});
   VciClientOptions options = Options();
   options.max_symbols_per_request = 2;
@@ -189,13 +213,16 @@ TEST_F(ClientTest, BatchesSymbolsAndLabelsTheSimulator) {
   const std::vector<std::string> symbols = {"AAA", "BBB", "CCC", "DDD", "EEE"};
   VciClient::PriceBoard result = client.FetchPriceBoard(symbols, Deadline());
   EXPECT_TRUE(result.errors.empty());
-  EXPECT_EQ(result.quotes.size(), 6u) << "3 batches, each answered with 2 quotes";
+  EXPECT_EQ(result.quotes.size(), 6u)
+      << "3 batches, each answered with 2 quotes";
   EXPECT_EQ(result.quotes[0].meta().source(), v1::SOURCE_SIMULATOR);
   std::vector<std::string> requests = fake_.requests();
   ASSERT_EQ(requests.size(), 3u);
   std::sort(requests.begin(), requests.end());
-  EXPECT_EQ(requests[0], R"(/api/price/symbols/getList {"symbols":["AAA","BBB"]})");
-  EXPECT_EQ(requests[1], R"(/api/price/symbols/getList {"symbols":["CCC","DDD"]})");
+  EXPECT_EQ(requests[0],
+            R"(/api/price/symbols/getList {"symbols":["AAA","BBB"]})");
+  EXPECT_EQ(requests[1],
+            R"(/api/price/symbols/getList {"symbols":["CCC","DDD"]})");
   EXPECT_EQ(requests[2], R"(/api/price/symbols/getList {"symbols":["EEE"]})");
 }
 
@@ -221,8 +248,10 @@ TEST_F(ClientTest, TransportErrorsAreUnavailable) {
   absl::StatusOr<std::vector<Tick>> ticks =
       client.FetchTicks("FPT", 10, absl::Now() + absl::Seconds(5));
   EXPECT_EQ(ticks.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_THAT(Scrape(registry_), HasSubstr(
-      R"(vnstream_vnstock_requests_total{endpoint="ticks",outcome="unavailable"} 3)"));
+  EXPECT_THAT(
+      Scrape(registry_),
+      HasSubstr(
+          R"(vnstream_vnstock_requests_total{endpoint="ticks",outcome="unavailable"} 3)"));
 }
 
 }  // namespace

@@ -68,7 +68,8 @@ HttpClient::HttpClient(Options options) : options_(std::move(options)) {
 
 HttpClient::~HttpClient() {
   absl::MutexLock lock(&mu_);
-  for (void* handle : idle_handles_) curl_easy_cleanup(static_cast<CURL*>(handle));
+  for (void* handle : idle_handles_)
+    curl_easy_cleanup(static_cast<CURL*>(handle));
   curl_slist_free_all(static_cast<curl_slist*>(header_list_));
 }
 
@@ -101,8 +102,9 @@ absl::StatusOr<HttpResponse> HttpClient::Perform(const HttpRequest& request) {
   curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);  // Multi-threaded use.
   curl_easy_setopt(curl, CURLOPT_TCP_KEEPALIVE, 1L);
   curl_easy_setopt(curl, CURLOPT_ACCEPT_ENCODING, "");  // gzip, deflate, br.
-  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
-                   static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
+  curl_easy_setopt(
+      curl, CURLOPT_CONNECTTIMEOUT_MS,
+      static_cast<long>(absl::ToInt64Milliseconds(options_.connect_timeout)));
   curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS,
                    static_cast<long>(std::max<int64_t>(
                        1, absl::ToInt64Milliseconds(request.timeout))));
@@ -135,9 +137,9 @@ absl::StatusOr<HttpResponse> HttpClient::Perform(const HttpRequest& request) {
                        absl::FormatDuration(response.elapsed)));
     case CURLE_WRITE_ERROR:
       if (transfer.too_large) {
-        return absl::ResourceExhaustedError(absl::StrCat(
-            request.url, ": response larger than ", options_.max_response_bytes,
-            " bytes"));
+        return absl::ResourceExhaustedError(
+            absl::StrCat(request.url, ": response larger than ",
+                         options_.max_response_bytes, " bytes"));
       }
       [[fallthrough]];
     case CURLE_COULDNT_CONNECT:

@@ -31,13 +31,14 @@ TEST(BackoffTest, FullJitterWithinExponentialCap) {
 TEST(RetryAfterTest, SecondsAndHttpDate) {
   EXPECT_EQ(ParseRetryAfter("30", kT0), absl::Seconds(30));
   EXPECT_EQ(ParseRetryAfter(" 0 ", kT0), absl::ZeroDuration());
-  const absl::Time date = absl::FromUnixSeconds(1445412480);  // 2015-10-21 07:28:00
+  const absl::Time date =
+      absl::FromUnixSeconds(1445412480);  // 2015-10-21 07:28:00
   EXPECT_EQ(ParseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT",
                             date - absl::Seconds(90)),
             absl::Seconds(90));
-  EXPECT_EQ(ParseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT",
-                            date + absl::Seconds(5)),
-            absl::ZeroDuration());
+  EXPECT_EQ(
+      ParseRetryAfter("Wed, 21 Oct 2015 07:28:00 GMT", date + absl::Seconds(5)),
+      absl::ZeroDuration());
   EXPECT_FALSE(ParseRetryAfter("soon", kT0).has_value());
   EXPECT_FALSE(ParseRetryAfter("-3", kT0).has_value());
 }
@@ -57,7 +58,8 @@ TEST(RateLimiterTest, RefusesPastTheDeadlineWithoutTakingASlot) {
   EXPECT_EQ(limiter.Reserve(kT0, kT0), kT0);
   EXPECT_FALSE(limiter.Reserve(kT0, kT0 + absl::Milliseconds(500)).has_value());
   // The refused call took nothing: the next slot is still at +1 s.
-  EXPECT_EQ(limiter.Reserve(kT0, kT0 + absl::Seconds(5)), kT0 + absl::Seconds(1));
+  EXPECT_EQ(limiter.Reserve(kT0, kT0 + absl::Seconds(5)),
+            kT0 + absl::Seconds(1));
 }
 
 TEST(RateLimiterTest, IdleTimeRefillsOnlyUpToTheBurst) {
@@ -72,12 +74,14 @@ TEST(RateLimiterTest, IdleTimeRefillsOnlyUpToTheBurst) {
 TEST(RateLimiterTest, PauseUntilHoldsEveryone) {
   RateLimiter limiter(600, 10, kT0);
   limiter.PauseUntil(kT0 + absl::Seconds(30));
-  EXPECT_EQ(limiter.Reserve(kT0, kT0 + absl::Minutes(1)), kT0 + absl::Seconds(30));
+  EXPECT_EQ(limiter.Reserve(kT0, kT0 + absl::Minutes(1)),
+            kT0 + absl::Seconds(30));
   EXPECT_FALSE(limiter.Reserve(kT0, kT0 + absl::Seconds(10)).has_value());
 }
 
 TEST(CircuitBreakerTest, OpensHalfOpensAndCloses) {
-  CircuitBreaker breaker({.failure_threshold = 3, .open_duration = absl::Seconds(30)});
+  CircuitBreaker breaker(
+      {.failure_threshold = 3, .open_duration = absl::Seconds(30)});
   for (int i = 0; i < 2; ++i) {
     EXPECT_TRUE(breaker.Allow(kT0));
     breaker.RecordFailure(kT0);
@@ -90,16 +94,19 @@ TEST(CircuitBreakerTest, OpensHalfOpensAndCloses) {
   EXPECT_TRUE(breaker.Allow(kT0 + absl::Seconds(30)));
   EXPECT_FALSE(breaker.Allow(kT0 + absl::Seconds(30)));
   breaker.RecordSuccess();
-  EXPECT_EQ(breaker.state(kT0 + absl::Seconds(31)), CircuitBreaker::State::kClosed);
+  EXPECT_EQ(breaker.state(kT0 + absl::Seconds(31)),
+            CircuitBreaker::State::kClosed);
   EXPECT_TRUE(breaker.Allow(kT0 + absl::Seconds(31)));
 }
 
 TEST(CircuitBreakerTest, FailedTrialReopens) {
-  CircuitBreaker breaker({.failure_threshold = 1, .open_duration = absl::Seconds(10)});
+  CircuitBreaker breaker(
+      {.failure_threshold = 1, .open_duration = absl::Seconds(10)});
   breaker.RecordFailure(kT0);
   ASSERT_TRUE(breaker.Allow(kT0 + absl::Seconds(10)));
   breaker.RecordFailure(kT0 + absl::Seconds(10));
-  EXPECT_EQ(breaker.state(kT0 + absl::Seconds(15)), CircuitBreaker::State::kOpen);
+  EXPECT_EQ(breaker.state(kT0 + absl::Seconds(15)),
+            CircuitBreaker::State::kOpen);
   EXPECT_FALSE(breaker.Allow(kT0 + absl::Seconds(15)));
   EXPECT_TRUE(breaker.Allow(kT0 + absl::Seconds(20)));
 }

@@ -112,7 +112,8 @@ std::optional<absl::Time> ParseTimeValue(const Value* v) {
   if (absl::SimpleAtod(text, &number)) {
     if (number <= 0) return std::nullopt;
     // Seconds until the year 5138; anything larger is milliseconds.
-    if (number < 1e11) return absl::FromUnixSeconds(static_cast<int64_t>(number));
+    if (number < 1e11)
+      return absl::FromUnixSeconds(static_cast<int64_t>(number));
     return absl::FromUnixMillis(static_cast<int64_t>(number));
   }
   absl::Time t;
@@ -149,7 +150,8 @@ absl::StatusOr<v1::Quote> ConvertQuote(const Value& item,
   if (symbol.empty()) symbol = Text(Member(match, "symbol"));
   symbol = market::NormalizeSymbol(symbol);
   if (!market::IsValidSymbol(symbol)) {
-    return absl::InvalidArgumentError(absl::StrCat("bad symbol '", symbol, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad symbol '", symbol, "'"));
   }
   auto reject = [&](absl::string_view why) {
     return absl::InvalidArgumentError(absl::StrCat(symbol, ": ", why));
@@ -198,8 +200,8 @@ absl::StatusOr<v1::Quote> ConvertQuote(const Value& item,
         market::PercentOf(quote.change(), *reference);
     if (!percent.ok()) return reject(percent.status().message());
     *quote.mutable_percent_change() = *percent;
-    if (!high || !low || Compare(*low, *last) > 0 || Compare(*last, *high) > 0 ||
-        !in_band(*high) || !in_band(*low)) {
+    if (!high || !low || Compare(*low, *last) > 0 ||
+        Compare(*last, *high) > 0 || !in_band(*high) || !in_band(*low)) {
       return reject("low <= last <= high inside the band does not hold");
     }
     *quote.mutable_high_price() = *high;
@@ -211,12 +213,14 @@ absl::StatusOr<v1::Quote> ConvertQuote(const Value& item,
   if (value_millions.has_value()) {
     absl::StatusOr<v1::Decimal> vnd =
         market::ScaleByPowerOfTen(*value_millions, 6);
-    if (!vnd.ok() || market::IsNegative(*vnd)) return reject("bad accumulatedValue");
+    if (!vnd.ok() || market::IsNegative(*vnd))
+      return reject("bad accumulatedValue");
     *quote.mutable_total_value() = *vnd;
   }
   for (const auto* side : {&quote.bids(), &quote.asks()}) {
     for (const v1::PriceLevel& level : *side) {
-      if (!in_band(level.price())) return reject("order book level outside the band");
+      if (!in_band(level.price()))
+        return reject("order book level outside the band");
     }
   }
 
@@ -242,20 +246,23 @@ absl::Status ValidateBar(const RawBar& bar) {
   if (!Positive(bar.low)) return absl::InvalidArgumentError("low <= 0");
   if (Compare(bar.low, bar.open) > 0 || Compare(bar.low, bar.close) > 0 ||
       Compare(bar.high, bar.open) < 0 || Compare(bar.high, bar.close) < 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "low <= open, close <= high does not hold (o=",
-        market::DecimalToString(bar.open), " h=", market::DecimalToString(bar.high),
-        " l=", market::DecimalToString(bar.low), " c=",
-        market::DecimalToString(bar.close), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("low <= open, close <= high does not hold (o=",
+                     market::DecimalToString(bar.open),
+                     " h=", market::DecimalToString(bar.high),
+                     " l=", market::DecimalToString(bar.low),
+                     " c=", market::DecimalToString(bar.close), ")"));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<SymbolBars> ConvertBars(const Value& item, Rejections* rejected) {
+absl::StatusOr<SymbolBars> ConvertBars(const Value& item,
+                                       Rejections* rejected) {
   SymbolBars out;
   out.symbol = market::NormalizeSymbol(Text(Member(item, "symbol")));
   if (!market::IsValidSymbol(out.symbol)) {
-    return absl::InvalidArgumentError(absl::StrCat("bad symbol '", out.symbol, "'"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("bad symbol '", out.symbol, "'"));
   }
   const char* kColumns[] = {"t", "o", "h", "l", "c", "v"};
   const Value* columns[6];
@@ -276,7 +283,8 @@ absl::StatusOr<SymbolBars> ConvertBars(const Value& item, Rejections* rejected) 
   }
   if (n > 0 && std::any_of(columns, columns + 6,
                            [](const Value* c) { return c == nullptr; })) {
-    return absl::InvalidArgumentError(absl::StrCat(out.symbol, ": missing columns"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(out.symbol, ": missing columns"));
   }
   for (size_t i = 0; i < n; ++i) {
     FieldReader r;
@@ -312,7 +320,8 @@ absl::StatusOr<SymbolBars> ConvertBars(const Value& item, Rejections* rejected) 
       status = ValidateBar(bar);
     }
     if (!status.ok()) {
-      rejected->push_back(absl::StrCat(out.symbol, " bar ", i, ": ", status.message()));
+      rejected->push_back(
+          absl::StrCat(out.symbol, " bar ", i, ": ", status.message()));
       continue;
     }
     if (!out.bars.empty() && out.bars.back().time >= bar.time) {
@@ -368,10 +377,11 @@ std::string GapChartRequest(std::span<const std::string> symbols,
   rapidjson::Document doc(rapidjson::kObjectType);
   auto& alloc = doc.GetAllocator();
   const absl::string_view name = TimeFrameName(time_frame);
-  doc.AddMember("timeFrame",
-                rapidjson::Value(name.data(),
-                                 static_cast<rapidjson::SizeType>(name.size()), alloc),
-                alloc);
+  doc.AddMember(
+      "timeFrame",
+      rapidjson::Value(name.data(),
+                       static_cast<rapidjson::SizeType>(name.size()), alloc),
+      alloc);
   doc.AddMember("symbols", SymbolArray(symbols, alloc), alloc);
   doc.AddMember("to", static_cast<int64_t>(absl::ToUnixSeconds(to)), alloc);
   doc.AddMember("countBack", count_back, alloc);
@@ -381,10 +391,11 @@ std::string GapChartRequest(std::span<const std::string> symbols,
 std::string TicksRequest(absl::string_view symbol, int limit) {
   rapidjson::Document doc(rapidjson::kObjectType);
   auto& alloc = doc.GetAllocator();
-  doc.AddMember("symbol",
-                rapidjson::Value(symbol.data(),
-                                 static_cast<rapidjson::SizeType>(symbol.size()), alloc),
-                alloc);
+  doc.AddMember(
+      "symbol",
+      rapidjson::Value(symbol.data(),
+                       static_cast<rapidjson::SizeType>(symbol.size()), alloc),
+      alloc);
   doc.AddMember("limit", limit, alloc);
   doc.AddMember("truncTime", rapidjson::Value(rapidjson::kNullType), alloc);
   return Serialize(doc);
@@ -440,10 +451,12 @@ absl::StatusOr<std::vector<Tick>> ParseTicks(absl::string_view body,
     tick.match_type = Text(Member(item, "matchType"));
     const std::optional<v1::Decimal> price = r.Decimal(item, "matchPrice");
     tick.volume = r.Count(item, "matchVol");
-    const std::optional<absl::Time> time = ParseTimeValue(Member(item, "truncTime"));
+    const std::optional<absl::Time> time =
+        ParseTimeValue(Member(item, "truncTime"));
     if (!r.ok() || !price || !Positive(*price) || !time) {
-      rejected->push_back(absl::StrCat(
-          "tick ", tick.id, ": ", r.ok() ? "missing price or time" : r.error()));
+      rejected->push_back(
+          absl::StrCat("tick ", tick.id, ": ",
+                       r.ok() ? "missing price or time" : r.error()));
       continue;
     }
     tick.price = *price;

@@ -79,9 +79,8 @@ struct QuoteContext {
 // Parses a price-board response into quotes (meta.symbol, source,
 // fetched_at and trading_date filled; seq and published_at are the
 // publisher's). InvalidArgument if the body is not the expected JSON.
-absl::StatusOr<std::vector<v1::Quote>> ParsePriceBoard(absl::string_view body,
-                                                       const QuoteContext& context,
-                                                       Rejections* rejected);
+absl::StatusOr<std::vector<v1::Quote>> ParsePriceBoard(
+    absl::string_view body, const QuoteContext& context, Rejections* rejected);
 
 absl::StatusOr<std::vector<SymbolBars>> ParseGapChart(absl::string_view body,
                                                       Rejections* rejected);

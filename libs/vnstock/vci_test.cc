@@ -12,7 +12,8 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::vnstream::market::DecimalToString;
 
-const absl::Time kFetched = absl::FromUnixSeconds(1763605800);  // 2025-11-20 09:30 +07
+const absl::Time kFetched =
+    absl::FromUnixSeconds(1763605800);  // 2025-11-20 09:30 +07
 
 // The price-board record of the VNStock reference (FPT), with the quirks
 // the real API shows: integers, floats, and strings for numbers.
@@ -40,7 +41,9 @@ market::TradingCalendar& Calendar() {
 }
 
 QuoteContext Context() {
-  return {.source = v1::SOURCE_VCI, .fetched_at = kFetched, .calendar = &Calendar()};
+  return {.source = v1::SOURCE_VCI,
+          .fetched_at = kFetched,
+          .calendar = &Calendar()};
 }
 
 std::vector<v1::Quote> Board(const std::string& body, Rejections* rejected) {
@@ -52,7 +55,8 @@ std::vector<v1::Quote> Board(const std::string& body, Rejections* rejected) {
 
 TEST(PriceBoardTest, ParsesEveryFieldExactly) {
   Rejections rejected;
-  std::vector<v1::Quote> quotes = Board(absl::StrCat("[", kFpt, "]"), &rejected);
+  std::vector<v1::Quote> quotes =
+      Board(absl::StrCat("[", kFpt, "]"), &rejected);
   ASSERT_EQ(quotes.size(), 1u);
   EXPECT_THAT(rejected, IsEmpty());
   const v1::Quote& q = quotes[0];
@@ -143,7 +147,8 @@ TEST(PriceBoardTest, DropsInvalidRecordsAndKeepsTheRest) {
 
 TEST(PriceBoardTest, WrapperEmptyAndMalformed) {
   Rejections rejected;
-  EXPECT_EQ(Board(absl::StrCat(R"({"data": [)", kFpt, "]}"), &rejected).size(), 1u);
+  EXPECT_EQ(Board(absl::StrCat(R"({"data": [)", kFpt, "]}"), &rejected).size(),
+            1u);
   EXPECT_THAT(Board("[]", &rejected), IsEmpty());
   EXPECT_THAT(Board(R"({"data": null})", &rejected), IsEmpty());
   const std::string full = absl::StrCat("[", kFpt, "]");
@@ -153,8 +158,10 @@ TEST(PriceBoardTest, WrapperEmptyAndMalformed) {
   EXPECT_EQ(truncated.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(truncated.status().message(), HasSubstr("malformed JSON"));
   // A Cloudflare HTML page with status 200.
-  EXPECT_FALSE(ParsePriceBoard("<html>blocked</html>", Context(), &rejected).ok());
-  EXPECT_FALSE(ParsePriceBoard(R"({"status": "error"})", Context(), &rejected).ok());
+  EXPECT_FALSE(
+      ParsePriceBoard("<html>blocked</html>", Context(), &rejected).ok());
+  EXPECT_FALSE(
+      ParsePriceBoard(R"({"status": "error"})", Context(), &rejected).ok());
 }
 
 TEST(GapChartTest, ParsesColumnArraysWithStringTimes) {
@@ -164,7 +171,8 @@ TEST(GapChartTest, ParsesColumnArraysWithStringTimes) {
     "v": [9838400, 12297700, 8572900],
     "t": ["1776124800", "1776211200", "1776297600"]}])";
   Rejections rejected;
-  absl::StatusOr<std::vector<SymbolBars>> series = ParseGapChart(body, &rejected);
+  absl::StatusOr<std::vector<SymbolBars>> series =
+      ParseGapChart(body, &rejected);
   ASSERT_TRUE(series.ok()) << series.status();
   ASSERT_EQ(series->size(), 1u);
   const SymbolBars& tcb = (*series)[0];
@@ -187,11 +195,13 @@ TEST(GapChartTest, DropsBadBarsAndBadSeries) {
     {"symbol": "VNALL", "t": [], "o": [], "h": [], "l": [], "c": [], "v": []},
     {"symbol": "MWG"}])";
   Rejections rejected;
-  absl::StatusOr<std::vector<SymbolBars>> series = ParseGapChart(body, &rejected);
+  absl::StatusOr<std::vector<SymbolBars>> series =
+      ParseGapChart(body, &rejected);
   ASSERT_TRUE(series.ok()) << series.status();
   ASSERT_EQ(series->size(), 3u);
   EXPECT_EQ((*series)[0].symbol, "FPT");
-  ASSERT_EQ((*series)[0].bars.size(), 1u) << "high < open, low 0, duplicate time";
+  ASSERT_EQ((*series)[0].bars.size(), 1u)
+      << "high < open, low 0, duplicate time";
   EXPECT_EQ((*series)[0].bars[0].time, absl::FromUnixSeconds(100));
   EXPECT_THAT((*series)[1].bars, IsEmpty());
   EXPECT_EQ((*series)[2].symbol, "MWG");
@@ -224,10 +234,12 @@ TEST(TicksTest, StringNumbersSortedByTime) {
 TEST(RequestTest, BodiesMatchTheApi) {
   const std::vector<std::string> symbols = {"FPT", "SSI"};
   EXPECT_EQ(PriceBoardRequest(symbols), R"({"symbols":["FPT","SSI"]})");
-  EXPECT_EQ(GapChartRequest(symbols, TimeFrame::kOneDay,
-                            absl::FromUnixSeconds(1763683200), 253),
-            R"({"timeFrame":"ONE_DAY","symbols":["FPT","SSI"],"to":1763683200,"countBack":253})");
-  EXPECT_EQ(TicksRequest("FPT", 100), R"({"symbol":"FPT","limit":100,"truncTime":null})");
+  EXPECT_EQ(
+      GapChartRequest(symbols, TimeFrame::kOneDay,
+                      absl::FromUnixSeconds(1763683200), 253),
+      R"({"timeFrame":"ONE_DAY","symbols":["FPT","SSI"],"to":1763683200,"countBack":253})");
+  EXPECT_EQ(TicksRequest("FPT", 100),
+            R"({"symbol":"FPT","limit":100,"truncTime":null})");
 }
 
 }  // namespace

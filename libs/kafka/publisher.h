@@ -1,0 +1,93 @@
+// Publisher: the producer side of ingest. Records are handed over without
+// ever blocking the caller; a bounded buffer absorbs broker outages and,
+// when full, drops its oldest records (counted) rather than crashing or
+// growing without bound. librdkafka is idempotent with acks=all, so a
+// retried send is never duplicated within the producer's session.
+//
+// Metrics (prefix given at creation, e.g. "vnstream_ingest"):
+//   <prefix>_records_produced_total{topic}          delivered (acked)
+//   <prefix>_produce_errors_total{topic,reason}     delivery failures
+//   <prefix>_records_dropped_total{topic,reason}    dropped before sending
+//   <prefix>_last_publish_timestamp_seconds{topic}  last delivery, Unix s
+//   <prefix>_buffered_records                       waiting + in flight
+#ifndef VNSTREAM_LIBS_KAFKA_PUBLISHER_H_
+#define VNSTREAM_LIBS_KAFKA_PUBLISHER_H_
+
+#include <deque>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "libs/kafka/client_config.h"
+#include "libs/kafka/record.h"
+#include "prometheus/registry.h"
+
+namespace vnstream::kafka {
+
+// Where records go; lets domain code be tested without a broker.
+class RecordSink {
+ public:
+  virtual ~RecordSink() = default;
+  // Never blocks. Thread-safe.
+  virtual void Publish(OutgoingRecord record) = 0;
+};
+
+struct PublisherOptions {
+  std::string bootstrap_servers;
+  std::string client_id = "vnstream";
+  // Records waiting for librdkafka; beyond it the oldest are dropped.
+  size_t buffer_capacity = 200'000;
+  // Records handed to librdkafka and not yet acknowledged.
+  int max_in_flight = 20'000;
+  // librdkafka gives up on a record after this long without an ack (a
+  // broker outage): it is counted as a produce error.
+  absl::Duration delivery_timeout = absl::Minutes(5);
+  // Extra librdkafka settings (they win over the defaults).
+  ConfigMap overrides;
+};
+
+class Publisher : public RecordSink {
+ public:
+  static absl::StatusOr<std::unique_ptr<Publisher>> Create(
+      PublisherOptions options, prometheus::Registry& registry,
+      const std::string& metric_prefix);
+  // Stops the sender thread; records not yet delivered are lost (Flush
+  // first).
+  ~Publisher() override;
+
+  void Publish(OutgoingRecord record) override;
+
+  // Waits until everything buffered is acknowledged or failed.
+  absl::Status Flush(absl::Duration timeout);
+
+  // Records buffered or in flight.
+  size_t pending();
+  // Records buffered, not yet handed to librdkafka.
+  size_t buffered();
+
+ private:
+  struct Metrics;
+  class DeliveryReports;
+
+  Publisher() = default;
+  void SendLoop();
+  // Hands buffered records to librdkafka while it has room.
+  void Drain();
+
+  PublisherOptions options_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<DeliveryReports> reports_;
+  std::unique_ptr<RdKafka::Producer> producer_;
+  absl::Mutex mu_;
+  std::deque<OutgoingRecord> buffer_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread sender_;
+};
+
+}  // namespace vnstream::kafka
+
+#endif  // VNSTREAM_LIBS_KAFKA_PUBLISHER_H_
