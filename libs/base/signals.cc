@@ -3,6 +3,10 @@
 #include <pthread.h>
 #include <signal.h>
 
+#include <thread>
+
+#include "libs/base/logging.h"
+
 namespace vnstream {
 namespace {
 
@@ -29,6 +33,14 @@ int WaitForShutdownSignal() {
   while (sigwait(&set, &signal_number) != 0) {
   }
   return signal_number;
+}
+
+void NotifyOnShutdownSignal(absl::Notification* stop) {
+  std::thread([stop] {
+    const int signal_number = WaitForShutdownSignal();
+    spdlog::info("received signal {}, shutting down", signal_number);
+    stop->Notify();
+  }).detach();
 }
 
 }  // namespace vnstream

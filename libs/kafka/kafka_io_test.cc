@@ -4,10 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "libs/base/subprocess.h"
 #include "libs/kafka/admin.h"
 #include "libs/kafka/publisher.h"
 #include "libs/kafka/record.h"
-#include "libs/base/subprocess.h"
 #include "libs/kafka/tail_scan.h"
 #include "prometheus/text_serializer.h"
 #include "tests/support/kafka_environment.h"
@@ -17,7 +17,8 @@ namespace {
 
 testing::KafkaEnvironment* kafka_env = nullptr;
 
-OutgoingRecord Record(const std::string& topic, const std::string& symbol, uint64_t seq) {
+OutgoingRecord Record(const std::string& topic, const std::string& symbol,
+                      uint64_t seq) {
   v1::Quote quote;
   quote.mutable_meta()->set_symbol(symbol);
   quote.mutable_meta()->set_seq(seq);
@@ -44,11 +45,13 @@ double MetricValue(prometheus::Registry& registry, const std::string& name,
 }
 
 // Reads every record of `topic` (from the beginning) until `count` arrived.
-std::vector<v1::Quote> ConsumeAll(const std::string& bootstrap, const std::string& topic,
-                                  size_t count) {
-  auto conf = MakeConf({{"bootstrap.servers", bootstrap},
-                        {"group.id", absl::StrCat("reader-", topic, absl::ToUnixNanos(absl::Now()))},
-                        {"auto.offset.reset", "earliest"}});
+std::vector<v1::Quote> ConsumeAll(const std::string& bootstrap,
+                                  const std::string& topic, size_t count) {
+  auto conf =
+      MakeConf({{"bootstrap.servers", bootstrap},
+                {"group.id", absl::StrCat("reader-", topic,
+                                          absl::ToUnixNanos(absl::Now()))},
+                {"auto.offset.reset", "earliest"}});
   std::string error;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(
       RdKafka::KafkaConsumer::create(conf->get(), error));
@@ -67,19 +70,23 @@ std::vector<v1::Quote> ConsumeAll(const std::string& bootstrap, const std::strin
 
 TEST(PublisherTest, DeliversAndCounts) {
   prometheus::Registry registry;
-  auto publisher = Publisher::Create({.bootstrap_servers = kafka_env->bootstrap_servers()},
-                                     registry, "test");
+  auto publisher = Publisher::Create(
+      {.bootstrap_servers = kafka_env->bootstrap_servers()}, registry, "test");
   ASSERT_TRUE(publisher.ok()) << publisher.status();
   for (uint64_t seq = 1; seq <= 100; ++seq) {
-    (*publisher)->Publish(Record(kPricesTopic, absl::StrCat("S", seq % 7, "X"), seq));
+    (*publisher)
+        ->Publish(Record(kPricesTopic, absl::StrCat("S", seq % 7, "X"), seq));
   }
   ASSERT_TRUE((*publisher)->Flush(absl::Seconds(30)).ok());
-  EXPECT_EQ(MetricValue(registry, "test_records_produced_total", {{"topic", kPricesTopic}}),
+  EXPECT_EQ(MetricValue(registry, "test_records_produced_total",
+                        {{"topic", kPricesTopic}}),
             100);
   EXPECT_GT(MetricValue(registry, "test_last_publish_timestamp_seconds",
                         {{"topic", kPricesTopic}}),
             1.7e9);
-  EXPECT_EQ(ConsumeAll(kafka_env->bootstrap_servers(), kPricesTopic, 100).size(), 100u);
+  EXPECT_EQ(
+      ConsumeAll(kafka_env->bootstrap_servers(), kPricesTopic, 100).size(),
+      100u);
 }
 
 TEST(PublisherTest, BoundedBufferDropsOldestWhileNoBroker) {
@@ -95,7 +102,9 @@ TEST(PublisherTest, BoundedBufferDropsOldestWhileNoBroker) {
     (*publisher)->Publish(Record(kPricesTopic, "FPT", seq));
   }
   ASSERT_TRUE(PollUntil(
-      [&] { return (*publisher)->buffered() == 0 && (*publisher)->pending() == 5; },
+      [&] {
+        return (*publisher)->buffered() == 0 && (*publisher)->pending() == 5;
+      },
       absl::Seconds(5)));
   for (uint64_t seq = 6; seq <= 40; ++seq) {
     (*publisher)->Publish(Record(kPricesTopic, "FPT", seq));
@@ -107,8 +116,8 @@ TEST(PublisherTest, BoundedBufferDropsOldestWhileNoBroker) {
   // Nothing is lost silently: undeliverable records time out as errors.
   EXPECT_TRUE(PollUntil(
       [&] {
-        return MetricValue(registry, "test_produce_errors_total", {{"topic", kPricesTopic}}) ==
-               15;
+        return MetricValue(registry, "test_produce_errors_total",
+                           {{"topic", kPricesTopic}}) == 15;
       },
       absl::Seconds(30)));
   EXPECT_EQ((*publisher)->pending(), 0u);
@@ -123,8 +132,8 @@ TEST(PublisherTest, BuffersThroughABrokerRestart) {
       {.work_dir = dir, .port = *port, .controller_port = *controller});
   ASSERT_TRUE(broker.ok()) << broker.status();
   prometheus::Registry registry;
-  auto publisher = Publisher::Create({.bootstrap_servers = (*broker)->bootstrap_servers()},
-                                     registry, "test");
+  auto publisher = Publisher::Create(
+      {.bootstrap_servers = (*broker)->bootstrap_servers()}, registry, "test");
   ASSERT_TRUE(publisher.ok());
   (*publisher)->Publish(Record(kHistoricalTopic, "VCB", 1));
   ASSERT_TRUE((*publisher)->Flush(absl::Seconds(30)).ok());
@@ -133,8 +142,10 @@ TEST(PublisherTest, BuffersThroughABrokerRestart) {
   for (uint64_t seq = 2; seq <= 50; ++seq) {
     (*publisher)->Publish(Record(kHistoricalTopic, "VCB", seq));
   }
-  EXPECT_FALSE((*publisher)->Flush(absl::Seconds(1)).ok()) << "nothing can be delivered";
-  broker = LocalKafka::Start({.work_dir = dir, .port = *port, .controller_port = *controller});
+  EXPECT_FALSE((*publisher)->Flush(absl::Seconds(1)).ok())
+      << "nothing can be delivered";
+  broker = LocalKafka::Start(
+      {.work_dir = dir, .port = *port, .controller_port = *controller});
   ASSERT_TRUE(broker.ok()) << broker.status();
   ASSERT_TRUE((*publisher)->Flush(absl::Seconds(60)).ok());
   std::vector<v1::Quote> got =
@@ -151,11 +162,12 @@ TEST(TailScanTest, StopsOnceEnoughAndVisitsEverythingOtherwise) {
                            absl::Seconds(30))
                   .ok());
   prometheus::Registry registry;
-  auto publisher = Publisher::Create({.bootstrap_servers = kafka_env->bootstrap_servers()},
-                                     registry, "test");
+  auto publisher = Publisher::Create(
+      {.bootstrap_servers = kafka_env->bootstrap_servers()}, registry, "test");
   ASSERT_TRUE(publisher.ok());
   for (uint64_t seq = 1; seq <= 50; ++seq) {
-    for (int s = 0; s < 10; ++s) (*publisher)->Publish(Record(topic, absl::StrCat("SY", s), seq));
+    for (int s = 0; s < 10; ++s)
+      (*publisher)->Publish(Record(topic, absl::StrCat("SY", s), seq));
   }
   ASSERT_TRUE((*publisher)->Flush(absl::Seconds(30)).ok());
 
@@ -164,32 +176,36 @@ TEST(TailScanTest, StopsOnceEnoughAndVisitsEverythingOtherwise) {
   auto visit = [&](RdKafka::Message& m) {
     v1::Quote q;
     ASSERT_TRUE(DecodeRecord(m, q).ok());
-    max_seq[q.meta().symbol()] = std::max(max_seq[q.meta().symbol()], q.meta().seq());
+    max_seq[q.meta().symbol()] =
+        std::max(max_seq[q.meta().symbol()], q.meta().seq());
     ++visited;
   };
-  ASSERT_TRUE(ScanTopicBackwards({.bootstrap_servers = kafka_env->bootstrap_servers(),
-                                  .topic = topic,
-                                  .initial_window = 5},
-                                 visit, [&] { return max_seq.size() == 10; })
-                  .ok());
+  ASSERT_TRUE(
+      ScanTopicBackwards({.bootstrap_servers = kafka_env->bootstrap_servers(),
+                          .topic = topic,
+                          .initial_window = 5},
+                         visit, [&] { return max_seq.size() == 10; })
+          .ok());
   ASSERT_EQ(max_seq.size(), 10u);
   for (const auto& [symbol, seq] : max_seq) EXPECT_EQ(seq, 50u) << symbol;
   EXPECT_LT(visited, 500) << "should stop after the last windows";
 
   visited = 0;
   max_seq.clear();
-  ASSERT_TRUE(ScanTopicBackwards({.bootstrap_servers = kafka_env->bootstrap_servers(),
-                                  .topic = topic,
-                                  .initial_window = 7},
-                                 visit, [] { return false; })
-                  .ok());
+  ASSERT_TRUE(
+      ScanTopicBackwards({.bootstrap_servers = kafka_env->bootstrap_servers(),
+                          .topic = topic,
+                          .initial_window = 7},
+                         visit, [] { return false; })
+          .ok());
   EXPECT_EQ(visited, 500) << "every record exactly once";
 
-  EXPECT_EQ(ScanTopicBackwards({.bootstrap_servers = kafka_env->bootstrap_servers(),
-                                .topic = "no-such-topic"},
-                               visit, [] { return true; })
-                .code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(
+      ScanTopicBackwards({.bootstrap_servers = kafka_env->bootstrap_servers(),
+                          .topic = "no-such-topic"},
+                         visit, [] { return true; })
+          .code(),
+      absl::StatusCode::kNotFound);
 }
 
 }  // namespace

@@ -9,7 +9,8 @@ void SpdlogEventCb::event_cb(RdKafka::Event& event) {
     case RdKafka::Event::EVENT_ERROR:
       // Transport errors repeat while a broker is down; librdkafka already
       // suppresses identical ones, and the services count them as metrics.
-      spdlog::warn("kafka: {} ({})", event.str(), RdKafka::err2str(event.err()));
+      spdlog::warn("kafka: {} ({})", event.str(),
+                   RdKafka::err2str(event.err()));
       break;
     case RdKafka::Event::EVENT_LOG:
       if (event.severity() <= RdKafka::Event::EVENT_SEVERITY_ERROR) {

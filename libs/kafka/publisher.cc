@@ -56,7 +56,8 @@ class Publisher::DeliveryReports : public RdKafka::DeliveryReportCb {
           .Set(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
       return;
     }
-    metrics_->errors.Add({{"topic", topic}, {"reason", RdKafka::err2str(message.err())}})
+    metrics_->errors
+        .Add({{"topic", topic}, {"reason", RdKafka::err2str(message.err())}})
         .Increment();
     spdlog::warn("kafka: record for {} key {} not delivered: {}", topic,
                  message.key() != nullptr ? *message.key() : "",
@@ -72,7 +73,8 @@ absl::StatusOr<std::unique_ptr<Publisher>> Publisher::Create(
     const std::string& metric_prefix) {
   auto publisher = std::unique_ptr<Publisher>(new Publisher());
   publisher->metrics_ = std::make_unique<Metrics>(registry, metric_prefix);
-  publisher->reports_ = std::make_unique<DeliveryReports>(publisher->metrics_.get());
+  publisher->reports_ =
+      std::make_unique<DeliveryReports>(publisher->metrics_.get());
   const ConfigMap defaults = {
       {"bootstrap.servers", options.bootstrap_servers},
       {"client.id", options.client_id},
@@ -84,16 +86,18 @@ absl::StatusOr<std::unique_ptr<Publisher>> Publisher::Create(
       {"linger.ms", "5"},
       {"message.timeout.ms",
        absl::StrCat(absl::ToInt64Milliseconds(options.delivery_timeout))},
-      {"queue.buffering.max.messages", absl::StrCat(options.max_in_flight + 1000)},
+      {"queue.buffering.max.messages",
+       absl::StrCat(options.max_in_flight + 1000)},
       {"message.max.bytes", absl::StrCat(kMaxMessageBytes)},
   };
   absl::StatusOr<std::unique_ptr<RdKafka::Conf>> conf =
       MakeConf(Merge(defaults, options.overrides));
   if (!conf.ok()) return conf.status();
   std::string error;
-  if ((*conf)->set("dr_cb", publisher->reports_.get(), error) != RdKafka::Conf::CONF_OK ||
-      (*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(LogEvents()), error) !=
-          RdKafka::Conf::CONF_OK) {
+  if ((*conf)->set("dr_cb", publisher->reports_.get(), error) !=
+          RdKafka::Conf::CONF_OK ||
+      (*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(LogEvents()),
+                   error) != RdKafka::Conf::CONF_OK) {
     return absl::InternalError(error);
   }
   publisher->producer_.reset(RdKafka::Producer::create(conf->get(), error));
@@ -117,7 +121,8 @@ void Publisher::Publish(OutgoingRecord record) {
   absl::MutexLock lock(&mu_);
   if (buffer_.size() >= options_.buffer_capacity) {
     // Oldest first: the newest data is the most valuable to a market feed.
-    metrics_->dropped.Add({{"topic", buffer_.front().topic}, {"reason", "buffer_full"}})
+    metrics_->dropped
+        .Add({{"topic", buffer_.front().topic}, {"reason", "buffer_full"}})
         .Increment();
     buffer_.pop_front();
   }
@@ -145,10 +150,11 @@ void Publisher::Drain() {
     }
     RdKafka::Headers* headers = RdKafka::Headers::create();
     for (const auto& [name, value] : record.headers) headers->add(name, value);
-    const RdKafka::ErrorCode err = producer_->produce(
-        record.topic, RdKafka::Topic::PARTITION_UA, RdKafka::Producer::RK_MSG_COPY,
-        record.value.data(), record.value.size(), record.key.data(), record.key.size(),
-        0, headers, nullptr);
+    const RdKafka::ErrorCode err =
+        producer_->produce(record.topic, RdKafka::Topic::PARTITION_UA,
+                           RdKafka::Producer::RK_MSG_COPY, record.value.data(),
+                           record.value.size(), record.key.data(),
+                           record.key.size(), 0, headers, nullptr);
     if (err == RdKafka::ERR_NO_ERROR) continue;  // librdkafka owns the headers.
     delete headers;
     if (err == RdKafka::ERR__QUEUE_FULL) {
@@ -157,10 +163,11 @@ void Publisher::Drain() {
       return;
     }
     // Not retryable (too large, unknown topic): counted and dropped.
-    metrics_->errors.Add({{"topic", record.topic}, {"reason", RdKafka::err2str(err)}})
+    metrics_->errors
+        .Add({{"topic", record.topic}, {"reason", RdKafka::err2str(err)}})
         .Increment();
-    spdlog::error("kafka: cannot produce to {} key {}: {}", record.topic, record.key,
-                  RdKafka::err2str(err));
+    spdlog::error("kafka: cannot produce to {} key {}: {}", record.topic,
+                  record.key, RdKafka::err2str(err));
   }
 }
 

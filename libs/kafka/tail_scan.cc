@@ -25,18 +25,20 @@ int TimeoutMs(absl::Time deadline) {
 
 }  // namespace
 
-absl::Status ScanTopicBackwards(const TailScanOptions& options,
-                                const std::function<void(RdKafka::Message&)>& visit,
-                                const std::function<bool()>& enough) {
+absl::Status ScanTopicBackwards(
+    const TailScanOptions& options,
+    const std::function<void(RdKafka::Message&)>& visit,
+    const std::function<bool()>& enough) {
   const absl::Time deadline = absl::Now() + options.timeout;
   absl::StatusOr<std::unique_ptr<RdKafka::Conf>> conf =
-      MakeConf({{"bootstrap.servers", options.bootstrap_servers},
-                // Never joins the group: partitions are assigned by hand and
-                // nothing is committed.
-                {"group.id", "vnstream-tail-scan"},
-                {"enable.auto.commit", "false"},
-                {"enable.partition.eof", "true"},
-                {"isolation.level", "read_committed"}});
+      MakeConf(Merge({{"bootstrap.servers", options.bootstrap_servers},
+                      // Never joins the group: partitions are assigned by
+                      // hand and nothing is committed.
+                      {"group.id", "vnstream-tail-scan"},
+                      {"enable.auto.commit", "false"},
+                      {"enable.partition.eof", "true"},
+                      {"isolation.level", "read_committed"}},
+                     options.overrides));
   if (!conf.ok()) return conf.status();
   std::string error;
   (*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(LogEvents()), error);
@@ -48,16 +50,17 @@ absl::Status ScanTopicBackwards(const TailScanOptions& options,
   RdKafka::Metadata* metadata = nullptr;
   std::unique_ptr<RdKafka::Topic> topic(
       RdKafka::Topic::create(consumer.get(), options.topic, nullptr, error));
-  if (RdKafka::ErrorCode err =
-          consumer->metadata(false, topic.get(), &metadata, TimeoutMs(deadline));
+  if (RdKafka::ErrorCode err = consumer->metadata(false, topic.get(), &metadata,
+                                                  TimeoutMs(deadline));
       err != RdKafka::ERR_NO_ERROR) {
-    return absl::UnavailableError(
-        absl::StrCat("metadata of ", options.topic, ": ", RdKafka::err2str(err)));
+    return absl::UnavailableError(absl::StrCat("metadata of ", options.topic,
+                                               ": ", RdKafka::err2str(err)));
   }
   std::unique_ptr<RdKafka::Metadata> metadata_owner(metadata);
   if (metadata->topics()->empty() ||
       metadata->topics()->front()->err() != RdKafka::ERR_NO_ERROR) {
-    return absl::NotFoundError(absl::StrCat("topic ", options.topic, " not found"));
+    return absl::NotFoundError(
+        absl::StrCat("topic ", options.topic, " not found"));
   }
   std::vector<Cursor> cursors;
   for (const RdKafka::PartitionMetadata* p :
@@ -67,8 +70,9 @@ absl::Status ScanTopicBackwards(const TailScanOptions& options,
     if (RdKafka::ErrorCode err = consumer->query_watermark_offsets(
             options.topic, p->id(), &low, &high, TimeoutMs(deadline));
         err != RdKafka::ERR_NO_ERROR) {
-      return absl::UnavailableError(absl::StrCat("watermarks of ", options.topic, "/",
-                                                 p->id(), ": ", RdKafka::err2str(err)));
+      return absl::UnavailableError(absl::StrCat("watermarks of ",
+                                                 options.topic, "/", p->id(),
+                                                 ": ", RdKafka::err2str(err)));
     }
     if (high > low) cursors.push_back({p->id(), low, high});
   }
@@ -81,7 +85,8 @@ absl::Status ScanTopicBackwards(const TailScanOptions& options,
     for (const Cursor& c : cursors) {
       const int64_t start = std::max(c.low, c.end - window);
       starts.push_back(start);
-      assignment.push_back(RdKafka::TopicPartition::create(options.topic, c.partition, start));
+      assignment.push_back(
+          RdKafka::TopicPartition::create(options.topic, c.partition, start));
     }
     consumer->assign(assignment);
     RdKafka::TopicPartition::destroy(assignment);
@@ -102,7 +107,8 @@ absl::Status ScanTopicBackwards(const TailScanOptions& options,
       std::unique_ptr<RdKafka::Message> msg(consumer->consume(200));
       if (msg->err() == RdKafka::ERR__TIMED_OUT) continue;
       size_t i = 0;
-      while (i < cursors.size() && cursors[i].partition != msg->partition()) ++i;
+      while (i < cursors.size() && cursors[i].partition != msg->partition())
+        ++i;
       if (i == cursors.size() || done[i]) continue;
       if (msg->err() == RdKafka::ERR__PARTITION_EOF) {
         finish(i);

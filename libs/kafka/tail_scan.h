@@ -11,6 +11,7 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "librdkafka/rdkafkacpp.h"
+#include "libs/kafka/client_config.h"
 
 namespace vnstream::kafka {
 
@@ -22,6 +23,8 @@ struct TailScanOptions {
   int64_t initial_window = 2000;
   // For the whole scan.
   absl::Duration timeout = absl::Seconds(60);
+  // Extra librdkafka settings (TLS, SASL, ...).
+  ConfigMap overrides;
 };
 
 // Calls `visit` for the records of the last window of every partition,
@@ -30,9 +33,10 @@ struct TailScanOptions {
 // in offset order; windows go backwards, so a visitor keeping "the latest
 // per key" must compare offsets or sequence numbers. Records appended
 // after the scan started are not visited.
-absl::Status ScanTopicBackwards(const TailScanOptions& options,
-                                const std::function<void(RdKafka::Message&)>& visit,
-                                const std::function<bool()>& enough);
+absl::Status ScanTopicBackwards(
+    const TailScanOptions& options,
+    const std::function<void(RdKafka::Message&)>& visit,
+    const std::function<bool()>& enough);
 
 }  // namespace vnstream::kafka
 

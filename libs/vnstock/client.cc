@@ -258,8 +258,8 @@ absl::Status VciClient::Call(
   }
 }
 
-VciClient::PriceBoard VciClient::FetchPriceBoard(
-    std::span<const std::string> symbols, absl::Time deadline) {
+PriceBoard VciClient::FetchPriceBoard(std::span<const std::string> symbols,
+                                      absl::Time deadline) {
   const auto chunks = Chunks(symbols, options_.max_symbols_per_request);
   std::vector<PriceBoard> parts(chunks.size());
   ParallelFor(chunks.size(), options_.concurrency, [&](size_t i) {
@@ -295,9 +295,9 @@ VciClient::PriceBoard VciClient::FetchPriceBoard(
   return result;
 }
 
-VciClient::Bars VciClient::FetchBars(std::span<const std::string> symbols,
-                                     TimeFrame time_frame, absl::Time to,
-                                     int count_back, absl::Time deadline) {
+Bars VciClient::FetchBars(std::span<const std::string> symbols,
+                          TimeFrame time_frame, absl::Time to, int count_back,
+                          absl::Time deadline) {
   const auto chunks = Chunks(symbols, options_.max_symbols_per_request);
   std::vector<Bars> parts(chunks.size());
   ParallelFor(chunks.size(), options_.concurrency, [&](size_t i) {

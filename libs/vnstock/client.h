@@ -51,34 +51,47 @@ struct VciClientOptions {
 // Headers a browser on trading.vietcap.com.vn sends (the API expects them).
 std::vector<std::string> VciHeaders();
 
-class VciClient {
+// Results of a batched fetch: what succeeded, what was dropped by
+// validation, and one status per failed batch (the other batches count).
+struct PriceBoard {
+  std::vector<v1::Quote> quotes;
+  Rejections rejected;
+  std::vector<absl::Status> errors;
+};
+struct Bars {
+  std::vector<SymbolBars> series;
+  Rejections rejected;
+  std::vector<absl::Status> errors;
+};
+
+// What ingest and the gateway need from VNStock; faked in their tests.
+// Implementations are thread-safe.
+class MarketDataSource {
+ public:
+  virtual ~MarketDataSource() = default;
+
+  // Latest price-board state of `symbols`. Unknown symbols are simply
+  // absent from the result (as the API omits them).
+  virtual PriceBoard FetchPriceBoard(std::span<const std::string> symbols,
+                                     absl::Time deadline) = 0;
+
+  // The last `count_back` bars up to `to` of each symbol.
+  virtual Bars FetchBars(std::span<const std::string> symbols,
+                         TimeFrame time_frame, absl::Time to, int count_back,
+                         absl::Time deadline) = 0;
+};
+
+class VciClient : public MarketDataSource {
  public:
   // `calendar` must outlive the client. `metrics` may be null.
   VciClient(VciClientOptions options, const market::TradingCalendar* calendar,
             prometheus::Registry* metrics);
-  ~VciClient();
+  ~VciClient() override;
 
-  // Results of a batched fetch: what succeeded, what was dropped by
-  // validation, and one status per failed batch (the rest still count).
-  struct PriceBoard {
-    std::vector<v1::Quote> quotes;
-    Rejections rejected;
-    std::vector<absl::Status> errors;
-  };
-  struct Bars {
-    std::vector<SymbolBars> series;
-    Rejections rejected;
-    std::vector<absl::Status> errors;
-  };
-
-  // Latest price-board state of `symbols`. Unknown symbols are simply
-  // absent from the result (as the API omits them).
   PriceBoard FetchPriceBoard(std::span<const std::string> symbols,
-                             absl::Time deadline);
-
-  // The last `count_back` bars up to `to` of each symbol.
+                             absl::Time deadline) override;
   Bars FetchBars(std::span<const std::string> symbols, TimeFrame time_frame,
-                 absl::Time to, int count_back, absl::Time deadline);
+                 absl::Time to, int count_back, absl::Time deadline) override;
 
   // The newest `limit` matches of one symbol, oldest first.
   absl::StatusOr<std::vector<Tick>> FetchTicks(const std::string& symbol,

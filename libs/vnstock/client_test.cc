@@ -124,7 +124,7 @@ TEST_F(ClientTest, RetriesServerErrorsAndTruncatedBodies) {
                 {.status = 200, .body = board}});
   VciClient client(Options(), &calendar_, &registry_);
   const std::vector<std::string> symbols = {"FPT"};
-  VciClient::PriceBoard result = client.FetchPriceBoard(symbols, Deadline());
+  PriceBoard result = client.FetchPriceBoard(symbols, Deadline());
   EXPECT_TRUE(result.errors.empty());
   ASSERT_EQ(result.quotes.size(), 1u);
   EXPECT_EQ(result.quotes[0].meta().source(), v1::SOURCE_VCI);
@@ -154,7 +154,7 @@ TEST_F(ClientTest, HonoursRetryAfter) {
   VciClient client(Options(), &calendar_, &registry_);
   const std::vector<std::string> symbols = {"FPT"};
   const absl::Time start = absl::Now();
-  VciClient::PriceBoard result = client.FetchPriceBoard(symbols, Deadline());
+  PriceBoard result = client.FetchPriceBoard(symbols, Deadline());
   EXPECT_EQ(result.quotes.size(), 1u);
   EXPECT_GE(absl::Now() - start, absl::Seconds(1))
       << "Retry-After: 1 was not waited";
@@ -169,7 +169,7 @@ TEST_F(ClientTest, ForbiddenIsNotRetried) {
       {{.status = 403, .body = "<html>Access denied | cloudflare</html>"}});
   VciClient client(Options(), &calendar_, &registry_);
   const std::vector<std::string> symbols = {"FPT"};
-  VciClient::PriceBoard result = client.FetchPriceBoard(symbols, Deadline());
+  PriceBoard result = client.FetchPriceBoard(symbols, Deadline());
   ASSERT_EQ(result.errors.size(), 1u);
   EXPECT_EQ(result.errors[0].code(), absl::StatusCode::kPermissionDenied);
   EXPECT_TRUE(result.quotes.empty());
@@ -181,10 +181,10 @@ TEST_F(ClientTest, CircuitOpensAfterRepeatedFailuresAndStopsCalling) {
   VciClient client(Options(), &calendar_, &registry_);
   const std::vector<std::string> symbols = {"FPT"};
   // 3 attempts fail -> the breaker (threshold 3) opens.
-  VciClient::PriceBoard first = client.FetchPriceBoard(symbols, Deadline());
+  PriceBoard first = client.FetchPriceBoard(symbols, Deadline());
   ASSERT_EQ(first.errors.size(), 1u);
   EXPECT_EQ(fake_.requests().size(), 3u);
-  VciClient::PriceBoard second = client.FetchPriceBoard(symbols, Deadline());
+  PriceBoard second = client.FetchPriceBoard(symbols, Deadline());
   ASSERT_EQ(second.errors.size(), 1u);
   EXPECT_THAT(second.errors[0].message(), HasSubstr("circuit open"));
   EXPECT_EQ(fake_.requests().size(), 3u) << "an open circuit must not call";
@@ -198,8 +198,8 @@ TEST_F(ClientTest, CircuitOpensAfterRepeatedFailuresAndStopsCalling) {
           R"(vnstream_vnstock_requests_total{endpoint="price_board",outcome="circuit_open"} 1)"));
   // Other endpoints have their own breaker.
   fake_.Script({{.status = 200, .body = "[]"}});
-  VciClient::Bars bars = client.FetchBars(symbols, TimeFrame::kOneDay,
-                                          absl::Now(), 10, Deadline());
+  Bars bars = client.FetchBars(symbols, TimeFrame::kOneDay, absl::Now(), 10,
+                               Deadline());
   EXPECT_TRUE(bars.errors.empty());
 }
 
@@ -211,7 +211,7 @@ TEST_F(ClientTest, BatchesSymbolsAndLabelsTheSimulator) {
   options.max_symbols_per_request = 2;
   VciClient client(options, &calendar_, &registry_);
   const std::vector<std::string> symbols = {"AAA", "BBB", "CCC", "DDD", "EEE"};
-  VciClient::PriceBoard result = client.FetchPriceBoard(symbols, Deadline());
+  PriceBoard result = client.FetchPriceBoard(symbols, Deadline());
   EXPECT_TRUE(result.errors.empty());
   EXPECT_EQ(result.quotes.size(), 6u)
       << "3 batches, each answered with 2 quotes";
@@ -234,7 +234,7 @@ TEST_F(ClientTest, RateLimitRefusesWhenTheDeadlineIsTooClose) {
   VciClient client(options, &calendar_, &registry_);
   const std::vector<std::string> symbols = {"FPT"};
   EXPECT_TRUE(client.FetchPriceBoard(symbols, Deadline()).errors.empty());
-  VciClient::PriceBoard second =
+  PriceBoard second =
       client.FetchPriceBoard(symbols, absl::Now() + absl::Seconds(1));
   ASSERT_EQ(second.errors.size(), 1u);
   EXPECT_EQ(second.errors[0].code(), absl::StatusCode::kResourceExhausted);

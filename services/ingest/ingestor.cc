@@ -1,0 +1,335 @@
+#include "services/ingest/ingestor.h"
+
+#include <algorithm>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_join.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "libs/base/logging.h"
+#include "libs/kafka/record.h"
+#include "libs/kafka/topics.h"
+#include "libs/service/metrics.h"
+
+namespace vnstream::ingest {
+namespace {
+
+using ::google::protobuf::util::MessageDifferencer;
+
+// A bar is final once this long past its end with no later bar: the
+// upstream has had time to include the minute's last trades.
+constexpr absl::Duration kBarSettle = absl::Seconds(5);
+// Rejections and errors logged per cycle (all are counted).
+constexpr size_t kMaxLoggedProblems = 5;
+
+absl::CivilDay LocalDay(absl::Time t) {
+  return absl::ToCivilDay(t, market::VietnamTime());
+}
+
+void LogProblems(Schedule schedule, const vnstock::Rejections& rejected,
+                 const std::vector<absl::Status>& errors) {
+  for (size_t i = 0; i < std::min(rejected.size(), kMaxLoggedProblems); ++i) {
+    spdlog::warn("{}: dropped invalid record: {}", ScheduleName(schedule), rejected[i]);
+  }
+  for (size_t i = 0; i < std::min(errors.size(), kMaxLoggedProblems); ++i) {
+    spdlog::warn("{}: upstream batch failed: {}", ScheduleName(schedule), errors[i]);
+  }
+}
+
+template <typename Message>
+Message WithoutMeta(Message message) {
+  message.clear_meta();
+  return message;
+}
+
+}  // namespace
+
+const char* ScheduleName(Schedule schedule) {
+  switch (schedule) {
+    case Schedule::kPrices:
+      return "prices";
+    case Schedule::kIntraday:
+      return "intraday";
+    case Schedule::kHistory:
+      return "history";
+  }
+  return "unknown";
+}
+
+Ingestor::Ingestor(IngestOptions options, vnstock::MarketDataSource& source,
+                   kafka::RecordSink& sink, const market::TradingCalendar& calendar,
+                   prometheus::Registry& registry)
+    : options_(std::move(options)),
+      source_(source),
+      sink_(sink),
+      calendar_(calendar),
+      cycles_(prometheus::BuildCounter()
+                  .Name("vnstream_ingest_cycles_total")
+                  .Help("Polls by schedule and result (ok, partial, failed, "
+                        "skipped_closed).")
+                  .Register(registry)),
+      cycle_duration_(prometheus::BuildHistogram()
+                          .Name("vnstream_ingest_cycle_duration_seconds")
+                          .Help("Duration of a poll: fetch, validate, publish.")
+                          .Register(registry)),
+      published_(prometheus::BuildCounter()
+                     .Name("vnstream_ingest_records_published_total")
+                     .Help("Records handed to the Kafka producer, by topic.")
+                     .Register(registry)),
+      unchanged_(prometheus::BuildCounter()
+                     .Name("vnstream_ingest_records_unchanged_total")
+                     .Help("Fetched records identical to the last published "
+                           "one (not republished), by topic.")
+                     .Register(registry)),
+      missing_(prometheus::BuildCounter()
+                   .Name("vnstream_ingest_symbols_missing_total")
+                   .Help("Requested symbols the upstream did not return.")
+                   .Register(registry)) {}
+
+v1::RecordMeta Ingestor::Meta(const std::string& symbol, uint64_t seq,
+                              v1::Source source, absl::Time fetched_at,
+                              absl::CivilDay trading_day) {
+  v1::RecordMeta meta;
+  meta.set_symbol(symbol);
+  meta.set_seq(seq);
+  meta.set_source(source);
+  *meta.mutable_fetched_at() = market::ToTimestamp(fetched_at);
+  *meta.mutable_published_at() = market::ToTimestamp(options_.now());
+  *meta.mutable_trading_date() = market::ToDate(trading_day);
+  return meta;
+}
+
+void Ingestor::Recover(const v1::Quote& quote) {
+  absl::MutexLock lock(&prices_mu_);
+  PriceState& state = prices_[quote.meta().symbol()];
+  if (quote.meta().seq() > state.seq) {
+    state.seq = quote.meta().seq();
+    state.last = WithoutMeta(quote);
+  }
+}
+
+void Ingestor::Recover(const v1::IntradayBar& bar) {
+  const absl::CivilDay day = market::ToCivilDay(bar.meta().trading_date());
+  absl::MutexLock lock(&intraday_mu_);
+  IntradayState& state = intraday_[bar.meta().symbol()];
+  if (day < state.day) return;
+  if (day > state.day) state = IntradayState{.day = day};
+  state.seq = std::max(state.seq, bar.meta().seq());
+  BarState& known = state.bars[bar.start_time().seconds()];
+  if (!known.bar.has_start_time() || bar.revision() >= known.bar.revision()) {
+    known.bar = WithoutMeta(bar);
+  }
+}
+
+void Ingestor::Recover(const v1::DailyHistory& history) {
+  absl::MutexLock lock(&history_mu_);
+  HistoryState& state = history_[history.meta().symbol()];
+  if (history.meta().seq() > state.seq) {
+    state.seq = history.meta().seq();
+    state.last = WithoutMeta(history);
+  }
+}
+
+bool Ingestor::ShouldPoll(Schedule schedule, absl::Time now) {
+  const int index = static_cast<int>(schedule);
+  absl::MutexLock lock(&poll_mu_);
+  if (!started_[index]) {
+    started_[index] = true;
+    return true;
+  }
+  if (options_.ignore_market_hours) return true;
+  switch (calendar_.SessionAt(v1::EXCHANGE_HOSE, now)) {
+    case v1::TRADING_SESSION_ATO:
+    case v1::TRADING_SESSION_CONTINUOUS:
+    case v1::TRADING_SESSION_ATC:
+    case v1::TRADING_SESSION_PUT_THROUGH:
+      return true;
+    default:
+      break;
+  }
+  // One last poll after the close of a trading day, for the final values.
+  const absl::CivilSecond local = absl::ToCivilSecond(now, market::VietnamTime());
+  const absl::CivilDay today(local);
+  if (calendar_.IsTradingDay(today) && local.hour() >= 15 &&
+      final_poll_done_[index] != today) {
+    final_poll_done_[index] = today;
+    return true;
+  }
+  return false;
+}
+
+void Ingestor::Finish(Schedule schedule, const CycleStats& stats,
+                      absl::Time started) {
+  const std::string name = ScheduleName(schedule);
+  const char* result = stats.errors == 0 ? "ok" : (stats.fetched > 0 ? "partial" : "failed");
+  cycles_.Add({{"schedule", name}, {"result", result}}).Increment();
+  const absl::Duration took = options_.now() - started;
+  cycle_duration_.Add({{"schedule", name}}, LatencyBuckets())
+      .Observe(absl::ToDoubleSeconds(took));
+  if (stats.missing > 0) {
+    missing_.Add({{"schedule", name}}).Increment(stats.missing);
+  }
+  spdlog::info(
+      "{} poll {}: fetched {}, published {}, unchanged {}, rejected {}, "
+      "missing {}, failed batches {}, {}",
+      name, result, stats.fetched, stats.published, stats.unchanged, stats.rejected,
+      stats.missing, stats.errors, absl::FormatDuration(took));
+}
+
+CycleStats Ingestor::RunPrices(absl::Time deadline) {
+  const absl::Time started = options_.now();
+  vnstock::PriceBoard board = source_.FetchPriceBoard(options_.symbols, deadline);
+  LogProblems(Schedule::kPrices, board.rejected, board.errors);
+  CycleStats stats{.fetched = static_cast<int>(board.quotes.size()),
+                   .rejected = static_cast<int>(board.rejected.size()),
+                   .errors = static_cast<int>(board.errors.size())};
+  absl::flat_hash_set<std::string> seen;
+  {
+    absl::MutexLock lock(&prices_mu_);
+    for (v1::Quote& quote : board.quotes) {
+      const std::string symbol = quote.meta().symbol();
+      seen.insert(symbol);
+      PriceState& state = prices_[symbol];
+      v1::Quote bare = WithoutMeta(quote);
+      if (state.seq > 0 && MessageDifferencer::Equals(bare, state.last)) {
+        ++stats.unchanged;
+        continue;
+      }
+      *quote.mutable_meta() =
+          Meta(symbol, ++state.seq, quote.meta().source(),
+               market::FromTimestamp(quote.meta().fetched_at()),
+               market::ToCivilDay(quote.meta().trading_date()));
+      sink_.Publish(kafka::EncodeRecord(kafka::kPricesTopic, quote, quote.meta()));
+      state.last = std::move(bare);
+      ++stats.published;
+    }
+  }
+  if (stats.errors == 0) {
+    for (const std::string& s : options_.symbols) stats.missing += !seen.contains(s);
+  }
+  published_.Add({{"topic", kafka::kPricesTopic}}).Increment(stats.published);
+  unchanged_.Add({{"topic", kafka::kPricesTopic}}).Increment(stats.unchanged);
+  Finish(Schedule::kPrices, stats, started);
+  return stats;
+}
+
+CycleStats Ingestor::RunIntraday(absl::Time deadline) {
+  const absl::Time started = options_.now();
+  vnstock::Bars fetched =
+      source_.FetchBars(options_.symbols, vnstock::TimeFrame::kOneMinute,
+                        started + absl::Minutes(1), options_.intraday_count_back, deadline);
+  LogProblems(Schedule::kIntraday, fetched.rejected, fetched.errors);
+  CycleStats stats{.rejected = static_cast<int>(fetched.rejected.size()),
+                   .errors = static_cast<int>(fetched.errors.size())};
+  absl::flat_hash_set<std::string> seen;
+  absl::MutexLock lock(&intraday_mu_);
+  for (const vnstock::SymbolBars& series : fetched.series) {
+    if (series.bars.empty()) continue;
+    seen.insert(series.symbol);
+    // Only the newest trading day in the response: before the open the
+    // API still returns the previous session's bars.
+    const absl::CivilDay day = LocalDay(series.bars.back().time);
+    IntradayState& state = intraday_[series.symbol];
+    if (day < state.day) continue;  // A stale response.
+    if (day > state.day) state = IntradayState{.day = day};
+    std::vector<const vnstock::RawBar*> bars;
+    for (const vnstock::RawBar& raw : series.bars) {
+      if (LocalDay(raw.time) == day) bars.push_back(&raw);
+    }
+    stats.fetched += static_cast<int>(bars.size());
+    for (size_t i = 0; i < bars.size(); ++i) {
+      const vnstock::RawBar& raw = *bars[i];
+      const absl::CivilMinute local =
+          absl::ToCivilMinute(raw.time, market::VietnamTime());
+      const bool closing_auction = local.hour() == 14 && local.minute() == 45;
+      v1::IntradayBar bar;
+      *bar.mutable_start_time() = market::ToTimestamp(raw.time);
+      *bar.mutable_open() = raw.open;
+      *bar.mutable_high() = raw.high;
+      *bar.mutable_low() = raw.low;
+      *bar.mutable_close() = raw.close;
+      bar.set_volume(raw.volume);
+      bar.set_final(i + 1 < bars.size() || closing_auction ||
+                    raw.time + absl::Minutes(1) + kBarSettle <= started);
+      const int64_t key = absl::ToUnixSeconds(raw.time);
+      auto known = state.bars.find(key);
+      if (known != state.bars.end()) {
+        bar.set_revision(known->second.bar.revision());
+        if (MessageDifferencer::Equals(bar, known->second.bar)) {
+          ++stats.unchanged;
+          continue;
+        }
+        bar.set_revision(known->second.bar.revision() + 1);
+      }
+      *bar.mutable_meta() = Meta(series.symbol, ++state.seq, series.source,
+                                 series.fetched_at, day);
+      sink_.Publish(kafka::EncodeRecord(kafka::kIntradayTopic, bar, bar.meta()));
+      state.bars[key].bar = WithoutMeta(std::move(bar));
+      ++stats.published;
+    }
+  }
+  if (stats.errors == 0) {
+    for (const std::string& s : options_.symbols) stats.missing += !seen.contains(s);
+  }
+  published_.Add({{"topic", kafka::kIntradayTopic}}).Increment(stats.published);
+  unchanged_.Add({{"topic", kafka::kIntradayTopic}}).Increment(stats.unchanged);
+  Finish(Schedule::kIntraday, stats, started);
+  return stats;
+}
+
+CycleStats Ingestor::RunHistory(absl::Time deadline) {
+  const absl::Time started = options_.now();
+  vnstock::Bars fetched =
+      source_.FetchBars(options_.symbols, vnstock::TimeFrame::kOneDay,
+                        started + absl::Hours(24), options_.history_bars, deadline);
+  LogProblems(Schedule::kHistory, fetched.rejected, fetched.errors);
+  CycleStats stats{.rejected = static_cast<int>(fetched.rejected.size()),
+                   .errors = static_cast<int>(fetched.errors.size())};
+  const absl::CivilSecond local_now = absl::ToCivilSecond(started, market::VietnamTime());
+  const absl::CivilDay today(local_now);
+  // Today's bar is final once the session is over (or today is no trading
+  // day at all).
+  const bool today_closed = !calendar_.IsTradingDay(today) || local_now.hour() >= 15;
+  absl::flat_hash_set<std::string> seen;
+  absl::MutexLock lock(&history_mu_);
+  for (const vnstock::SymbolBars& series : fetched.series) {
+    if (series.bars.empty()) continue;
+    seen.insert(series.symbol);
+    ++stats.fetched;
+    v1::DailyHistory history;
+    absl::CivilDay last_day;
+    for (size_t i = 0; i < series.bars.size(); ++i) {
+      const vnstock::RawBar& raw = series.bars[i];
+      const absl::CivilDay day = LocalDay(raw.time);
+      if (i > 0 && day <= last_day) continue;  // One bar per date.
+      last_day = day;
+      v1::DailyBar* bar = history.add_bars();
+      *bar->mutable_date() = market::ToDate(day);
+      *bar->mutable_open() = raw.open;
+      *bar->mutable_high() = raw.high;
+      *bar->mutable_low() = raw.low;
+      *bar->mutable_close() = raw.close;
+      bar->set_volume(raw.volume);
+      bar->set_final(i + 1 < series.bars.size() || day < today ||
+                     (day == today && today_closed));
+    }
+    HistoryState& state = history_[series.symbol];
+    if (state.seq > 0 && MessageDifferencer::Equals(history, state.last)) {
+      ++stats.unchanged;
+      continue;
+    }
+    *history.mutable_meta() =
+        Meta(series.symbol, ++state.seq, series.source, series.fetched_at, last_day);
+    sink_.Publish(kafka::EncodeRecord(kafka::kHistoricalTopic, history, history.meta()));
+    state.last = WithoutMeta(std::move(history));
+    ++stats.published;
+  }
+  if (stats.errors == 0) {
+    for (const std::string& s : options_.symbols) stats.missing += !seen.contains(s);
+  }
+  published_.Add({{"topic", kafka::kHistoricalTopic}}).Increment(stats.published);
+  unchanged_.Add({{"topic", kafka::kHistoricalTopic}}).Increment(stats.unchanged);
+  Finish(Schedule::kHistory, stats, started);
+  return stats;
+}
+
+}  // namespace vnstream::ingest

@@ -1,0 +1,144 @@
+// Ingestor: ingest's domain logic, free of network and broker so it is
+// unit-tested with fakes. It turns VNStock fetches into the records of the
+// three topics:
+//   prices    one Quote per symbol per poll (unchanged quotes are skipped)
+//   intraday  one IntradayBar per new or changed 1-minute bar (revision+1)
+//   history   one DailyHistory per symbol when its window changed
+// assigns the per-symbol sequence numbers, and decides when polling makes
+// sense (market hours in Asia/Ho_Chi_Minh).
+//
+// Sequence numbers survive restarts by being *derived from Kafka*: at
+// start-up the adapter scans the topics' tails and feeds every record to
+// Recover(); the next record continues at last seq + 1. Prices and history
+// are compacted topics, so the newest record per symbol is always there.
+// Intraday bars are numbered per (symbol, trading date) from 1: the topic
+// is time-retained, and a trading day is the unit a client resumes in.
+//
+// Thread-safety: RunPrices, RunIntraday and RunHistory may run
+// concurrently with each other (each owns its state); each one is not
+// re-entrant. Recover() must finish before any Run*.
+#ifndef VNSTREAM_SERVICES_INGEST_INGESTOR_H_
+#define VNSTREAM_SERVICES_INGEST_INGESTOR_H_
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "libs/kafka/publisher.h"
+#include "libs/market/calendar.h"
+#include "libs/vnstock/client.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
+#include "vnstream/v1/market_data.pb.h"
+
+namespace vnstream::ingest {
+
+enum class Schedule { kPrices = 0, kIntraday = 1, kHistory = 2 };
+
+struct IngestOptions {
+  // Tickers to poll (upper case, validated by the config).
+  std::vector<std::string> symbols;
+  // 1-minute bars requested per intraday poll (a HOSE day has 226).
+  int intraday_count_back = 300;
+  // Daily bars per history record (~260 = one year of trading days).
+  int history_bars = 260;
+  // Poll around the clock (demos, the simulator's virtual market).
+  bool ignore_market_hours = false;
+  // The clock; tests replace it.
+  std::function<absl::Time()> now = [] { return absl::Now(); };
+};
+
+// What one poll did (also logged and counted).
+struct CycleStats {
+  int fetched = 0;    // Records received and valid.
+  int published = 0;  // Records handed to Kafka.
+  int unchanged = 0;  // Records identical to what was last published.
+  int rejected = 0;   // Records dropped by validation.
+  int missing = 0;    // Requested symbols the upstream did not return.
+  int errors = 0;     // Failed upstream batches.
+};
+
+class Ingestor {
+ public:
+  Ingestor(IngestOptions options, vnstock::MarketDataSource& source,
+           kafka::RecordSink& sink, const market::TradingCalendar& calendar,
+           prometheus::Registry& registry);
+
+  // Rebuilds sequence and change-detection state from a record read back
+  // from Kafka. Records may come in any order.
+  void Recover(const v1::Quote& quote);
+  void Recover(const v1::IntradayBar& bar);
+  void Recover(const v1::DailyHistory& history);
+
+  // Whether `schedule` should poll at `now`: always once at start-up (so a
+  // fresh system has data), during the trading session (09:00-15:00 on
+  // trading days), once more after the close (final values), never on
+  // weekends, holidays, before the open or in the lunch break, unless
+  // ignore_market_hours.
+  bool ShouldPoll(Schedule schedule, absl::Time now);
+
+  CycleStats RunPrices(absl::Time deadline);
+  CycleStats RunIntraday(absl::Time deadline);
+  CycleStats RunHistory(absl::Time deadline);
+
+ private:
+  struct PriceState {
+    uint64_t seq = 0;
+    v1::Quote last;  // Without meta: for change detection.
+  };
+  struct BarState {
+    v1::IntradayBar bar;  // Last published values (meta cleared).
+  };
+  struct IntradayState {
+    absl::CivilDay day;
+    uint64_t seq = 0;
+    std::map<int64_t, BarState> bars;  // By start time, Unix seconds.
+  };
+  struct HistoryState {
+    uint64_t seq = 0;
+    v1::DailyHistory last;  // Without meta.
+  };
+
+  v1::RecordMeta Meta(const std::string& symbol, uint64_t seq, v1::Source source,
+                      absl::Time fetched_at, absl::CivilDay trading_day);
+  void Finish(Schedule schedule, const CycleStats& stats, absl::Time started);
+
+  const IngestOptions options_;
+  vnstock::MarketDataSource& source_;
+  kafka::RecordSink& sink_;
+  const market::TradingCalendar& calendar_;
+
+  absl::Mutex prices_mu_;
+  absl::flat_hash_map<std::string, PriceState> prices_ ABSL_GUARDED_BY(prices_mu_);
+  absl::Mutex intraday_mu_;
+  absl::flat_hash_map<std::string, IntradayState> intraday_
+      ABSL_GUARDED_BY(intraday_mu_);
+  absl::Mutex history_mu_;
+  absl::flat_hash_map<std::string, HistoryState> history_ ABSL_GUARDED_BY(history_mu_);
+
+  // ShouldPoll's memory, per schedule.
+  absl::Mutex poll_mu_;
+  bool started_[3] ABSL_GUARDED_BY(poll_mu_) = {false, false, false};
+  absl::CivilDay final_poll_done_[3] ABSL_GUARDED_BY(poll_mu_);
+
+  prometheus::Family<prometheus::Counter>& cycles_;
+  prometheus::Family<prometheus::Histogram>& cycle_duration_;
+  prometheus::Family<prometheus::Counter>& published_;
+  prometheus::Family<prometheus::Counter>& unchanged_;
+  prometheus::Family<prometheus::Counter>& missing_;
+};
+
+// The schedule's name in logs and metric labels.
+const char* ScheduleName(Schedule schedule);
+
+}  // namespace vnstream::ingest
+
+#endif  // VNSTREAM_SERVICES_INGEST_INGESTOR_H_

@@ -1,0 +1,26 @@
+// Rebuilds the Ingestor's state (sequence numbers, last published values)
+// from the tails of the three topics at start-up.
+#ifndef VNSTREAM_SERVICES_INGEST_RECOVERY_H_
+#define VNSTREAM_SERVICES_INGEST_RECOVERY_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "libs/kafka/client_config.h"
+#include "services/ingest/ingestor.h"
+
+namespace vnstream::ingest {
+
+// Scans each topic backwards until every symbol's newest record was seen
+// (intraday: and the start of that record's trading day), or the start of
+// the topic. Records that do not parse are skipped and counted in the log.
+absl::Status RecoverFromKafka(const std::string& bootstrap_servers,
+                              const kafka::ConfigMap& overrides,
+                              const std::vector<std::string>& symbols,
+                              Ingestor& ingestor, absl::Duration timeout);
+
+}  // namespace vnstream::ingest
+
+#endif  // VNSTREAM_SERVICES_INGEST_RECOVERY_H_
