@@ -31,7 +31,9 @@ void PeriodicTask::Loop() {
     run_(next + interval_);
     next += interval_;
     absl::MutexLock lock(&mu_);
-    auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stopping_; };
+    auto stopping = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+      return stopping_;
+    };
     mu_.AwaitWithDeadline(absl::Condition(&stopping), next);
     if (stopping_) return;
   }

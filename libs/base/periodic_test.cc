@@ -9,7 +9,8 @@
 namespace vnstream {
 namespace {
 
-TEST(PeriodicTaskTest, RunsImmediatelyThenEveryIntervalWithTheNextTickAsDeadline) {
+TEST(PeriodicTaskTest,
+     RunsImmediatelyThenEveryIntervalWithTheNextTickAsDeadline) {
   absl::Mutex mu;
   std::vector<absl::Time> starts;
   std::vector<absl::Time> deadlines;
@@ -49,7 +50,8 @@ TEST(PeriodicTaskTest, SkipsTicksMissedByAnOverrun) {
       absl::MutexLock lock(&mu);
       deadlines.push_back(deadline);
     }
-    if (runs++ == 0) absl::SleepFor(absl::Milliseconds(75));  // Overruns 3 ticks.
+    if (runs++ == 0)
+      absl::SleepFor(absl::Milliseconds(75));  // Overruns 3 ticks.
   });
   task.Start();
   ASSERT_TRUE(PollUntil([&] { return runs.load() >= 2; }, absl::Seconds(10)));

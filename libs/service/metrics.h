@@ -27,6 +27,10 @@ class MetricsServer {
       const std::string& address);
 
   prometheus::Registry& registry() { return *registry_; }
+  // Also serves metrics computed at scrape time by `collectable`.
+  void RegisterCollectable(const std::shared_ptr<prometheus::Collectable>& collectable) {
+    exposer_->RegisterCollectable(collectable);
+  }
   // The bound port.
   int port() const { return port_; }
 

@@ -6,17 +6,24 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
-ABSL_FLAG(std::string, vnstock_url, "https://trading.vietcap.com.vn/api/",
-          "Base URL of the VCI trading API (vnstock-sim serves the same routes).");
+ABSL_FLAG(
+    std::string, vnstock_url, "https://trading.vietcap.com.vn/api/",
+    "Base URL of the VCI trading API (vnstock-sim serves the same routes).");
 ABSL_FLAG(double, vnstock_requests_per_minute, 300,
           "Client-side rate limit for all VNStock requests, per minute.");
-ABSL_FLAG(int, vnstock_burst, 40, "Requests allowed back to back after an idle period.");
-ABSL_FLAG(absl::Duration, vnstock_timeout, absl::Seconds(10), "Timeout of one HTTP attempt.");
-ABSL_FLAG(int, vnstock_max_attempts, 3, "Attempts per request, including the first.");
-ABSL_FLAG(absl::Duration, vnstock_backoff, absl::Milliseconds(500),
-          "Backoff cap before the first retry (doubles per retry, full jitter).");
-ABSL_FLAG(absl::Duration, vnstock_max_backoff, absl::Seconds(10), "Largest backoff cap.");
-ABSL_FLAG(int, vnstock_batch_size, 50, "Symbols per price-board or chart request.");
+ABSL_FLAG(int, vnstock_burst, 40,
+          "Requests allowed back to back after an idle period.");
+ABSL_FLAG(absl::Duration, vnstock_timeout, absl::Seconds(10),
+          "Timeout of one HTTP attempt.");
+ABSL_FLAG(int, vnstock_max_attempts, 3,
+          "Attempts per request, including the first.");
+ABSL_FLAG(
+    absl::Duration, vnstock_backoff, absl::Milliseconds(500),
+    "Backoff cap before the first retry (doubles per retry, full jitter).");
+ABSL_FLAG(absl::Duration, vnstock_max_backoff, absl::Seconds(10),
+          "Largest backoff cap.");
+ABSL_FLAG(int, vnstock_batch_size, 50,
+          "Symbols per price-board or chart request.");
 ABSL_FLAG(int, vnstock_concurrency, 4, "Requests in flight at once.");
 ABSL_FLAG(int, vnstock_breaker_failures, 5,
           "Consecutive failures that open an endpoint's circuit breaker.");
@@ -28,7 +35,8 @@ namespace vnstream::vnstock {
 absl::StatusOr<VciClientOptions> VciClientOptionsFromFlags() {
   VciClientOptions options;
   options.base_url = absl::GetFlag(FLAGS_vnstock_url);
-  options.requests_per_minute = absl::GetFlag(FLAGS_vnstock_requests_per_minute);
+  options.requests_per_minute =
+      absl::GetFlag(FLAGS_vnstock_requests_per_minute);
   options.burst = absl::GetFlag(FLAGS_vnstock_burst);
   options.request_timeout = absl::GetFlag(FLAGS_vnstock_timeout);
   options.retry.max_attempts = absl::GetFlag(FLAGS_vnstock_max_attempts);
@@ -36,12 +44,13 @@ absl::StatusOr<VciClientOptions> VciClientOptionsFromFlags() {
   options.retry.max_backoff = absl::GetFlag(FLAGS_vnstock_max_backoff);
   options.max_symbols_per_request = absl::GetFlag(FLAGS_vnstock_batch_size);
   options.concurrency = absl::GetFlag(FLAGS_vnstock_concurrency);
-  options.breaker.failure_threshold = absl::GetFlag(FLAGS_vnstock_breaker_failures);
+  options.breaker.failure_threshold =
+      absl::GetFlag(FLAGS_vnstock_breaker_failures);
   options.breaker.open_duration = absl::GetFlag(FLAGS_vnstock_breaker_open);
   if (!absl::StartsWith(options.base_url, "http://") &&
       !absl::StartsWith(options.base_url, "https://")) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("vnstock_url must be an http(s) URL, got '", options.base_url, "'"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "vnstock_url must be an http(s) URL, got '", options.base_url, "'"));
   }
   if (options.requests_per_minute <= 0 || options.burst < 1 ||
       options.retry.max_attempts < 1 || options.max_symbols_per_request < 1 ||

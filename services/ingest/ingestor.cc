@@ -9,29 +9,25 @@
 #include "libs/kafka/record.h"
 #include "libs/kafka/topics.h"
 #include "libs/service/metrics.h"
+#include "libs/vnstock/records.h"
 
 namespace vnstream::ingest {
 namespace {
 
 using ::google::protobuf::util::MessageDifferencer;
 
-// A bar is final once this long past its end with no later bar: the
-// upstream has had time to include the minute's last trades.
-constexpr absl::Duration kBarSettle = absl::Seconds(5);
 // Rejections and errors logged per cycle (all are counted).
 constexpr size_t kMaxLoggedProblems = 5;
-
-absl::CivilDay LocalDay(absl::Time t) {
-  return absl::ToCivilDay(t, market::VietnamTime());
-}
 
 void LogProblems(Schedule schedule, const vnstock::Rejections& rejected,
                  const std::vector<absl::Status>& errors) {
   for (size_t i = 0; i < std::min(rejected.size(), kMaxLoggedProblems); ++i) {
-    spdlog::warn("{}: dropped invalid record: {}", ScheduleName(schedule), rejected[i]);
+    spdlog::warn("{}: dropped invalid record: {}", ScheduleName(schedule),
+                 rejected[i]);
   }
   for (size_t i = 0; i < std::min(errors.size(), kMaxLoggedProblems); ++i) {
-    spdlog::warn("{}: upstream batch failed: {}", ScheduleName(schedule), errors[i]);
+    spdlog::warn("{}: upstream batch failed: {}", ScheduleName(schedule),
+                 errors[i]);
   }
 }
 
@@ -56,7 +52,8 @@ const char* ScheduleName(Schedule schedule) {
 }
 
 Ingestor::Ingestor(IngestOptions options, vnstock::MarketDataSource& source,
-                   kafka::RecordSink& sink, const market::TradingCalendar& calendar,
+                   kafka::RecordSink& sink,
+                   const market::TradingCalendar& calendar,
                    prometheus::Registry& registry)
     : options_(std::move(options)),
       source_(source),
@@ -84,19 +81,6 @@ Ingestor::Ingestor(IngestOptions options, vnstock::MarketDataSource& source,
                    .Name("vnstream_ingest_symbols_missing_total")
                    .Help("Requested symbols the upstream did not return.")
                    .Register(registry)) {}
-
-v1::RecordMeta Ingestor::Meta(const std::string& symbol, uint64_t seq,
-                              v1::Source source, absl::Time fetched_at,
-                              absl::CivilDay trading_day) {
-  v1::RecordMeta meta;
-  meta.set_symbol(symbol);
-  meta.set_seq(seq);
-  meta.set_source(source);
-  *meta.mutable_fetched_at() = market::ToTimestamp(fetched_at);
-  *meta.mutable_published_at() = market::ToTimestamp(options_.now());
-  *meta.mutable_trading_date() = market::ToDate(trading_day);
-  return meta;
-}
 
 void Ingestor::Recover(const v1::Quote& quote) {
   absl::MutexLock lock(&prices_mu_);
@@ -147,7 +131,8 @@ bool Ingestor::ShouldPoll(Schedule schedule, absl::Time now) {
       break;
   }
   // One last poll after the close of a trading day, for the final values.
-  const absl::CivilSecond local = absl::ToCivilSecond(now, market::VietnamTime());
+  const absl::CivilSecond local =
+      absl::ToCivilSecond(now, market::VietnamTime());
   const absl::CivilDay today(local);
   if (calendar_.IsTradingDay(today) && local.hour() >= 15 &&
       final_poll_done_[index] != today) {
@@ -160,7 +145,8 @@ bool Ingestor::ShouldPoll(Schedule schedule, absl::Time now) {
 void Ingestor::Finish(Schedule schedule, const CycleStats& stats,
                       absl::Time started) {
   const std::string name = ScheduleName(schedule);
-  const char* result = stats.errors == 0 ? "ok" : (stats.fetched > 0 ? "partial" : "failed");
+  const char* result =
+      stats.errors == 0 ? "ok" : (stats.fetched > 0 ? "partial" : "failed");
   cycles_.Add({{"schedule", name}, {"result", result}}).Increment();
   const absl::Duration took = options_.now() - started;
   cycle_duration_.Add({{"schedule", name}}, LatencyBuckets())
@@ -171,13 +157,14 @@ void Ingestor::Finish(Schedule schedule, const CycleStats& stats,
   spdlog::info(
       "{} poll {}: fetched {}, published {}, unchanged {}, rejected {}, "
       "missing {}, failed batches {}, {}",
-      name, result, stats.fetched, stats.published, stats.unchanged, stats.rejected,
-      stats.missing, stats.errors, absl::FormatDuration(took));
+      name, result, stats.fetched, stats.published, stats.unchanged,
+      stats.rejected, stats.missing, stats.errors, absl::FormatDuration(took));
 }
 
 CycleStats Ingestor::RunPrices(absl::Time deadline) {
   const absl::Time started = options_.now();
-  vnstock::PriceBoard board = source_.FetchPriceBoard(options_.symbols, deadline);
+  vnstock::PriceBoard board =
+      source_.FetchPriceBoard(options_.symbols, deadline);
   LogProblems(Schedule::kPrices, board.rejected, board.errors);
   CycleStats stats{.fetched = static_cast<int>(board.quotes.size()),
                    .rejected = static_cast<int>(board.rejected.size()),
@@ -194,17 +181,18 @@ CycleStats Ingestor::RunPrices(absl::Time deadline) {
         ++stats.unchanged;
         continue;
       }
-      *quote.mutable_meta() =
-          Meta(symbol, ++state.seq, quote.meta().source(),
-               market::FromTimestamp(quote.meta().fetched_at()),
-               market::ToCivilDay(quote.meta().trading_date()));
-      sink_.Publish(kafka::EncodeRecord(kafka::kPricesTopic, quote, quote.meta()));
+      quote.mutable_meta()->set_seq(++state.seq);
+      *quote.mutable_meta()->mutable_published_at() =
+          market::ToTimestamp(options_.now());
+      sink_.Publish(
+          kafka::EncodeRecord(kafka::kPricesTopic, quote, quote.meta()));
       state.last = std::move(bare);
       ++stats.published;
     }
   }
   if (stats.errors == 0) {
-    for (const std::string& s : options_.symbols) stats.missing += !seen.contains(s);
+    for (const std::string& s : options_.symbols)
+      stats.missing += !seen.contains(s);
   }
   published_.Add({{"topic", kafka::kPricesTopic}}).Increment(stats.published);
   unchanged_.Add({{"topic", kafka::kPricesTopic}}).Increment(stats.unchanged);
@@ -214,43 +202,29 @@ CycleStats Ingestor::RunPrices(absl::Time deadline) {
 
 CycleStats Ingestor::RunIntraday(absl::Time deadline) {
   const absl::Time started = options_.now();
-  vnstock::Bars fetched =
-      source_.FetchBars(options_.symbols, vnstock::TimeFrame::kOneMinute,
-                        started + absl::Minutes(1), options_.intraday_count_back, deadline);
+  vnstock::Bars fetched = source_.FetchBars(
+      options_.symbols, vnstock::TimeFrame::kOneMinute,
+      started + absl::Minutes(1), options_.intraday_count_back, deadline);
   LogProblems(Schedule::kIntraday, fetched.rejected, fetched.errors);
   CycleStats stats{.rejected = static_cast<int>(fetched.rejected.size()),
                    .errors = static_cast<int>(fetched.errors.size())};
   absl::flat_hash_set<std::string> seen;
   absl::MutexLock lock(&intraday_mu_);
   for (const vnstock::SymbolBars& series : fetched.series) {
-    if (series.bars.empty()) continue;
+    std::vector<v1::IntradayBar> bars =
+        vnstock::ToIntradayBars(series, started);
+    if (bars.empty()) continue;
     seen.insert(series.symbol);
-    // Only the newest trading day in the response: before the open the
-    // API still returns the previous session's bars.
-    const absl::CivilDay day = LocalDay(series.bars.back().time);
+    stats.fetched += static_cast<int>(bars.size());
+    const absl::CivilDay day =
+        market::ToCivilDay(bars.front().meta().trading_date());
     IntradayState& state = intraday_[series.symbol];
     if (day < state.day) continue;  // A stale response.
     if (day > state.day) state = IntradayState{.day = day};
-    std::vector<const vnstock::RawBar*> bars;
-    for (const vnstock::RawBar& raw : series.bars) {
-      if (LocalDay(raw.time) == day) bars.push_back(&raw);
-    }
-    stats.fetched += static_cast<int>(bars.size());
-    for (size_t i = 0; i < bars.size(); ++i) {
-      const vnstock::RawBar& raw = *bars[i];
-      const absl::CivilMinute local =
-          absl::ToCivilMinute(raw.time, market::VietnamTime());
-      const bool closing_auction = local.hour() == 14 && local.minute() == 45;
-      v1::IntradayBar bar;
-      *bar.mutable_start_time() = market::ToTimestamp(raw.time);
-      *bar.mutable_open() = raw.open;
-      *bar.mutable_high() = raw.high;
-      *bar.mutable_low() = raw.low;
-      *bar.mutable_close() = raw.close;
-      bar.set_volume(raw.volume);
-      bar.set_final(i + 1 < bars.size() || closing_auction ||
-                    raw.time + absl::Minutes(1) + kBarSettle <= started);
-      const int64_t key = absl::ToUnixSeconds(raw.time);
+    for (v1::IntradayBar& bar : bars) {
+      v1::RecordMeta meta = std::move(*bar.mutable_meta());
+      bar.clear_meta();
+      const int64_t key = bar.start_time().seconds();
       auto known = state.bars.find(key);
       if (known != state.bars.end()) {
         bar.set_revision(known->second.bar.revision());
@@ -260,15 +234,18 @@ CycleStats Ingestor::RunIntraday(absl::Time deadline) {
         }
         bar.set_revision(known->second.bar.revision() + 1);
       }
-      *bar.mutable_meta() = Meta(series.symbol, ++state.seq, series.source,
-                                 series.fetched_at, day);
-      sink_.Publish(kafka::EncodeRecord(kafka::kIntradayTopic, bar, bar.meta()));
-      state.bars[key].bar = WithoutMeta(std::move(bar));
+      state.bars[key].bar = bar;
+      meta.set_seq(++state.seq);
+      *meta.mutable_published_at() = market::ToTimestamp(options_.now());
+      *bar.mutable_meta() = std::move(meta);
+      sink_.Publish(
+          kafka::EncodeRecord(kafka::kIntradayTopic, bar, bar.meta()));
       ++stats.published;
     }
   }
   if (stats.errors == 0) {
-    for (const std::string& s : options_.symbols) stats.missing += !seen.contains(s);
+    for (const std::string& s : options_.symbols)
+      stats.missing += !seen.contains(s);
   }
   published_.Add({{"topic", kafka::kIntradayTopic}}).Increment(stats.published);
   unchanged_.Add({{"topic", kafka::kIntradayTopic}}).Increment(stats.unchanged);
@@ -278,56 +255,43 @@ CycleStats Ingestor::RunIntraday(absl::Time deadline) {
 
 CycleStats Ingestor::RunHistory(absl::Time deadline) {
   const absl::Time started = options_.now();
-  vnstock::Bars fetched =
-      source_.FetchBars(options_.symbols, vnstock::TimeFrame::kOneDay,
-                        started + absl::Hours(24), options_.history_bars, deadline);
+  vnstock::Bars fetched = source_.FetchBars(
+      options_.symbols, vnstock::TimeFrame::kOneDay, started + absl::Hours(24),
+      options_.history_bars, deadline);
   LogProblems(Schedule::kHistory, fetched.rejected, fetched.errors);
   CycleStats stats{.rejected = static_cast<int>(fetched.rejected.size()),
                    .errors = static_cast<int>(fetched.errors.size())};
-  const absl::CivilSecond local_now = absl::ToCivilSecond(started, market::VietnamTime());
-  const absl::CivilDay today(local_now);
-  // Today's bar is final once the session is over (or today is no trading
-  // day at all).
-  const bool today_closed = !calendar_.IsTradingDay(today) || local_now.hour() >= 15;
   absl::flat_hash_set<std::string> seen;
   absl::MutexLock lock(&history_mu_);
   for (const vnstock::SymbolBars& series : fetched.series) {
-    if (series.bars.empty()) continue;
+    v1::DailyHistory history =
+        vnstock::ToDailyHistory(series, started, calendar_);
+    if (history.bars().empty()) continue;
     seen.insert(series.symbol);
     ++stats.fetched;
-    v1::DailyHistory history;
-    absl::CivilDay last_day;
-    for (size_t i = 0; i < series.bars.size(); ++i) {
-      const vnstock::RawBar& raw = series.bars[i];
-      const absl::CivilDay day = LocalDay(raw.time);
-      if (i > 0 && day <= last_day) continue;  // One bar per date.
-      last_day = day;
-      v1::DailyBar* bar = history.add_bars();
-      *bar->mutable_date() = market::ToDate(day);
-      *bar->mutable_open() = raw.open;
-      *bar->mutable_high() = raw.high;
-      *bar->mutable_low() = raw.low;
-      *bar->mutable_close() = raw.close;
-      bar->set_volume(raw.volume);
-      bar->set_final(i + 1 < series.bars.size() || day < today ||
-                     (day == today && today_closed));
-    }
+    v1::RecordMeta meta = std::move(*history.mutable_meta());
+    history.clear_meta();
     HistoryState& state = history_[series.symbol];
     if (state.seq > 0 && MessageDifferencer::Equals(history, state.last)) {
       ++stats.unchanged;
       continue;
     }
-    *history.mutable_meta() =
-        Meta(series.symbol, ++state.seq, series.source, series.fetched_at, last_day);
-    sink_.Publish(kafka::EncodeRecord(kafka::kHistoricalTopic, history, history.meta()));
-    state.last = WithoutMeta(std::move(history));
+    state.last = history;
+    meta.set_seq(++state.seq);
+    *meta.mutable_published_at() = market::ToTimestamp(options_.now());
+    *history.mutable_meta() = std::move(meta);
+    sink_.Publish(
+        kafka::EncodeRecord(kafka::kHistoricalTopic, history, history.meta()));
     ++stats.published;
   }
   if (stats.errors == 0) {
-    for (const std::string& s : options_.symbols) stats.missing += !seen.contains(s);
+    for (const std::string& s : options_.symbols)
+      stats.missing += !seen.contains(s);
   }
-  published_.Add({{"topic", kafka::kHistoricalTopic}}).Increment(stats.published);
-  unchanged_.Add({{"topic", kafka::kHistoricalTopic}}).Increment(stats.unchanged);
+  published_.Add({{"topic", kafka::kHistoricalTopic}})
+      .Increment(stats.published);
+  unchanged_.Add({{"topic", kafka::kHistoricalTopic}})
+      .Increment(stats.unchanged);
   Finish(Schedule::kHistory, stats, started);
   return stats;
 }

@@ -107,8 +107,6 @@ class Ingestor {
     v1::DailyHistory last;  // Without meta.
   };
 
-  v1::RecordMeta Meta(const std::string& symbol, uint64_t seq, v1::Source source,
-                      absl::Time fetched_at, absl::CivilDay trading_day);
   void Finish(Schedule schedule, const CycleStats& stats, absl::Time started);
 
   const IngestOptions options_;
@@ -117,12 +115,14 @@ class Ingestor {
   const market::TradingCalendar& calendar_;
 
   absl::Mutex prices_mu_;
-  absl::flat_hash_map<std::string, PriceState> prices_ ABSL_GUARDED_BY(prices_mu_);
+  absl::flat_hash_map<std::string, PriceState> prices_
+      ABSL_GUARDED_BY(prices_mu_);
   absl::Mutex intraday_mu_;
   absl::flat_hash_map<std::string, IntradayState> intraday_
       ABSL_GUARDED_BY(intraday_mu_);
   absl::Mutex history_mu_;
-  absl::flat_hash_map<std::string, HistoryState> history_ ABSL_GUARDED_BY(history_mu_);
+  absl::flat_hash_map<std::string, HistoryState> history_
+      ABSL_GUARDED_BY(history_mu_);
 
   // ShouldPoll's memory, per schedule.
   absl::Mutex poll_mu_;

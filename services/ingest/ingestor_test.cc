@@ -13,7 +13,8 @@ using ::testing::ElementsAre;
 using ::vnstream::market::MakeDecimal;
 
 absl::Time Local(int y, int mo, int d, int h, int mi, int s = 0) {
-  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, s), market::VietnamTime());
+  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, s),
+                         market::VietnamTime());
 }
 
 class FakeSource : public vnstock::MarketDataSource {
@@ -24,8 +25,8 @@ class FakeSource : public vnstock::MarketDataSource {
     return board;
   }
   vnstock::Bars FetchBars(std::span<const std::string> symbols,
-                          vnstock::TimeFrame time_frame, absl::Time to, int count_back,
-                          absl::Time deadline) override {
+                          vnstock::TimeFrame time_frame, absl::Time to,
+                          int count_back, absl::Time deadline) override {
     last_time_frame = time_frame;
     last_count_back = count_back;
     return time_frame == vnstock::TimeFrame::kOneDay ? daily : minutes;
@@ -41,7 +42,9 @@ class FakeSource : public vnstock::MarketDataSource {
 
 class FakeSink : public kafka::RecordSink {
  public:
-  void Publish(kafka::OutgoingRecord record) override { records.push_back(std::move(record)); }
+  void Publish(kafka::OutgoingRecord record) override {
+    records.push_back(std::move(record));
+  }
 
   template <typename T>
   std::vector<T> Take(const std::string& topic) {
@@ -64,18 +67,22 @@ v1::Quote MakeQuote(const std::string& symbol, int64_t last) {
   v1::Quote q;
   q.mutable_meta()->set_symbol(symbol);
   q.mutable_meta()->set_source(v1::SOURCE_SIMULATOR);
-  *q.mutable_meta()->mutable_fetched_at() = market::ToTimestamp(Local(2026, 11, 25, 10, 0));
-  *q.mutable_meta()->mutable_trading_date() = market::ToDate(absl::CivilDay(2026, 11, 25));
+  *q.mutable_meta()->mutable_fetched_at() =
+      market::ToTimestamp(Local(2026, 11, 25, 10, 0));
+  *q.mutable_meta()->mutable_trading_date() =
+      market::ToDate(absl::CivilDay(2026, 11, 25));
   *q.mutable_reference_price() = MakeDecimal(100'000);
   *q.mutable_last_price() = MakeDecimal(last);
   return q;
 }
 
-vnstock::RawBar Bar(absl::Time t, int64_t o, int64_t h, int64_t l, int64_t c, int64_t v) {
+vnstock::RawBar Bar(absl::Time t, int64_t o, int64_t h, int64_t l, int64_t c,
+                    int64_t v) {
   return {t, MakeDecimal(o), MakeDecimal(h), MakeDecimal(l), MakeDecimal(c), v};
 }
 
-vnstock::SymbolBars Series(const std::string& symbol, std::vector<vnstock::RawBar> bars) {
+vnstock::SymbolBars Series(const std::string& symbol,
+                           std::vector<vnstock::RawBar> bars) {
   return {symbol, std::move(bars), v1::SOURCE_VCI, Local(2026, 11, 25, 10, 0)};
 }
 
@@ -83,7 +90,8 @@ class IngestorTest : public ::testing::Test {
  protected:
   IngestorTest() { Make({"FPT", "VCB"}); }
 
-  void Make(std::vector<std::string> symbols, bool ignore_market_hours = false) {
+  void Make(std::vector<std::string> symbols,
+            bool ignore_market_hours = false) {
     ingestor_ = std::make_unique<Ingestor>(
         IngestOptions{.symbols = std::move(symbols),
                       .ignore_market_hours = ignore_market_hours,
@@ -137,15 +145,17 @@ TEST_F(IngestorTest, IntradayBarsRevisionsAndFinality) {
   const absl::Time t0 = Local(2026, 11, 25, 10, 3);
   // 10:03 and 10:04 are over; 10:05 is in progress at 10:05:30.
   source_.minutes.series = {Series(
-      "FPT", {Bar(Local(2026, 11, 24, 14, 45), 9, 9, 9, 9, 1),  // Yesterday: ignored.
-              Bar(t0, 100'000, 100'100, 99'900, 100'000, 500),
-              Bar(t0 + absl::Minutes(1), 100'000, 100'200, 100'000, 100'200, 700),
-              Bar(t0 + absl::Minutes(2), 100'200, 100'200, 100'100, 100'100, 100)})};
+      "FPT",
+      {Bar(Local(2026, 11, 24, 14, 45), 9, 9, 9, 9, 1),  // Yesterday: ignored.
+       Bar(t0, 100'000, 100'100, 99'900, 100'000, 500),
+       Bar(t0 + absl::Minutes(1), 100'000, 100'200, 100'000, 100'200, 700),
+       Bar(t0 + absl::Minutes(2), 100'200, 100'200, 100'100, 100'100, 100)})};
   CycleStats stats = ingestor_->RunIntraday(now_ + absl::Minutes(1));
   EXPECT_EQ(source_.last_time_frame, vnstock::TimeFrame::kOneMinute);
   EXPECT_EQ(source_.last_count_back, 300);
   EXPECT_EQ(stats.published, 3);
-  std::vector<v1::IntradayBar> bars = sink_.Take<v1::IntradayBar>(kafka::kIntradayTopic);
+  std::vector<v1::IntradayBar> bars =
+      sink_.Take<v1::IntradayBar>(kafka::kIntradayTopic);
   ASSERT_EQ(bars.size(), 3u);
   EXPECT_EQ(bars[0].meta().seq(), 1u);
   EXPECT_EQ(bars[2].meta().seq(), 3u);
@@ -179,7 +189,8 @@ TEST_F(IngestorTest, IntradayBarsRevisionsAndFinality) {
   // previous day afterwards publishes nothing.
   const vnstock::SymbolBars yesterday = source_.minutes.series[0];
   source_.minutes.series = {
-      Series("FPT", {Bar(Local(2026, 11, 26, 9, 15), 100'000, 100'000, 100'000, 100'000, 10)})};
+      Series("FPT", {Bar(Local(2026, 11, 26, 9, 15), 100'000, 100'000, 100'000,
+                         100'000, 10)})};
   ingestor_->RunIntraday(now_ + absl::Minutes(1));
   bars = sink_.Take<v1::IntradayBar>(kafka::kIntradayTopic);
   ASSERT_EQ(bars.size(), 1u);
@@ -193,9 +204,11 @@ TEST_F(IngestorTest, IntradayBarsRevisionsAndFinality) {
 TEST_F(IngestorTest, ClosingAuctionBarIsFinal) {
   now_ = Local(2026, 11, 25, 14, 45, 10);
   source_.minutes.series = {
-      Series("VCB", {Bar(Local(2026, 11, 25, 14, 45), 60'000, 60'000, 60'000, 60'000, 9000)})};
+      Series("VCB", {Bar(Local(2026, 11, 25, 14, 45), 60'000, 60'000, 60'000,
+                         60'000, 9000)})};
   ingestor_->RunIntraday(now_ + absl::Minutes(1));
-  std::vector<v1::IntradayBar> bars = sink_.Take<v1::IntradayBar>(kafka::kIntradayTopic);
+  std::vector<v1::IntradayBar> bars =
+      sink_.Take<v1::IntradayBar>(kafka::kIntradayTopic);
   ASSERT_EQ(bars.size(), 1u);
   EXPECT_TRUE(bars[0].final());
 }
@@ -205,13 +218,15 @@ TEST_F(IngestorTest, HistoryWindowDatesFinalityAndChanges) {
   auto day = [](int d) {
     return absl::FromCivil(absl::CivilDay(2026, 11, d), absl::UTCTimeZone());
   };
-  source_.daily.series = {Series("FPT", {Bar(day(24), 99'000, 101'000, 98'000, 100'000, 5000),
-                                         Bar(day(25), 100'000, 102'000, 99'500, 101'500, 3000)})};
+  source_.daily.series = {
+      Series("FPT", {Bar(day(24), 99'000, 101'000, 98'000, 100'000, 5000),
+                     Bar(day(25), 100'000, 102'000, 99'500, 101'500, 3000)})};
   CycleStats stats = ingestor_->RunHistory(now_ + absl::Minutes(5));
   EXPECT_EQ(source_.last_count_back, 260);
   EXPECT_EQ(stats.published, 1);
   EXPECT_EQ(stats.missing, 1) << "VCB";
-  std::vector<v1::DailyHistory> records = sink_.Take<v1::DailyHistory>(kafka::kHistoricalTopic);
+  std::vector<v1::DailyHistory> records =
+      sink_.Take<v1::DailyHistory>(kafka::kHistoricalTopic);
   ASSERT_EQ(records.size(), 1u);
   const v1::DailyHistory& h = records[0];
   EXPECT_EQ(h.meta().seq(), 1u);
@@ -246,7 +261,8 @@ TEST_F(IngestorTest, RecoveredStateContinuesSequencesAndSkipsRepublishing) {
   v1::IntradayBar known;
   known.mutable_meta()->set_symbol("FPT");
   known.mutable_meta()->set_seq(17);
-  *known.mutable_meta()->mutable_trading_date() = market::ToDate(absl::CivilDay(2026, 11, 25));
+  *known.mutable_meta()->mutable_trading_date() =
+      market::ToDate(absl::CivilDay(2026, 11, 25));
   *known.mutable_start_time() = market::ToTimestamp(t0);
   *known.mutable_open() = MakeDecimal(100'000);
   *known.mutable_high() = MakeDecimal(100'000);
@@ -262,11 +278,13 @@ TEST_F(IngestorTest, RecoveredStateContinuesSequencesAndSkipsRepublishing) {
   ASSERT_EQ(quotes.size(), 1u) << "FPT is unchanged since seq 41";
   EXPECT_EQ(quotes[0].meta().symbol(), "VCB");
 
-  source_.minutes.series = {
-      Series("FPT", {Bar(t0, 100'000, 100'000, 100'000, 100'000, 100),
-                     Bar(t0 + absl::Minutes(1), 100'000, 100'000, 100'000, 100'000, 50)})};
+  source_.minutes.series = {Series(
+      "FPT",
+      {Bar(t0, 100'000, 100'000, 100'000, 100'000, 100),
+       Bar(t0 + absl::Minutes(1), 100'000, 100'000, 100'000, 100'000, 50)})};
   ingestor_->RunIntraday(now_ + absl::Minutes(1));
-  std::vector<v1::IntradayBar> bars = sink_.Take<v1::IntradayBar>(kafka::kIntradayTopic);
+  std::vector<v1::IntradayBar> bars =
+      sink_.Take<v1::IntradayBar>(kafka::kIntradayTopic);
   ASSERT_EQ(bars.size(), 1u) << "10:03 was already published";
   EXPECT_EQ(bars[0].meta().seq(), 18u);
 
@@ -279,24 +297,36 @@ TEST_F(IngestorTest, RecoveredStateContinuesSequencesAndSkipsRepublishing) {
 
 TEST_F(IngestorTest, MarketHours) {
   // Saturday 10:00: only the start-up poll.
-  EXPECT_TRUE(ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 28, 10, 0)));
-  EXPECT_FALSE(ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 28, 10, 0)));
+  EXPECT_TRUE(
+      ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 28, 10, 0)));
+  EXPECT_FALSE(
+      ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 28, 10, 0)));
   // Each schedule has its own start-up poll.
-  EXPECT_TRUE(ingestor_->ShouldPoll(Schedule::kHistory, Local(2026, 11, 28, 10, 0)));
+  EXPECT_TRUE(
+      ingestor_->ShouldPoll(Schedule::kHistory, Local(2026, 11, 28, 10, 0)));
   // A Wednesday.
-  EXPECT_FALSE(ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 25, 8, 59)));
-  EXPECT_TRUE(ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 25, 9, 0)));
-  EXPECT_TRUE(ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 25, 11, 29)));
-  EXPECT_FALSE(ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 25, 12, 0)));
-  EXPECT_TRUE(ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 25, 14, 50)));
+  EXPECT_FALSE(
+      ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 25, 8, 59)));
+  EXPECT_TRUE(
+      ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 25, 9, 0)));
+  EXPECT_TRUE(
+      ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 25, 11, 29)));
+  EXPECT_FALSE(
+      ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 25, 12, 0)));
+  EXPECT_TRUE(
+      ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 25, 14, 50)));
   // After the close: exactly one more poll that day.
-  EXPECT_TRUE(ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 25, 15, 0)));
-  EXPECT_FALSE(ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 25, 15, 10)));
-  EXPECT_FALSE(ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 25, 23, 0)));
+  EXPECT_TRUE(
+      ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 25, 15, 0)));
+  EXPECT_FALSE(
+      ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 25, 15, 10)));
+  EXPECT_FALSE(
+      ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 25, 23, 0)));
 
   Make({"FPT"}, /*ignore_market_hours=*/true);
   ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 28, 3, 0));
-  EXPECT_TRUE(ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 28, 3, 0)));
+  EXPECT_TRUE(
+      ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 28, 3, 0)));
 }
 
 }  // namespace

@@ -20,9 +20,11 @@ namespace {
 
 int Main(int argc, char** argv) {
   BlockShutdownSignals();
-  ParseConfig(argc, argv,
-              "vnstream-ingest: VNStock -> Kafka (stock-prices, stock-intraday, "
-              "stock-historical).\nSettings: flags, VNSTREAM_<FLAG> or --config=FILE.yaml");
+  ParseConfig(
+      argc, argv,
+      "vnstream-ingest: VNStock -> Kafka (stock-prices, stock-intraday, "
+      "stock-historical).\nSettings: flags, VNSTREAM_<FLAG> or "
+      "--config=FILE.yaml");
   InitLogging("vnstream-ingest");
   absl::StatusOr<IngestConfig> config = LoadConfig();
   if (!config.ok()) {
@@ -45,18 +47,20 @@ int Main(int argc, char** argv) {
     spdlog::error("{}", grpc.status());
     return 1;
   }
-  absl::StatusOr<std::unique_ptr<kafka::Publisher>> publisher = kafka::Publisher::Create(
-      {.bootstrap_servers = config->kafka_brokers,
-       .client_id = "vnstream-ingest",
-       .buffer_capacity = config->publish_buffer_records,
-       .overrides = config->producer_config},
-      registry, "vnstream_ingest");
+  absl::StatusOr<std::unique_ptr<kafka::Publisher>> publisher =
+      kafka::Publisher::Create(
+          {.bootstrap_servers = config->kafka_brokers,
+           .client_id = "vnstream-ingest",
+           .buffer_capacity = config->publish_buffer_records,
+           .overrides = config->producer_config},
+          registry, "vnstream_ingest");
   if (!publisher.ok()) {
     spdlog::error("{}", publisher.status());
     return 1;
   }
   vnstock::VciClient client(config->vnstock, &config->calendar, &registry);
-  Ingestor ingestor(config->ingest, client, **publisher, config->calendar, registry);
+  Ingestor ingestor(config->ingest, client, **publisher, config->calendar,
+                    registry);
   spdlog::info("ingesting {} symbols from {}; Kafka {}; metrics :{}; gRPC :{}",
                config->ingest.symbols.size(), config->vnstock.base_url,
                config->kafka_brokers, (*metrics)->port(), (*grpc)->port());
@@ -64,11 +68,12 @@ int Main(int argc, char** argv) {
   // Sequence numbers continue where the topics end; nothing is published
   // before that is known.
   while (!stop.HasBeenNotified()) {
-    const absl::Status status =
-        RecoverFromKafka(config->kafka_brokers, config->kafka_config,
-                         config->ingest.symbols, ingestor, config->recovery_timeout);
+    const absl::Status status = RecoverFromKafka(
+        config->kafka_brokers, config->kafka_config, config->ingest.symbols,
+        ingestor, config->recovery_timeout);
     if (status.ok()) break;
-    spdlog::warn("recovering state from Kafka failed, retrying in 5s: {}", status);
+    spdlog::warn("recovering state from Kafka failed, retrying in 5s: {}",
+                 status);
     stop.WaitForNotificationWithTimeout(absl::Seconds(5));
   }
   if (stop.HasBeenNotified()) return 0;
@@ -76,13 +81,16 @@ int Main(int argc, char** argv) {
   auto schedule = [&](Schedule which, absl::Duration interval, auto run) {
     return std::make_unique<PeriodicTask>(
         ScheduleName(which), interval, [&, which, run](absl::Time deadline) {
-          if (ingestor.ShouldPoll(which, absl::Now())) (ingestor.*run)(deadline);
+          if (ingestor.ShouldPoll(which, absl::Now()))
+            (ingestor.*run)(deadline);
         });
   };
   std::unique_ptr<PeriodicTask> tasks[] = {
       schedule(Schedule::kPrices, config->price_interval, &Ingestor::RunPrices),
-      schedule(Schedule::kIntraday, config->intraday_interval, &Ingestor::RunIntraday),
-      schedule(Schedule::kHistory, config->history_interval, &Ingestor::RunHistory),
+      schedule(Schedule::kIntraday, config->intraday_interval,
+               &Ingestor::RunIntraday),
+      schedule(Schedule::kHistory, config->history_interval,
+               &Ingestor::RunHistory),
   };
   for (auto& task : tasks) task->Start();
   (*grpc)->SetServing(true);

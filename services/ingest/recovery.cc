@@ -21,9 +21,10 @@ struct Progress {
 // ingestor; `complete(symbol, record)` says whether that symbol needs no
 // older records.
 template <typename Record, typename Complete>
-absl::Status Scan(const std::string& bootstrap, const kafka::ConfigMap& overrides,
-                  const char* topic, const std::vector<std::string>& symbols,
-                  Ingestor& ingestor, absl::Time deadline, Complete complete) {
+absl::Status Scan(const std::string& bootstrap,
+                  const kafka::ConfigMap& overrides, const char* topic,
+                  const std::vector<std::string>& symbols, Ingestor& ingestor,
+                  absl::Time deadline, Complete complete) {
   absl::flat_hash_set<std::string> wanted(symbols.begin(), symbols.end());
   absl::flat_hash_set<std::string> done;
   Progress progress;
@@ -41,11 +42,14 @@ absl::Status Scan(const std::string& bootstrap, const kafka::ConfigMap& override
         ++progress.records;
         ingestor.Recover(record);
         const std::string& symbol = record.meta().symbol();
-        if (wanted.contains(symbol) && complete(symbol, record)) done.insert(symbol);
+        if (wanted.contains(symbol) && complete(symbol, record))
+          done.insert(symbol);
       },
       [&] { return done.size() == wanted.size(); });
-  spdlog::info("recovered {} from {} records ({} malformed skipped), {}/{} symbols found",
-               topic, progress.records, progress.malformed, done.size(), wanted.size());
+  spdlog::info(
+      "recovered {} from {} records ({} malformed skipped), {}/{} symbols "
+      "found",
+      topic, progress.records, progress.malformed, done.size(), wanted.size());
   return status;
 }
 
@@ -58,14 +62,15 @@ absl::Status RecoverFromKafka(const std::string& bootstrap_servers,
   const absl::Time deadline = absl::Now() + timeout;
   // Compacted topics: the newest record of a symbol is all that matters.
   auto newest_is_enough = [](const std::string&, const auto&) { return true; };
-  if (absl::Status s = Scan<v1::Quote>(bootstrap_servers, overrides, kafka::kPricesTopic,
-                                       symbols, ingestor, deadline, newest_is_enough);
+  if (absl::Status s =
+          Scan<v1::Quote>(bootstrap_servers, overrides, kafka::kPricesTopic,
+                          symbols, ingestor, deadline, newest_is_enough);
       !s.ok()) {
     return s;
   }
-  if (absl::Status s =
-          Scan<v1::DailyHistory>(bootstrap_servers, overrides, kafka::kHistoricalTopic,
-                                 symbols, ingestor, deadline, newest_is_enough);
+  if (absl::Status s = Scan<v1::DailyHistory>(
+          bootstrap_servers, overrides, kafka::kHistoricalTopic, symbols,
+          ingestor, deadline, newest_is_enough);
       !s.ok()) {
     return s;
   }
@@ -73,9 +78,10 @@ absl::Status RecoverFromKafka(const std::string& bootstrap_servers,
   // republish them); a record of an earlier day proves none is missing.
   absl::flat_hash_map<std::string, absl::CivilDay> newest_day;
   return Scan<v1::IntradayBar>(
-      bootstrap_servers, overrides, kafka::kIntradayTopic, symbols, ingestor, deadline,
-      [&](const std::string& symbol, const v1::IntradayBar& bar) {
-        const absl::CivilDay day = market::ToCivilDay(bar.meta().trading_date());
+      bootstrap_servers, overrides, kafka::kIntradayTopic, symbols, ingestor,
+      deadline, [&](const std::string& symbol, const v1::IntradayBar& bar) {
+        const absl::CivilDay day =
+            market::ToCivilDay(bar.meta().trading_date());
         auto [it, inserted] = newest_day.try_emplace(symbol, day);
         if (day > it->second) it->second = day;
         return day < it->second;

@@ -1,0 +1,33 @@
+// VNStock bars -> vnstream records: the conversion ingest publishes and the
+// gateway's fallback serves, in one place. Sequence numbers and revisions
+// are the caller's.
+#ifndef VNSTREAM_LIBS_VNSTOCK_RECORDS_H_
+#define VNSTREAM_LIBS_VNSTOCK_RECORDS_H_
+
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "libs/market/calendar.h"
+#include "libs/vnstock/vci.h"
+#include "vnstream/v1/market_data.pb.h"
+
+namespace vnstream::vnstock {
+
+// The bars of the newest trading day in `series` (before the open the API
+// still returns the previous session's), with meta.symbol, source,
+// fetched_at and trading_date set. A bar is final when a later bar exists,
+// when it is the 14:45 closing-auction bar, or when its minute ended more
+// than a few seconds before `now`.
+std::vector<v1::IntradayBar> ToIntradayBars(const SymbolBars& series, absl::Time now);
+
+// The daily history in `series`, one bar per date (oldest first), meta
+// filled as above (trading_date = newest bar's date). Every bar but the
+// last is final; the last is final once its day's session is over at
+// `now` (or the day is no trading day).
+v1::DailyHistory ToDailyHistory(const SymbolBars& series, absl::Time now,
+                                const market::TradingCalendar& calendar);
+
+}  // namespace vnstream::vnstock
+
+#endif  // VNSTREAM_LIBS_VNSTOCK_RECORDS_H_
