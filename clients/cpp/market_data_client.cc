@@ -1,0 +1,144 @@
+#include "clients/cpp/market_data_client.h"
+
+#include <algorithm>
+#include <thread>
+
+#include "absl/random/random.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "grpcpp/create_channel.h"
+
+namespace vnstream::client {
+namespace {
+
+const v1::RecordMeta* MetaOf(const v1::MarketEvent& event) {
+  switch (event.payload_case()) {
+    case v1::MarketEvent::kQuote:
+      return &event.quote().meta();
+    case v1::MarketEvent::kBar:
+      return &event.bar().meta();
+    case v1::MarketEvent::kHistory:
+      return &event.history().meta();
+    default:
+      return nullptr;
+  }
+}
+
+std::string DateKey(const v1::Date& d) {
+  return absl::StrCat(d.year(), "-", d.month(), "-", d.day());
+}
+
+}  // namespace
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
+  grpc::ChannelArguments args;
+  // Keepalive within what the gateway permits (min 10 s between pings).
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
+  args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
+  args.SetMaxReceiveMessageSize(16 << 20);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+}
+
+ResumingSubscription::ResumingSubscription(std::shared_ptr<grpc::Channel> channel,
+                                           SubscriptionOptions options)
+    : stub_(v1::MarketDataService::NewStub(channel)), options_(std::move(options)) {}
+
+void ResumingSubscription::Cancel() {
+  cancelled_ = true;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (context_ != nullptr) context_->TryCancel();
+}
+
+absl::Status ResumingSubscription::Run(const Handler& on_event) {
+  absl::BitGen random;
+  absl::Duration backoff = options_.initial_backoff;
+  int failures = 0;
+  while (!cancelled_) {
+    v1::SubscribeRequest request;
+    for (const std::string& s : options_.symbols) request.add_symbols(s);
+    request.mutable_heartbeat_interval()->set_seconds(
+        absl::ToInt64Seconds(options_.heartbeat_interval));
+    for (const auto& [symbol, position] : positions_) {
+      (*request.mutable_since_seq())[symbol] = position.seq;
+    }
+    grpc::ClientContext context;
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      if (cancelled_) break;
+      context_ = &context;
+    }
+    std::unique_ptr<grpc::ClientReader<v1::MarketEvent>> reader;
+    switch (options_.stream) {
+      case Stream::kQuotes:
+        reader = stub_->SubscribeQuotes(&context, request);
+        break;
+      case Stream::kIntradayBars:
+        reader = stub_->SubscribeIntradayBars(&context, request);
+        break;
+      case Stream::kHistory:
+        reader = stub_->SubscribeHistory(&context, request);
+        break;
+    }
+    bool slow_consumer = false;
+    v1::MarketEvent event;
+    while (reader->Read(&event)) {
+      failures = 0;
+      backoff = options_.initial_backoff;
+      if (event.has_status() && event.status().state() == v1::SYMBOL_STATE_SLOW_CONSUMER) {
+        slow_consumer = true;
+      }
+      if (const v1::RecordMeta* meta = MetaOf(event); meta != nullptr) {
+        Position& position = positions_[meta->symbol()];
+        const std::string date =
+            options_.stream == Stream::kIntradayBars ? DateKey(meta->trading_date()) : "";
+        // A new numbering (delivery path or trading day) starts over.
+        if (event.delivery() != position.delivery || date != position.trading_date) {
+          position = {0, event.delivery(), date};
+        }
+        if (meta->seq() <= position.seq) continue;  // Already delivered.
+        position.seq = meta->seq();
+      }
+      on_event(event);
+    }
+    const grpc::Status status = reader->Finish();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      context_ = nullptr;
+    }
+    if (cancelled_) break;
+    switch (status.error_code()) {
+      case grpc::StatusCode::FAILED_PRECONDITION:
+        // The gateway cannot replay from here: start over with a snapshot.
+        positions_.clear();
+        break;
+      case grpc::StatusCode::RESOURCE_EXHAUSTED:
+        if (!slow_consumer) {
+          return absl::ResourceExhaustedError(status.error_message());  // A limit.
+        }
+        break;
+      case grpc::StatusCode::INVALID_ARGUMENT:
+      case grpc::StatusCode::NOT_FOUND:
+      case grpc::StatusCode::PERMISSION_DENIED:
+      case grpc::StatusCode::UNAUTHENTICATED:
+      case grpc::StatusCode::UNIMPLEMENTED:
+        return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                            status.error_message());
+      default:
+        break;  // UNAVAILABLE, OK (server ended), CANCELLED, ...: resume.
+    }
+    if (options_.max_attempts > 0 && ++failures >= options_.max_attempts) {
+      return absl::UnavailableError(
+          absl::StrCat("gave up after ", failures, " attempts: ", status.error_message()));
+    }
+    ++reconnects_;
+    const absl::Duration wait = backoff * absl::Uniform(random, 0.5, 1.0);
+    const absl::Time until = absl::Now() + wait;
+    while (!cancelled_ && absl::Now() < until) absl::SleepFor(absl::Milliseconds(20));
+    backoff = std::min(backoff * 2, options_.max_backoff);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace vnstream::client
