@@ -1,0 +1,64 @@
+// The daily-price CSV that backs vnstock-sim (data/vn30/README.md):
+//   date,change_per,close,high,index,low,name,open,ticket,volume
+//   2019-06-14,-1.92,102300.0,104300.0,VN 30 (VNI30),102000.0,Cotec
+//   ...,CTD,468500.0
+// Columns are found by name (order and extra columns do not matter); rows
+// may come in any order (the shipped file is newest-first per symbol).
+#ifndef VNSTREAM_TOOLS_VNSTOCK_SIM_DAILY_CSV_H_
+#define VNSTREAM_TOOLS_VNSTOCK_SIM_DAILY_CSV_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+
+namespace vnstream::sim {
+
+// One CSV row. Prices are whole VND exactly as in the file: the file is
+// split-adjusted, so they need not be on a tick or inside the band.
+struct DailyBar {
+  absl::CivilDay date;
+  // Index of `date` in DailyData::days.
+  int day_index = 0;
+  int64_t open = 0;   // VND
+  int64_t high = 0;   // VND
+  int64_t low = 0;    // VND
+  int64_t close = 0;  // VND
+  // Shares, rounded to the nearest share (the file has float noise such as
+  // 506599.99999999994); an empty field (one listing day in the VN30 file)
+  // reads as 0.
+  int64_t volume = 0;
+};
+
+struct SymbolHistory {
+  std::string symbol;
+  // The company name (CSV `name`, from the newest row); served as
+  // organName and enOrganName.
+  std::string name;
+  std::vector<DailyBar> bars;  // Oldest first, one per date.
+};
+
+struct DailyData {
+  std::vector<SymbolHistory> symbols;  // Sorted by symbol.
+  // Every date that appears in the file, ascending: the CSV's trading days.
+  std::vector<absl::CivilDay> days;
+};
+
+// Parses CSV text. `origin` names the text in errors, which read
+// "origin:LINE: what" (1-based lines, the header is line 1). Rejected:
+// a missing column, a wrong field count, a bad date, a price that is not a
+// positive whole number of VND, low > open/close or high < open/close, a
+// negative or non-numeric volume, a bad symbol, a duplicate (symbol, date),
+// and a file without rows.
+absl::StatusOr<DailyData> ParseDailyCsv(absl::string_view text,
+                                        absl::string_view origin);
+
+// Reads and parses the file at `path` (errors name the path).
+absl::StatusOr<DailyData> LoadDailyCsv(const std::string& path);
+
+}  // namespace vnstream::sim
+
+#endif  // VNSTREAM_TOOLS_VNSTOCK_SIM_DAILY_CSV_H_

@@ -1,0 +1,286 @@
+#include "tools/vnstock_sim/market.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "libs/market/exchange.h"
+#include "tools/vnstock_sim/rng.h"
+
+namespace vnstream::sim {
+namespace {
+
+constexpr v1::Exchange kHose = v1::EXCHANGE_HOSE;
+
+// Weekdays in the CSV's range without any row: the exchange's holidays.
+market::TradingCalendar CsvCalendar(const std::vector<absl::CivilDay>& days) {
+  absl::flat_hash_set<absl::CivilDay> holidays;
+  const absl::flat_hash_set<absl::CivilDay> trading(days.begin(), days.end());
+  const market::TradingCalendar weekdays;
+  if (!days.empty()) {
+    for (absl::CivilDay d = days.front(); d <= days.back(); ++d) {
+      if (weekdays.IsTradingDay(d) && !trading.contains(d)) holidays.insert(d);
+    }
+  }
+  return market::TradingCalendar(std::move(holidays));
+}
+
+int64_t SecondsSinceMidnight(const Snapshot& snapshot) {
+  return absl::ToInt64Seconds(snapshot.now - LocalMidnight(snapshot.today));
+}
+
+// Trades of `replay` matched at or before local second `second_of_day`.
+size_t TradesUpTo(const DayReplay& replay, int64_t second_of_day) {
+  return static_cast<size_t>(
+      std::upper_bound(
+          replay.trades.begin(), replay.trades.end(), second_of_day,
+          [](int64_t s, const Trade& t) { return s < t.second_of_day; }) -
+      replay.trades.begin());
+}
+
+int64_t TickUp(int64_t price) { return price + market::TickSize(kHose, price); }
+int64_t TickDown(int64_t price) {
+  return price - market::TickSize(kHose, price - 1);
+}
+
+// Three levels a side around the last match (the reference before it): a
+// buyer-initiated last match took the best ask, otherwise the best bid.
+// Volumes are deterministic per symbol, day, minute and trade count, so the
+// book changes once a virtual minute and with every match.
+void FillBook(Quote& quote, int64_t second_of_day, size_t trades) {
+  const int64_t anchor = quote.last ? quote.last->price : quote.reference;
+  const bool took_ask = quote.last && quote.last->side == Side::kBuy;
+  int64_t bid = took_ask ? TickDown(anchor) : anchor;
+  int64_t ask = took_ask ? anchor : TickUp(anchor);
+  Rng rng(SeedFrom(absl::StrCat(quote.history->symbol, "|",
+                                absl::FormatCivilTime(quote.trading_date), "|",
+                                second_of_day / 60, "|", trades)));
+  auto level = [&](int64_t price) {
+    const int64_t lots = rng.UniformInt(1, 800);
+    return price >= quote.floor && price <= quote.ceiling
+               ? BookLevel{price, lots * 100}
+               : BookLevel{};
+  };
+  for (size_t i = 0; i < quote.bids.size(); ++i) {
+    quote.bids[i] = level(bid);
+    quote.asks[i] = level(ask);
+    bid = TickDown(bid);
+    ask = TickUp(ask);
+  }
+}
+
+absl::Time UtcMidnight(absl::CivilDay day) {
+  return absl::FromCivil(absl::CivilSecond(day), absl::UTCTimeZone());
+}
+
+}  // namespace
+
+absl::string_view VciSessionName(absl::Duration time_of_day) {
+  if (time_of_day >= absl::Hours(24)) return "CLOSED";
+  const absl::CivilMinute minute =
+      absl::CivilMinute(1970, 1, 1) + absl::ToInt64Minutes(time_of_day);
+  switch (market::SessionAtLocalTime(kHose, minute)) {
+    case v1::TRADING_SESSION_PRE_OPEN:
+      return "STARTED";
+    case v1::TRADING_SESSION_ATO:
+      return "ATO";
+    case v1::TRADING_SESSION_CONTINUOUS:
+      return minute.hour() < 12 ? "LO_MORNING" : "LO_AFTERNOON";
+    case v1::TRADING_SESSION_LUNCH_BREAK:
+      return "LUNCH_BREAK";
+    case v1::TRADING_SESSION_ATC:
+      return "ATC";
+    case v1::TRADING_SESSION_PUT_THROUGH:
+      return "ENDED";
+    default:
+      return "CLOSED";
+  }
+}
+
+SimMarket::SimMarket(DailyData data)
+    : data_(std::move(data)), calendar_(CsvCalendar(data_.days)) {}
+
+absl::CivilDay SimMarket::MappedDay(const Snapshot& snapshot,
+                                    int day_index) const {
+  absl::CivilDay day = snapshot.today;
+  for (int i = snapshot.replay_index; i > day_index; --i) {
+    day = calendar_.LatestTradingDay(day - 1);
+  }
+  return day;
+}
+
+int SimMarket::FindSymbol(absl::string_view symbol) const {
+  auto it = std::lower_bound(
+      data_.symbols.begin(), data_.symbols.end(), symbol,
+      [](const SymbolHistory& h, absl::string_view s) { return h.symbol < s; });
+  return it != data_.symbols.end() && it->symbol == symbol
+             ? static_cast<int>(it - data_.symbols.begin())
+             : -1;
+}
+
+std::vector<DailyBar>::const_iterator SimMarket::BarsEnd(
+    const SymbolHistory& history, int day_index) const {
+  return std::upper_bound(
+      history.bars.begin(), history.bars.end(), day_index,
+      [](int d, const DailyBar& bar) { return d < bar.day_index; });
+}
+
+std::shared_ptr<const DayReplay> SimMarket::Replay(int symbol_index,
+                                                   int day_index) {
+  const SymbolHistory& history = data_.symbols[symbol_index];
+  const auto end = BarsEnd(history, day_index);
+  if (end == history.bars.begin() || (end - 1)->day_index != day_index) {
+    return nullptr;
+  }
+  absl::MutexLock lock(&mu_);
+  if (cached_day_ != day_index) {
+    cache_.assign(data_.symbols.size(), nullptr);
+    cached_day_ = day_index;
+  }
+  std::shared_ptr<const DayReplay>& replay = cache_[symbol_index];
+  if (replay == nullptr) {
+    const std::optional<int64_t> previous_close =
+        end - 1 == history.bars.begin() ? std::nullopt
+                                        : std::optional((end - 2)->close);
+    replay = std::make_shared<const DayReplay>(BuildDayReplay(
+        history.symbol, symbol_index, *(end - 1), previous_close));
+  }
+  return replay;
+}
+
+std::optional<Quote> SimMarket::GetQuote(absl::string_view symbol,
+                                         const Snapshot& snapshot) {
+  const int index = FindSymbol(symbol);
+  if (index < 0) return std::nullopt;
+  const SymbolHistory& history = data_.symbols[index];
+  const auto end = BarsEnd(history, snapshot.replay_index);
+  if (end == history.bars.begin()) return std::nullopt;
+
+  Quote quote;
+  quote.history = &history;
+  quote.listing_id = index + 1;
+  quote.trading_date = snapshot.today;
+  const int64_t second = SecondsSinceMidnight(snapshot);
+  quote.session = VciSessionName(absl::Seconds(second));
+  size_t trades = 0;
+  if (std::shared_ptr<const DayReplay> replay =
+          Replay(index, snapshot.replay_index)) {
+    quote.reference = replay->reference;
+    quote.ceiling = replay->ceiling;
+    quote.floor = replay->floor;
+    trades = TradesUpTo(*replay, second);
+    if (trades > 0) {
+      quote.last = replay->trades[trades - 1];
+      quote.last_time = LocalMidnight(snapshot.today) +
+                        absl::Seconds(quote.last->second_of_day);
+    }
+  } else {
+    // Suspended today: the last close stands as the reference.
+    quote.reference = ReferencePrice((end - 1)->close);
+    quote.ceiling = market::CeilingPrice(kHose, quote.reference);
+    quote.floor = market::FloorPrice(kHose, quote.reference);
+  }
+  quote.has_book = second >= 9 * 3600;
+  if (quote.has_book) FillBook(quote, second, trades);
+  return quote;
+}
+
+std::optional<TickPage> SimMarket::GetTicks(absl::string_view symbol,
+                                            const Snapshot& snapshot,
+                                            int64_t limit,
+                                            std::optional<absl::Time> before) {
+  const int index = FindSymbol(symbol);
+  if (index < 0 || BarsEnd(data_.symbols[index], snapshot.replay_index) ==
+                       data_.symbols[index].bars.begin()) {
+    return std::nullopt;
+  }
+  TickPage page;
+  page.midnight = LocalMidnight(snapshot.today);
+  page.replay = Replay(index, snapshot.replay_index);
+  if (page.replay == nullptr) return page;
+  page.end = TradesUpTo(*page.replay, SecondsSinceMidnight(snapshot));
+  if (before.has_value()) {
+    // Trades strictly before `before`: at or before the second before it.
+    const int64_t last_second =
+        absl::ToInt64Seconds(
+            absl::Ceil(*before - page.midnight, absl::Seconds(1))) -
+        1;
+    page.end = std::min(page.end, TradesUpTo(*page.replay, last_second));
+  }
+  page.begin =
+      page.end - std::min<size_t>(page.end, static_cast<size_t>(limit));
+  return page;
+}
+
+std::optional<BarSeries> SimMarket::GetBars(absl::string_view symbol,
+                                            TimeFrame time_frame,
+                                            const Snapshot& snapshot,
+                                            absl::Time to, int64_t count_back) {
+  const int index = FindSymbol(symbol);
+  if (index < 0) return std::nullopt;
+  const SymbolHistory& history = data_.symbols[index];
+  auto end = BarsEnd(history, snapshot.replay_index);
+  if (end == history.bars.begin()) return std::nullopt;
+
+  BarSeries series;
+  series.history = &history;
+  std::vector<Bar>& bars = series.bars;
+  const std::shared_ptr<const DayReplay> replay =
+      Replay(index, snapshot.replay_index);
+  const size_t trades =
+      replay ? TradesUpTo(*replay, SecondsSinceMidnight(snapshot)) : 0;
+
+  if (time_frame != TimeFrame::kDay) {
+    // Today's trades so far, bucketed by bar start.
+    const int64_t width = time_frame == TimeFrame::kMinute ? 60 : 3600;
+    const absl::Time midnight = LocalMidnight(snapshot.today);
+    for (size_t i = 0; i < trades; ++i) {
+      const Trade& trade = replay->trades[i];
+      const absl::Time start =
+          midnight + absl::Seconds(trade.second_of_day / width * width);
+      if (start > to) break;
+      if (bars.empty() || bars.back().time != start) {
+        bars.push_back(
+            {start, trade.price, trade.price, trade.price, trade.price, 0});
+      }
+      Bar& bar = bars.back();
+      bar.high = std::max(bar.high, trade.price);
+      bar.low = std::min(bar.low, trade.price);
+      bar.close = trade.price;
+      bar.volume += trade.volume;
+    }
+    if (static_cast<int64_t>(bars.size()) > count_back) {
+      bars.erase(bars.begin(), bars.end() - count_back);
+    }
+    return series;
+  }
+
+  // Daily bars, collected newest first.
+  auto keep = [&](const Bar& bar) {
+    if (bar.time <= to && static_cast<int64_t>(bars.size()) < count_back) {
+      bars.push_back(bar);
+    }
+  };
+  if (trades > 0) {
+    const Trade& last = replay->trades[trades - 1];
+    keep({UtcMidnight(snapshot.today), replay->trades[0].price, last.high,
+          last.low, last.price, last.total_volume});
+  }
+  if (replay) --end;  // Today's CSV row is served only as the replay.
+  absl::CivilDay day = snapshot.today;
+  int day_index = snapshot.replay_index;
+  for (auto it = end; it != history.bars.begin() &&
+                      static_cast<int64_t>(bars.size()) < count_back;) {
+    --it;
+    for (; day_index > it->day_index; --day_index) {
+      day = calendar_.LatestTradingDay(day - 1);
+    }
+    keep(
+        {UtcMidnight(day), it->open, it->high, it->low, it->close, it->volume});
+  }
+  std::reverse(bars.begin(), bars.end());
+  return series;
+}
+
+}  // namespace vnstream::sim
