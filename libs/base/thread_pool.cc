@@ -2,8 +2,10 @@
 
 namespace vnstream {
 
-ThreadPool::ThreadPool(int threads, size_t max_queued) : max_queued_(max_queued) {
-  for (int i = 0; i < std::max(threads, 1); ++i) workers_.emplace_back([this] { Work(); });
+ThreadPool::ThreadPool(int threads, size_t max_queued)
+    : max_queued_(max_queued) {
+  for (int i = 0; i < std::max(threads, 1); ++i)
+    workers_.emplace_back([this] { Work(); });
 }
 
 ThreadPool::~ThreadPool() {

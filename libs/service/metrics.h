@@ -28,7 +28,8 @@ class MetricsServer {
 
   prometheus::Registry& registry() { return *registry_; }
   // Also serves metrics computed at scrape time by `collectable`.
-  void RegisterCollectable(const std::shared_ptr<prometheus::Collectable>& collectable) {
+  void RegisterCollectable(
+      const std::shared_ptr<prometheus::Collectable>& collectable) {
     exposer_->RegisterCollectable(collectable);
   }
   // The bound port.

@@ -22,7 +22,8 @@ v1::RecordMeta MetaOf(const SymbolBars& series, absl::CivilDay day) {
 
 }  // namespace
 
-std::vector<v1::IntradayBar> ToIntradayBars(const SymbolBars& series, absl::Time now) {
+std::vector<v1::IntradayBar> ToIntradayBars(const SymbolBars& series,
+                                            absl::Time now) {
   std::vector<v1::IntradayBar> out;
   if (series.bars.empty()) return out;
   const absl::CivilDay day = LocalDay(series.bars.back().time);
@@ -33,7 +34,8 @@ std::vector<v1::IntradayBar> ToIntradayBars(const SymbolBars& series, absl::Time
   const v1::RecordMeta meta = MetaOf(series, day);
   for (size_t i = 0; i < bars.size(); ++i) {
     const RawBar& raw = *bars[i];
-    const absl::CivilMinute local = absl::ToCivilMinute(raw.time, market::VietnamTime());
+    const absl::CivilMinute local =
+        absl::ToCivilMinute(raw.time, market::VietnamTime());
     const bool closing_auction = local.hour() == 14 && local.minute() == 45;
     v1::IntradayBar& bar = out.emplace_back();
     *bar.mutable_meta() = meta;
@@ -53,9 +55,11 @@ v1::DailyHistory ToDailyHistory(const SymbolBars& series, absl::Time now,
                                 const market::TradingCalendar& calendar) {
   v1::DailyHistory history;
   if (series.bars.empty()) return history;
-  const absl::CivilSecond local_now = absl::ToCivilSecond(now, market::VietnamTime());
+  const absl::CivilSecond local_now =
+      absl::ToCivilSecond(now, market::VietnamTime());
   const absl::CivilDay today(local_now);
-  const bool today_closed = !calendar.IsTradingDay(today) || local_now.hour() >= 15;
+  const bool today_closed =
+      !calendar.IsTradingDay(today) || local_now.hour() >= 15;
   absl::CivilDay last_day;
   for (size_t i = 0; i < series.bars.size(); ++i) {
     const RawBar& raw = series.bars[i];

@@ -19,7 +19,8 @@ namespace vnstream::vnstock {
 // fetched_at and trading_date set. A bar is final when a later bar exists,
 // when it is the 14:45 closing-auction bar, or when its minute ended more
 // than a few seconds before `now`.
-std::vector<v1::IntradayBar> ToIntradayBars(const SymbolBars& series, absl::Time now);
+std::vector<v1::IntradayBar> ToIntradayBars(const SymbolBars& series,
+                                            absl::Time now);
 
 // The daily history in `series`, one bar per date (oldest first), meta
 // filled as above (trading_date = newest bar's date). Every bar but the

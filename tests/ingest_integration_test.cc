@@ -1,0 +1,452 @@
+// vnstock-sim -> vnstream-ingest -> real Kafka -> a consumer that checks the
+// records field by field against the CSV the simulator replays; the
+// simulator's faults; and a restart of ingest (sequence numbers continue).
+#include <cmath>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/kafka/client_config.h"
+#include "libs/kafka/record.h"
+#include "libs/kafka/topics.h"
+#include "libs/market/calendar.h"
+#include "libs/market/decimal.h"
+#include "libs/market/exchange.h"
+#include "tests/support/kafka_environment.h"
+#include "libs/base/subprocess.h"
+#include "tests/support/service_process.h"
+
+namespace vnstream {
+namespace {
+
+using ::testing::Gt;
+using ::vnstream::testing::HttpGet;
+using ::vnstream::testing::HttpPost;
+using ::vnstream::testing::MetricValue;
+using ::vnstream::testing::Runfile;
+using ::vnstream::testing::ServiceProcess;
+using ::vnstream::testing::StartService;
+
+testing::KafkaEnvironment* kafka_env = nullptr;
+
+constexpr char kCsv[] = "data/vn30/vn30-daily-2016-2019.csv";
+constexpr char kToday[] = "2019-06-14";
+
+struct CsvRow {
+  int64_t open, high, low, close, volume;
+};
+
+// symbol -> date -> row, straight from the CSV.
+std::map<std::string, std::map<std::string, CsvRow>> LoadCsv() {
+  std::map<std::string, std::map<std::string, CsvRow>> out;
+  std::ifstream in(Runfile(kCsv));
+  std::string line;
+  std::getline(in, line);  // date,change_per,close,high,index,low,name,open,ticket,volume
+  while (std::getline(in, line)) {
+    std::vector<std::string> f = absl::StrSplit(line, ',');
+    if (f.size() != 10) continue;
+    auto num = [](const std::string& s) {
+      double d = 0;
+      (void)absl::SimpleAtod(s, &d);
+      return static_cast<int64_t>(std::llround(d));
+    };
+    out[f[8]][f[0]] = {num(f[7]), num(f[3]), num(f[5]), num(f[2]), num(f[9])};
+  }
+  return out;
+}
+
+std::string DateText(const v1::Date& d) {
+  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
+}
+
+struct Topics {
+  std::map<std::string, std::vector<v1::Quote>> quotes;
+  std::map<std::string, std::vector<v1::IntradayBar>> bars;
+  std::map<std::string, std::vector<v1::DailyHistory>> histories;
+  int malformed = 0;
+};
+
+// Reads the three topics from the beginning until `done(topics)` or the
+// deadline.
+class TopicReader {
+ public:
+  TopicReader() {
+    auto conf = kafka::MakeConf({{"bootstrap.servers", kafka_env->bootstrap_servers()},
+                                 {"group.id", "ingest-test"},
+                                 {"enable.auto.commit", "false"}});
+    std::string error;
+    consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), error));
+    std::vector<RdKafka::TopicPartition*> parts;
+    for (const char* topic :
+         {kafka::kPricesTopic, kafka::kIntradayTopic, kafka::kHistoricalTopic}) {
+      for (int p = 0; p < 6; ++p) {
+        parts.push_back(
+            RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+      }
+    }
+    consumer_->assign(parts);
+    RdKafka::TopicPartition::destroy(parts);
+  }
+  ~TopicReader() { consumer_->close(); }
+
+  bool ReadUntil(const std::function<bool(const Topics&)>& done, absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (!done(topics)) {
+      if (absl::Now() > deadline) return false;
+      std::unique_ptr<RdKafka::Message> m(consumer_->consume(200));
+      if (m->err() != RdKafka::ERR_NO_ERROR) continue;
+      const std::string topic = m->topic_name();
+      if (topic == kafka::kPricesTopic) {
+        v1::Quote q;
+        if (kafka::DecodeRecord(*m, q).ok()) {
+          topics.quotes[q.meta().symbol()].push_back(q);
+        } else {
+          ++topics.malformed;
+        }
+      } else if (topic == kafka::kIntradayTopic) {
+        v1::IntradayBar b;
+        if (kafka::DecodeRecord(*m, b).ok()) {
+          topics.bars[b.meta().symbol()].push_back(b);
+        } else {
+          ++topics.malformed;
+        }
+      } else {
+        v1::DailyHistory h;
+        if (kafka::DecodeRecord(*m, h).ok()) {
+          topics.histories[h.meta().symbol()].push_back(h);
+        } else {
+          ++topics.malformed;
+        }
+      }
+    }
+    return true;
+  }
+
+  Topics topics;
+
+ private:
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+};
+
+absl::StatusOr<ServiceProcess> StartSim(const std::string& name) {
+  return StartService(name, "tools/vnstock_sim/vnstock-sim",
+                      {absl::StrCat("--csv=", Runfile(kCsv)), absl::StrCat("--today=", kToday),
+                       "--start_time=10:30", "--speed=0", "--port=0", "--host=127.0.0.1"},
+                      "listening on 127.0.0.1:(\\d+)");
+}
+
+absl::StatusOr<ServiceProcess> StartIngest(const std::string& name, const std::string& sim_port,
+                                           const std::string& symbols,
+                                           const std::vector<std::string>& extra = {}) {
+  std::vector<std::string> args = {
+      absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
+      absl::StrCat("--vnstock_url=http://127.0.0.1:", sim_port, "/api/"),
+      absl::StrCat("--symbols=", symbols),
+      "--ignore_market_hours",
+      "--price_interval=1s",
+      "--intraday_interval=1s",
+      "--history_interval=1s",
+      "--history_bars=30",
+      "--vnstock_backoff=50ms",
+      "--metrics_address=127.0.0.1:0",
+      "--grpc_address=127.0.0.1:0"};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return StartService(name, "services/ingest/vnstream-ingest", args,
+                      "metrics :(\\d+); gRPC :(\\d+)");
+}
+
+int64_t Units(const v1::Decimal& d) {
+  EXPECT_EQ(d.nanos(), 0);
+  return d.units();
+}
+
+void ExpectContiguous(const std::vector<uint64_t>& seqs, const std::string& what) {
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    EXPECT_EQ(seqs[i], i + 1) << what << " seq #" << i;
+  }
+}
+
+TEST(IngestIntegrationTest, RecordsMatchTheCsvFieldByField) {
+  const auto csv = LoadCsv();
+  absl::StatusOr<ServiceProcess> sim = StartSim("sim-fields");
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  const std::vector<std::string> symbols = {"FPT", "VCB", "SSI", "HPG", "VIC"};
+  absl::StatusOr<ServiceProcess> ingest =
+      StartIngest("ingest-fields", sim->captured[0], absl::StrJoin(symbols, ","));
+  ASSERT_TRUE(ingest.ok()) << ingest.status();
+
+  TopicReader reader;
+  ASSERT_TRUE(reader.ReadUntil(
+      [&](const Topics& t) {
+        for (const std::string& s : symbols) {
+          if (t.quotes.count(s) == 0 || t.histories.count(s) == 0 || t.bars.count(s) == 0 ||
+              t.bars.at(s).size() < 75) {
+            return false;
+          }
+        }
+        return true;
+      },
+      absl::Seconds(90)))
+      << "not every record arrived; see " << ingest->log_path;
+  EXPECT_EQ(reader.topics.malformed, 0);
+
+  for (const std::string& symbol : symbols) {
+    SCOPED_TRACE(symbol);
+    const auto& rows = csv.at(symbol);
+    auto yesterday = rows.find(kToday);
+    ASSERT_NE(yesterday, rows.begin());
+    --yesterday;
+    const CsvRow& today = rows.at(kToday);
+
+    // History: the CSV verbatim up to yesterday, then today's partial bar.
+    const v1::DailyHistory& h = reader.topics.histories.at(symbol).front();
+    EXPECT_EQ(h.meta().seq(), 1u);
+    EXPECT_EQ(h.meta().source(), v1::SOURCE_SIMULATOR);
+    EXPECT_EQ(DateText(h.meta().trading_date()), kToday);
+    ASSERT_EQ(h.bars_size(), 30);
+    auto row = rows.find(kToday);
+    for (int i = 28; i >= 0; --i) {
+      --row;
+      const v1::DailyBar& bar = h.bars(i);
+      ASSERT_EQ(DateText(bar.date()), row->first) << "bar " << i;
+      EXPECT_EQ(Units(bar.open()), row->second.open) << row->first;
+      EXPECT_EQ(Units(bar.high()), row->second.high) << row->first;
+      EXPECT_EQ(Units(bar.low()), row->second.low) << row->first;
+      EXPECT_EQ(Units(bar.close()), row->second.close) << row->first;
+      EXPECT_EQ(bar.volume(), row->second.volume) << row->first;
+      EXPECT_TRUE(bar.final());
+    }
+    const v1::DailyBar& partial = h.bars(29);
+    EXPECT_EQ(DateText(partial.date()), kToday);
+
+    // Quote: reference = yesterday's close on a tick; band from the rules.
+    const v1::Quote& q = reader.topics.quotes.at(symbol).front();
+    EXPECT_EQ(q.meta().seq(), 1u);
+    EXPECT_EQ(q.meta().source(), v1::SOURCE_SIMULATOR);
+    EXPECT_EQ(DateText(q.meta().trading_date()), kToday);
+    EXPECT_EQ(q.exchange(), v1::EXCHANGE_HOSE);
+    EXPECT_EQ(q.session(), v1::TRADING_SESSION_CONTINUOUS);
+    const int64_t reference = market::RoundToTick(v1::EXCHANGE_HOSE, yesterday->second.close);
+    EXPECT_EQ(Units(q.reference_price()), reference);
+    EXPECT_EQ(Units(q.ceiling_price()), market::CeilingPrice(v1::EXCHANGE_HOSE, reference));
+    EXPECT_EQ(Units(q.floor_price()), market::FloorPrice(v1::EXCHANGE_HOSE, reference));
+    EXPECT_EQ(market::DecimalToString(q.change()),
+              market::DecimalToString(market::Subtract(q.last_price(), q.reference_price())));
+    EXPECT_EQ(market::DecimalToString(q.percent_change()),
+              market::DecimalToString(*market::PercentOf(q.change(), q.reference_price())));
+    EXPECT_GE(q.bids_size(), 1);
+    EXPECT_EQ(Units(partial.close()), Units(q.last_price()));
+    EXPECT_EQ(Units(partial.high()), Units(q.high_price()));
+    EXPECT_EQ(Units(partial.low()), Units(q.low_price()));
+    EXPECT_EQ(partial.volume(), q.total_volume());
+
+    // Intraday: the minutes so far, consistent with the quote and the day.
+    const std::vector<v1::IntradayBar>& bars = reader.topics.bars.at(symbol);
+    // Frozen at 10:30:00: the minutes 09:15 .. 10:29.
+    EXPECT_EQ(bars.size(), 75u);
+    int64_t volume = 0;
+    int64_t high = 0;
+    int64_t low = INT64_MAX;
+    std::vector<uint64_t> seqs;
+    std::set<int64_t> starts;
+    for (const v1::IntradayBar& bar : bars) {
+      seqs.push_back(bar.meta().seq());
+      EXPECT_TRUE(starts.insert(bar.start_time().seconds()).second) << "one record per bar";
+      EXPECT_EQ(DateText(bar.meta().trading_date()), kToday);
+      for (const v1::Decimal* p : {&bar.open(), &bar.high(), &bar.low(), &bar.close()}) {
+        const int64_t price = Units(*p);
+        EXPECT_EQ(price % market::TickSize(v1::EXCHANGE_HOSE, price), 0) << price;
+        EXPECT_GE(price, Units(q.floor_price()));
+        EXPECT_LE(price, Units(q.ceiling_price()));
+      }
+      volume += bar.volume();
+      high = std::max(high, Units(bar.high()));
+      low = std::min(low, Units(bar.low()));
+    }
+    ExpectContiguous(seqs, "intraday");
+    const absl::CivilMinute first_minute =
+        absl::ToCivilMinute(market::FromTimestamp(bars.front().start_time()),
+                            market::VietnamTime());
+    EXPECT_EQ(first_minute.hour(), 9);
+    EXPECT_EQ(first_minute.minute(), 15);
+    EXPECT_EQ(Units(bars.front().open()),
+              std::clamp(market::RoundToTick(v1::EXCHANGE_HOSE, today.open),
+                         Units(q.floor_price()), Units(q.ceiling_price())));
+    EXPECT_EQ(volume, q.total_volume());
+    EXPECT_EQ(high, Units(q.high_price()));
+    EXPECT_EQ(low, Units(q.low_price()));
+    EXPECT_EQ(Units(bars.back().close()), Units(q.last_price()));
+  }
+
+  absl::StatusOr<std::string> metrics =
+      HttpGet(absl::StrCat("http://127.0.0.1:", ingest->captured[0], "/metrics"));
+  ASSERT_TRUE(metrics.ok()) << metrics.status();
+  EXPECT_THAT(MetricValue(*metrics, "vnstream_ingest_records_produced_total",
+                          {{"topic", "stock-prices"}}),
+              ::testing::Optional(Gt(4)));
+  EXPECT_THAT(MetricValue(*metrics, "vnstream_ingest_last_publish_timestamp_seconds",
+                          {{"topic", "stock-historical"}}),
+              ::testing::Optional(Gt(1.7e9)));
+  EXPECT_TRUE(MetricValue(*metrics, "vnstream_ingest_cycle_duration_seconds_count",
+                          {{"schedule", "prices"}})
+                  .has_value());
+}
+
+// The simulator injects each fault kind in turn on the price board; ingest
+// retries what is retryable, honours Retry-After, never publishes garbage,
+// and counts every failure.
+TEST(IngestIntegrationTest, RecoversFromEveryFaultAndPublishesNothingInvalid) {
+  absl::StatusOr<ServiceProcess> sim = StartSim("sim-faults");
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  const std::string sim_url = absl::StrCat("http://127.0.0.1:", sim->captured[0]);
+  absl::StatusOr<ServiceProcess> ingest =
+      StartIngest("ingest-faults", sim->captured[0], "MWG,MSN",
+                  {"--intraday_interval=1h", "--history_interval=1h"});
+  ASSERT_TRUE(ingest.ok()) << ingest.status();
+  const std::string metrics_url = absl::StrCat("http://127.0.0.1:", ingest->captured[0],
+                                               "/metrics");
+  TopicReader reader;
+  auto quotes_of = [&](size_t n) {
+    return [n](const Topics& t) {
+      return t.quotes.count("MWG") && t.quotes.count("MSN") && t.quotes.at("MWG").size() >= n &&
+             t.quotes.at("MSN").size() >= n;
+    };
+  };
+  ASSERT_TRUE(reader.ReadUntil(quotes_of(1), absl::Seconds(60)));
+
+  auto outcome = [&](const std::string& name) {
+    absl::StatusOr<std::string> text = HttpGet(metrics_url);
+    return text.ok() ? MetricValue(*text, "vnstream_vnstock_requests_total",
+                                   {{"endpoint", "price_board"}, {"outcome", name}})
+                           .value_or(0)
+                     : -1;
+  };
+  struct Step {
+    std::string fault;  // The fault rule's JSON fields.
+    std::string outcome;
+    std::string clock;  // Virtual time after the fault: new prices.
+  };
+  const std::vector<Step> steps = {
+      {R"("kind":"http_500","count":2)", "http_5xx", "10:31"},
+      {R"("kind":"http_429","count":1,"retry_after_s":1)", "http_429", "10:32"},
+      {R"("kind":"truncated","count":1)", "bad_response", "10:33"},
+      {R"("kind":"http_403","count":1)", "http_403", "10:34"},
+      {R"("kind":"cloudflare_1015","count":1,"retry_after_s":1)", "http_429", "10:35"},
+  };
+  size_t expected_quotes = 1;
+  for (const Step& step : steps) {
+    SCOPED_TRACE(step.fault);
+    const double before = outcome(step.outcome);
+    ASSERT_TRUE(HttpPost(sim_url + "/sim/faults",
+                         absl::StrCat(R"({"route":"price_board",)", step.fault, "}"))
+                    .ok());
+    ASSERT_TRUE(HttpPost(sim_url + "/sim/clock", absl::StrCat(R"({"time":")", step.clock,
+                                                             R"("})"))
+                    .ok());
+    ++expected_quotes;
+    ASSERT_TRUE(reader.ReadUntil(quotes_of(expected_quotes), absl::Seconds(60)))
+        << "no recovery; see " << ingest->log_path;
+    EXPECT_GT(outcome(step.outcome), before);
+  }
+  // An empty board: the symbols are reported missing, nothing is published.
+  ASSERT_TRUE(HttpPost(sim_url + "/sim/faults", R"({"route":"price_board","kind":"empty",
+                                                    "count":2})")
+                  .ok());
+  ASSERT_TRUE(vnstream::PollUntil(
+      [&] {
+        absl::StatusOr<std::string> text = HttpGet(metrics_url);
+        return text.ok() && MetricValue(*text, "vnstream_ingest_symbols_missing_total",
+                                        {{"schedule", "prices"}})
+                                    .value_or(0) >= 4;
+      },
+      absl::Seconds(30)));
+  absl::StatusOr<std::string> text = HttpGet(metrics_url);
+  ASSERT_TRUE(text.ok());
+  EXPECT_THAT(MetricValue(*text, "vnstream_vnstock_retries_total", {{"endpoint", "price_board"}}),
+              ::testing::Optional(::testing::Ge(4)));
+
+  // Every quote that reached Kafka is valid and numbered without gaps.
+  for (const std::string symbol : {"MWG", "MSN"}) {
+    std::vector<uint64_t> seqs;
+    for (const v1::Quote& q : reader.topics.quotes.at(symbol)) {
+      seqs.push_back(q.meta().seq());
+      EXPECT_LE(market::Compare(q.floor_price(), q.last_price()), 0);
+      EXPECT_LE(market::Compare(q.last_price(), q.ceiling_price()), 0);
+      EXPECT_LE(market::Compare(q.low_price(), q.last_price()), 0);
+      EXPECT_LE(market::Compare(q.last_price(), q.high_price()), 0);
+    }
+    ExpectContiguous(seqs, symbol);
+  }
+  EXPECT_EQ(reader.topics.malformed, 0);
+}
+
+// A restarted ingest continues every sequence where Kafka ends and does not
+// republish what did not change.
+TEST(IngestIntegrationTest, RestartContinuesSequences) {
+  absl::StatusOr<ServiceProcess> sim = StartSim("sim-restart");
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  const std::string sim_url = absl::StrCat("http://127.0.0.1:", sim->captured[0]);
+  const std::vector<std::string> args = {"--history_bars=10"};
+  absl::StatusOr<ServiceProcess> ingest =
+      StartIngest("ingest-restart-1", sim->captured[0], "GAS,VNM", args);
+  ASSERT_TRUE(ingest.ok()) << ingest.status();
+  TopicReader reader;
+  auto have = [](size_t quotes, size_t histories, size_t bars) {
+    return [=](const Topics& t) {
+      for (const char* s : {"GAS", "VNM"}) {
+        if (!t.quotes.count(s) || t.quotes.at(s).size() < quotes ||
+            !t.histories.count(s) || t.histories.at(s).size() < histories ||
+            !t.bars.count(s) || t.bars.at(s).size() < bars) {
+          return false;
+        }
+      }
+      return true;
+    };
+  };
+  ASSERT_TRUE(reader.ReadUntil(have(1, 1, 75), absl::Seconds(60)));
+  ASSERT_TRUE(ingest->process->Terminate().ok());
+
+  absl::StatusOr<ServiceProcess> again =
+      StartIngest("ingest-restart-2", sim->captured[0], "GAS,VNM", args);
+  ASSERT_TRUE(again.ok()) << again.status();
+  ASSERT_TRUE(vnstream::testing::WaitForLog(*again, "prices poll .* unchanged 2",
+                                            absl::Seconds(60))
+                  .ok())
+      << "the restarted ingest republished unchanged quotes";
+  // New prices: the sequences continue.
+  ASSERT_TRUE(HttpPost(sim_url + "/sim/clock", R"({"time":"10:40"})").ok());
+  ASSERT_TRUE(reader.ReadUntil(have(2, 2, 85), absl::Seconds(60)));
+  for (const char* symbol : {"GAS", "VNM"}) {
+    SCOPED_TRACE(symbol);
+    std::vector<uint64_t> seqs;
+    for (const auto& q : reader.topics.quotes.at(symbol)) seqs.push_back(q.meta().seq());
+    ExpectContiguous(seqs, "quotes");
+    seqs.clear();
+    for (const auto& h : reader.topics.histories.at(symbol)) seqs.push_back(h.meta().seq());
+    ExpectContiguous(seqs, "history");
+    seqs.clear();
+    std::set<std::pair<int64_t, uint32_t>> versions;
+    for (const auto& b : reader.topics.bars.at(symbol)) {
+      seqs.push_back(b.meta().seq());
+      EXPECT_TRUE(versions.insert({b.start_time().seconds(), b.revision()}).second)
+          << "a bar version published twice";
+    }
+    ExpectContiguous(seqs, "intraday");
+  }
+}
+
+}  // namespace
+}  // namespace vnstream
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  vnstream::kafka_env = vnstream::testing::KafkaEnvironment::Install();
+  return RUN_ALL_TESTS();
+}
