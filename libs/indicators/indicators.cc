@@ -1,0 +1,398 @@
+#include "libs/indicators/indicators.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "absl/strings/str_cat.h"
+#include "libs/market/calendar.h"
+#include "libs/market/decimal.h"
+
+namespace vnstream::indicators {
+namespace {
+
+// TA-Lib's epsilons (ta_utility.h): TA_IS_ZERO and TA_IS_ZERO_OR_NEG.
+constexpr double kEpsilon = 0.00000001;
+bool IsZero(double v) { return -kEpsilon < v && v < kEpsilon; }
+bool IsZeroOrNeg(double v) { return v < kEpsilon; }
+
+// TA-Lib's PER_TO_K.
+double PerToK(int period) { return 2.0 / static_cast<double>(period + 1); }
+
+void Set(std::optional<double> v, void (v1::IndicatorValues::*setter)(double),
+         v1::IndicatorValues* out) {
+  if (v.has_value()) (out->*setter)(*v);
+}
+
+}  // namespace
+
+absl::Status Params::Validate() const {
+  const std::pair<const char*, int> at_least_2[] = {
+      {"sma_short_period", sma_short_period},     {"sma_medium_period", sma_medium_period},
+      {"sma_long_period", sma_long_period},       {"ema_fast_period", ema_fast_period},
+      {"ema_slow_period", ema_slow_period},       {"rsi_period", rsi_period},
+      {"macd_fast_period", macd_fast_period},     {"macd_slow_period", macd_slow_period},
+      {"bbands_period", bbands_period},           {"volume_sma_period", volume_sma_period}};
+  for (const auto& [name, value] : at_least_2) {
+    if (value < 2 || value > 100000) {
+      return absl::InvalidArgumentError(absl::StrCat(name, " must be 2..100000, got ", value));
+    }
+  }
+  const std::pair<const char*, int> at_least_1[] = {
+      {"macd_signal_period", macd_signal_period}, {"atr_period", atr_period},
+      {"stoch_fastk_period", stoch_fastk_period}, {"stoch_slowk_period", stoch_slowk_period},
+      {"stoch_slowd_period", stoch_slowd_period}, {"trading_days_per_year", trading_days_per_year}};
+  for (const auto& [name, value] : at_least_1) {
+    if (value < 1 || value > 100000) {
+      return absl::InvalidArgumentError(absl::StrCat(name, " must be 1..100000, got ", value));
+    }
+  }
+  if (macd_fast_period >= macd_slow_period) {
+    return absl::InvalidArgumentError("macd_fast_period must be below macd_slow_period");
+  }
+  if (!(bbands_stddev > 0) || !std::isfinite(bbands_stddev)) {
+    return absl::InvalidArgumentError("bbands_stddev must be positive");
+  }
+  return absl::OkStatus();
+}
+
+v1::IndicatorParams Params::ToProto() const {
+  v1::IndicatorParams p;
+  p.set_sma_short_period(sma_short_period);
+  p.set_sma_medium_period(sma_medium_period);
+  p.set_sma_long_period(sma_long_period);
+  p.set_ema_fast_period(ema_fast_period);
+  p.set_ema_slow_period(ema_slow_period);
+  p.set_rsi_period(rsi_period);
+  p.set_macd_fast_period(macd_fast_period);
+  p.set_macd_slow_period(macd_slow_period);
+  p.set_macd_signal_period(macd_signal_period);
+  p.set_bbands_period(bbands_period);
+  p.set_bbands_stddev(bbands_stddev);
+  p.set_atr_period(atr_period);
+  p.set_stoch_fastk_period(stoch_fastk_period);
+  p.set_stoch_slowk_period(stoch_slowk_period);
+  p.set_stoch_slowd_period(stoch_slowd_period);
+  p.set_volume_sma_period(volume_sma_period);
+  p.set_trading_days_per_year(trading_days_per_year);
+  return p;
+}
+
+Params Params::FromProto(const v1::IndicatorParams& p) {
+  return {p.sma_short_period(),   p.sma_medium_period(),  p.sma_long_period(),
+          p.ema_fast_period(),    p.ema_slow_period(),    p.rsi_period(),
+          p.macd_fast_period(),   p.macd_slow_period(),   p.macd_signal_period(),
+          p.bbands_period(),      p.bbands_stddev(),      p.atr_period(),
+          p.stoch_fastk_period(), p.stoch_slowk_period(), p.stoch_slowd_period(),
+          p.volume_sma_period(),  p.trading_days_per_year()};
+}
+
+Bar FromProto(const v1::DailyBar& bar) {
+  return {market::ToDouble(bar.open()), market::ToDouble(bar.high()),
+          market::ToDouble(bar.low()), market::ToDouble(bar.close()),
+          static_cast<double>(bar.volume())};
+}
+
+v1::IndicatorValues Values::ToProto() const {
+  using V = v1::IndicatorValues;
+  V out;
+  Set(sma_short, &V::set_sma_short, &out);
+  Set(sma_medium, &V::set_sma_medium, &out);
+  Set(sma_long, &V::set_sma_long, &out);
+  Set(ema_fast, &V::set_ema_fast, &out);
+  Set(ema_slow, &V::set_ema_slow, &out);
+  Set(rsi, &V::set_rsi, &out);
+  Set(macd, &V::set_macd, &out);
+  Set(macd_signal, &V::set_macd_signal, &out);
+  Set(macd_hist, &V::set_macd_hist, &out);
+  Set(bb_upper, &V::set_bb_upper, &out);
+  Set(bb_middle, &V::set_bb_middle, &out);
+  Set(bb_lower, &V::set_bb_lower, &out);
+  Set(atr, &V::set_atr, &out);
+  Set(stoch_k, &V::set_stoch_k, &out);
+  Set(stoch_d, &V::set_stoch_d, &out);
+  Set(obv, &V::set_obv, &out);
+  Set(volume_sma, &V::set_volume_sma, &out);
+  Set(volume_ratio, &V::set_volume_ratio, &out);
+  Set(daily_return, &V::set_daily_return, &out);
+  Set(cumulative_return, &V::set_cumulative_return, &out);
+  return out;
+}
+
+v1::PerformanceSummary Performance::ToProto() const {
+  v1::PerformanceSummary out;
+  if (total_return) out.set_total_return(*total_return);
+  if (annualized_volatility) out.set_annualized_volatility(*annualized_volatility);
+  if (sharpe_ratio) out.set_sharpe_ratio(*sharpe_ratio);
+  if (max_drawdown) out.set_max_drawdown(*max_drawdown);
+  return out;
+}
+
+Incremental::Sma::Sma(int period) : period_(period), window_(period, 0.0) {}
+
+std::optional<double> Incremental::Sma::Add(double x) {
+  const int i = count_++;
+  window_[i % period_] = x;
+  // TA_INT_SMA: periodTotal += x; tempReal = periodTotal;
+  // periodTotal -= x[trailing]; out = tempReal / period.
+  total_ += x;
+  if (count_ < period_) return std::nullopt;
+  const double sum = total_;
+  total_ -= window_[(i + 1) % period_];  // x[i - period + 1], the oldest.
+  return sum / period_;
+}
+
+Incremental::Ema::Ema(int period) : period_(period), k_(PerToK(period)) {}
+
+std::optional<double> Incremental::Ema::Add(double x) {
+  if (!seeded_) {
+    // TA_INT_EMA: the seed is the plain mean of the first `period` inputs.
+    seed_sum_ += x;
+    if (++count_ < period_) return std::nullopt;
+    value_ = seed_sum_ / period_;
+    seeded_ = true;
+    return value_;
+  }
+  value_ = ((x - value_) * k_) + value_;
+  return value_;
+}
+
+Incremental::Extreme::Extreme(int period, bool max) : period_(period), max_(max) {}
+
+double Incremental::Extreme::Add(int index, double x) {
+  // Values that can never be the extreme again leave from the back.
+  while (deque_.size() > head_ &&
+         (max_ ? deque_.back().second <= x : deque_.back().second >= x)) {
+    deque_.pop_back();
+  }
+  deque_.emplace_back(index, x);
+  while (deque_[head_].first <= index - period_) ++head_;
+  // Compact now and then so memory stays O(period).
+  if (head_ > 64 && head_ * 2 > deque_.size()) {
+    deque_.erase(deque_.begin(), deque_.begin() + static_cast<std::ptrdiff_t>(head_));
+    head_ = 0;
+  }
+  return deque_[head_].second;
+}
+
+Incremental::Incremental(const Params& params)
+    : params_(params),
+      sma_short_(params.sma_short_period),
+      sma_medium_(params.sma_medium_period),
+      sma_long_(params.sma_long_period),
+      ema_fast_(params.ema_fast_period),
+      ema_slow_(params.ema_slow_period),
+      macd_fast_(params.macd_fast_period),
+      macd_slow_(params.macd_slow_period),
+      macd_signal_(params.macd_signal_period),
+      bb_sma_(params.bbands_period),
+      bb_window_(params.bbands_period, 0.0),
+      stoch_high_(params.stoch_fastk_period, /*max=*/true),
+      stoch_low_(params.stoch_fastk_period, /*max=*/false),
+      stoch_slowk_(params.stoch_slowk_period),
+      stoch_slowd_(params.stoch_slowd_period),
+      volume_sma_(params.volume_sma_period) {}
+
+Values Incremental::Update(const Bar& bar) {
+  const int i = count_++;
+  const double close = bar.close;
+  Values v;
+
+  v.sma_short = sma_short_.Add(close);
+  v.sma_medium = sma_medium_.Add(close);
+  v.sma_long = sma_long_.Add(close);
+  v.ema_fast = ema_fast_.Add(close);
+  v.ema_slow = ema_slow_.Add(close);
+
+  // RSI (TA_RSI): Wilder's averages seeded with the mean of the first n
+  // changes; a zero change counts as a gain of 0.
+  const int n = params_.rsi_period;
+  if (i > 0) {
+    const double change = close - prev_close_;
+    if (i > n) {
+      rsi_loss_ *= (n - 1);
+      rsi_gain_ *= (n - 1);
+    }
+    if (change < 0) {
+      rsi_loss_ -= change;
+    } else {
+      rsi_gain_ += change;
+    }
+    if (i >= n) {
+      rsi_loss_ /= n;
+      rsi_gain_ /= n;
+      const double sum = rsi_gain_ + rsi_loss_;
+      v.rsi = !IsZero(sum) ? 100.0 * (rsi_gain_ / sum) : 0.0;
+    }
+  }
+
+  // MACD (TA_INT_MACD): the fast EMA's first input is bar slow-fast, so
+  // both seed windows end on bar slow-1.
+  const int slow = params_.macd_slow_period;
+  const std::optional<double> macd_slow = macd_slow_.Add(close);
+  std::optional<double> macd_fast;
+  if (i >= slow - params_.macd_fast_period) macd_fast = macd_fast_.Add(close);
+  if (macd_slow.has_value() && macd_fast.has_value()) {
+    const double line = *macd_fast - *macd_slow;
+    if (std::optional<double> signal = macd_signal_.Add(line); signal.has_value()) {
+      v.macd = line;
+      v.macd_signal = *signal;
+      v.macd_hist = line - *signal;
+    }
+  }
+
+  // Bollinger (TA_BBANDS + TA_INT_stddev_using_precalc_ma): population
+  // variance as mean of squares minus squared mean, from running sums.
+  const int bn = params_.bbands_period;
+  const std::optional<double> middle = bb_sma_.Add(close);
+  bb_window_[i % bn] = close;
+  bb_total2_ += close * close;
+  if (middle.has_value()) {
+    double mean2 = bb_total2_ / bn;
+    const double oldest = bb_window_[(i + 1) % bn];
+    bb_total2_ -= oldest * oldest;
+    mean2 -= *middle * *middle;
+    const double deviation = !IsZeroOrNeg(mean2) ? std::sqrt(mean2) : 0.0;
+    const double width = deviation * params_.bbands_stddev;
+    v.bb_middle = *middle;
+    v.bb_upper = *middle + width;
+    v.bb_lower = *middle - width;
+  }
+
+  // ATR (TA_ATR): true range from the second bar; seed = mean of the first
+  // n ranges; then Wilder's smoothing.
+  const int an = params_.atr_period;
+  if (i > 0) {
+    double range = bar.high - bar.low;
+    range = std::max(range, std::fabs(prev_close_ - bar.high));
+    range = std::max(range, std::fabs(prev_close_ - bar.low));
+    if (i <= an) {
+      atr_sum_ += range;
+      if (i == an) {
+        atr_ = atr_sum_ / an;
+        v.atr = atr_;
+      }
+    } else {
+      atr_ *= an - 1;
+      atr_ += range;
+      atr_ /= an;
+      v.atr = atr_;
+    }
+  }
+
+  // Stochastic (TA_STOCH): fast %K = (C - LL) / ((HH - LL) / 100), 0 when
+  // HH == LL; slow %K and %D are SMAs; both appear from the same bar.
+  const double highest = stoch_high_.Add(i, bar.high);
+  const double lowest = stoch_low_.Add(i, bar.low);
+  if (i >= params_.stoch_fastk_period - 1) {
+    const double diff = (highest - lowest) / 100.0;
+    const double fast_k = diff != 0.0 ? (close - lowest) / diff : 0.0;
+    if (std::optional<double> slow_k = stoch_slowk_.Add(fast_k); slow_k.has_value()) {
+      if (std::optional<double> slow_d = stoch_slowd_.Add(*slow_k); slow_d.has_value()) {
+        v.stoch_k = *slow_k;
+        v.stoch_d = *slow_d;
+      }
+    }
+  }
+
+  // OBV (TA_OBV): starts at the first bar's volume.
+  if (i == 0) {
+    obv_ = bar.volume;
+  } else if (close > prev_close_) {
+    obv_ += bar.volume;
+  } else if (close < prev_close_) {
+    obv_ -= bar.volume;
+  }
+  v.obv = obv_;
+
+  v.volume_sma = volume_sma_.Add(bar.volume);
+  if (v.volume_sma.has_value() && *v.volume_sma != 0) {
+    v.volume_ratio = bar.volume / *v.volume_sma;
+  }
+
+  // The seed's returns: pct_change and the growth since the first close.
+  if (i == 0) {
+    first_close_ = close;
+  } else {
+    v.daily_return = close / prev_close_ - 1;
+  }
+  v.cumulative_return = close / first_close_ - 1;
+  prev_close_ = close;
+  return v;
+}
+
+std::vector<Values> Compute(const Params& params, std::span<const Bar> bars) {
+  std::vector<Values> out;
+  out.reserve(bars.size());
+  Incremental state(params);
+  for (const Bar& bar : bars) out.push_back(state.Update(bar));
+  return out;
+}
+
+Performance ComputePerformance(const Params& params, std::span<const Bar> bars) {
+  Performance p;
+  if (bars.size() < 2) return p;
+  p.total_return = bars.back().close / bars.front().close - 1;
+  double peak = bars.front().close;
+  double drawdown = 0;
+  double sum = 0;
+  for (size_t i = 1; i < bars.size(); ++i) {
+    peak = std::max(peak, bars[i].close);
+    drawdown = std::min(drawdown, bars[i].close / peak - 1);
+    sum += bars[i].close / bars[i - 1].close - 1;
+  }
+  p.max_drawdown = drawdown;
+  const size_t m = bars.size() - 1;  // Returns.
+  if (m < 2) return p;
+  const double mean = sum / static_cast<double>(m);
+  double squares = 0;
+  for (size_t i = 1; i < bars.size(); ++i) {
+    const double d = (bars[i].close / bars[i - 1].close - 1) - mean;
+    squares += d * d;
+  }
+  const double days = params.trading_days_per_year;
+  const double volatility = std::sqrt(squares / static_cast<double>(m - 1)) * std::sqrt(days);
+  p.annualized_volatility = volatility;
+  if (volatility > 0) p.sharpe_ratio = mean * days / volatility;
+  return p;
+}
+
+absl::Status Enrich(const v1::DailyHistory& in, const Params& params,
+                    v1::EnrichedHistory* out) {
+  if (absl::Status s = params.Validate(); !s.ok()) return s;
+  std::vector<Bar> bars;
+  bars.reserve(in.bars_size());
+  for (int i = 0; i < in.bars_size(); ++i) {
+    const v1::DailyBar& daily = in.bars(i);
+    const Bar bar = FromProto(daily);
+    auto bad = [&](absl::string_view why) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          in.meta().symbol(), " bar ", i, " (", daily.date().year(), "-", daily.date().month(),
+          "-", daily.date().day(), "): ", why));
+    };
+    if (i > 0 && market::ToCivilDay(daily.date()) <= market::ToCivilDay(in.bars(i - 1).date())) {
+      return bad("dates are not strictly increasing");
+    }
+    for (double price : {bar.open, bar.high, bar.low, bar.close}) {
+      if (!(price > 0) || !std::isfinite(price)) return bad("non-positive price");
+    }
+    if (bar.high < bar.low || bar.high < bar.open || bar.high < bar.close ||
+        bar.low > bar.open || bar.low > bar.close) {
+      return bad("low <= open, close <= high does not hold");
+    }
+    if (daily.volume() < 0) return bad("negative volume");
+    bars.push_back(bar);
+  }
+  out->Clear();
+  *out->mutable_meta() = in.meta();
+  *out->mutable_params() = params.ToProto();
+  const std::vector<Values> values = Compute(params, bars);
+  for (int i = 0; i < in.bars_size(); ++i) {
+    v1::EnrichedBar* enriched = out->add_bars();
+    *enriched->mutable_bar() = in.bars(i);
+    *enriched->mutable_indicators() = values[i].ToProto();
+  }
+  *out->mutable_performance() = ComputePerformance(params, bars).ToProto();
+  return absl::OkStatus();
+}
+
+}  // namespace vnstream::indicators

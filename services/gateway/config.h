@@ -1,0 +1,41 @@
+// The gateway's configuration: flags (see config.yaml for every key), the
+// environment and the YAML file, validated into one struct.
+#ifndef VNSTREAM_SERVICES_GATEWAY_CONFIG_H_
+#define VNSTREAM_SERVICES_GATEWAY_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "libs/indicators/indicators.h"
+#include "libs/kafka/client_config.h"
+#include "libs/market/calendar.h"
+#include "libs/service/grpc_server.h"
+#include "libs/vnstock/client.h"
+#include "services/gateway/fallback.h"
+#include "services/gateway/service.h"
+
+namespace vnstream::gateway {
+
+struct GatewayConfig {
+  GrpcServerOptions grpc;
+  ServiceOptions service;
+  bool fallback_enabled = true;
+  FallbackOptions fallback;
+  // How often symbols with subscribers but no Kafka data are re-fetched.
+  absl::Duration fallback_poll[kChannels];
+  vnstock::VciClientOptions vnstock;
+  market::TradingCalendar calendar;
+  indicators::Params indicators;
+  std::string kafka_brokers;
+  kafka::ConfigMap consumer_config;
+  absl::Duration shutdown_grace;
+  std::string metrics_address;
+};
+
+// Reads and validates the flags (after ParseConfig).
+absl::StatusOr<GatewayConfig> LoadConfig();
+
+}  // namespace vnstream::gateway
+
+#endif  // VNSTREAM_SERVICES_GATEWAY_CONFIG_H_

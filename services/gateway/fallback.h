@@ -1,0 +1,93 @@
+// Fallback: when Kafka has nothing for a symbol (ingest down, empty topics,
+// a symbol ingest does not track), the gateway fetches it from VNStock
+// itself and applies it to MarketState as DELIVERY_VNSTOCK_FALLBACK.
+//
+// A crowd makes one upstream call: concurrent requests for the same
+// (channel, symbol) share one fetch ("single flight"), and its result is
+// reused for a short time. Fetches run on a small pool, so a caller can
+// stop waiting at its own deadline without cancelling the fetch for others.
+// Thread-safe.
+#ifndef VNSTREAM_SERVICES_GATEWAY_FALLBACK_H_
+#define VNSTREAM_SERVICES_GATEWAY_FALLBACK_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "libs/base/thread_pool.h"
+#include "libs/market/calendar.h"
+#include "libs/vnstock/client.h"
+#include "services/gateway/market_state.h"
+#include "services/gateway/metrics.h"
+
+namespace vnstream::gateway {
+
+struct FallbackOptions {
+  // How long a fetched result (or its failure) is reused, per channel.
+  absl::Duration quote_ttl = absl::Seconds(5);
+  absl::Duration bars_ttl = absl::Seconds(20);
+  absl::Duration history_ttl = absl::Minutes(5);
+  // A symbol VNStock does not know is not asked for again for this long.
+  absl::Duration not_found_ttl = absl::Minutes(5);
+  // A failed fetch is not retried for this long.
+  absl::Duration error_ttl = absl::Seconds(5);
+  // Longest a fetch may take (the caller may give up earlier).
+  absl::Duration fetch_timeout = absl::Seconds(10);
+  // Bars requested, as ingest does.
+  int intraday_bars = 300;
+  int history_bars = 260;
+  // Concurrent fetches and fetches waiting for a worker.
+  int threads = 4;
+  size_t max_queued = 1000;
+};
+
+class Fallback {
+ public:
+  Fallback(FallbackOptions options, vnstock::MarketDataSource& source,
+           const market::TradingCalendar& calendar, MarketState& state,
+           GatewayMetrics* metrics);
+
+  using Callback = std::function<void(const absl::Status&)>;
+
+  // Makes sure `state` holds fallback data for `channel` of `symbol` that is
+  // at most a TTL old, fetching it if needed, then calls `done` (at once if
+  // a fresh result exists, else on a worker thread; never blocks):
+  // OK: the data is in `state`. NotFound: VNStock does not know the symbol.
+  // Unavailable / ResourceExhausted / PermissionDenied: VNStock failed or
+  // refused.
+  void RefreshAsync(Channel channel, const std::string& symbol, Callback done);
+
+  // The same, waiting until `deadline`; DeadlineExceeded if the fetch is
+  // still running then (it completes for the others waiting on it).
+  absl::Status Refresh(Channel channel, const std::string& symbol, absl::Time deadline);
+
+ private:
+  struct Flight;
+
+  // Runs the fetch and applies the result to the state.
+  absl::Status Fetch(Channel channel, const std::string& symbol);
+  // Records the result of `flight` and runs its waiters.
+  void Complete(Channel channel, const std::shared_ptr<Flight>& flight, absl::Status status);
+  absl::Duration Ttl(Channel channel, const absl::Status& status) const;
+  void Count(Channel channel, const char* result);
+
+  const FallbackOptions options_;
+  vnstock::MarketDataSource& source_;
+  const market::TradingCalendar& calendar_;
+  MarketState& state_;
+  GatewayMetrics* const metrics_;
+  absl::Mutex mu_;
+  absl::flat_hash_map<std::string, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mu_);
+  // Declared last: destroyed (and joined) first, while the rest is alive.
+  ThreadPool pool_;
+};
+
+}  // namespace vnstream::gateway
+
+#endif  // VNSTREAM_SERVICES_GATEWAY_FALLBACK_H_
