@@ -13,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/base/subprocess.h"
 #include "libs/kafka/client_config.h"
 #include "libs/kafka/record.h"
 #include "libs/kafka/topics.h"
@@ -20,7 +21,6 @@
 #include "libs/market/decimal.h"
 #include "libs/market/exchange.h"
 #include "tests/support/kafka_environment.h"
-#include "libs/base/subprocess.h"
 #include "tests/support/service_process.h"
 
 namespace vnstream {
@@ -48,7 +48,9 @@ std::map<std::string, std::map<std::string, CsvRow>> LoadCsv() {
   std::map<std::string, std::map<std::string, CsvRow>> out;
   std::ifstream in(Runfile(kCsv));
   std::string line;
-  std::getline(in, line);  // date,change_per,close,high,index,low,name,open,ticket,volume
+  std::getline(
+      in,
+      line);  // date,change_per,close,high,index,low,name,open,ticket,volume
   while (std::getline(in, line)) {
     std::vector<std::string> f = absl::StrSplit(line, ',');
     if (f.size() != 10) continue;
@@ -78,17 +80,18 @@ struct Topics {
 class TopicReader {
  public:
   TopicReader() {
-    auto conf = kafka::MakeConf({{"bootstrap.servers", kafka_env->bootstrap_servers()},
-                                 {"group.id", "ingest-test"},
-                                 {"enable.auto.commit", "false"}});
+    auto conf =
+        kafka::MakeConf({{"bootstrap.servers", kafka_env->bootstrap_servers()},
+                         {"group.id", "ingest-test"},
+                         {"enable.auto.commit", "false"}});
     std::string error;
     consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), error));
     std::vector<RdKafka::TopicPartition*> parts;
-    for (const char* topic :
-         {kafka::kPricesTopic, kafka::kIntradayTopic, kafka::kHistoricalTopic}) {
+    for (const char* topic : {kafka::kPricesTopic, kafka::kIntradayTopic,
+                              kafka::kHistoricalTopic}) {
       for (int p = 0; p < 6; ++p) {
-        parts.push_back(
-            RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+        parts.push_back(RdKafka::TopicPartition::create(
+            topic, p, RdKafka::Topic::OFFSET_BEGINNING));
       }
     }
     consumer_->assign(parts);
@@ -96,7 +99,8 @@ class TopicReader {
   }
   ~TopicReader() { consumer_->close(); }
 
-  bool ReadUntil(const std::function<bool(const Topics&)>& done, absl::Duration timeout) {
+  bool ReadUntil(const std::function<bool(const Topics&)>& done,
+                 absl::Duration timeout) {
     const absl::Time deadline = absl::Now() + timeout;
     while (!done(topics)) {
       if (absl::Now() > deadline) return false;
@@ -136,15 +140,16 @@ class TopicReader {
 };
 
 absl::StatusOr<ServiceProcess> StartSim(const std::string& name) {
-  return StartService(name, "tools/vnstock_sim/vnstock-sim",
-                      {absl::StrCat("--csv=", Runfile(kCsv)), absl::StrCat("--today=", kToday),
-                       "--start_time=10:30", "--speed=0", "--port=0", "--host=127.0.0.1"},
-                      "listening on 127.0.0.1:(\\d+)");
+  return StartService(
+      name, "tools/vnstock_sim/vnstock-sim",
+      {absl::StrCat("--csv=", Runfile(kCsv)), absl::StrCat("--today=", kToday),
+       "--start_time=10:30", "--speed=0", "--port=0", "--host=127.0.0.1"},
+      "listening on 127.0.0.1:(\\d+)");
 }
 
-absl::StatusOr<ServiceProcess> StartIngest(const std::string& name, const std::string& sim_port,
-                                           const std::string& symbols,
-                                           const std::vector<std::string>& extra = {}) {
+absl::StatusOr<ServiceProcess> StartIngest(
+    const std::string& name, const std::string& sim_port,
+    const std::string& symbols, const std::vector<std::string>& extra = {}) {
   std::vector<std::string> args = {
       absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
       absl::StrCat("--vnstock_url=http://127.0.0.1:", sim_port, "/api/"),
@@ -167,7 +172,8 @@ int64_t Units(const v1::Decimal& d) {
   return d.units();
 }
 
-void ExpectContiguous(const std::vector<uint64_t>& seqs, const std::string& what) {
+void ExpectContiguous(const std::vector<uint64_t>& seqs,
+                      const std::string& what) {
   for (size_t i = 0; i < seqs.size(); ++i) {
     EXPECT_EQ(seqs[i], i + 1) << what << " seq #" << i;
   }
@@ -178,16 +184,16 @@ TEST(IngestIntegrationTest, RecordsMatchTheCsvFieldByField) {
   absl::StatusOr<ServiceProcess> sim = StartSim("sim-fields");
   ASSERT_TRUE(sim.ok()) << sim.status();
   const std::vector<std::string> symbols = {"FPT", "VCB", "SSI", "HPG", "VIC"};
-  absl::StatusOr<ServiceProcess> ingest =
-      StartIngest("ingest-fields", sim->captured[0], absl::StrJoin(symbols, ","));
+  absl::StatusOr<ServiceProcess> ingest = StartIngest(
+      "ingest-fields", sim->captured[0], absl::StrJoin(symbols, ","));
   ASSERT_TRUE(ingest.ok()) << ingest.status();
 
   TopicReader reader;
   ASSERT_TRUE(reader.ReadUntil(
       [&](const Topics& t) {
         for (const std::string& s : symbols) {
-          if (t.quotes.count(s) == 0 || t.histories.count(s) == 0 || t.bars.count(s) == 0 ||
-              t.bars.at(s).size() < 75) {
+          if (t.quotes.count(s) == 0 || t.histories.count(s) == 0 ||
+              t.bars.count(s) == 0 || t.bars.at(s).size() < 75) {
             return false;
           }
         }
@@ -233,14 +239,19 @@ TEST(IngestIntegrationTest, RecordsMatchTheCsvFieldByField) {
     EXPECT_EQ(DateText(q.meta().trading_date()), kToday);
     EXPECT_EQ(q.exchange(), v1::EXCHANGE_HOSE);
     EXPECT_EQ(q.session(), v1::TRADING_SESSION_CONTINUOUS);
-    const int64_t reference = market::RoundToTick(v1::EXCHANGE_HOSE, yesterday->second.close);
+    const int64_t reference =
+        market::RoundToTick(v1::EXCHANGE_HOSE, yesterday->second.close);
     EXPECT_EQ(Units(q.reference_price()), reference);
-    EXPECT_EQ(Units(q.ceiling_price()), market::CeilingPrice(v1::EXCHANGE_HOSE, reference));
-    EXPECT_EQ(Units(q.floor_price()), market::FloorPrice(v1::EXCHANGE_HOSE, reference));
+    EXPECT_EQ(Units(q.ceiling_price()),
+              market::CeilingPrice(v1::EXCHANGE_HOSE, reference));
+    EXPECT_EQ(Units(q.floor_price()),
+              market::FloorPrice(v1::EXCHANGE_HOSE, reference));
     EXPECT_EQ(market::DecimalToString(q.change()),
-              market::DecimalToString(market::Subtract(q.last_price(), q.reference_price())));
+              market::DecimalToString(
+                  market::Subtract(q.last_price(), q.reference_price())));
     EXPECT_EQ(market::DecimalToString(q.percent_change()),
-              market::DecimalToString(*market::PercentOf(q.change(), q.reference_price())));
+              market::DecimalToString(
+                  *market::PercentOf(q.change(), q.reference_price())));
     EXPECT_GE(q.bids_size(), 1);
     EXPECT_EQ(Units(partial.close()), Units(q.last_price()));
     EXPECT_EQ(Units(partial.high()), Units(q.high_price()));
@@ -258,11 +269,14 @@ TEST(IngestIntegrationTest, RecordsMatchTheCsvFieldByField) {
     std::set<int64_t> starts;
     for (const v1::IntradayBar& bar : bars) {
       seqs.push_back(bar.meta().seq());
-      EXPECT_TRUE(starts.insert(bar.start_time().seconds()).second) << "one record per bar";
+      EXPECT_TRUE(starts.insert(bar.start_time().seconds()).second)
+          << "one record per bar";
       EXPECT_EQ(DateText(bar.meta().trading_date()), kToday);
-      for (const v1::Decimal* p : {&bar.open(), &bar.high(), &bar.low(), &bar.close()}) {
+      for (const v1::Decimal* p :
+           {&bar.open(), &bar.high(), &bar.low(), &bar.close()}) {
         const int64_t price = Units(*p);
-        EXPECT_EQ(price % market::TickSize(v1::EXCHANGE_HOSE, price), 0) << price;
+        EXPECT_EQ(price % market::TickSize(v1::EXCHANGE_HOSE, price), 0)
+            << price;
         EXPECT_GE(price, Units(q.floor_price()));
         EXPECT_LE(price, Units(q.ceiling_price()));
       }
@@ -285,16 +299,18 @@ TEST(IngestIntegrationTest, RecordsMatchTheCsvFieldByField) {
     EXPECT_EQ(Units(bars.back().close()), Units(q.last_price()));
   }
 
-  absl::StatusOr<std::string> metrics =
-      HttpGet(absl::StrCat("http://127.0.0.1:", ingest->captured[0], "/metrics"));
+  absl::StatusOr<std::string> metrics = HttpGet(
+      absl::StrCat("http://127.0.0.1:", ingest->captured[0], "/metrics"));
   ASSERT_TRUE(metrics.ok()) << metrics.status();
   EXPECT_THAT(MetricValue(*metrics, "vnstream_ingest_records_produced_total",
                           {{"topic", "stock-prices"}}),
               ::testing::Optional(Gt(4)));
-  EXPECT_THAT(MetricValue(*metrics, "vnstream_ingest_last_publish_timestamp_seconds",
-                          {{"topic", "stock-historical"}}),
-              ::testing::Optional(Gt(1.7e9)));
-  EXPECT_TRUE(MetricValue(*metrics, "vnstream_ingest_cycle_duration_seconds_count",
+  EXPECT_THAT(
+      MetricValue(*metrics, "vnstream_ingest_last_publish_timestamp_seconds",
+                  {{"topic", "stock-historical"}}),
+      ::testing::Optional(Gt(1.7e9)));
+  EXPECT_TRUE(MetricValue(*metrics,
+                          "vnstream_ingest_cycle_duration_seconds_count",
                           {{"schedule", "prices"}})
                   .has_value());
 }
@@ -305,28 +321,30 @@ TEST(IngestIntegrationTest, RecordsMatchTheCsvFieldByField) {
 TEST(IngestIntegrationTest, RecoversFromEveryFaultAndPublishesNothingInvalid) {
   absl::StatusOr<ServiceProcess> sim = StartSim("sim-faults");
   ASSERT_TRUE(sim.ok()) << sim.status();
-  const std::string sim_url = absl::StrCat("http://127.0.0.1:", sim->captured[0]);
+  const std::string sim_url =
+      absl::StrCat("http://127.0.0.1:", sim->captured[0]);
   absl::StatusOr<ServiceProcess> ingest =
       StartIngest("ingest-faults", sim->captured[0], "MWG,MSN",
                   {"--intraday_interval=1h", "--history_interval=1h"});
   ASSERT_TRUE(ingest.ok()) << ingest.status();
-  const std::string metrics_url = absl::StrCat("http://127.0.0.1:", ingest->captured[0],
-                                               "/metrics");
+  const std::string metrics_url =
+      absl::StrCat("http://127.0.0.1:", ingest->captured[0], "/metrics");
   TopicReader reader;
   auto quotes_of = [&](size_t n) {
     return [n](const Topics& t) {
-      return t.quotes.count("MWG") && t.quotes.count("MSN") && t.quotes.at("MWG").size() >= n &&
-             t.quotes.at("MSN").size() >= n;
+      return t.quotes.count("MWG") && t.quotes.count("MSN") &&
+             t.quotes.at("MWG").size() >= n && t.quotes.at("MSN").size() >= n;
     };
   };
   ASSERT_TRUE(reader.ReadUntil(quotes_of(1), absl::Seconds(60)));
 
   auto outcome = [&](const std::string& name) {
     absl::StatusOr<std::string> text = HttpGet(metrics_url);
-    return text.ok() ? MetricValue(*text, "vnstream_vnstock_requests_total",
-                                   {{"endpoint", "price_board"}, {"outcome", name}})
-                           .value_or(0)
-                     : -1;
+    return text.ok()
+               ? MetricValue(*text, "vnstream_vnstock_requests_total",
+                             {{"endpoint", "price_board"}, {"outcome", name}})
+                     .value_or(0)
+               : -1;
   };
   struct Step {
     std::string fault;  // The fault rule's JSON fields.
@@ -338,17 +356,19 @@ TEST(IngestIntegrationTest, RecoversFromEveryFaultAndPublishesNothingInvalid) {
       {R"("kind":"http_429","count":1,"retry_after_s":1)", "http_429", "10:32"},
       {R"("kind":"truncated","count":1)", "bad_response", "10:33"},
       {R"("kind":"http_403","count":1)", "http_403", "10:34"},
-      {R"("kind":"cloudflare_1015","count":1,"retry_after_s":1)", "http_429", "10:35"},
+      {R"("kind":"cloudflare_1015","count":1,"retry_after_s":1)", "http_429",
+       "10:35"},
   };
   size_t expected_quotes = 1;
   for (const Step& step : steps) {
     SCOPED_TRACE(step.fault);
     const double before = outcome(step.outcome);
-    ASSERT_TRUE(HttpPost(sim_url + "/sim/faults",
-                         absl::StrCat(R"({"route":"price_board",)", step.fault, "}"))
-                    .ok());
-    ASSERT_TRUE(HttpPost(sim_url + "/sim/clock", absl::StrCat(R"({"time":")", step.clock,
-                                                             R"("})"))
+    ASSERT_TRUE(
+        HttpPost(sim_url + "/sim/faults",
+                 absl::StrCat(R"({"route":"price_board",)", step.fault, "}"))
+            .ok());
+    ASSERT_TRUE(HttpPost(sim_url + "/sim/clock",
+                         absl::StrCat(R"({"time":")", step.clock, R"("})"))
                     .ok());
     ++expected_quotes;
     ASSERT_TRUE(reader.ReadUntil(quotes_of(expected_quotes), absl::Seconds(60)))
@@ -356,20 +376,23 @@ TEST(IngestIntegrationTest, RecoversFromEveryFaultAndPublishesNothingInvalid) {
     EXPECT_GT(outcome(step.outcome), before);
   }
   // An empty board: the symbols are reported missing, nothing is published.
-  ASSERT_TRUE(HttpPost(sim_url + "/sim/faults", R"({"route":"price_board","kind":"empty",
+  ASSERT_TRUE(HttpPost(sim_url + "/sim/faults",
+                       R"({"route":"price_board","kind":"empty",
                                                     "count":2})")
                   .ok());
   ASSERT_TRUE(vnstream::PollUntil(
       [&] {
         absl::StatusOr<std::string> text = HttpGet(metrics_url);
-        return text.ok() && MetricValue(*text, "vnstream_ingest_symbols_missing_total",
-                                        {{"schedule", "prices"}})
-                                    .value_or(0) >= 4;
+        return text.ok() &&
+               MetricValue(*text, "vnstream_ingest_symbols_missing_total",
+                           {{"schedule", "prices"}})
+                       .value_or(0) >= 4;
       },
       absl::Seconds(30)));
   absl::StatusOr<std::string> text = HttpGet(metrics_url);
   ASSERT_TRUE(text.ok());
-  EXPECT_THAT(MetricValue(*text, "vnstream_vnstock_retries_total", {{"endpoint", "price_board"}}),
+  EXPECT_THAT(MetricValue(*text, "vnstream_vnstock_retries_total",
+                          {{"endpoint", "price_board"}}),
               ::testing::Optional(::testing::Ge(4)));
 
   // Every quote that reached Kafka is valid and numbered without gaps.
@@ -392,7 +415,8 @@ TEST(IngestIntegrationTest, RecoversFromEveryFaultAndPublishesNothingInvalid) {
 TEST(IngestIntegrationTest, RestartContinuesSequences) {
   absl::StatusOr<ServiceProcess> sim = StartSim("sim-restart");
   ASSERT_TRUE(sim.ok()) << sim.status();
-  const std::string sim_url = absl::StrCat("http://127.0.0.1:", sim->captured[0]);
+  const std::string sim_url =
+      absl::StrCat("http://127.0.0.1:", sim->captured[0]);
   const std::vector<std::string> args = {"--history_bars=10"};
   absl::StatusOr<ServiceProcess> ingest =
       StartIngest("ingest-restart-1", sim->captured[0], "GAS,VNM", args);
@@ -416,8 +440,8 @@ TEST(IngestIntegrationTest, RestartContinuesSequences) {
   absl::StatusOr<ServiceProcess> again =
       StartIngest("ingest-restart-2", sim->captured[0], "GAS,VNM", args);
   ASSERT_TRUE(again.ok()) << again.status();
-  ASSERT_TRUE(vnstream::testing::WaitForLog(*again, "prices poll .* unchanged 2",
-                                            absl::Seconds(60))
+  ASSERT_TRUE(vnstream::testing::WaitForLog(
+                  *again, "prices poll .* unchanged 2", absl::Seconds(60))
                   .ok())
       << "the restarted ingest republished unchanged quotes";
   // New prices: the sequences continue.
@@ -426,16 +450,19 @@ TEST(IngestIntegrationTest, RestartContinuesSequences) {
   for (const char* symbol : {"GAS", "VNM"}) {
     SCOPED_TRACE(symbol);
     std::vector<uint64_t> seqs;
-    for (const auto& q : reader.topics.quotes.at(symbol)) seqs.push_back(q.meta().seq());
+    for (const auto& q : reader.topics.quotes.at(symbol))
+      seqs.push_back(q.meta().seq());
     ExpectContiguous(seqs, "quotes");
     seqs.clear();
-    for (const auto& h : reader.topics.histories.at(symbol)) seqs.push_back(h.meta().seq());
+    for (const auto& h : reader.topics.histories.at(symbol))
+      seqs.push_back(h.meta().seq());
     ExpectContiguous(seqs, "history");
     seqs.clear();
     std::set<std::pair<int64_t, uint32_t>> versions;
     for (const auto& b : reader.topics.bars.at(symbol)) {
       seqs.push_back(b.meta().seq());
-      EXPECT_TRUE(versions.insert({b.start_time().seconds(), b.revision()}).second)
+      EXPECT_TRUE(
+          versions.insert({b.start_time().seconds(), b.revision()}).second)
           << "a bar version published twice";
     }
     ExpectContiguous(seqs, "intraday");

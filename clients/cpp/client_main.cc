@@ -23,8 +23,10 @@
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "Gateway address.");
 ABSL_FLAG(int, limit, 0, "history: newest N bars only (0 = all).");
 ABSL_FLAG(int, count, 0, "subscribe: stop after N data events (0 = never).");
-ABSL_FLAG(absl::Duration, duration, absl::InfiniteDuration(), "subscribe: stop after this.");
-ABSL_FLAG(absl::Duration, deadline, absl::Seconds(10), "Deadline of unary calls.");
+ABSL_FLAG(absl::Duration, duration, absl::InfiniteDuration(),
+          "subscribe: stop after this.");
+ABSL_FLAG(absl::Duration, deadline, absl::Seconds(10),
+          "Deadline of unary calls.");
 
 namespace vnstream::client {
 namespace {
@@ -43,7 +45,8 @@ void Print(const google::protobuf::Message& message) {
 }
 
 int Fail(const grpc::Status& status) {
-  std::cerr << "error: " << status.error_code() << " " << status.error_message() << std::endl;
+  std::cerr << "error: " << status.error_code() << " " << status.error_message()
+            << std::endl;
   return 1;
 }
 
@@ -58,7 +61,8 @@ int Main(int argc, char** argv) {
   auto stub = v1::MarketDataService::NewStub(channel);
   auto context = [] {
     auto c = std::make_unique<grpc::ClientContext>();
-    c->set_deadline(absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_deadline)));
+    c->set_deadline(
+        absl::ToChronoTime(absl::Now() + absl::GetFlag(FLAGS_deadline)));
     return c;
   };
   if (command == "symbols") {
@@ -118,12 +122,13 @@ int Main(int argc, char** argv) {
       done.WaitForNotificationWithTimeout(absl::GetFlag(FLAGS_duration));
       subscription.Cancel();
     });
-    const absl::Status status = subscription.Run([&](const v1::MarketEvent& event) {
-      Print(event);
-      if (event.has_quote() || event.has_bar() || event.has_history()) {
-        if (count > 0 && ++data_events >= count) subscription.Cancel();
-      }
-    });
+    const absl::Status status =
+        subscription.Run([&](const v1::MarketEvent& event) {
+          Print(event);
+          if (event.has_quote() || event.has_bar() || event.has_history()) {
+            if (count > 0 && ++data_events >= count) subscription.Cancel();
+          }
+        });
     done.Notify();
     timer.join();
     if (!status.ok()) {

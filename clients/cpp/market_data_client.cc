@@ -38,12 +38,14 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
   args.SetMaxReceiveMessageSize(16 << 20);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(), args);
+  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                   args);
 }
 
-ResumingSubscription::ResumingSubscription(std::shared_ptr<grpc::Channel> channel,
-                                           SubscriptionOptions options)
-    : stub_(v1::MarketDataService::NewStub(channel)), options_(std::move(options)) {}
+ResumingSubscription::ResumingSubscription(
+    std::shared_ptr<grpc::Channel> channel, SubscriptionOptions options)
+    : stub_(v1::MarketDataService::NewStub(channel)),
+      options_(std::move(options)) {}
 
 void ResumingSubscription::Cancel() {
   cancelled_ = true;
@@ -86,15 +88,18 @@ absl::Status ResumingSubscription::Run(const Handler& on_event) {
     while (reader->Read(&event)) {
       failures = 0;
       backoff = options_.initial_backoff;
-      if (event.has_status() && event.status().state() == v1::SYMBOL_STATE_SLOW_CONSUMER) {
+      if (event.has_status() &&
+          event.status().state() == v1::SYMBOL_STATE_SLOW_CONSUMER) {
         slow_consumer = true;
       }
       if (const v1::RecordMeta* meta = MetaOf(event); meta != nullptr) {
         Position& position = positions_[meta->symbol()];
-        const std::string date =
-            options_.stream == Stream::kIntradayBars ? DateKey(meta->trading_date()) : "";
+        const std::string date = options_.stream == Stream::kIntradayBars
+                                     ? DateKey(meta->trading_date())
+                                     : "";
         // A new numbering (delivery path or trading day) starts over.
-        if (event.delivery() != position.delivery || date != position.trading_date) {
+        if (event.delivery() != position.delivery ||
+            date != position.trading_date) {
           position = {0, event.delivery(), date};
         }
         if (meta->seq() <= position.seq) continue;  // Already delivered.
@@ -115,7 +120,8 @@ absl::Status ResumingSubscription::Run(const Handler& on_event) {
         break;
       case grpc::StatusCode::RESOURCE_EXHAUSTED:
         if (!slow_consumer) {
-          return absl::ResourceExhaustedError(status.error_message());  // A limit.
+          return absl::ResourceExhaustedError(
+              status.error_message());  // A limit.
         }
         break;
       case grpc::StatusCode::INVALID_ARGUMENT:
@@ -129,13 +135,14 @@ absl::Status ResumingSubscription::Run(const Handler& on_event) {
         break;  // UNAVAILABLE, OK (server ended), CANCELLED, ...: resume.
     }
     if (options_.max_attempts > 0 && ++failures >= options_.max_attempts) {
-      return absl::UnavailableError(
-          absl::StrCat("gave up after ", failures, " attempts: ", status.error_message()));
+      return absl::UnavailableError(absl::StrCat(
+          "gave up after ", failures, " attempts: ", status.error_message()));
     }
     ++reconnects_;
     const absl::Duration wait = backoff * absl::Uniform(random, 0.5, 1.0);
     const absl::Time until = absl::Now() + wait;
-    while (!cancelled_ && absl::Now() < until) absl::SleepFor(absl::Milliseconds(20));
+    while (!cancelled_ && absl::Now() < until)
+      absl::SleepFor(absl::Milliseconds(20));
     backoff = std::min(backoff * 2, options_.max_backoff);
   }
   return absl::OkStatus();

@@ -11,8 +11,8 @@
 #include <atomic>
 #include <functional>
 #include <map>
-#include <mutex>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -48,7 +48,8 @@ class ResumingSubscription {
  public:
   using Handler = std::function<void(const v1::MarketEvent& event)>;
 
-  ResumingSubscription(std::shared_ptr<grpc::Channel> channel, SubscriptionOptions options);
+  ResumingSubscription(std::shared_ptr<grpc::Channel> channel,
+                       SubscriptionOptions options);
 
   // Returns OK after Cancel(), else the error that ended it (INVALID_ARGUMENT,
   // RESOURCE_EXHAUSTED for limits, or attempts exhausted).

@@ -12,13 +12,17 @@ ABSL_FLAG(int, indicator_macd_fast, 12, "MACD fast EMA period, bars.");
 ABSL_FLAG(int, indicator_macd_slow, 26, "MACD slow EMA period, bars.");
 ABSL_FLAG(int, indicator_macd_signal, 9, "MACD signal EMA period, bars.");
 ABSL_FLAG(int, indicator_bbands, 20, "Bollinger bands period, bars.");
-ABSL_FLAG(double, indicator_bbands_stddev, 2.0, "Bollinger width, population stddevs.");
+ABSL_FLAG(double, indicator_bbands_stddev, 2.0,
+          "Bollinger width, population stddevs.");
 ABSL_FLAG(int, indicator_atr, 14, "ATR (Wilder) period, bars.");
 ABSL_FLAG(int, indicator_stoch_fastk, 14, "Stochastic fast %K period, bars.");
-ABSL_FLAG(int, indicator_stoch_slowk, 3, "Stochastic slow %K (SMA) period, bars.");
-ABSL_FLAG(int, indicator_stoch_slowd, 3, "Stochastic slow %D (SMA) period, bars.");
+ABSL_FLAG(int, indicator_stoch_slowk, 3,
+          "Stochastic slow %K (SMA) period, bars.");
+ABSL_FLAG(int, indicator_stoch_slowd, 3,
+          "Stochastic slow %D (SMA) period, bars.");
 ABSL_FLAG(int, indicator_volume_sma, 20, "Volume SMA period, bars.");
-ABSL_FLAG(int, indicator_trading_days, 252, "Trading days per year (annualisation).");
+ABSL_FLAG(int, indicator_trading_days, 252,
+          "Trading days per year (annualisation).");
 
 namespace vnstream::indicators {
 

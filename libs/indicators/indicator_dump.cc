@@ -17,7 +17,9 @@
 #include "rapidjson/filewritestream.h"
 #include "rapidjson/writer.h"
 
-ABSL_FLAG(std::string, csv, "", "Daily prices CSV (date,...,close,high,...,low,...,open,ticket,volume).");
+ABSL_FLAG(
+    std::string, csv, "",
+    "Daily prices CSV (date,...,close,high,...,low,...,open,ticket,volume).");
 ABSL_FLAG(std::string, out, "", "Output JSON file.");
 
 namespace vnstream::indicators {
@@ -39,7 +41,8 @@ int Main(int argc, char** argv) {
   std::getline(in, line);
   const std::vector<std::string> header = absl::StrSplit(line, ',');
   std::map<std::string, int> col;
-  for (size_t i = 0; i < header.size(); ++i) col[header[i]] = static_cast<int>(i);
+  for (size_t i = 0; i < header.size(); ++i)
+    col[header[i]] = static_cast<int>(i);
   std::map<std::string, std::vector<Row>> series;
   while (std::getline(in, line)) {
     const std::vector<std::string> f = absl::StrSplit(line, ',');
@@ -51,7 +54,8 @@ int Main(int argc, char** argv) {
     };
     series[f[col["ticket"]]].push_back(
         {f[col["date"]],
-         {num("open"), num("high"), num("low"), num("close"), std::round(num("volume"))}});
+         {num("open"), num("high"), num("low"), num("close"),
+          std::round(num("volume"))}});
   }
   FILE* out = std::fopen(absl::GetFlag(FLAGS_out).c_str(), "w");
   if (out == nullptr) {
@@ -67,7 +71,8 @@ int Main(int argc, char** argv) {
   w.StartArray();
   const Params params;
   for (auto& [symbol, rows] : series) {
-    std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) { return a.date < b.date; });
+    std::sort(rows.begin(), rows.end(),
+              [](const Row& a, const Row& b) { return a.date < b.date; });
     std::vector<Bar> bars;
     for (const Row& r : rows) bars.push_back(r.bar);
     const std::vector<Values> values = Compute(params, bars);
@@ -75,8 +80,11 @@ int Main(int argc, char** argv) {
     w.Key("symbol");
     w.String(symbol.c_str());
     const std::pair<const char*, double Bar::*> inputs[] = {
-        {"open", &Bar::open}, {"high", &Bar::high}, {"low", &Bar::low},
-        {"close", &Bar::close}, {"volume", &Bar::volume}};
+        {"open", &Bar::open},
+        {"high", &Bar::high},
+        {"low", &Bar::low},
+        {"close", &Bar::close},
+        {"volume", &Bar::volume}};
     for (const auto& [name, field] : inputs) {
       w.Key(name);
       w.StartArray();
@@ -84,15 +92,24 @@ int Main(int argc, char** argv) {
       w.EndArray();
     }
     const std::pair<const char*, std::optional<double> Values::*> outputs[] = {
-        {"sma_short", &Values::sma_short},   {"sma_medium", &Values::sma_medium},
-        {"sma_long", &Values::sma_long},     {"ema_fast", &Values::ema_fast},
-        {"ema_slow", &Values::ema_slow},     {"rsi", &Values::rsi},
-        {"macd", &Values::macd},             {"macd_signal", &Values::macd_signal},
-        {"macd_hist", &Values::macd_hist},   {"bb_upper", &Values::bb_upper},
-        {"bb_middle", &Values::bb_middle},   {"bb_lower", &Values::bb_lower},
-        {"atr", &Values::atr},               {"stoch_k", &Values::stoch_k},
-        {"stoch_d", &Values::stoch_d},       {"obv", &Values::obv},
-        {"volume_sma", &Values::volume_sma}, {"volume_ratio", &Values::volume_ratio},
+        {"sma_short", &Values::sma_short},
+        {"sma_medium", &Values::sma_medium},
+        {"sma_long", &Values::sma_long},
+        {"ema_fast", &Values::ema_fast},
+        {"ema_slow", &Values::ema_slow},
+        {"rsi", &Values::rsi},
+        {"macd", &Values::macd},
+        {"macd_signal", &Values::macd_signal},
+        {"macd_hist", &Values::macd_hist},
+        {"bb_upper", &Values::bb_upper},
+        {"bb_middle", &Values::bb_middle},
+        {"bb_lower", &Values::bb_lower},
+        {"atr", &Values::atr},
+        {"stoch_k", &Values::stoch_k},
+        {"stoch_d", &Values::stoch_d},
+        {"obv", &Values::obv},
+        {"volume_sma", &Values::volume_sma},
+        {"volume_ratio", &Values::volume_ratio},
         {"daily_return", &Values::daily_return},
         {"cumulative_return", &Values::cumulative_return}};
     for (const auto& [name, field] : outputs) {
@@ -119,4 +136,6 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace vnstream::indicators
 
-int main(int argc, char** argv) { return vnstream::indicators::Main(argc, argv); }
+int main(int argc, char** argv) {
+  return vnstream::indicators::Main(argc, argv);
+}

@@ -27,27 +27,38 @@ void Set(std::optional<double> v, void (v1::IndicatorValues::*setter)(double),
 
 absl::Status Params::Validate() const {
   const std::pair<const char*, int> at_least_2[] = {
-      {"sma_short_period", sma_short_period},     {"sma_medium_period", sma_medium_period},
-      {"sma_long_period", sma_long_period},       {"ema_fast_period", ema_fast_period},
-      {"ema_slow_period", ema_slow_period},       {"rsi_period", rsi_period},
-      {"macd_fast_period", macd_fast_period},     {"macd_slow_period", macd_slow_period},
-      {"bbands_period", bbands_period},           {"volume_sma_period", volume_sma_period}};
+      {"sma_short_period", sma_short_period},
+      {"sma_medium_period", sma_medium_period},
+      {"sma_long_period", sma_long_period},
+      {"ema_fast_period", ema_fast_period},
+      {"ema_slow_period", ema_slow_period},
+      {"rsi_period", rsi_period},
+      {"macd_fast_period", macd_fast_period},
+      {"macd_slow_period", macd_slow_period},
+      {"bbands_period", bbands_period},
+      {"volume_sma_period", volume_sma_period}};
   for (const auto& [name, value] : at_least_2) {
     if (value < 2 || value > 100000) {
-      return absl::InvalidArgumentError(absl::StrCat(name, " must be 2..100000, got ", value));
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " must be 2..100000, got ", value));
     }
   }
   const std::pair<const char*, int> at_least_1[] = {
-      {"macd_signal_period", macd_signal_period}, {"atr_period", atr_period},
-      {"stoch_fastk_period", stoch_fastk_period}, {"stoch_slowk_period", stoch_slowk_period},
-      {"stoch_slowd_period", stoch_slowd_period}, {"trading_days_per_year", trading_days_per_year}};
+      {"macd_signal_period", macd_signal_period},
+      {"atr_period", atr_period},
+      {"stoch_fastk_period", stoch_fastk_period},
+      {"stoch_slowk_period", stoch_slowk_period},
+      {"stoch_slowd_period", stoch_slowd_period},
+      {"trading_days_per_year", trading_days_per_year}};
   for (const auto& [name, value] : at_least_1) {
     if (value < 1 || value > 100000) {
-      return absl::InvalidArgumentError(absl::StrCat(name, " must be 1..100000, got ", value));
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " must be 1..100000, got ", value));
     }
   }
   if (macd_fast_period >= macd_slow_period) {
-    return absl::InvalidArgumentError("macd_fast_period must be below macd_slow_period");
+    return absl::InvalidArgumentError(
+        "macd_fast_period must be below macd_slow_period");
   }
   if (!(bbands_stddev > 0) || !std::isfinite(bbands_stddev)) {
     return absl::InvalidArgumentError("bbands_stddev must be positive");
@@ -78,12 +89,13 @@ v1::IndicatorParams Params::ToProto() const {
 }
 
 Params Params::FromProto(const v1::IndicatorParams& p) {
-  return {p.sma_short_period(),   p.sma_medium_period(),  p.sma_long_period(),
-          p.ema_fast_period(),    p.ema_slow_period(),    p.rsi_period(),
-          p.macd_fast_period(),   p.macd_slow_period(),   p.macd_signal_period(),
-          p.bbands_period(),      p.bbands_stddev(),      p.atr_period(),
-          p.stoch_fastk_period(), p.stoch_slowk_period(), p.stoch_slowd_period(),
-          p.volume_sma_period(),  p.trading_days_per_year()};
+  return {
+      p.sma_short_period(),   p.sma_medium_period(),    p.sma_long_period(),
+      p.ema_fast_period(),    p.ema_slow_period(),      p.rsi_period(),
+      p.macd_fast_period(),   p.macd_slow_period(),     p.macd_signal_period(),
+      p.bbands_period(),      p.bbands_stddev(),        p.atr_period(),
+      p.stoch_fastk_period(), p.stoch_slowk_period(),   p.stoch_slowd_period(),
+      p.volume_sma_period(),  p.trading_days_per_year()};
 }
 
 Bar FromProto(const v1::DailyBar& bar) {
@@ -121,7 +133,8 @@ v1::IndicatorValues Values::ToProto() const {
 v1::PerformanceSummary Performance::ToProto() const {
   v1::PerformanceSummary out;
   if (total_return) out.set_total_return(*total_return);
-  if (annualized_volatility) out.set_annualized_volatility(*annualized_volatility);
+  if (annualized_volatility)
+    out.set_annualized_volatility(*annualized_volatility);
   if (sharpe_ratio) out.set_sharpe_ratio(*sharpe_ratio);
   if (max_drawdown) out.set_max_drawdown(*max_drawdown);
   return out;
@@ -156,7 +169,8 @@ std::optional<double> Incremental::Ema::Add(double x) {
   return value_;
 }
 
-Incremental::Extreme::Extreme(int period, bool max) : period_(period), max_(max) {}
+Incremental::Extreme::Extreme(int period, bool max)
+    : period_(period), max_(max) {}
 
 double Incremental::Extreme::Add(int index, double x) {
   // Values that can never be the extreme again leave from the back.
@@ -168,7 +182,8 @@ double Incremental::Extreme::Add(int index, double x) {
   while (deque_[head_].first <= index - period_) ++head_;
   // Compact now and then so memory stays O(period).
   if (head_ > 64 && head_ * 2 > deque_.size()) {
-    deque_.erase(deque_.begin(), deque_.begin() + static_cast<std::ptrdiff_t>(head_));
+    deque_.erase(deque_.begin(),
+                 deque_.begin() + static_cast<std::ptrdiff_t>(head_));
     head_ = 0;
   }
   return deque_[head_].second;
@@ -233,7 +248,8 @@ Values Incremental::Update(const Bar& bar) {
   if (i >= slow - params_.macd_fast_period) macd_fast = macd_fast_.Add(close);
   if (macd_slow.has_value() && macd_fast.has_value()) {
     const double line = *macd_fast - *macd_slow;
-    if (std::optional<double> signal = macd_signal_.Add(line); signal.has_value()) {
+    if (std::optional<double> signal = macd_signal_.Add(line);
+        signal.has_value()) {
       v.macd = line;
       v.macd_signal = *signal;
       v.macd_hist = line - *signal;
@@ -286,8 +302,10 @@ Values Incremental::Update(const Bar& bar) {
   if (i >= params_.stoch_fastk_period - 1) {
     const double diff = (highest - lowest) / 100.0;
     const double fast_k = diff != 0.0 ? (close - lowest) / diff : 0.0;
-    if (std::optional<double> slow_k = stoch_slowk_.Add(fast_k); slow_k.has_value()) {
-      if (std::optional<double> slow_d = stoch_slowd_.Add(*slow_k); slow_d.has_value()) {
+    if (std::optional<double> slow_k = stoch_slowk_.Add(fast_k);
+        slow_k.has_value()) {
+      if (std::optional<double> slow_d = stoch_slowd_.Add(*slow_k);
+          slow_d.has_value()) {
         v.stoch_k = *slow_k;
         v.stoch_d = *slow_d;
       }
@@ -328,7 +346,8 @@ std::vector<Values> Compute(const Params& params, std::span<const Bar> bars) {
   return out;
 }
 
-Performance ComputePerformance(const Params& params, std::span<const Bar> bars) {
+Performance ComputePerformance(const Params& params,
+                               std::span<const Bar> bars) {
   Performance p;
   if (bars.size() < 2) return p;
   p.total_return = bars.back().close / bars.front().close - 1;
@@ -350,7 +369,8 @@ Performance ComputePerformance(const Params& params, std::span<const Bar> bars) 
     squares += d * d;
   }
   const double days = params.trading_days_per_year;
-  const double volatility = std::sqrt(squares / static_cast<double>(m - 1)) * std::sqrt(days);
+  const double volatility =
+      std::sqrt(squares / static_cast<double>(m - 1)) * std::sqrt(days);
   p.annualized_volatility = volatility;
   if (volatility > 0) p.sharpe_ratio = mean * days / volatility;
   return p;
@@ -366,14 +386,16 @@ absl::Status Enrich(const v1::DailyHistory& in, const Params& params,
     const Bar bar = FromProto(daily);
     auto bad = [&](absl::string_view why) {
       return absl::InvalidArgumentError(absl::StrCat(
-          in.meta().symbol(), " bar ", i, " (", daily.date().year(), "-", daily.date().month(),
-          "-", daily.date().day(), "): ", why));
+          in.meta().symbol(), " bar ", i, " (", daily.date().year(), "-",
+          daily.date().month(), "-", daily.date().day(), "): ", why));
     };
-    if (i > 0 && market::ToCivilDay(daily.date()) <= market::ToCivilDay(in.bars(i - 1).date())) {
+    if (i > 0 && market::ToCivilDay(daily.date()) <=
+                     market::ToCivilDay(in.bars(i - 1).date())) {
       return bad("dates are not strictly increasing");
     }
     for (double price : {bar.open, bar.high, bar.low, bar.close}) {
-      if (!(price > 0) || !std::isfinite(price)) return bad("non-positive price");
+      if (!(price > 0) || !std::isfinite(price))
+        return bad("non-positive price");
     }
     if (bar.high < bar.low || bar.high < bar.open || bar.high < bar.close ||
         bar.low > bar.open || bar.low > bar.close) {

@@ -120,7 +120,9 @@ class Incremental {
    public:
     explicit Ema(int period);
     std::optional<double> Add(double x);
-    std::optional<double> value() const { return seeded_ ? std::optional(value_) : std::nullopt; }
+    std::optional<double> value() const {
+      return seeded_ ? std::optional(value_) : std::nullopt;
+    }
 
    private:
     int period_;
@@ -180,7 +182,8 @@ Performance ComputePerformance(const Params& params, std::span<const Bar> bars);
 // input bar (same DailyBar), the performance summary. InvalidArgument for a
 // history that cannot be used: non-increasing dates, a non-positive price,
 // high below low / open / close, low above open / close, negative volume.
-absl::Status Enrich(const v1::DailyHistory& in, const Params& params, v1::EnrichedHistory* out);
+absl::Status Enrich(const v1::DailyHistory& in, const Params& params,
+                    v1::EnrichedHistory* out);
 
 }  // namespace vnstream::indicators
 

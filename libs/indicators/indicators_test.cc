@@ -17,38 +17,49 @@ using ::testing::HasSubstr;
 // TA-Lib's regression-test close series (src/tools/ta_regtest/test_data.c,
 // TA_SREF_close_daily_ref_0_PRIV), 252 daily closes.
 const std::vector<double> kTaLibClose = {
-    91.5, 94.815, 94.375, 95.095, 93.78, 94.625, 92.53, 92.75, 90.315, 92.47, 96.125,
-    97.25, 98.5, 89.875, 91, 92.815, 89.155, 89.345, 91.625, 89.875, 88.375, 87.625,
-    84.78, 83, 83.5, 81.375, 84.44, 89.25, 86.375, 86.25, 85.25, 87.125, 85.815, 88.97,
-    88.47, 86.875, 86.815, 84.875, 84.19, 83.875, 83.375, 85.5, 89.19, 89.44, 91.095,
-    90.75, 91.44, 89, 91, 90.5, 89.03, 88.815, 84.28, 83.5, 82.69, 84.75, 85.655,
-    86.19, 88.94, 89.28, 88.625, 88.5, 91.97, 91.5, 93.25, 93.5, 93.155, 91.72, 90,
-    89.69, 88.875, 85.19, 83.375, 84.875, 85.94, 97.25, 99.875, 104.94, 106, 102.5,
-    102.405, 104.595, 106.125, 106, 106.065, 104.625, 108.625, 109.315, 110.5, 112.75,
-    123, 119.625, 118.75, 119.25, 117.94, 116.44, 115.19, 111.875, 110.595, 118.125,
-    116, 116, 112, 113.75, 112.94, 116, 120.5, 116.62, 117, 115.25, 114.31, 115.5,
-    115.87, 120.69, 120.19, 120.75, 124.75, 123.37, 122.94, 122.56, 123.12, 122.56,
-    124.62, 129.25, 131, 132.25, 131, 132.81, 134, 137.38, 137.81, 137.88, 137.25,
-    136.31, 136.25, 134.63, 128.25, 129, 123.87, 124.81, 123, 126.25, 128.38, 125.37,
-    125.69, 122.25, 119.37, 118.5, 123.19, 123.5, 122.19, 119.31, 123.31, 121.12,
-    123.37, 127.37, 128.5, 123.87, 122.94, 121.75, 124.44, 122, 122.37, 122.94, 124,
-    123.19, 124.56, 127.25, 125.87, 128.86, 132, 130.75, 134.75, 135, 132.38, 133.31,
-    131.94, 130, 125.37, 130.13, 127.12, 125.19, 122, 125, 123, 123.5, 120.06, 121,
-    117.75, 119.87, 122, 119.19, 116.37, 113.5, 114.25, 110, 105.06, 107, 107.87, 107,
-    107.12, 107, 91, 93.94, 93.87, 95.5, 93, 94.94, 98.25, 96.75, 94.81, 94.37, 91.56,
-    90.25, 93.94, 93.62, 97, 95, 95.87, 94.06, 94.62, 93.75, 98, 103.94, 107.87,
-    106.06, 104.5, 105, 104.19, 103.06, 103.42, 105.27, 111.87, 116, 116.62, 118.28,
-    113.37, 109, 109.7, 109.25, 107, 109.19, 110, 109.2, 110.12, 108, 108.62, 109.75,
-    109.81, 109, 108.75, 107.87};
+    91.5,    94.815,  94.375,  95.095,  93.78,   94.625,  92.53,   92.75,
+    90.315,  92.47,   96.125,  97.25,   98.5,    89.875,  91,      92.815,
+    89.155,  89.345,  91.625,  89.875,  88.375,  87.625,  84.78,   83,
+    83.5,    81.375,  84.44,   89.25,   86.375,  86.25,   85.25,   87.125,
+    85.815,  88.97,   88.47,   86.875,  86.815,  84.875,  84.19,   83.875,
+    83.375,  85.5,    89.19,   89.44,   91.095,  90.75,   91.44,   89,
+    91,      90.5,    89.03,   88.815,  84.28,   83.5,    82.69,   84.75,
+    85.655,  86.19,   88.94,   89.28,   88.625,  88.5,    91.97,   91.5,
+    93.25,   93.5,    93.155,  91.72,   90,      89.69,   88.875,  85.19,
+    83.375,  84.875,  85.94,   97.25,   99.875,  104.94,  106,     102.5,
+    102.405, 104.595, 106.125, 106,     106.065, 104.625, 108.625, 109.315,
+    110.5,   112.75,  123,     119.625, 118.75,  119.25,  117.94,  116.44,
+    115.19,  111.875, 110.595, 118.125, 116,     116,     112,     113.75,
+    112.94,  116,     120.5,   116.62,  117,     115.25,  114.31,  115.5,
+    115.87,  120.69,  120.19,  120.75,  124.75,  123.37,  122.94,  122.56,
+    123.12,  122.56,  124.62,  129.25,  131,     132.25,  131,     132.81,
+    134,     137.38,  137.81,  137.88,  137.25,  136.31,  136.25,  134.63,
+    128.25,  129,     123.87,  124.81,  123,     126.25,  128.38,  125.37,
+    125.69,  122.25,  119.37,  118.5,   123.19,  123.5,   122.19,  119.31,
+    123.31,  121.12,  123.37,  127.37,  128.5,   123.87,  122.94,  121.75,
+    124.44,  122,     122.37,  122.94,  124,     123.19,  124.56,  127.25,
+    125.87,  128.86,  132,     130.75,  134.75,  135,     132.38,  133.31,
+    131.94,  130,     125.37,  130.13,  127.12,  125.19,  122,     125,
+    123,     123.5,   120.06,  121,     117.75,  119.87,  122,     119.19,
+    116.37,  113.5,   114.25,  110,     105.06,  107,     107.87,  107,
+    107.12,  107,     91,      93.94,   93.87,   95.5,    93,      94.94,
+    98.25,   96.75,   94.81,   94.37,   91.56,   90.25,   93.94,   93.62,
+    97,      95,      95.87,   94.06,   94.62,   93.75,   98,      103.94,
+    107.87,  106.06,  104.5,   105,     104.19,  103.06,  103.42,  105.27,
+    111.87,  116,     116.62,  118.28,  113.37,  109,     109.7,   109.25,
+    107,     109.19,  110,     109.2,   110.12,  108,     108.62,  109.75,
+    109.81,  109,     108.75,  107.87};
 
-std::vector<Bar> FromCloses(const std::vector<double>& closes, double volume = 1000) {
+std::vector<Bar> FromCloses(const std::vector<double>& closes,
+                            double volume = 1000) {
   std::vector<Bar> bars;
   for (double c : closes) bars.push_back({c, c, c, c, volume});
   return bars;
 }
 
 // The index of the first bar where `field` is set, or -1.
-int FirstSet(const std::vector<Values>& values, std::optional<double> Values::*field) {
+int FirstSet(const std::vector<Values>& values,
+             std::optional<double> Values::*field) {
   for (size_t i = 0; i < values.size(); ++i) {
     if ((values[i].*field).has_value()) return static_cast<int>(i);
   }
@@ -128,11 +139,13 @@ TEST(IndicatorsTest, HandCheckedSmallSeries) {
 }
 
 TEST(IndicatorsTest, FlatPricesGiveZeroWidthBandsAndZeroOscillators) {
-  const std::vector<Values> v = Compute(Params(), FromCloses(std::vector<double>(60, 25'000)));
+  const std::vector<Values> v =
+      Compute(Params(), FromCloses(std::vector<double>(60, 25'000)));
   const Values& last = v.back();
   EXPECT_DOUBLE_EQ(*last.bb_upper, 25'000);
   EXPECT_DOUBLE_EQ(*last.bb_lower, 25'000);
-  EXPECT_DOUBLE_EQ(*last.rsi, 0.0) << "TA-Lib: 0 when gains and losses are both 0";
+  EXPECT_DOUBLE_EQ(*last.rsi, 0.0)
+      << "TA-Lib: 0 when gains and losses are both 0";
   EXPECT_DOUBLE_EQ(*last.stoch_k, 0.0) << "TA-Lib: 0 when the range is 0";
   EXPECT_DOUBLE_EQ(*last.macd, 0.0);
   EXPECT_DOUBLE_EQ(*last.atr, 0.0);
@@ -153,10 +166,11 @@ TEST(IndicatorsTest, GapsAndTrueRange) {
 }
 
 TEST(IndicatorsTest, FewerBarsThanTheLookbackAndASingleBar) {
-  const std::vector<Values> few = Compute(Params(), FromCloses({1, 2, 3, 4, 5}));
+  const std::vector<Values> few =
+      Compute(Params(), FromCloses({1, 2, 3, 4, 5}));
   for (const Values& v : few) {
-    EXPECT_FALSE(v.sma_short || v.ema_fast || v.rsi || v.macd || v.bb_middle || v.atr ||
-                 v.stoch_k || v.volume_sma);
+    EXPECT_FALSE(v.sma_short || v.ema_fast || v.rsi || v.macd || v.bb_middle ||
+                 v.atr || v.stoch_k || v.volume_sma);
   }
   const std::vector<Values> one = Compute(Params(), FromCloses({42'000}));
   ASSERT_EQ(one.size(), 1u);
@@ -166,19 +180,21 @@ TEST(IndicatorsTest, FewerBarsThanTheLookbackAndASingleBar) {
 }
 
 TEST(IndicatorsTest, ZeroVolumeLeavesTheRatioUnset) {
-  const std::vector<Values> v = Compute(Params(), FromCloses(std::vector<double>(25, 10), 0));
+  const std::vector<Values> v =
+      Compute(Params(), FromCloses(std::vector<double>(25, 10), 0));
   EXPECT_DOUBLE_EQ(*v.back().volume_sma, 0.0);
   EXPECT_FALSE(v.back().volume_ratio.has_value());
 }
 
 bool SameValues(const Values& a, const Values& b) {
   const std::optional<double> Values::*fields[] = {
-      &Values::sma_short,   &Values::sma_medium, &Values::sma_long,     &Values::ema_fast,
-      &Values::ema_slow,    &Values::rsi,        &Values::macd,         &Values::macd_signal,
-      &Values::macd_hist,   &Values::bb_upper,   &Values::bb_middle,    &Values::bb_lower,
-      &Values::atr,         &Values::stoch_k,    &Values::stoch_d,      &Values::obv,
-      &Values::volume_sma,  &Values::volume_ratio, &Values::daily_return,
-      &Values::cumulative_return};
+      &Values::sma_short,    &Values::sma_medium,       &Values::sma_long,
+      &Values::ema_fast,     &Values::ema_slow,         &Values::rsi,
+      &Values::macd,         &Values::macd_signal,      &Values::macd_hist,
+      &Values::bb_upper,     &Values::bb_middle,        &Values::bb_lower,
+      &Values::atr,          &Values::stoch_k,          &Values::stoch_d,
+      &Values::obv,          &Values::volume_sma,       &Values::volume_ratio,
+      &Values::daily_return, &Values::cumulative_return};
   for (auto f : fields) {
     if (a.*f != b.*f) return false;  // Bit-exact, and set/unset alike.
   }
@@ -202,22 +218,27 @@ TEST(IndicatorsTest, IncrementalRevisionOfTheLastBarEqualsAFullRecompute) {
     const Values incremental = copy.Update(revised);
     std::vector<Bar> full = bars;
     full.back() = revised;
-    EXPECT_TRUE(SameValues(incremental, Compute(Params{}, full).back())) << revised_close;
+    EXPECT_TRUE(SameValues(incremental, Compute(Params{}, full).back()))
+        << revised_close;
   }
 }
 
 TEST(IndicatorsTest, PerformanceSummary) {
-  const Performance p = ComputePerformance(Params(), FromCloses({100, 110, 99}));
+  const Performance p =
+      ComputePerformance(Params(), FromCloses({100, 110, 99}));
   EXPECT_DOUBLE_EQ(*p.total_return, 99.0 / 100 - 1);
   EXPECT_DOUBLE_EQ(*p.max_drawdown, 99.0 / 110 - 1);
   const double r1 = 110.0 / 100 - 1;
   const double r2 = 99.0 / 110 - 1;
   const double mean = (r1 + r2) / 2;
-  const double sd = std::sqrt(((r1 - mean) * (r1 - mean) + (r2 - mean) * (r2 - mean)) / 1);
+  const double sd =
+      std::sqrt(((r1 - mean) * (r1 - mean) + (r2 - mean) * (r2 - mean)) / 1);
   EXPECT_DOUBLE_EQ(*p.annualized_volatility, sd * std::sqrt(252.0));
   EXPECT_DOUBLE_EQ(*p.sharpe_ratio, mean * 252 / (sd * std::sqrt(252.0)));
-  EXPECT_FALSE(ComputePerformance(Params(), FromCloses({100})).total_return.has_value());
-  const Performance flat = ComputePerformance(Params(), FromCloses({100, 100, 100}));
+  EXPECT_FALSE(
+      ComputePerformance(Params(), FromCloses({100})).total_return.has_value());
+  const Performance flat =
+      ComputePerformance(Params(), FromCloses({100, 100, 100}));
   EXPECT_DOUBLE_EQ(*flat.annualized_volatility, 0.0);
   EXPECT_FALSE(flat.sharpe_ratio.has_value());
 }
@@ -260,19 +281,24 @@ TEST(EnrichTest, RejectsUnusableHistories) {
   v1::EnrichedHistory out;
   v1::DailyHistory h = History({100'000, 101'000, 102'000});
   *h.mutable_bars(2)->mutable_date() = h.bars(1).date();
-  EXPECT_THAT(Enrich(h, Params(), &out).message(), HasSubstr("not strictly increasing"));
+  EXPECT_THAT(Enrich(h, Params(), &out).message(),
+              HasSubstr("not strictly increasing"));
   h = History({100'000, 101'000});
   *h.mutable_bars(1)->mutable_low() = market::MakeDecimal(0);
-  EXPECT_THAT(Enrich(h, Params(), &out).message(), HasSubstr("non-positive price"));
+  EXPECT_THAT(Enrich(h, Params(), &out).message(),
+              HasSubstr("non-positive price"));
   h = History({100'000, 101'000});
   *h.mutable_bars(0)->mutable_high() = market::MakeDecimal(99'000);
-  EXPECT_THAT(Enrich(h, Params(), &out).message(), HasSubstr("low <= open, close <= high"));
+  EXPECT_THAT(Enrich(h, Params(), &out).message(),
+              HasSubstr("low <= open, close <= high"));
   h = History({100'000});
   h.mutable_bars(0)->set_volume(-1);
-  EXPECT_THAT(Enrich(h, Params(), &out).message(), HasSubstr("negative volume"));
+  EXPECT_THAT(Enrich(h, Params(), &out).message(),
+              HasSubstr("negative volume"));
   Params bad;
   bad.macd_fast_period = 30;
-  EXPECT_EQ(Enrich(History({1}), bad, &out).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Enrich(History({1}), bad, &out).code(),
+            absl::StatusCode::kInvalidArgument);
   v1::EnrichedHistory empty;
   EXPECT_TRUE(Enrich(v1::DailyHistory(), Params(), &empty).ok());
   EXPECT_EQ(empty.bars_size(), 0);

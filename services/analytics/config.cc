@@ -7,20 +7,25 @@
 #include "libs/indicators/flags.h"
 #include "libs/kafka/flags.h"
 
-ABSL_FLAG(std::string, group_id, "vnstream-analytics",
-          "Kafka consumer group; replicas share the partitions of stock-historical.");
+ABSL_FLAG(
+    std::string, group_id, "vnstream-analytics",
+    "Kafka consumer group; replicas share the partitions of stock-historical.");
 ABSL_FLAG(std::string, transactional_id, "",
           "Kafka transactional id, unique and stable per replica (default: "
           "vnstream-analytics-<hostname>, i.e. the pod name).");
 ABSL_FLAG(int, batch_size, 200, "Records per transaction.");
 ABSL_FLAG(absl::Duration, batch_wait, absl::Milliseconds(100),
           "How long to wait to fill a batch.");
-ABSL_FLAG(absl::Duration, transaction_timeout, absl::Seconds(30), "Kafka transaction timeout.");
-ABSL_FLAG(std::string, kafka_consumer_config, "", "Extra librdkafka consumer settings, k=v,...");
-ABSL_FLAG(std::string, kafka_producer_config, "", "Extra librdkafka producer settings, k=v,...");
+ABSL_FLAG(absl::Duration, transaction_timeout, absl::Seconds(30),
+          "Kafka transaction timeout.");
+ABSL_FLAG(std::string, kafka_consumer_config, "",
+          "Extra librdkafka consumer settings, k=v,...");
+ABSL_FLAG(std::string, kafka_producer_config, "",
+          "Extra librdkafka producer settings, k=v,...");
 ABSL_FLAG(std::string, grpc_address, "0.0.0.0:50053",
           "gRPC health + reflection listen address.");
-ABSL_FLAG(std::string, metrics_address, "0.0.0.0:9102", "Prometheus /metrics address.");
+ABSL_FLAG(std::string, metrics_address, "0.0.0.0:9102",
+          "Prometheus /metrics address.");
 
 namespace vnstream::analytics {
 

@@ -18,9 +18,10 @@ namespace {
 
 int Main(int argc, char** argv) {
   BlockShutdownSignals();
-  ParseConfig(argc, argv,
-              "vnstream-analytics: stock-historical -> indicators -> stock-analytics.\n"
-              "Settings: flags, VNSTREAM_<FLAG> or --config=FILE.yaml");
+  ParseConfig(
+      argc, argv,
+      "vnstream-analytics: stock-historical -> indicators -> stock-analytics.\n"
+      "Settings: flags, VNSTREAM_<FLAG> or --config=FILE.yaml");
   InitLogging("vnstream-analytics");
   absl::StatusOr<AnalyticsConfig> config = LoadConfig();
   if (!config.ok()) {
@@ -50,8 +51,9 @@ int Main(int argc, char** argv) {
     return 1;
   }
   spdlog::info("analytics as {}; Kafka {}; metrics :{}; gRPC :{}",
-               config->pipeline.transactional_id, config->pipeline.bootstrap_servers,
-               (*metrics)->port(), (*grpc)->port());
+               config->pipeline.transactional_id,
+               config->pipeline.bootstrap_servers, (*metrics)->port(),
+               (*grpc)->port());
   (*grpc)->SetServing(true);
   const absl::Status status = (*pipeline)->Run(stop);
   (*grpc)->Shutdown(absl::Seconds(2));
@@ -68,4 +70,6 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace vnstream::analytics
 
-int main(int argc, char** argv) { return vnstream::analytics::Main(argc, argv); }
+int main(int argc, char** argv) {
+  return vnstream::analytics::Main(argc, argv);
+}

@@ -14,8 +14,8 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
-#include "libs/kafka/client_config.h"
 #include "librdkafka/rdkafkacpp.h"
+#include "libs/kafka/client_config.h"
 #include "prometheus/registry.h"
 #include "services/analytics/processor.h"
 
@@ -36,9 +36,9 @@ struct PipelineOptions {
 
 class Pipeline {
  public:
-  static absl::StatusOr<std::unique_ptr<Pipeline>> Create(PipelineOptions options,
-                                                         AnalyticsProcessor& processor,
-                                                         prometheus::Registry& registry);
+  static absl::StatusOr<std::unique_ptr<Pipeline>> Create(
+      PipelineOptions options, AnalyticsProcessor& processor,
+      prometheus::Registry& registry);
   ~Pipeline();
 
   // Consumes and processes until `stop` is notified. Returns an error only
@@ -51,7 +51,8 @@ class Pipeline {
   Pipeline() = default;
   absl::Status InitProducer();
   // Processes one batch in a transaction.
-  absl::Status ProcessBatch(std::vector<std::unique_ptr<RdKafka::Message>>& batch);
+  absl::Status ProcessBatch(
+      std::vector<std::unique_ptr<RdKafka::Message>>& batch);
   // After an aborted transaction: re-read from the last committed offsets.
   void Rewind();
 

@@ -12,8 +12,9 @@ AnalyticsProcessor::AnalyticsProcessor(indicators::Params params,
     : params_(std::move(params)), now_(std::move(now)) {
   auto& records = prometheus::BuildCounter()
                       .Name("vnstream_analytics_records_in_total")
-                      .Help("stock-historical records consumed, by result "
-                            "(enriched, invalid, malformed).")
+                      .Help(
+                          "stock-historical records consumed, by result "
+                          "(enriched, invalid, malformed).")
                       .Register(registry);
   enriched_ = &records.Add({{"result", "enriched"}});
   invalid_ = &records.Add({{"result", "invalid"}});
@@ -29,7 +30,8 @@ absl::StatusOr<kafka::OutgoingRecord> AnalyticsProcessor::Process(
     const v1::DailyHistory& history) {
   const absl::Time start = now_();
   v1::EnrichedHistory enriched;
-  if (absl::Status s = indicators::Enrich(history, params_, &enriched); !s.ok()) {
+  if (absl::Status s = indicators::Enrich(history, params_, &enriched);
+      !s.ok()) {
     invalid_->Increment();
     return s;
   }

@@ -23,13 +23,15 @@ namespace vnstream::analytics {
 
 class AnalyticsProcessor {
  public:
-  AnalyticsProcessor(indicators::Params params, prometheus::Registry& registry,
-                     std::function<absl::Time()> now = [] { return absl::Now(); });
+  AnalyticsProcessor(
+      indicators::Params params, prometheus::Registry& registry,
+      std::function<absl::Time()> now = [] { return absl::Now(); });
 
   // The stock-analytics record for `history`, or InvalidArgument when the
   // history cannot be used (non-increasing dates, non-positive prices, ...).
   // Counts every outcome.
-  absl::StatusOr<kafka::OutgoingRecord> Process(const v1::DailyHistory& history);
+  absl::StatusOr<kafka::OutgoingRecord> Process(
+      const v1::DailyHistory& history);
 
   // Counts a record that did not even decode.
   void CountMalformed();

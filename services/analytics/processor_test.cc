@@ -34,7 +34,8 @@ v1::DailyHistory History(int bars) {
 TEST(ProcessorTest, EnrichesWithTheInputsMetaAndTheSharedLibrary) {
   prometheus::Registry registry;
   const absl::Time now = absl::FromUnixSeconds(1'800'000'000);
-  AnalyticsProcessor processor(indicators::Params(), registry, [&] { return now; });
+  AnalyticsProcessor processor(indicators::Params(), registry,
+                               [&] { return now; });
   const v1::DailyHistory input = History(60);
   absl::StatusOr<kafka::OutgoingRecord> out = processor.Process(input);
   ASSERT_TRUE(out.ok()) << out.status();
@@ -57,13 +58,22 @@ TEST(ProcessorTest, CountsInvalidAndMalformedRecords) {
   AnalyticsProcessor processor(indicators::Params(), registry);
   v1::DailyHistory bad = History(3);
   *bad.mutable_bars(1)->mutable_close() = market::MakeDecimal(-5);
-  EXPECT_THAT(processor.Process(bad).status().message(), HasSubstr("non-positive price"));
+  EXPECT_THAT(processor.Process(bad).status().message(),
+              HasSubstr("non-positive price"));
   processor.CountMalformed();
   ASSERT_TRUE(processor.Process(History(3)).ok());
-  const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
-  EXPECT_THAT(text, HasSubstr(R"(vnstream_analytics_records_in_total{result="invalid"} 1)"));
-  EXPECT_THAT(text, HasSubstr(R"(vnstream_analytics_records_in_total{result="malformed"} 1)"));
-  EXPECT_THAT(text, HasSubstr(R"(vnstream_analytics_records_in_total{result="enriched"} 1)"));
+  const std::string text =
+      prometheus::TextSerializer().Serialize(registry.Collect());
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(vnstream_analytics_records_in_total{result="invalid"} 1)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          R"(vnstream_analytics_records_in_total{result="malformed"} 1)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(vnstream_analytics_records_in_total{result="enriched"} 1)"));
 }
 
 }  // namespace

@@ -7,20 +7,25 @@
 #include "libs/vnstock/flags.h"
 
 ABSL_FLAG(std::string, grpc_address, "0.0.0.0:50051", "gRPC listen address.");
-ABSL_FLAG(std::string, metrics_address, "0.0.0.0:9103", "Prometheus /metrics address.");
-ABSL_FLAG(int, max_symbols_per_subscription, 100, "Symbols per Subscribe* call.");
+ABSL_FLAG(std::string, metrics_address, "0.0.0.0:9103",
+          "Prometheus /metrics address.");
+ABSL_FLAG(int, max_symbols_per_subscription, 100,
+          "Symbols per Subscribe* call.");
 ABSL_FLAG(int, max_symbols_per_request, 200, "Symbols per GetQuotes call.");
-ABSL_FLAG(int, max_streams_per_connection, 100, "Open subscriptions per client connection.");
+ABSL_FLAG(int, max_streams_per_connection, 100,
+          "Open subscriptions per client connection.");
 ABSL_FLAG(int, max_streams, 20000, "Open subscriptions in total.");
 ABSL_FLAG(int, stream_queue_limit, 4096,
           "Live messages pending on one stream before it is a slow consumer.");
-ABSL_FLAG(absl::Duration, heartbeat_interval, absl::Seconds(15),
-          "Default heartbeat period on idle streams (clients may ask 1s-120s).");
+ABSL_FLAG(
+    absl::Duration, heartbeat_interval, absl::Seconds(15),
+    "Default heartbeat period on idle streams (clients may ask 1s-120s).");
 ABSL_FLAG(int, max_request_bytes, 1 << 20, "Largest request accepted, bytes.");
 ABSL_FLAG(int, max_response_bytes, 16 << 20, "Largest message sent, bytes.");
 ABSL_FLAG(absl::Duration, keepalive_time, absl::Seconds(60),
           "Ping a connection idle this long (drops dead peers).");
-ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20), "Ping answer timeout.");
+ABSL_FLAG(absl::Duration, keepalive_timeout, absl::Seconds(20),
+          "Ping answer timeout.");
 ABSL_FLAG(absl::Duration, min_client_ping_interval, absl::Seconds(10),
           "Client pings more frequent than this get GOAWAY too_many_pings.");
 ABSL_FLAG(int, max_concurrent_streams_per_connection, 1000,
@@ -52,26 +57,35 @@ absl::StatusOr<GatewayConfig> LoadConfig() {
   config.grpc.address = absl::GetFlag(FLAGS_grpc_address);
   config.grpc.keepalive_time = absl::GetFlag(FLAGS_keepalive_time);
   config.grpc.keepalive_timeout = absl::GetFlag(FLAGS_keepalive_timeout);
-  config.grpc.min_client_ping_interval = absl::GetFlag(FLAGS_min_client_ping_interval);
+  config.grpc.min_client_ping_interval =
+      absl::GetFlag(FLAGS_min_client_ping_interval);
   config.grpc.max_concurrent_streams_per_connection =
       absl::GetFlag(FLAGS_max_concurrent_streams_per_connection);
-  config.grpc.max_receive_message_bytes = absl::GetFlag(FLAGS_max_request_bytes);
+  config.grpc.max_receive_message_bytes =
+      absl::GetFlag(FLAGS_max_request_bytes);
   config.grpc.max_send_message_bytes = absl::GetFlag(FLAGS_max_response_bytes);
   config.grpc.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
-  config.grpc.max_connection_age_grace = absl::GetFlag(FLAGS_max_connection_age_grace);
-  config.service.max_symbols_per_subscription = absl::GetFlag(FLAGS_max_symbols_per_subscription);
-  config.service.max_symbols_per_request = absl::GetFlag(FLAGS_max_symbols_per_request);
-  config.service.max_streams_per_connection = absl::GetFlag(FLAGS_max_streams_per_connection);
+  config.grpc.max_connection_age_grace =
+      absl::GetFlag(FLAGS_max_connection_age_grace);
+  config.service.max_symbols_per_subscription =
+      absl::GetFlag(FLAGS_max_symbols_per_subscription);
+  config.service.max_symbols_per_request =
+      absl::GetFlag(FLAGS_max_symbols_per_request);
+  config.service.max_streams_per_connection =
+      absl::GetFlag(FLAGS_max_streams_per_connection);
   config.service.max_streams = absl::GetFlag(FLAGS_max_streams);
   config.service.subscriber.max_queued =
       static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_stream_queue_limit)));
-  config.service.subscriber.heartbeat_interval = absl::GetFlag(FLAGS_heartbeat_interval);
+  config.service.subscriber.heartbeat_interval =
+      absl::GetFlag(FLAGS_heartbeat_interval);
   config.service.unary_fallback_wait = absl::GetFlag(FLAGS_fallback_wait);
   if (config.service.max_symbols_per_subscription < 1 ||
       config.service.max_symbols_per_request < 1 ||
-      config.service.max_streams_per_connection < 1 || config.service.max_streams < 1 ||
+      config.service.max_streams_per_connection < 1 ||
+      config.service.max_streams < 1 ||
       absl::GetFlag(FLAGS_stream_queue_limit) < 1) {
-    return absl::InvalidArgumentError("stream and symbol limits must be positive");
+    return absl::InvalidArgumentError(
+        "stream and symbol limits must be positive");
   }
   if (config.service.subscriber.heartbeat_interval < absl::Seconds(1)) {
     return absl::InvalidArgumentError("heartbeat_interval must be at least 1s");
@@ -82,20 +96,24 @@ absl::StatusOr<GatewayConfig> LoadConfig() {
   config.fallback_poll[1] = absl::GetFlag(FLAGS_fallback_poll_bars);
   config.fallback_poll[2] = absl::GetFlag(FLAGS_fallback_poll_history);
   for (absl::Duration d : config.fallback_poll) {
-    if (d < absl::Seconds(1)) return absl::InvalidArgumentError("fallback_poll_* must be >= 1s");
+    if (d < absl::Seconds(1))
+      return absl::InvalidArgumentError("fallback_poll_* must be >= 1s");
   }
-  absl::StatusOr<vnstock::VciClientOptions> vnstock = vnstock::VciClientOptionsFromFlags();
+  absl::StatusOr<vnstock::VciClientOptions> vnstock =
+      vnstock::VciClientOptionsFromFlags();
   if (!vnstock.ok()) return vnstock.status();
   config.vnstock = *std::move(vnstock);
   config.fallback.fetch_timeout = config.vnstock.request_timeout;
-  absl::StatusOr<market::TradingCalendar> calendar = market::CalendarFromFlags();
+  absl::StatusOr<market::TradingCalendar> calendar =
+      market::CalendarFromFlags();
   if (!calendar.ok()) return calendar.status();
   config.calendar = *std::move(calendar);
   absl::StatusOr<indicators::Params> params = indicators::ParamsFromFlags();
   if (!params.ok()) return params.status();
   config.indicators = *std::move(params);
   config.kafka_brokers = kafka::BrokersFromFlags();
-  absl::StatusOr<kafka::ConfigMap> kafka_config = kafka::ClientConfigFromFlags();
+  absl::StatusOr<kafka::ConfigMap> kafka_config =
+      kafka::ClientConfigFromFlags();
   if (!kafka_config.ok()) return kafka_config.status();
   config.consumer_config = *std::move(kafka_config);
   config.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);

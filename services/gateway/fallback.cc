@@ -36,11 +36,13 @@ Fallback::Fallback(FallbackOptions options, vnstock::MarketDataSource& source,
       pool_(options.threads, options.max_queued) {}
 
 void Fallback::Count(Channel channel, const char* result) {
-  metrics_->fallback_requests->Add({{"channel", ChannelName(channel)}, {"result", result}})
+  metrics_->fallback_requests
+      ->Add({{"channel", ChannelName(channel)}, {"result", result}})
       .Increment();
 }
 
-absl::Duration Fallback::Ttl(Channel channel, const absl::Status& status) const {
+absl::Duration Fallback::Ttl(Channel channel,
+                             const absl::Status& status) const {
   if (absl::IsNotFound(status)) return options_.not_found_ttl;
   if (!status.ok()) return options_.error_ttl;
   switch (channel) {
@@ -54,7 +56,8 @@ absl::Duration Fallback::Ttl(Channel channel, const absl::Status& status) const 
   return options_.error_ttl;
 }
 
-void Fallback::RefreshAsync(Channel channel, const std::string& symbol, Callback done) {
+void Fallback::RefreshAsync(Channel channel, const std::string& symbol,
+                            Callback done) {
   const std::string key = absl::StrCat(ChannelName(channel), ":", symbol);
   std::shared_ptr<Flight> flight;
   std::optional<absl::Status> cached;
@@ -86,7 +89,8 @@ void Fallback::RefreshAsync(Channel channel, const std::string& symbol, Callback
       }
     }
     std::shared_ptr<Flight>& slot = flights_[key];
-    if (slot != nullptr && !slot->done) {  // Another caller started one meanwhile.
+    if (slot != nullptr &&
+        !slot->done) {  // Another caller started one meanwhile.
       slot->waiters.push_back(std::move(done));
       return;
     }
@@ -94,12 +98,14 @@ void Fallback::RefreshAsync(Channel channel, const std::string& symbol, Callback
     slot->waiters.push_back(std::move(done));
     flight = slot;
   }
-  const bool queued = pool_.TrySubmit(
-      [this, channel, symbol, flight] { Complete(channel, flight, Fetch(channel, symbol)); });
+  const bool queued = pool_.TrySubmit([this, channel, symbol, flight] {
+    Complete(channel, flight, Fetch(channel, symbol));
+  });
   if (!queued) {
     Count(channel, "rejected");
     Complete(channel, flight,
-             absl::ResourceExhaustedError("too many VNStock fallback fetches queued"));
+             absl::ResourceExhaustedError(
+                 "too many VNStock fallback fetches queued"));
   }
 }
 
@@ -130,8 +136,8 @@ absl::Status Fallback::Refresh(Channel channel, const std::string& symbol,
   });
   if (!result->done.WaitForNotificationWithDeadline(deadline)) {
     Count(channel, "deadline_exceeded");
-    return absl::DeadlineExceededError(
-        absl::StrCat("VNStock fallback for ", symbol, " did not finish in time"));
+    return absl::DeadlineExceededError(absl::StrCat(
+        "VNStock fallback for ", symbol, " did not finish in time"));
   }
   return result->status;
 }
@@ -147,9 +153,11 @@ absl::Status Fallback::Fetch(Channel channel, const std::string& symbol) {
       if (!board.errors.empty()) {
         status = board.errors.front();
       } else if (board.quotes.empty()) {
-        status = absl::NotFoundError(absl::StrCat("VNStock has no quote for ", symbol));
+        status = absl::NotFoundError(
+            absl::StrCat("VNStock has no quote for ", symbol));
       } else {
-        state_.ApplyQuote(std::move(board.quotes.front()), v1::DELIVERY_VNSTOCK_FALLBACK);
+        state_.ApplyQuote(std::move(board.quotes.front()),
+                          v1::DELIVERY_VNSTOCK_FALLBACK);
       }
       break;
     }
@@ -157,7 +165,8 @@ absl::Status Fallback::Fetch(Channel channel, const std::string& symbol) {
     case Channel::kHistory: {
       const bool bars = channel == Channel::kBars;
       vnstock::Bars fetched = source_.FetchBars(
-          symbols, bars ? vnstock::TimeFrame::kOneMinute : vnstock::TimeFrame::kOneDay,
+          symbols,
+          bars ? vnstock::TimeFrame::kOneMinute : vnstock::TimeFrame::kOneDay,
           now + (bars ? absl::Minutes(1) : absl::Hours(24)),
           bars ? options_.intraday_bars : options_.history_bars, deadline);
       if (!fetched.errors.empty()) {
@@ -165,8 +174,8 @@ absl::Status Fallback::Fetch(Channel channel, const std::string& symbol) {
         break;
       }
       if (fetched.series.empty() || fetched.series.front().bars.empty()) {
-        status = absl::NotFoundError(absl::StrCat("VNStock has no ", ChannelName(channel),
-                                                  " for ", symbol));
+        status = absl::NotFoundError(absl::StrCat(
+            "VNStock has no ", ChannelName(channel), " for ", symbol));
         break;
       }
       const absl::Time applied_at = absl::Now();
@@ -176,9 +185,9 @@ absl::Status Fallback::Fetch(Channel channel, const std::string& symbol) {
           state_.ApplyBar(std::move(bar), v1::DELIVERY_VNSTOCK_FALLBACK);
         }
       } else {
-        state_.ApplyHistory(
-            vnstock::ToDailyHistory(fetched.series.front(), applied_at, calendar_),
-            v1::DELIVERY_VNSTOCK_FALLBACK);
+        state_.ApplyHistory(vnstock::ToDailyHistory(fetched.series.front(),
+                                                    applied_at, calendar_),
+                            v1::DELIVERY_VNSTOCK_FALLBACK);
       }
       break;
     }

@@ -65,7 +65,8 @@ class Fallback {
 
   // The same, waiting until `deadline`; DeadlineExceeded if the fetch is
   // still running then (it completes for the others waiting on it).
-  absl::Status Refresh(Channel channel, const std::string& symbol, absl::Time deadline);
+  absl::Status Refresh(Channel channel, const std::string& symbol,
+                       absl::Time deadline);
 
  private:
   struct Flight;
@@ -73,7 +74,8 @@ class Fallback {
   // Runs the fetch and applies the result to the state.
   absl::Status Fetch(Channel channel, const std::string& symbol);
   // Records the result of `flight` and runs its waiters.
-  void Complete(Channel channel, const std::shared_ptr<Flight>& flight, absl::Status status);
+  void Complete(Channel channel, const std::shared_ptr<Flight>& flight,
+                absl::Status status);
   absl::Duration Ttl(Channel channel, const absl::Status& status) const;
   void Count(Channel channel, const char* result);
 
@@ -83,7 +85,8 @@ class Fallback {
   MarketState& state_;
   GatewayMetrics* const metrics_;
   absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<Flight>> flights_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<Flight>> flights_
+      ABSL_GUARDED_BY(mu_);
   // Declared last: destroyed (and joined) first, while the rest is alive.
   ThreadPool pool_;
 };

@@ -14,7 +14,8 @@ namespace vnstream::gateway {
 namespace {
 
 constexpr const char* kTopics[] = {kafka::kPricesTopic, kafka::kIntradayTopic,
-                                   kafka::kHistoricalTopic, kafka::kAnalyticsTopic};
+                                   kafka::kHistoricalTopic,
+                                   kafka::kAnalyticsTopic};
 
 }  // namespace
 
@@ -34,7 +35,9 @@ class KafkaFeed::Stats : public RdKafka::EventCb {
     }
     rapidjson::Document doc;
     doc.Parse(event.str().c_str());
-    if (doc.HasParseError() || !doc.HasMember("topics") || !doc["topics"].IsObject()) return;
+    if (doc.HasParseError() || !doc.HasMember("topics") ||
+        !doc["topics"].IsObject())
+      return;
     for (const auto& topic : doc["topics"].GetObject()) {
       if (!topic.value.HasMember("partitions")) continue;
       double lag = 0;
@@ -53,7 +56,8 @@ class KafkaFeed::Stats : public RdKafka::EventCb {
   GatewayMetrics* metrics_;
 };
 
-KafkaFeed::KafkaFeed(KafkaFeedOptions options, MarketState& state, GatewayMetrics* metrics)
+KafkaFeed::KafkaFeed(KafkaFeedOptions options, MarketState& state,
+                     GatewayMetrics* metrics)
     : options_(std::move(options)),
       state_(state),
       metrics_(metrics),
@@ -63,68 +67,76 @@ KafkaFeed::KafkaFeed(KafkaFeedOptions options, MarketState& state, GatewayMetric
 KafkaFeed::~KafkaFeed() { Stop(); }
 
 absl::Status KafkaFeed::Start() {
-  absl::StatusOr<std::unique_ptr<RdKafka::Conf>> conf = kafka::MakeConf(kafka::Merge(
-      {{"bootstrap.servers", options_.bootstrap_servers},
-       {"client.id", "vnstream-gateway"},
-       // Never joins the group: partitions are assigned, nothing committed.
-       {"group.id", "vnstream-gateway"},
-       {"enable.auto.commit", "false"},
-       {"enable.partition.eof", "true"},
-       // Analytics writes in transactions: only committed records.
-       {"isolation.level", "read_committed"},
-       {"statistics.interval.ms", "5000"},
-       {"fetch.max.bytes", absl::StrCat(4 * kafka::kMaxMessageBytes)},
-       {"max.partition.fetch.bytes", absl::StrCat(kafka::kMaxMessageBytes)}},
-      options_.overrides));
+  absl::StatusOr<std::unique_ptr<RdKafka::Conf>> conf =
+      kafka::MakeConf(kafka::Merge(
+          {{"bootstrap.servers", options_.bootstrap_servers},
+           {"client.id", "vnstream-gateway"},
+           // Never joins the group: partitions are assigned, nothing committed.
+           {"group.id", "vnstream-gateway"},
+           {"enable.auto.commit", "false"},
+           {"enable.partition.eof", "true"},
+           // Analytics writes in transactions: only committed records.
+           {"isolation.level", "read_committed"},
+           {"statistics.interval.ms", "5000"},
+           {"fetch.max.bytes", absl::StrCat(4 * kafka::kMaxMessageBytes)},
+           {"max.partition.fetch.bytes",
+            absl::StrCat(kafka::kMaxMessageBytes)}},
+          options_.overrides));
   if (!conf.ok()) return conf.status();
   std::string error;
-  if ((*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(stats_.get()), error) !=
-      RdKafka::Conf::CONF_OK) {
+  if ((*conf)->set("event_cb", static_cast<RdKafka::EventCb*>(stats_.get()),
+                   error) != RdKafka::Conf::CONF_OK) {
     return absl::InternalError(error);
   }
   consumer_.reset(RdKafka::KafkaConsumer::create(conf->get(), error));
-  if (consumer_ == nullptr) return absl::InternalError(absl::StrCat("kafka consumer: ", error));
+  if (consumer_ == nullptr)
+    return absl::InternalError(absl::StrCat("kafka consumer: ", error));
 
   std::vector<RdKafka::TopicPartition*> assignment;
   for (const char* topic_name : kTopics) {
     std::unique_ptr<RdKafka::Topic> topic(
         RdKafka::Topic::create(consumer_.get(), topic_name, nullptr, error));
     RdKafka::Metadata* raw = nullptr;
-    if (RdKafka::ErrorCode err = consumer_->metadata(false, topic.get(), &raw, 10000);
+    if (RdKafka::ErrorCode err =
+            consumer_->metadata(false, topic.get(), &raw, 10000);
         err != RdKafka::ERR_NO_ERROR) {
       RdKafka::TopicPartition::destroy(assignment);
-      return absl::UnavailableError(
-          absl::StrCat("metadata of ", topic_name, ": ", RdKafka::err2str(err)));
+      return absl::UnavailableError(absl::StrCat("metadata of ", topic_name,
+                                                 ": ", RdKafka::err2str(err)));
     }
     std::unique_ptr<RdKafka::Metadata> metadata(raw);
     if (metadata->topics()->empty() ||
         metadata->topics()->front()->err() != RdKafka::ERR_NO_ERROR) {
       RdKafka::TopicPartition::destroy(assignment);
-      return absl::UnavailableError(absl::StrCat("topic ", topic_name, " does not exist"));
+      return absl::UnavailableError(
+          absl::StrCat("topic ", topic_name, " does not exist"));
     }
-    for (const RdKafka::PartitionMetadata* p : *metadata->topics()->front()->partitions()) {
+    for (const RdKafka::PartitionMetadata* p :
+         *metadata->topics()->front()->partitions()) {
       int64_t low = 0;
       int64_t high = 0;
-      if (RdKafka::ErrorCode err =
-              consumer_->query_watermark_offsets(topic_name, p->id(), &low, &high, 10000);
+      if (RdKafka::ErrorCode err = consumer_->query_watermark_offsets(
+              topic_name, p->id(), &low, &high, 10000);
           err != RdKafka::ERR_NO_ERROR) {
         RdKafka::TopicPartition::destroy(assignment);
-        return absl::UnavailableError(absl::StrCat("watermarks of ", topic_name, ": ",
-                                                   RdKafka::err2str(err)));
+        return absl::UnavailableError(absl::StrCat(
+            "watermarks of ", topic_name, ": ", RdKafka::err2str(err)));
       }
       if (high > low) targets_->remaining[{topic_name, p->id()}] = high;
-      assignment.push_back(RdKafka::TopicPartition::create(topic_name, p->id(),
-                                                           RdKafka::Topic::OFFSET_BEGINNING));
+      assignment.push_back(RdKafka::TopicPartition::create(
+          topic_name, p->id(), RdKafka::Topic::OFFSET_BEGINNING));
     }
   }
   const RdKafka::ErrorCode err = consumer_->assign(assignment);
   RdKafka::TopicPartition::destroy(assignment);
   if (err != RdKafka::ERR_NO_ERROR) {
-    return absl::UnavailableError(absl::StrCat("assign: ", RdKafka::err2str(err)));
+    return absl::UnavailableError(
+        absl::StrCat("assign: ", RdKafka::err2str(err)));
   }
   caught_up_ = targets_->remaining.empty();
-  spdlog::info("reading {} topics from the beginning; {} partitions to catch up on",
-               std::size(kTopics), targets_->remaining.size());
+  spdlog::info(
+      "reading {} topics from the beginning; {} partitions to catch up on",
+      std::size(kTopics), targets_->remaining.size());
   thread_ = std::thread([this] { Loop(); });
   return absl::OkStatus();
 }
@@ -146,13 +158,15 @@ void KafkaFeed::Loop() {
     if (err == RdKafka::ERR__TIMED_OUT) continue;
     const std::string topic = message->topic_name();
     if (err != RdKafka::ERR_NO_ERROR && err != RdKafka::ERR__PARTITION_EOF) {
-      spdlog::warn("kafka: {} [{}]: {}", topic, message->partition(), message->errstr());
+      spdlog::warn("kafka: {} [{}]: {}", topic, message->partition(),
+                   message->errstr());
       continue;
     }
     if (!caught_up_) {
       auto it = targets_->remaining.find({topic, message->partition()});
       if (it != targets_->remaining.end() &&
-          (err == RdKafka::ERR__PARTITION_EOF || message->offset() + 1 >= it->second)) {
+          (err == RdKafka::ERR__PARTITION_EOF ||
+           message->offset() + 1 >= it->second)) {
         targets_->remaining.erase(it);
         if (targets_->remaining.empty()) {
           caught_up_ = true;
@@ -167,25 +181,32 @@ void KafkaFeed::Loop() {
     if (topic == kafka::kPricesTopic) {
       v1::Quote quote;
       status = kafka::DecodeRecord(*message, quote);
-      if (status.ok()) applied = state_.ApplyQuote(std::move(quote), v1::DELIVERY_KAFKA);
+      if (status.ok())
+        applied = state_.ApplyQuote(std::move(quote), v1::DELIVERY_KAFKA);
     } else if (topic == kafka::kIntradayTopic) {
       v1::IntradayBar bar;
       status = kafka::DecodeRecord(*message, bar);
-      if (status.ok()) applied = state_.ApplyBar(std::move(bar), v1::DELIVERY_KAFKA);
+      if (status.ok())
+        applied = state_.ApplyBar(std::move(bar), v1::DELIVERY_KAFKA);
     } else if (topic == kafka::kHistoricalTopic) {
       v1::DailyHistory history;
       status = kafka::DecodeRecord(*message, history);
-      if (status.ok()) applied = state_.ApplyHistory(history, v1::DELIVERY_KAFKA);
+      if (status.ok())
+        applied = state_.ApplyHistory(history, v1::DELIVERY_KAFKA);
     } else {
       v1::EnrichedHistory history;
       status = kafka::DecodeRecord(*message, history);
-      if (status.ok()) applied = state_.ApplyEnriched(std::move(history), v1::DELIVERY_KAFKA);
+      if (status.ok())
+        applied = state_.ApplyEnriched(std::move(history), v1::DELIVERY_KAFKA);
     }
-    const char* result = !status.ok() ? "malformed" : (applied ? "applied" : "stale");
-    metrics_->kafka_records->Add({{"topic", topic}, {"result", result}}).Increment();
+    const char* result =
+        !status.ok() ? "malformed" : (applied ? "applied" : "stale");
+    metrics_->kafka_records->Add({{"topic", topic}, {"result", result}})
+        .Increment();
     if (!status.ok() && (++malformed <= 10 || malformed % 1000 == 0)) {
-      spdlog::warn("kafka: skipped malformed record {} [{}] @{} ({} so far): {}", topic,
-                   message->partition(), message->offset(), malformed, status);
+      spdlog::warn(
+          "kafka: skipped malformed record {} [{}] @{} ({} so far): {}", topic,
+          message->partition(), message->offset(), malformed, status);
     }
   }
 }

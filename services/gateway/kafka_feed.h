@@ -12,8 +12,8 @@
 #include <thread>
 
 #include "absl/status/status.h"
-#include "libs/kafka/client_config.h"
 #include "librdkafka/rdkafkacpp.h"
+#include "libs/kafka/client_config.h"
 #include "services/gateway/market_state.h"
 #include "services/gateway/metrics.h"
 
@@ -27,7 +27,8 @@ struct KafkaFeedOptions {
 
 class KafkaFeed {
  public:
-  KafkaFeed(KafkaFeedOptions options, MarketState& state, GatewayMetrics* metrics);
+  KafkaFeed(KafkaFeedOptions options, MarketState& state,
+            GatewayMetrics* metrics);
   ~KafkaFeed();
 
   // Connects, assigns every partition of the topics from offset 0, notes

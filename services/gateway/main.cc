@@ -23,9 +23,10 @@ namespace {
 
 int Main(int argc, char** argv) {
   BlockShutdownSignals();
-  ParseConfig(argc, argv,
-              "vnstream-gateway: Kafka -> gRPC market data with VNStock fallback.\n"
-              "Settings: flags, VNSTREAM_<FLAG> or --config=FILE.yaml");
+  ParseConfig(
+      argc, argv,
+      "vnstream-gateway: Kafka -> gRPC market data with VNStock fallback.\n"
+      "Settings: flags, VNSTREAM_<FLAG> or --config=FILE.yaml");
   InitLogging("vnstream-gateway");
   absl::StatusOr<GatewayConfig> config = LoadConfig();
   if (!config.ok()) {
@@ -49,20 +50,22 @@ int Main(int argc, char** argv) {
   std::unique_ptr<vnstock::VciClient> client;
   std::unique_ptr<Fallback> fallback;
   if (config->fallback_enabled) {
-    client = std::make_unique<vnstock::VciClient>(config->vnstock, &config->calendar, &registry);
-    fallback =
-        std::make_unique<Fallback>(config->fallback, *client, config->calendar, state, &metrics);
+    client = std::make_unique<vnstock::VciClient>(config->vnstock,
+                                                  &config->calendar, &registry);
+    fallback = std::make_unique<Fallback>(config->fallback, *client,
+                                          config->calendar, state, &metrics);
   }
-  auto service = std::make_unique<MarketDataServiceImpl>(config->service, state, fallback.get(),
-                                                         &metrics);
+  auto service = std::make_unique<MarketDataServiceImpl>(
+      config->service, state, fallback.get(), &metrics);
   absl::StatusOr<std::unique_ptr<GrpcServer>> grpc =
       GrpcServer::Start(config->grpc, {service.get()}, &registry);
   if (!grpc.ok()) {
     spdlog::error("{}", grpc.status());
     return 1;
   }
-  spdlog::info("gRPC on :{}, metrics on :{}, Kafka {}, fallback {}", (*grpc)->port(),
-               (*metrics_server)->port(), config->kafka_brokers,
+  spdlog::info("gRPC on :{}, metrics on :{}, Kafka {}, fallback {}",
+               (*grpc)->port(), (*metrics_server)->port(),
+               config->kafka_brokers,
                config->fallback_enabled ? config->vnstock.base_url : "off");
 
   KafkaFeed feed({.bootstrap_servers = config->kafka_brokers,

@@ -46,17 +46,20 @@ struct MarketState::Entry {
   v1::Delivery history_delivery ABSL_GUARDED_BY(mu) = v1::DELIVERY_UNSPECIFIED;
   // Gateway-assigned sequence numbers of fallback records, per channel.
   uint64_t fallback_seq[kChannels] ABSL_GUARDED_BY(mu) = {0, 0, 0};
-  std::vector<std::shared_ptr<Subscriber>> subscribers[kChannels] ABSL_GUARDED_BY(mu);
+  std::vector<std::shared_ptr<Subscriber>>
+      subscribers[kChannels] ABSL_GUARDED_BY(mu);
 
   void Offer(Channel channel, const EventPtr& event, const std::string& key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    for (const auto& s : subscribers[static_cast<int>(channel)]) s->Offer(event, key);
+    for (const auto& s : subscribers[static_cast<int>(channel)])
+      s->Offer(event, key);
   }
 
   // Resolves the sequence number of an incoming record against `current`
   // (the delivery of what is held). Returns false to drop it.
   bool Admit(Channel channel, v1::Delivery incoming, v1::Delivery current,
-             uint64_t held_seq, v1::RecordMeta& meta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+             uint64_t held_seq, v1::RecordMeta& meta)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     if (incoming == v1::DELIVERY_VNSTOCK_FALLBACK) {
       if (current == v1::DELIVERY_KAFKA) return false;
       meta.set_seq(++fallback_seq[static_cast<int>(channel)]);
@@ -72,13 +75,15 @@ MarketState::MarketState(GatewayMetrics* metrics, indicators::Params params)
 
 MarketState::~MarketState() = default;
 
-std::shared_ptr<MarketState::Entry> MarketState::Find(const std::string& symbol) {
+std::shared_ptr<MarketState::Entry> MarketState::Find(
+    const std::string& symbol) {
   absl::MutexLock lock(&mu_);
   auto it = entries_.find(symbol);
   return it == entries_.end() ? nullptr : it->second;
 }
 
-std::shared_ptr<MarketState::Entry> MarketState::FindOrCreate(const std::string& symbol) {
+std::shared_ptr<MarketState::Entry> MarketState::FindOrCreate(
+    const std::string& symbol) {
   absl::MutexLock lock(&mu_);
   std::shared_ptr<Entry>& entry = entries_[symbol];
   if (entry == nullptr) entry = std::make_shared<Entry>();
@@ -93,7 +98,8 @@ bool MarketState::ApplyQuote(v1::Quote quote, v1::Delivery delivery) {
     return false;  // A fallback poll that found nothing new.
   }
   if (!entry->Admit(Channel::kQuotes, delivery, entry->quote_delivery,
-                    entry->quote ? entry->quote->meta().seq() : 0, *quote.mutable_meta())) {
+                    entry->quote ? entry->quote->meta().seq() : 0,
+                    *quote.mutable_meta())) {
     return false;
   }
   auto event = std::make_shared<v1::MarketEvent>();
@@ -142,11 +148,13 @@ bool MarketState::ApplyBar(v1::IntradayBar bar, v1::Delivery delivery) {
   return true;
 }
 
-bool MarketState::ApplyHistory(const v1::DailyHistory& history, v1::Delivery delivery) {
+bool MarketState::ApplyHistory(const v1::DailyHistory& history,
+                               v1::Delivery delivery) {
   v1::EnrichedHistory enriched;
-  if (absl::Status s = indicators::Enrich(history, params_, &enriched); !s.ok()) {
-    spdlog::warn("history of {} (seq {}) not usable: {}", history.meta().symbol(),
-                 history.meta().seq(), s);
+  if (absl::Status s = indicators::Enrich(history, params_, &enriched);
+      !s.ok()) {
+    spdlog::warn("history of {} (seq {}) not usable: {}",
+                 history.meta().symbol(), history.meta().seq(), s);
     return false;
   }
   *enriched.mutable_computed_at() = market::ToTimestamp(absl::Now());
@@ -155,12 +163,14 @@ bool MarketState::ApplyHistory(const v1::DailyHistory& history, v1::Delivery del
   return SetHistoryView(*entry, std::move(enriched), delivery);
 }
 
-bool MarketState::ApplyEnriched(v1::EnrichedHistory history, v1::Delivery delivery) {
+bool MarketState::ApplyEnriched(v1::EnrichedHistory history,
+                                v1::Delivery delivery) {
   std::shared_ptr<Entry> entry = FindOrCreate(history.meta().symbol());
   absl::MutexLock lock(&entry->mu);
   // The same record already enriched here: identical numbers, nothing new.
   if (delivery == v1::DELIVERY_KAFKA && entry->history_delivery == delivery &&
-      entry->history != nullptr && entry->history->meta().seq() == history.meta().seq()) {
+      entry->history != nullptr &&
+      entry->history->meta().seq() == history.meta().seq()) {
     return false;
   }
   return SetHistoryView(*entry, std::move(history), delivery);
@@ -211,100 +221,110 @@ bool MarketState::SetHistoryView(Entry& entry, v1::EnrichedHistory view,
   return true;
 }
 
-absl::Status MarketState::Subscribe(Channel channel, const std::vector<std::string>& symbols,
-                                    const ResumeSpec& resume,
-                                    const std::shared_ptr<Subscriber>& subscriber) {
+absl::Status MarketState::Subscribe(
+    Channel channel, const std::vector<std::string>& symbols,
+    const ResumeSpec& resume, const std::shared_ptr<Subscriber>& subscriber) {
   const int c = static_cast<int>(channel);
   std::vector<std::shared_ptr<Entry>> entries;
   entries.reserve(symbols.size());
-  for (const std::string& symbol : symbols) entries.push_back(FindOrCreate(symbol));
+  for (const std::string& symbol : symbols)
+    entries.push_back(FindOrCreate(symbol));
 
   // The snapshot events of one symbol, or FAILED_PRECONDITION.
-  auto snapshot = [&](const std::string& symbol, Entry& entry,
-                      std::vector<EventPtr>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu) {
-    const auto since_seq_it = resume.since_seq.find(symbol);
-    const std::optional<uint64_t> since_seq =
-        since_seq_it == resume.since_seq.end() ? std::nullopt
-                                               : std::optional(since_seq_it->second);
-    const std::optional<absl::Time> since_time =
-        since_seq.has_value() ? std::nullopt : resume.since_time;
-    auto make = [](v1::Delivery delivery) {
-      auto event = std::make_shared<v1::MarketEvent>();
-      event->set_delivery(delivery);
-      event->set_snapshot(true);
-      return event;
-    };
-    auto not_held = [&](uint64_t seq) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          symbol, ": resume point seq ", *since_seq, " is not in the cache (newest is ",
-          seq, "); subscribe without since_seq"));
-    };
-    switch (channel) {
-      case Channel::kQuotes: {
-        if (!entry.quote.has_value()) {
-          if (since_seq.has_value()) return not_held(0);
-          return absl::OkStatus();
+  auto snapshot =
+      [&](const std::string& symbol, Entry& entry,
+          std::vector<EventPtr>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu) {
+        const auto since_seq_it = resume.since_seq.find(symbol);
+        const std::optional<uint64_t> since_seq =
+            since_seq_it == resume.since_seq.end()
+                ? std::nullopt
+                : std::optional(since_seq_it->second);
+        const std::optional<absl::Time> since_time =
+            since_seq.has_value() ? std::nullopt : resume.since_time;
+        auto make = [](v1::Delivery delivery) {
+          auto event = std::make_shared<v1::MarketEvent>();
+          event->set_delivery(delivery);
+          event->set_snapshot(true);
+          return event;
+        };
+        auto not_held = [&](uint64_t seq) {
+          return absl::FailedPreconditionError(
+              absl::StrCat(symbol, ": resume point seq ", *since_seq,
+                           " is not in the cache (newest is ", seq,
+                           "); subscribe without since_seq"));
+        };
+        switch (channel) {
+          case Channel::kQuotes: {
+            if (!entry.quote.has_value()) {
+              if (since_seq.has_value()) return not_held(0);
+              return absl::OkStatus();
+            }
+            const v1::RecordMeta& meta = entry.quote->meta();
+            if (since_seq.has_value() && *since_seq > meta.seq())
+              return not_held(meta.seq());
+            if ((since_seq && *since_seq == meta.seq()) ||
+                (since_time && FetchedAt(meta) < *since_time)) {
+              return absl::OkStatus();
+            }
+            auto event = make(entry.quote_delivery);
+            *event->mutable_quote() = *entry.quote;
+            out->push_back(std::move(event));
+            return absl::OkStatus();
+          }
+          case Channel::kBars: {
+            if (since_seq.has_value() && *since_seq > entry.bar_seq) {
+              return not_held(entry.bar_seq);
+            }
+            if (since_time.has_value() && !entry.bars.empty() &&
+                *since_time <
+                    absl::FromCivil(entry.bar_day, market::VietnamTime())) {
+              return absl::FailedPreconditionError(absl::StrCat(
+                  symbol,
+                  ": since_time is before the trading day the cache holds (",
+                  absl::FormatCivilTime(entry.bar_day), ")"));
+            }
+            for (const auto& [start, bar] : entry.bars) {
+              if (since_seq && bar.meta().seq() <= *since_seq) continue;
+              if (since_time && absl::FromUnixSeconds(start) < *since_time)
+                continue;
+              auto event = make(entry.bars_delivery);
+              *event->mutable_bar() = bar;
+              out->push_back(std::move(event));
+            }
+            return absl::OkStatus();
+          }
+          case Channel::kHistory: {
+            if (entry.history == nullptr) {
+              if (since_seq.has_value()) return not_held(0);
+              return absl::OkStatus();
+            }
+            const v1::RecordMeta& meta = entry.history->meta();
+            if (since_seq.has_value() && *since_seq > meta.seq())
+              return not_held(meta.seq());
+            if ((since_seq && *since_seq == meta.seq()) ||
+                (since_time && FetchedAt(meta) < *since_time)) {
+              return absl::OkStatus();
+            }
+            auto event = make(entry.history_delivery);
+            v1::HistoryUpdate* update = event->mutable_history();
+            *update->mutable_meta() = meta;
+            *update->mutable_params() = entry.history->params();
+            *update->mutable_performance() = entry.history->performance();
+            *update->mutable_bars() = entry.history->bars();
+            update->set_full(true);
+            out->push_back(std::move(event));
+            return absl::OkStatus();
+          }
         }
-        const v1::RecordMeta& meta = entry.quote->meta();
-        if (since_seq.has_value() && *since_seq > meta.seq()) return not_held(meta.seq());
-        if ((since_seq && *since_seq == meta.seq()) ||
-            (since_time && FetchedAt(meta) < *since_time)) {
-          return absl::OkStatus();
-        }
-        auto event = make(entry.quote_delivery);
-        *event->mutable_quote() = *entry.quote;
-        out->push_back(std::move(event));
         return absl::OkStatus();
-      }
-      case Channel::kBars: {
-        if (since_seq.has_value() && *since_seq > entry.bar_seq) {
-          return not_held(entry.bar_seq);
-        }
-        if (since_time.has_value() && !entry.bars.empty() &&
-            *since_time < absl::FromCivil(entry.bar_day, market::VietnamTime())) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              symbol, ": since_time is before the trading day the cache holds (",
-              absl::FormatCivilTime(entry.bar_day), ")"));
-        }
-        for (const auto& [start, bar] : entry.bars) {
-          if (since_seq && bar.meta().seq() <= *since_seq) continue;
-          if (since_time && absl::FromUnixSeconds(start) < *since_time) continue;
-          auto event = make(entry.bars_delivery);
-          *event->mutable_bar() = bar;
-          out->push_back(std::move(event));
-        }
-        return absl::OkStatus();
-      }
-      case Channel::kHistory: {
-        if (entry.history == nullptr) {
-          if (since_seq.has_value()) return not_held(0);
-          return absl::OkStatus();
-        }
-        const v1::RecordMeta& meta = entry.history->meta();
-        if (since_seq.has_value() && *since_seq > meta.seq()) return not_held(meta.seq());
-        if ((since_seq && *since_seq == meta.seq()) ||
-            (since_time && FetchedAt(meta) < *since_time)) {
-          return absl::OkStatus();
-        }
-        auto event = make(entry.history_delivery);
-        v1::HistoryUpdate* update = event->mutable_history();
-        *update->mutable_meta() = meta;
-        *update->mutable_params() = entry.history->params();
-        *update->mutable_performance() = entry.history->performance();
-        *update->mutable_bars() = entry.history->bars();
-        update->set_full(true);
-        out->push_back(std::move(event));
-        return absl::OkStatus();
-      }
-    }
-    return absl::OkStatus();
-  };
+      };
 
   // First check every resume point, so a refusal registers nothing.
   for (size_t i = 0; i < symbols.size(); ++i) {
     absl::MutexLock lock(&entries[i]->mu);
     std::vector<EventPtr> ignored;
-    if (absl::Status s = snapshot(symbols[i], *entries[i], &ignored); !s.ok()) return s;
+    if (absl::Status s = snapshot(symbols[i], *entries[i], &ignored); !s.ok())
+      return s;
   }
   // Then, per symbol and atomically: read the snapshot, register.
   for (size_t i = 0; i < symbols.size(); ++i) {
@@ -321,7 +341,8 @@ absl::Status MarketState::Subscribe(Channel channel, const std::vector<std::stri
   return absl::OkStatus();
 }
 
-void MarketState::Unsubscribe(Channel channel, const std::vector<std::string>& symbols,
+void MarketState::Unsubscribe(Channel channel,
+                              const std::vector<std::string>& symbols,
                               const Subscriber* subscriber) {
   const int c = static_cast<int>(channel);
   int removed = 0;
@@ -330,8 +351,9 @@ void MarketState::Unsubscribe(Channel channel, const std::vector<std::string>& s
     if (entry == nullptr) continue;
     absl::MutexLock lock(&entry->mu);
     auto& list = entry->subscribers[c];
-    const auto end = std::remove_if(list.begin(), list.end(),
-                                    [&](const auto& s) { return s.get() == subscriber; });
+    const auto end =
+        std::remove_if(list.begin(), list.end(),
+                       [&](const auto& s) { return s.get() == subscriber; });
     removed += static_cast<int>(list.end() - end);
     list.erase(end, list.end());
   }
@@ -365,8 +387,8 @@ std::optional<v1::GetIntradayBarsResponse> MarketState::GetBars(
   return response;
 }
 
-std::optional<v1::GetHistoryResponse> MarketState::GetHistory(const std::string& symbol,
-                                                              int limit) {
+std::optional<v1::GetHistoryResponse> MarketState::GetHistory(
+    const std::string& symbol, int limit) {
   std::shared_ptr<Entry> entry = Find(symbol);
   if (entry == nullptr) return std::nullopt;
   std::shared_ptr<const v1::EnrichedHistory> history;
@@ -384,7 +406,8 @@ std::optional<v1::GetHistoryResponse> MarketState::GetHistory(const std::string&
   *out->mutable_performance() = history->performance();
   *out->mutable_computed_at() = history->computed_at();
   const int first = limit > 0 ? std::max(0, history->bars_size() - limit) : 0;
-  for (int i = first; i < history->bars_size(); ++i) *out->add_bars() = history->bars(i);
+  for (int i = first; i < history->bars_size(); ++i)
+    *out->add_bars() = history->bars(i);
   return response;
 }
 
@@ -404,7 +427,8 @@ std::vector<v1::SymbolInfo> MarketState::ListSymbols() {
     info.set_has_quote(entry->quote.has_value());
     info.set_has_intraday(!entry->bars.empty());
     info.set_has_history(entry->history != nullptr);
-    if (!info.has_quote() && !info.has_intraday() && !info.has_history()) continue;
+    if (!info.has_quote() && !info.has_intraday() && !info.has_history())
+      continue;
     absl::Time newest = absl::InfinitePast();
     v1::Delivery delivery = v1::DELIVERY_UNSPECIFIED;
     auto consider = [&](const v1::RecordMeta& meta, v1::Delivery d) {
@@ -417,8 +441,10 @@ std::vector<v1::SymbolInfo> MarketState::ListSymbols() {
       info.set_exchange(entry->quote->exchange());
       consider(entry->quote->meta(), entry->quote_delivery);
     }
-    if (!entry->bars.empty()) consider(entry->bars.rbegin()->second.meta(), entry->bars_delivery);
-    if (entry->history) consider(entry->history->meta(), entry->history_delivery);
+    if (!entry->bars.empty())
+      consider(entry->bars.rbegin()->second.meta(), entry->bars_delivery);
+    if (entry->history)
+      consider(entry->history->meta(), entry->history_delivery);
     info.set_delivery(delivery);
     *info.mutable_last_update() = market::ToTimestamp(newest);
     out.push_back(std::move(info));
@@ -441,7 +467,8 @@ bool MarketState::HasKafkaData(Channel channel, const std::string& symbol) {
   return false;
 }
 
-std::vector<std::string> MarketState::SubscribedWithoutKafkaData(Channel channel) {
+std::vector<std::string> MarketState::SubscribedWithoutKafkaData(
+    Channel channel) {
   std::vector<std::pair<std::string, std::shared_ptr<Entry>>> entries;
   {
     absl::MutexLock lock(&mu_);
@@ -451,9 +478,10 @@ std::vector<std::string> MarketState::SubscribedWithoutKafkaData(Channel channel
   const int c = static_cast<int>(channel);
   for (const auto& [symbol, entry] : entries) {
     absl::MutexLock lock(&entry->mu);
-    const v1::Delivery delivery = channel == Channel::kQuotes ? entry->quote_delivery
-                                  : channel == Channel::kBars ? entry->bars_delivery
-                                                              : entry->history_delivery;
+    const v1::Delivery delivery =
+        channel == Channel::kQuotes ? entry->quote_delivery
+        : channel == Channel::kBars ? entry->bars_delivery
+                                    : entry->history_delivery;
     if (!entry->subscribers[c].empty() && delivery != v1::DELIVERY_KAFKA) {
       out.push_back(symbol);
     }
@@ -468,12 +496,14 @@ std::shared_ptr<prometheus::Collectable> MarketState::CacheCollector() {
     explicit Collector(MarketState* state) : state_(state) {}
     std::vector<prometheus::MetricFamily> Collect() const override {
       int count[kChannels] = {0, 0, 0};
-      absl::Time oldest[kChannels] = {absl::InfiniteFuture(), absl::InfiniteFuture(),
+      absl::Time oldest[kChannels] = {absl::InfiniteFuture(),
+                                      absl::InfiniteFuture(),
                                       absl::InfiniteFuture()};
       std::vector<std::shared_ptr<Entry>> entries;
       {
         absl::MutexLock lock(&state_->mu_);
-        for (const auto& [symbol, entry] : state_->entries_) entries.push_back(entry);
+        for (const auto& [symbol, entry] : state_->entries_)
+          entries.push_back(entry);
       }
       for (const auto& entry : entries) {
         absl::MutexLock lock(&entry->mu);
@@ -483,25 +513,29 @@ std::shared_ptr<prometheus::Collectable> MarketState::CacheCollector() {
           oldest[i] = std::min(oldest[i], FetchedAt(meta));
         };
         if (entry->quote) count_one(Channel::kQuotes, entry->quote->meta());
-        if (!entry->bars.empty()) count_one(Channel::kBars, entry->bars.rbegin()->second.meta());
-        if (entry->history) count_one(Channel::kHistory, entry->history->meta());
+        if (!entry->bars.empty())
+          count_one(Channel::kBars, entry->bars.rbegin()->second.meta());
+        if (entry->history)
+          count_one(Channel::kHistory, entry->history->meta());
       }
       prometheus::MetricFamily symbols{"vnstream_gateway_cache_symbols",
                                        "Symbols with data in the cache.",
                                        prometheus::MetricType::Gauge,
                                        {}};
-      prometheus::MetricFamily age{"vnstream_gateway_cache_oldest_update_age_seconds",
-                                   "Age of the stalest symbol's newest record "
-                                   "(meta.fetched_at), seconds.",
-                                   prometheus::MetricType::Gauge,
-                                   {}};
+      prometheus::MetricFamily age{
+          "vnstream_gateway_cache_oldest_update_age_seconds",
+          "Age of the stalest symbol's newest record "
+          "(meta.fetched_at), seconds.",
+          prometheus::MetricType::Gauge,
+          {}};
       const absl::Time now = absl::Now();
       for (int c = 0; c < kChannels; ++c) {
         prometheus::ClientMetric metric;
         metric.label = {{"channel", ChannelName(static_cast<Channel>(c))}};
         metric.gauge.value = count[c];
         symbols.metric.push_back(metric);
-        metric.gauge.value = count[c] == 0 ? 0 : absl::ToDoubleSeconds(now - oldest[c]);
+        metric.gauge.value =
+            count[c] == 0 ? 0 : absl::ToDoubleSeconds(now - oldest[c]);
         age.metric.push_back(metric);
       }
       return {symbols, age};

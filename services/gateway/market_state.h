@@ -65,7 +65,8 @@ class MarketState {
   // offers it the snapshot (or the resume replay) of each, then ends the
   // snapshot. FAILED_PRECONDITION, with nothing registered, when a resume
   // point is not in the cache.
-  absl::Status Subscribe(Channel channel, const std::vector<std::string>& symbols,
+  absl::Status Subscribe(Channel channel,
+                         const std::vector<std::string>& symbols,
                          const ResumeSpec& resume,
                          const std::shared_ptr<Subscriber>& subscriber);
   void Unsubscribe(Channel channel, const std::vector<std::string>& symbols,
@@ -73,9 +74,10 @@ class MarketState {
 
   // Unary reads; nullopt when nothing is held for the symbol.
   std::optional<v1::QuoteItem> GetQuote(const std::string& symbol);
-  std::optional<v1::GetIntradayBarsResponse> GetBars(const std::string& symbol,
-                                                     std::optional<absl::Time> since);
-  std::optional<v1::GetHistoryResponse> GetHistory(const std::string& symbol, int limit);
+  std::optional<v1::GetIntradayBarsResponse> GetBars(
+      const std::string& symbol, std::optional<absl::Time> since);
+  std::optional<v1::GetHistoryResponse> GetHistory(const std::string& symbol,
+                                                   int limit);
   std::vector<v1::SymbolInfo> ListSymbols();
 
   // Whether Kafka delivered data for the symbol's channel.
@@ -92,12 +94,14 @@ class MarketState {
   std::shared_ptr<Entry> Find(const std::string& symbol);
   std::shared_ptr<Entry> FindOrCreate(const std::string& symbol);
   // Makes `view` the symbol's history (if newer) and fans out the update.
-  bool SetHistoryView(Entry& entry, v1::EnrichedHistory view, v1::Delivery delivery);
+  bool SetHistoryView(Entry& entry, v1::EnrichedHistory view,
+                      v1::Delivery delivery);
 
   GatewayMetrics* const metrics_;
   const indicators::Params params_;
   absl::Mutex mu_;
-  absl::flat_hash_map<std::string, std::shared_ptr<Entry>> entries_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_map<std::string, std::shared_ptr<Entry>> entries_
+      ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace vnstream::gateway

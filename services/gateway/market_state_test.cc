@@ -12,7 +12,8 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
 absl::Time Local(int h, int m) {
-  return absl::FromCivil(absl::CivilMinute(2026, 11, 25, h, m), market::VietnamTime());
+  return absl::FromCivil(absl::CivilMinute(2026, 11, 25, h, m),
+                         market::VietnamTime());
 }
 
 v1::RecordMeta Meta(const std::string& symbol, uint64_t seq, int day = 25) {
@@ -20,24 +21,26 @@ v1::RecordMeta Meta(const std::string& symbol, uint64_t seq, int day = 25) {
   meta.set_symbol(symbol);
   meta.set_seq(seq);
   meta.set_source(v1::SOURCE_SIMULATOR);
-  *meta.mutable_fetched_at() = market::ToTimestamp(Local(10, 0) + absl::Seconds(seq));
+  *meta.mutable_fetched_at() =
+      market::ToTimestamp(Local(10, 0) + absl::Seconds(seq));
   *meta.mutable_trading_date() = market::ToDate(absl::CivilDay(2026, 11, day));
   return meta;
 }
 
-v1::Quote Quote(const std::string& symbol, uint64_t seq, int64_t last = 100'000) {
+v1::Quote Quote(const std::string& symbol, uint64_t seq,
+                int64_t last = 100'000) {
   v1::Quote q;
   *q.mutable_meta() = Meta(symbol, seq);
   *q.mutable_last_price() = market::MakeDecimal(last);
   return q;
 }
 
-v1::IntradayBar Bar(const std::string& symbol, uint64_t seq, int minute, int64_t close,
-                    bool final, int day = 25) {
+v1::IntradayBar Bar(const std::string& symbol, uint64_t seq, int minute,
+                    int64_t close, bool final, int day = 25) {
   v1::IntradayBar bar;
   *bar.mutable_meta() = Meta(symbol, seq, day);
-  *bar.mutable_start_time() = market::ToTimestamp(
-      absl::FromCivil(absl::CivilMinute(2026, 11, day, 10, minute), market::VietnamTime()));
+  *bar.mutable_start_time() = market::ToTimestamp(absl::FromCivil(
+      absl::CivilMinute(2026, 11, day, 10, minute), market::VietnamTime()));
   *bar.mutable_close() = market::MakeDecimal(close);
   bar.set_final(final);
   return bar;
@@ -76,11 +79,12 @@ class CollectingWriter : public StreamWriter {
 
 class MarketStateTest : public ::testing::Test {
  protected:
-  std::shared_ptr<Subscriber> Subscribe(Channel channel, std::vector<std::string> symbols,
+  std::shared_ptr<Subscriber> Subscribe(Channel channel,
+                                        std::vector<std::string> symbols,
                                         ResumeSpec resume = {},
                                         absl::Status* status = nullptr) {
-    auto subscriber = std::make_shared<Subscriber>(channel, SubscriberOptions{}, &writer_,
-                                                   &metrics_);
+    auto subscriber = std::make_shared<Subscriber>(channel, SubscriberOptions{},
+                                                   &writer_, &metrics_);
     absl::Status s = state_.Subscribe(channel, symbols, resume, subscriber);
     if (status != nullptr) *status = s;
     Pump(*subscriber);
@@ -99,8 +103,9 @@ class MarketStateTest : public ::testing::Test {
       if (e.has_snapshot_end()) {
         out.push_back("end");
       } else if (meta != nullptr) {
-        out.push_back(absl::StrCat(e.snapshot() ? "snap:" : "", meta->symbol(), "#", meta->seq(),
-                                   e.delivery() == v1::DELIVERY_VNSTOCK_FALLBACK ? "(fb)" : ""));
+        out.push_back(absl::StrCat(
+            e.snapshot() ? "snap:" : "", meta->symbol(), "#", meta->seq(),
+            e.delivery() == v1::DELIVERY_VNSTOCK_FALLBACK ? "(fb)" : ""));
       }
     }
     return out;
@@ -116,11 +121,14 @@ TEST_F(MarketStateTest, QuoteSnapshotThenLiveWithoutDuplicatesOrStaleRecords) {
   EXPECT_TRUE(state_.ApplyQuote(Quote("FPT", 1), v1::DELIVERY_KAFKA));
   EXPECT_TRUE(state_.ApplyQuote(Quote("FPT", 2), v1::DELIVERY_KAFKA));
   auto subscriber = Subscribe(Channel::kQuotes, {"FPT", "VCB"});
-  EXPECT_FALSE(state_.ApplyQuote(Quote("FPT", 2), v1::DELIVERY_KAFKA)) << "duplicate";
-  EXPECT_FALSE(state_.ApplyQuote(Quote("FPT", 1), v1::DELIVERY_KAFKA)) << "stale";
+  EXPECT_FALSE(state_.ApplyQuote(Quote("FPT", 2), v1::DELIVERY_KAFKA))
+      << "duplicate";
+  EXPECT_FALSE(state_.ApplyQuote(Quote("FPT", 1), v1::DELIVERY_KAFKA))
+      << "stale";
   EXPECT_TRUE(state_.ApplyQuote(Quote("FPT", 3), v1::DELIVERY_KAFKA));
   EXPECT_TRUE(state_.ApplyQuote(Quote("VCB", 7), v1::DELIVERY_KAFKA));
-  EXPECT_TRUE(state_.ApplyQuote(Quote("SSI", 1), v1::DELIVERY_KAFKA)) << "not subscribed";
+  EXPECT_TRUE(state_.ApplyQuote(Quote("SSI", 1), v1::DELIVERY_KAFKA))
+      << "not subscribed";
   Pump(*subscriber);
   EXPECT_THAT(Seen(), ElementsAre("snap:FPT#2", "end", "FPT#3", "VCB#7"));
   EXPECT_EQ(state_.GetQuote("FPT")->quote().meta().seq(), 3u);
@@ -145,24 +153,29 @@ TEST_F(MarketStateTest, ResumeFromSeqAndTime) {
   absl::Status status;
   Subscribe(Channel::kBars, {"FPT"}, {.since_seq = {{"FPT", 9}}}, &status);
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
-  Subscribe(Channel::kBars, {"FPT"}, {.since_time = Local(10, 0) - absl::Hours(24)}, &status);
+  Subscribe(Channel::kBars, {"FPT"},
+            {.since_time = Local(10, 0) - absl::Hours(24)}, &status);
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
   Subscribe(Channel::kQuotes, {"FPT"}, {.since_seq = {{"FPT", 1}}}, &status);
-  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << "no quote held";
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition)
+      << "no quote held";
 }
 
 TEST_F(MarketStateTest, BarsRevisionsAndANewTradingDay) {
   state_.ApplyBar(Bar("FPT", 1, 0, 100'000, false), v1::DELIVERY_KAFKA);
   state_.ApplyBar(Bar("FPT", 2, 0, 100'100, true), v1::DELIVERY_KAFKA);
   state_.ApplyBar(Bar("FPT", 3, 1, 100'200, false), v1::DELIVERY_KAFKA);
-  std::optional<v1::GetIntradayBarsResponse> bars = state_.GetBars("FPT", std::nullopt);
+  std::optional<v1::GetIntradayBarsResponse> bars =
+      state_.GetBars("FPT", std::nullopt);
   ASSERT_TRUE(bars.has_value());
   ASSERT_EQ(bars->bars_size(), 2);
   EXPECT_EQ(bars->bars(0).close().units(), 100'100) << "the latest revision";
   EXPECT_TRUE(bars->bars(0).final());
   // The next day starts at seq 1 and replaces yesterday's bars.
-  EXPECT_TRUE(state_.ApplyBar(Bar("FPT", 1, 0, 99'000, false, 26), v1::DELIVERY_KAFKA));
-  EXPECT_FALSE(state_.ApplyBar(Bar("FPT", 4, 2, 1, false, 25), v1::DELIVERY_KAFKA))
+  EXPECT_TRUE(
+      state_.ApplyBar(Bar("FPT", 1, 0, 99'000, false, 26), v1::DELIVERY_KAFKA));
+  EXPECT_FALSE(
+      state_.ApplyBar(Bar("FPT", 4, 2, 1, false, 25), v1::DELIVERY_KAFKA))
       << "a previous day's bar";
   bars = state_.GetBars("FPT", std::nullopt);
   ASSERT_EQ(bars->bars_size(), 1);
@@ -170,8 +183,8 @@ TEST_F(MarketStateTest, BarsRevisionsAndANewTradingDay) {
 }
 
 TEST_F(MarketStateTest, InProgressBarsConflateIntoTheirFinalVersion) {
-  auto subscriber = std::make_shared<Subscriber>(Channel::kBars, SubscriberOptions{}, &writer_,
-                                                 &metrics_);
+  auto subscriber = std::make_shared<Subscriber>(
+      Channel::kBars, SubscriberOptions{}, &writer_, &metrics_);
   ASSERT_TRUE(state_.Subscribe(Channel::kBars, {"FPT"}, {}, subscriber).ok());
   // "end" is in flight and not completed: the client is slow.
   state_.ApplyBar(Bar("FPT", 1, 0, 100'000, false), v1::DELIVERY_KAFKA);
@@ -184,17 +197,22 @@ TEST_F(MarketStateTest, InProgressBarsConflateIntoTheirFinalVersion) {
 }
 
 TEST_F(MarketStateTest, KafkaWinsOverFallback) {
-  EXPECT_TRUE(state_.ApplyQuote(Quote("HPG", 0), v1::DELIVERY_VNSTOCK_FALLBACK));
-  EXPECT_FALSE(state_.ApplyQuote(Quote("HPG", 0), v1::DELIVERY_VNSTOCK_FALLBACK))
+  EXPECT_TRUE(
+      state_.ApplyQuote(Quote("HPG", 0), v1::DELIVERY_VNSTOCK_FALLBACK));
+  EXPECT_FALSE(
+      state_.ApplyQuote(Quote("HPG", 0), v1::DELIVERY_VNSTOCK_FALLBACK))
       << "same content";
-  EXPECT_TRUE(state_.ApplyQuote(Quote("HPG", 0, 100'500), v1::DELIVERY_VNSTOCK_FALLBACK));
+  EXPECT_TRUE(state_.ApplyQuote(Quote("HPG", 0, 100'500),
+                                v1::DELIVERY_VNSTOCK_FALLBACK));
   std::optional<v1::QuoteItem> item = state_.GetQuote("HPG");
   EXPECT_EQ(item->delivery(), v1::DELIVERY_VNSTOCK_FALLBACK);
   EXPECT_EQ(item->quote().meta().seq(), 2u) << "numbered by the gateway";
   auto subscriber = Subscribe(Channel::kQuotes, {"HPG"});
-  EXPECT_THAT(state_.SubscribedWithoutKafkaData(Channel::kQuotes), ElementsAre("HPG"));
+  EXPECT_THAT(state_.SubscribedWithoutKafkaData(Channel::kQuotes),
+              ElementsAre("HPG"));
   EXPECT_TRUE(state_.ApplyQuote(Quote("HPG", 40), v1::DELIVERY_KAFKA));
-  EXPECT_FALSE(state_.ApplyQuote(Quote("HPG", 0, 1), v1::DELIVERY_VNSTOCK_FALLBACK));
+  EXPECT_FALSE(
+      state_.ApplyQuote(Quote("HPG", 0, 1), v1::DELIVERY_VNSTOCK_FALLBACK));
   Pump(*subscriber);
   EXPECT_THAT(Seen(), ElementsAre("snap:HPG#2(fb)", "end", "HPG#40"));
   EXPECT_TRUE(state_.HasKafkaData(Channel::kQuotes, "HPG"));
@@ -212,7 +230,8 @@ TEST_F(MarketStateTest, HistoryIsEnrichedAndUpdatesCarryOnlyChangedBars) {
   const v1::IndicatorValues& last = history->history().bars(4).indicators();
   ASSERT_TRUE(last.has_sma_short());
   EXPECT_DOUBLE_EQ(last.sma_short(), 100'000 + 100 * 19.5);
-  EXPECT_FALSE(history->history().bars(0).indicators().has_sma_long()) << "lookback 199";
+  EXPECT_FALSE(history->history().bars(0).indicators().has_sma_long())
+      << "lookback 199";
 
   auto subscriber = Subscribe(Channel::kHistory, {"FPT"});
   closes.back() += 500;  // Today's bar moved.
@@ -222,7 +241,8 @@ TEST_F(MarketStateTest, HistoryIsEnrichedAndUpdatesCarryOnlyChangedBars) {
   EXPECT_TRUE(writer_.events[0].history().full());
   EXPECT_EQ(writer_.events[0].history().bars_size(), 30);
   EXPECT_FALSE(writer_.events[2].history().full());
-  EXPECT_EQ(writer_.events[2].history().bars_size(), 1) << "only the changed bar";
+  EXPECT_EQ(writer_.events[2].history().bars_size(), 1)
+      << "only the changed bar";
   EXPECT_EQ(writer_.events[2].history().meta().seq(), 2u);
 
   // Analytics' record of the same seq changes nothing.

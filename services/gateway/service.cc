@@ -21,7 +21,8 @@ grpc::Status ToGrpc(const absl::Status& status) {
 
 // The call's deadline, capped at `cap` from now (gRPC's "no deadline" is a
 // time point far in the future).
-absl::Time CallDeadline(const grpc::ServerContextBase& context, absl::Duration cap) {
+absl::Time CallDeadline(const grpc::ServerContextBase& context,
+                        absl::Duration cap) {
   const absl::Time deadline = absl::FromChrono(context.deadline());
   return std::min(deadline, absl::Now() + cap);
 }
@@ -37,7 +38,8 @@ EventPtr StatusEvent(const std::string& symbol, v1::SymbolState state,
 }
 
 v1::SymbolState StateFor(const absl::Status& status) {
-  return absl::IsNotFound(status) ? v1::SYMBOL_STATE_NOT_FOUND : v1::SYMBOL_STATE_UNAVAILABLE;
+  return absl::IsNotFound(status) ? v1::SYMBOL_STATE_NOT_FOUND
+                                  : v1::SYMBOL_STATE_UNAVAILABLE;
 }
 
 // The symbols of a request: upper-cased, de-duplicated, in request order,
@@ -47,13 +49,15 @@ struct SymbolList {
   std::vector<std::string> invalid;
 };
 
-SymbolList ParseSymbols(const google::protobuf::RepeatedPtrField<std::string>& raw) {
+SymbolList ParseSymbols(
+    const google::protobuf::RepeatedPtrField<std::string>& raw) {
   SymbolList out;
   absl::flat_hash_set<std::string> seen;
   for (const std::string& s : raw) {
     std::string symbol = market::NormalizeSymbol(s);
     if (!seen.insert(symbol).second) continue;
-    (market::IsValidSymbol(symbol) ? out.valid : out.invalid).push_back(std::move(symbol));
+    (market::IsValidSymbol(symbol) ? out.valid : out.invalid)
+        .push_back(std::move(symbol));
   }
   return out;
 }
@@ -71,15 +75,17 @@ absl::StatusOr<std::string> OneSymbol(const std::string& raw) {
 }  // namespace
 
 // One subscription stream: the gRPC side of a Subscriber.
-class MarketDataServiceImpl::Reactor : public grpc::ServerWriteReactor<v1::MarketEvent>,
-                                       public StreamWriter {
+class MarketDataServiceImpl::Reactor
+    : public grpc::ServerWriteReactor<v1::MarketEvent>,
+      public StreamWriter {
  public:
   Reactor(MarketDataServiceImpl* service, Channel channel, std::string peer,
           SubscriberOptions options)
       : service_(service),
         channel_(channel),
         peer_(std::move(peer)),
-        subscriber_(std::make_shared<Subscriber>(channel, options, this, service->metrics_)) {}
+        subscriber_(std::make_shared<Subscriber>(channel, options, this,
+                                                 service->metrics_)) {}
 
   // StreamWriter.
   void Write(const v1::MarketEvent* event) override { StartWrite(event); }
@@ -101,7 +107,9 @@ class MarketDataServiceImpl::Reactor : public grpc::ServerWriteReactor<v1::Marke
   Channel channel() const { return channel_; }
   const std::string& peer() const { return peer_; }
   const std::shared_ptr<Subscriber>& subscriber() const { return subscriber_; }
-  void set_symbols(std::vector<std::string> symbols) { symbols_ = std::move(symbols); }
+  void set_symbols(std::vector<std::string> symbols) {
+    symbols_ = std::move(symbols);
+  }
 
  private:
   MarketDataServiceImpl* const service_;
@@ -111,32 +119,41 @@ class MarketDataServiceImpl::Reactor : public grpc::ServerWriteReactor<v1::Marke
   std::vector<std::string> symbols_;  // Registered with the state.
 };
 
-MarketDataServiceImpl::MarketDataServiceImpl(ServiceOptions options, MarketState& state,
-                                             Fallback* fallback, GatewayMetrics* metrics)
-    : options_(options), state_(state), fallback_(fallback), metrics_(metrics) {}
+MarketDataServiceImpl::MarketDataServiceImpl(ServiceOptions options,
+                                             MarketState& state,
+                                             Fallback* fallback,
+                                             GatewayMetrics* metrics)
+    : options_(options),
+      state_(state),
+      fallback_(fallback),
+      metrics_(metrics) {}
 
 MarketDataServiceImpl::~MarketDataServiceImpl() = default;
 
-grpc::Status MarketDataServiceImpl::ListSymbols(grpc::ServerContext*,
-                                                const v1::ListSymbolsRequest*,
-                                                v1::ListSymbolsResponse* response) {
-  for (v1::SymbolInfo& info : state_.ListSymbols()) *response->add_symbols() = std::move(info);
+grpc::Status MarketDataServiceImpl::ListSymbols(
+    grpc::ServerContext*, const v1::ListSymbolsRequest*,
+    v1::ListSymbolsResponse* response) {
+  for (v1::SymbolInfo& info : state_.ListSymbols())
+    *response->add_symbols() = std::move(info);
   return grpc::Status::OK;
 }
 
-grpc::Status MarketDataServiceImpl::GetQuotes(grpc::ServerContext* context,
-                                              const v1::GetQuotesRequest* request,
-                                              v1::GetQuotesResponse* response) {
+grpc::Status MarketDataServiceImpl::GetQuotes(
+    grpc::ServerContext* context, const v1::GetQuotesRequest* request,
+    v1::GetQuotesResponse* response) {
   if (request->symbols().empty()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "no symbols requested");
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "no symbols requested");
   }
   if (request->symbols_size() > options_.max_symbols_per_request) {
-    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                        absl::StrCat(request->symbols_size(), " symbols requested, at most ",
-                                     options_.max_symbols_per_request, " per call"));
+    return grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat(request->symbols_size(), " symbols requested, at most ",
+                     options_.max_symbols_per_request, " per call"));
   }
   const SymbolList symbols = ParseSymbols(request->symbols());
-  const absl::Time deadline = CallDeadline(*context, options_.unary_fallback_wait);
+  const absl::Time deadline =
+      CallDeadline(*context, options_.unary_fallback_wait);
   // Ask the fallback for every missing symbol at once, then wait for all.
   struct Pending {
     absl::Notification done;
@@ -147,26 +164,31 @@ grpc::Status MarketDataServiceImpl::GetQuotes(grpc::ServerContext* context,
     if (fallback_ == nullptr || state_.GetQuote(symbol).has_value()) continue;
     auto p = std::make_shared<Pending>();
     pending[symbol] = p;
-    fallback_->RefreshAsync(Channel::kQuotes, symbol, [p](const absl::Status& s) {
-      p->status = s;
-      p->done.Notify();
-    });
+    fallback_->RefreshAsync(Channel::kQuotes, symbol,
+                            [p](const absl::Status& s) {
+                              p->status = s;
+                              p->done.Notify();
+                            });
   }
   for (const std::string& symbol : symbols.valid) {
     absl::Status status = absl::OkStatus();
     if (auto it = pending.find(symbol); it != pending.end()) {
       status = it->second->done.WaitForNotificationWithDeadline(deadline)
                    ? it->second->status
-                   : absl::DeadlineExceededError("VNStock fallback did not answer in time");
+                   : absl::DeadlineExceededError(
+                         "VNStock fallback did not answer in time");
     }
-    if (std::optional<v1::QuoteItem> item = state_.GetQuote(symbol); item.has_value()) {
+    if (std::optional<v1::QuoteItem> item = state_.GetQuote(symbol);
+        item.has_value()) {
       *response->add_items() = *std::move(item);
       continue;
     }
     v1::SymbolStatus* missing = response->add_missing();
     missing->set_symbol(symbol);
-    missing->set_state(status.ok() ? v1::SYMBOL_STATE_UNAVAILABLE : StateFor(status));
-    missing->set_message(status.ok() ? "no quote yet" : std::string(status.message()));
+    missing->set_state(status.ok() ? v1::SYMBOL_STATE_UNAVAILABLE
+                                   : StateFor(status));
+    missing->set_message(status.ok() ? "no quote yet"
+                                     : std::string(status.message()));
   }
   for (const std::string& symbol : symbols.invalid) {
     v1::SymbolStatus* missing = response->add_missing();
@@ -177,19 +199,21 @@ grpc::Status MarketDataServiceImpl::GetQuotes(grpc::ServerContext* context,
   return grpc::Status::OK;
 }
 
-grpc::Status MarketDataServiceImpl::GetIntradayBars(grpc::ServerContext* context,
-                                                    const v1::GetIntradayBarsRequest* request,
-                                                    v1::GetIntradayBarsResponse* response) {
+grpc::Status MarketDataServiceImpl::GetIntradayBars(
+    grpc::ServerContext* context, const v1::GetIntradayBarsRequest* request,
+    v1::GetIntradayBarsResponse* response) {
   absl::StatusOr<std::string> symbol = OneSymbol(request->symbol());
   if (!symbol.ok()) return ToGrpc(symbol.status());
   const std::optional<absl::Time> since =
-      request->has_since_time() ? std::optional(market::FromTimestamp(request->since_time()))
-                                : std::nullopt;
-  std::optional<v1::GetIntradayBarsResponse> bars = state_.GetBars(*symbol, since);
+      request->has_since_time()
+          ? std::optional(market::FromTimestamp(request->since_time()))
+          : std::nullopt;
+  std::optional<v1::GetIntradayBarsResponse> bars =
+      state_.GetBars(*symbol, since);
   if (!bars.has_value() && fallback_ != nullptr) {
-    const absl::Status status =
-        fallback_->Refresh(Channel::kBars, *symbol,
-                           CallDeadline(*context, options_.unary_fallback_wait));
+    const absl::Status status = fallback_->Refresh(
+        Channel::kBars, *symbol,
+        CallDeadline(*context, options_.unary_fallback_wait));
     if (!status.ok()) return ToGrpc(status);
     bars = state_.GetBars(*symbol, since);
   }
@@ -201,54 +225,63 @@ grpc::Status MarketDataServiceImpl::GetIntradayBars(grpc::ServerContext* context
   return grpc::Status::OK;
 }
 
-grpc::Status MarketDataServiceImpl::GetHistory(grpc::ServerContext* context,
-                                               const v1::GetHistoryRequest* request,
-                                               v1::GetHistoryResponse* response) {
+grpc::Status MarketDataServiceImpl::GetHistory(
+    grpc::ServerContext* context, const v1::GetHistoryRequest* request,
+    v1::GetHistoryResponse* response) {
   absl::StatusOr<std::string> symbol = OneSymbol(request->symbol());
   if (!symbol.ok()) return ToGrpc(symbol.status());
   if (request->limit() < 0) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "limit must be >= 0");
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                        "limit must be >= 0");
   }
-  std::optional<v1::GetHistoryResponse> history = state_.GetHistory(*symbol, request->limit());
+  std::optional<v1::GetHistoryResponse> history =
+      state_.GetHistory(*symbol, request->limit());
   if (!history.has_value() && fallback_ != nullptr) {
-    const absl::Status status =
-        fallback_->Refresh(Channel::kHistory, *symbol,
-                           CallDeadline(*context, options_.unary_fallback_wait));
+    const absl::Status status = fallback_->Refresh(
+        Channel::kHistory, *symbol,
+        CallDeadline(*context, options_.unary_fallback_wait));
     if (!status.ok()) return ToGrpc(status);
     history = state_.GetHistory(*symbol, request->limit());
   }
   if (!history.has_value()) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND, absl::StrCat("no history for ", *symbol));
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        absl::StrCat("no history for ", *symbol));
   }
   *response = *std::move(history);
   return grpc::Status::OK;
 }
 
-grpc::ServerWriteReactor<v1::MarketEvent>* MarketDataServiceImpl::SubscribeQuotes(
-    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
+grpc::ServerWriteReactor<v1::MarketEvent>*
+MarketDataServiceImpl::SubscribeQuotes(grpc::CallbackServerContext* context,
+                                       const v1::SubscribeRequest* request) {
   return Subscribe(Channel::kQuotes, context, request);
 }
 
-grpc::ServerWriteReactor<v1::MarketEvent>* MarketDataServiceImpl::SubscribeIntradayBars(
+grpc::ServerWriteReactor<v1::MarketEvent>*
+MarketDataServiceImpl::SubscribeIntradayBars(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
   return Subscribe(Channel::kBars, context, request);
 }
 
-grpc::ServerWriteReactor<v1::MarketEvent>* MarketDataServiceImpl::SubscribeHistory(
-    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
+grpc::ServerWriteReactor<v1::MarketEvent>*
+MarketDataServiceImpl::SubscribeHistory(grpc::CallbackServerContext* context,
+                                        const v1::SubscribeRequest* request) {
   return Subscribe(Channel::kHistory, context, request);
 }
 
 absl::Status MarketDataServiceImpl::Admit(const std::string& peer) {
   absl::MutexLock lock(&mu_);
-  if (shutting_down_) return absl::UnavailableError("the gateway is shutting down");
+  if (shutting_down_)
+    return absl::UnavailableError("the gateway is shutting down");
   if (static_cast<int>(reactors_.size()) >= options_.max_streams) {
     return absl::ResourceExhaustedError(
-        absl::StrCat("the gateway serves its maximum of ", options_.max_streams, " streams"));
+        absl::StrCat("the gateway serves its maximum of ", options_.max_streams,
+                     " streams"));
   }
   if (streams_per_peer_[peer] >= options_.max_streams_per_connection) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "at most ", options_.max_streams_per_connection, " streams per connection"));
+    return absl::ResourceExhaustedError(
+        absl::StrCat("at most ", options_.max_streams_per_connection,
+                     " streams per connection"));
   }
   return absl::OkStatus();
 }
@@ -263,17 +296,21 @@ void MarketDataServiceImpl::Register(Reactor* reactor) {
 void MarketDataServiceImpl::Unregister(Reactor* reactor) {
   absl::MutexLock lock(&mu_);
   if (!reactors_.erase(reactor)) return;
-  if (--streams_per_peer_[reactor->peer()] <= 0) streams_per_peer_.erase(reactor->peer());
+  if (--streams_per_peer_[reactor->peer()] <= 0)
+    streams_per_peer_.erase(reactor->peer());
   metrics_->active_streams[static_cast<int>(reactor->channel())]->Decrement();
 }
 
 grpc::ServerWriteReactor<v1::MarketEvent>* MarketDataServiceImpl::Subscribe(
-    Channel channel, grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
+    Channel channel, grpc::CallbackServerContext* context,
+    const v1::SubscribeRequest* request) {
   SubscriberOptions options = options_.subscriber;
   if (request->has_heartbeat_interval()) {
-    const absl::Duration wanted = absl::Seconds(request->heartbeat_interval().seconds()) +
-                                  absl::Nanoseconds(request->heartbeat_interval().nanos());
-    options.heartbeat_interval = std::clamp(wanted, absl::Seconds(1), absl::Seconds(120));
+    const absl::Duration wanted =
+        absl::Seconds(request->heartbeat_interval().seconds()) +
+        absl::Nanoseconds(request->heartbeat_interval().nanos());
+    options.heartbeat_interval =
+        std::clamp(wanted, absl::Seconds(1), absl::Seconds(120));
   }
   auto* reactor = new Reactor(this, channel, context->peer(), options);
   const std::shared_ptr<Subscriber>& subscriber = reactor->subscriber();
@@ -282,54 +319,67 @@ grpc::ServerWriteReactor<v1::MarketEvent>* MarketDataServiceImpl::Subscribe(
     return reactor;
   };
   // A refused stream is never registered; its OnDone unregisters nothing.
-  if (absl::Status admitted = Admit(reactor->peer()); !admitted.ok()) return fail(admitted);
+  if (absl::Status admitted = Admit(reactor->peer()); !admitted.ok())
+    return fail(admitted);
   Register(reactor);
   const SymbolList symbols = ParseSymbols(request->symbols());
   if (symbols.valid.empty()) {
-    return fail(absl::InvalidArgumentError(
-        symbols.invalid.empty() ? "no symbols requested" : "no valid ticker requested"));
+    return fail(absl::InvalidArgumentError(symbols.invalid.empty()
+                                               ? "no symbols requested"
+                                               : "no valid ticker requested"));
   }
-  if (static_cast<int>(symbols.valid.size()) > options_.max_symbols_per_subscription) {
-    return fail(absl::ResourceExhaustedError(
-        absl::StrCat(symbols.valid.size(), " symbols requested, at most ",
-                     options_.max_symbols_per_subscription, " per subscription")));
+  if (static_cast<int>(symbols.valid.size()) >
+      options_.max_symbols_per_subscription) {
+    return fail(absl::ResourceExhaustedError(absl::StrCat(
+        symbols.valid.size(), " symbols requested, at most ",
+        options_.max_symbols_per_subscription, " per subscription")));
   }
   ResumeSpec resume;
   for (const auto& [raw, seq] : request->since_seq()) {
     const std::string symbol = market::NormalizeSymbol(raw);
-    if (std::find(symbols.valid.begin(), symbols.valid.end(), symbol) == symbols.valid.end()) {
+    if (std::find(symbols.valid.begin(), symbols.valid.end(), symbol) ==
+        symbols.valid.end()) {
       return fail(absl::InvalidArgumentError(
           absl::StrCat("since_seq names ", raw, ", which is not subscribed")));
     }
     resume.since_seq[symbol] = seq;
   }
-  if (request->has_since_time()) resume.since_time = market::FromTimestamp(request->since_time());
+  if (request->has_since_time())
+    resume.since_time = market::FromTimestamp(request->since_time());
 
   for (const std::string& symbol : symbols.invalid) {
-    subscriber->OfferSnapshot(
-        StatusEvent(symbol, v1::SYMBOL_STATE_INVALID, "not a ticker (3-10 of A-Z, 0-9)"));
+    subscriber->OfferSnapshot(StatusEvent(symbol, v1::SYMBOL_STATE_INVALID,
+                                          "not a ticker (3-10 of A-Z, 0-9)"));
   }
   for (const std::string& symbol : symbols.valid) {
-    subscriber->OfferSnapshot(StatusEvent(symbol, v1::SYMBOL_STATE_SUBSCRIBED, ""));
+    subscriber->OfferSnapshot(
+        StatusEvent(symbol, v1::SYMBOL_STATE_SUBSCRIBED, ""));
   }
-  if (absl::Status s = state_.Subscribe(channel, symbols.valid, resume, subscriber); !s.ok()) {
+  if (absl::Status s =
+          state_.Subscribe(channel, symbols.valid, resume, subscriber);
+      !s.ok()) {
     return fail(s);
   }
   reactor->set_symbols(symbols.valid);
   if (fallback_ != nullptr) {
     for (const std::string& symbol : symbols.valid) {
-      if (!state_.HasKafkaData(channel, symbol)) StartFallback(channel, symbol, subscriber);
+      if (!state_.HasKafkaData(channel, symbol))
+        StartFallback(channel, symbol, subscriber);
     }
   }
   return reactor;
 }
 
-void MarketDataServiceImpl::StartFallback(Channel channel, const std::string& symbol,
-                                          std::shared_ptr<Subscriber> subscriber) {
+void MarketDataServiceImpl::StartFallback(
+    Channel channel, const std::string& symbol,
+    std::shared_ptr<Subscriber> subscriber) {
   fallback_->RefreshAsync(
-      channel, symbol, [this, channel, symbol, subscriber](const absl::Status& status) {
-        if (status.ok()) return;  // The data reached the subscriber via the state.
-        subscriber->Offer(StatusEvent(symbol, StateFor(status), std::string(status.message())));
+      channel, symbol,
+      [this, channel, symbol, subscriber](const absl::Status& status) {
+        if (status.ok())
+          return;  // The data reached the subscriber via the state.
+        subscriber->Offer(StatusEvent(symbol, StateFor(status),
+                                      std::string(status.message())));
         if (absl::IsNotFound(status) && !state_.HasKafkaData(channel, symbol)) {
           // Nobody knows the symbol: stop holding the subscription for it.
           state_.Unsubscribe(channel, {symbol}, subscriber.get());
@@ -361,7 +411,8 @@ void MarketDataServiceImpl::FinishAllStreams() {
     for (Reactor* r : reactors_) subscribers.push_back(r->subscriber());
   }
   for (const auto& s : subscribers) {
-    s->FinishNow(absl::UnavailableError("the gateway is shutting down; reconnect"));
+    s->FinishNow(
+        absl::UnavailableError("the gateway is shutting down; reconnect"));
   }
 }
 

@@ -43,26 +43,32 @@ using ServiceBase = v1::MarketDataService::WithCallbackMethod_SubscribeQuotes<
 class MarketDataServiceImpl final : public ServiceBase {
  public:
   // `fallback` may be null (fallback disabled).
-  MarketDataServiceImpl(ServiceOptions options, MarketState& state, Fallback* fallback,
-                        GatewayMetrics* metrics);
+  MarketDataServiceImpl(ServiceOptions options, MarketState& state,
+                        Fallback* fallback, GatewayMetrics* metrics);
   ~MarketDataServiceImpl() override;
 
-  grpc::Status ListSymbols(grpc::ServerContext* context, const v1::ListSymbolsRequest* request,
+  grpc::Status ListSymbols(grpc::ServerContext* context,
+                           const v1::ListSymbolsRequest* request,
                            v1::ListSymbolsResponse* response) override;
-  grpc::Status GetQuotes(grpc::ServerContext* context, const v1::GetQuotesRequest* request,
+  grpc::Status GetQuotes(grpc::ServerContext* context,
+                         const v1::GetQuotesRequest* request,
                          v1::GetQuotesResponse* response) override;
   grpc::Status GetIntradayBars(grpc::ServerContext* context,
                                const v1::GetIntradayBarsRequest* request,
                                v1::GetIntradayBarsResponse* response) override;
-  grpc::Status GetHistory(grpc::ServerContext* context, const v1::GetHistoryRequest* request,
+  grpc::Status GetHistory(grpc::ServerContext* context,
+                          const v1::GetHistoryRequest* request,
                           v1::GetHistoryResponse* response) override;
 
   grpc::ServerWriteReactor<v1::MarketEvent>* SubscribeQuotes(
-      grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
+      grpc::CallbackServerContext* context,
+      const v1::SubscribeRequest* request) override;
   grpc::ServerWriteReactor<v1::MarketEvent>* SubscribeIntradayBars(
-      grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
+      grpc::CallbackServerContext* context,
+      const v1::SubscribeRequest* request) override;
   grpc::ServerWriteReactor<v1::MarketEvent>* SubscribeHistory(
-      grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) override;
+      grpc::CallbackServerContext* context,
+      const v1::SubscribeRequest* request) override;
 
   // Sends heartbeats on streams idle longer than their interval. Call every
   // second or so.
@@ -79,9 +85,9 @@ class MarketDataServiceImpl final : public ServiceBase {
   class Reactor;
   friend class Reactor;
 
-  grpc::ServerWriteReactor<v1::MarketEvent>* Subscribe(Channel channel,
-                                                       grpc::CallbackServerContext* context,
-                                                       const v1::SubscribeRequest* request);
+  grpc::ServerWriteReactor<v1::MarketEvent>* Subscribe(
+      Channel channel, grpc::CallbackServerContext* context,
+      const v1::SubscribeRequest* request);
   // Admission of a new stream from `peer`; the error to finish with if not.
   absl::Status Admit(const std::string& peer);
   void Register(Reactor* reactor);

@@ -46,7 +46,10 @@ const v1::RecordMeta* EventMeta(const v1::MarketEvent& event) {
 
 Subscriber::Subscriber(Channel channel, SubscriberOptions options,
                        StreamWriter* writer, GatewayMetrics* metrics)
-    : channel_(channel), options_(options), metrics_(metrics), writer_(writer) {}
+    : channel_(channel),
+      options_(options),
+      metrics_(metrics),
+      writer_(writer) {}
 
 bool Subscriber::Enqueue(Queue& queue, EventPtr event, const std::string& key,
                          bool counted) {
@@ -157,7 +160,8 @@ void Subscriber::OnWriteDone(bool ok) {
     held_ = Queue();
     live_pending_ = 0;
     if (finish_ == nullptr) {
-      finish_ = std::make_unique<absl::Status>(absl::CancelledError("the client went away"));
+      finish_ = std::make_unique<absl::Status>(
+          absl::CancelledError("the client went away"));
     }
   }
   Pump();
@@ -189,7 +193,8 @@ void Subscriber::Detach() {
 void Subscriber::MaybeHeartbeat(absl::Time now) {
   mu_.Lock();
   if (finished_ || finish_ != nullptr || in_flight_ != nullptr ||
-      !queue_.slots.empty() || now - last_write_ < options_.heartbeat_interval) {
+      !queue_.slots.empty() ||
+      now - last_write_ < options_.heartbeat_interval) {
     mu_.Unlock();
     return;
   }

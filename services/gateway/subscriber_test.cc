@@ -59,7 +59,8 @@ std::vector<std::string> Kinds(const std::vector<v1::MarketEvent>& events) {
   for (const v1::MarketEvent& e : events) {
     switch (e.payload_case()) {
       case v1::MarketEvent::kQuote:
-        out.push_back(absl::StrCat(e.snapshot() ? "snap:" : "", e.quote().meta().symbol(), "#",
+        out.push_back(absl::StrCat(e.snapshot() ? "snap:" : "",
+                                   e.quote().meta().symbol(), "#",
                                    e.quote().meta().seq()));
         break;
       case v1::MarketEvent::kHistory:
@@ -97,7 +98,8 @@ TEST_F(SubscriberTest, SnapshotThenLiveWithLiveHeldBackMeanwhile) {
   s.Offer(Quote("VCB", 10), "VCB");
   writer_.Drain(s);
   EXPECT_THAT(Kinds(writer_.written),
-              ::testing::ElementsAre("snap:FPT#5", "snap:VCB#9", "end", "FPT#6", "VCB#10"));
+              ::testing::ElementsAre("snap:FPT#5", "snap:VCB#9", "end", "FPT#6",
+                                     "VCB#10"));
 }
 
 TEST_F(SubscriberTest, OneWriteInFlightAndLatestValueConflation) {
@@ -109,7 +111,8 @@ TEST_F(SubscriberTest, OneWriteInFlightAndLatestValueConflation) {
   }
   writer_.Drain(s);
   // The slow client gets the latest value of each symbol, in first-seen order.
-  EXPECT_THAT(Kinds(writer_.written), ::testing::ElementsAre("end", "FPT#50", "VCB#50"));
+  EXPECT_THAT(Kinds(writer_.written),
+              ::testing::ElementsAre("end", "FPT#50", "VCB#50"));
   EXPECT_EQ(metrics_.conflated[0]->Value(), 98);
 }
 
@@ -133,20 +136,22 @@ TEST_F(SubscriberTest, NonConflatedEventsAreAllDeliveredWithinTheBound) {
   s.EndSnapshot();
   for (uint64_t seq = 1; seq <= 3; ++seq) s.Offer(History(seq));
   writer_.Drain(s);
-  EXPECT_THAT(Kinds(writer_.written), ::testing::ElementsAre("end", "hist#1", "hist#2", "hist#3"));
+  EXPECT_THAT(Kinds(writer_.written),
+              ::testing::ElementsAre("end", "hist#1", "hist#2", "hist#3"));
   EXPECT_FALSE(writer_.status.has_value());
 }
 
 TEST_F(SubscriberTest, HeartbeatOnlyWhenIdle) {
-  Subscriber s(Channel::kQuotes, {.heartbeat_interval = absl::Seconds(15)}, &writer_,
-               &metrics_);
+  Subscriber s(Channel::kQuotes, {.heartbeat_interval = absl::Seconds(15)},
+               &writer_, &metrics_);
   s.EndSnapshot();
   writer_.Drain(s);
   s.MaybeHeartbeat(absl::Now() + absl::Seconds(5));
   EXPECT_EQ(writer_.written.size(), 1u) << "not idle long enough";
   s.MaybeHeartbeat(absl::Now() + absl::Seconds(16));
   writer_.Drain(s);
-  EXPECT_THAT(Kinds(writer_.written), ::testing::ElementsAre("end", "heartbeat"));
+  EXPECT_THAT(Kinds(writer_.written),
+              ::testing::ElementsAre("end", "heartbeat"));
 }
 
 TEST_F(SubscriberTest, FinishNowWaitsForTheWriteInFlight) {

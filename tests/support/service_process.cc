@@ -35,24 +35,27 @@ std::optional<std::vector<std::string>> FindLine(const std::string& text,
     const std::string s(line);
     if (std::regex_search(s, match, pattern)) {
       std::vector<std::string> groups;
-      for (size_t i = 1; i < match.size(); ++i) groups.push_back(match[i].str());
+      for (size_t i = 1; i < match.size(); ++i)
+        groups.push_back(match[i].str());
       return groups;
     }
   }
   return std::nullopt;
 }
 
-absl::StatusOr<std::string> Http(const std::string& url, const std::string* body,
+absl::StatusOr<std::string> Http(const std::string& url,
+                                 const std::string* body,
                                  const std::string& method) {
   CURL* curl = curl_easy_init();
   std::string out;
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
   curl_easy_setopt(curl, CURLOPT_TIMEOUT, 30L);
-  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION,
-                   +[](char* data, size_t size, size_t n, void* user) {
-                     static_cast<std::string*>(user)->append(data, size * n);
-                     return size * n;
-                   });
+  curl_easy_setopt(
+      curl, CURLOPT_WRITEFUNCTION,
+      +[](char* data, size_t size, size_t n, void* user) {
+        static_cast<std::string*>(user)->append(data, size * n);
+        return size * n;
+      });
   curl_easy_setopt(curl, CURLOPT_WRITEDATA, &out);
   if (body != nullptr) {
     curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, method.c_str());
@@ -63,9 +66,11 @@ absl::StatusOr<std::string> Http(const std::string& url, const std::string* body
   curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
   curl_easy_cleanup(curl);
   if (code != CURLE_OK) {
-    return absl::UnavailableError(absl::StrCat(url, ": ", curl_easy_strerror(code)));
+    return absl::UnavailableError(
+        absl::StrCat(url, ": ", curl_easy_strerror(code)));
   }
-  if (status >= 400) return absl::InternalError(absl::StrCat(url, ": HTTP ", status, " ", out));
+  if (status >= 400)
+    return absl::InternalError(absl::StrCat(url, ": HTTP ", status, " ", out));
   return out;
 }
 
@@ -75,13 +80,14 @@ std::string Runfile(const std::string& workspace_path) {
   const char* srcdir = std::getenv("TEST_SRCDIR");
   const char* workspace = std::getenv("TEST_WORKSPACE");
   if (srcdir == nullptr) return workspace_path;
-  return absl::StrCat(srcdir, "/", workspace != nullptr ? workspace : "vnstream", "/",
+  return absl::StrCat(srcdir, "/",
+                      workspace != nullptr ? workspace : "vnstream", "/",
                       workspace_path);
 }
 
-absl::StatusOr<std::vector<std::string>> WaitForLog(const ServiceProcess& service,
-                                                    const std::string& pattern,
-                                                    absl::Duration timeout) {
+absl::StatusOr<std::vector<std::string>> WaitForLog(
+    const ServiceProcess& service, const std::string& pattern,
+    absl::Duration timeout) {
   const std::regex re(pattern);
   std::optional<std::vector<std::string>> found;
   const bool ok = PollUntil(
@@ -91,40 +97,49 @@ absl::StatusOr<std::vector<std::string>> WaitForLog(const ServiceProcess& servic
       },
       timeout, absl::Milliseconds(50));
   if (found.has_value()) return *found;
-  return absl::DeadlineExceededError(absl::StrCat(
-      ok ? "process exited" : "timed out", " before '", pattern, "'; log ", service.log_path,
-      " ends with:\n", Tail(ReadAll(service.log_path), 3000)));
+  return absl::DeadlineExceededError(
+      absl::StrCat(ok ? "process exited" : "timed out", " before '", pattern,
+                   "'; log ", service.log_path, " ends with:\n",
+                   Tail(ReadAll(service.log_path), 3000)));
 }
 
-absl::StatusOr<ServiceProcess> StartService(const std::string& name, const std::string& binary,
-                                            const std::vector<std::string>& args,
-                                            const std::string& ready, absl::Duration timeout) {
+absl::StatusOr<ServiceProcess> StartService(
+    const std::string& name, const std::string& binary,
+    const std::vector<std::string>& args, const std::string& ready,
+    absl::Duration timeout) {
   const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
   ServiceProcess service;
-  service.log_path = outputs != nullptr ? absl::StrCat(outputs, "/", name, ".log")
-                                        : TestTempPath(name + ".log");
-  std::ofstream(service.log_path, std::ios::app) << "=== starting " << name << "\n";
+  service.log_path = outputs != nullptr
+                         ? absl::StrCat(outputs, "/", name, ".log")
+                         : TestTempPath(name + ".log");
+  std::ofstream(service.log_path, std::ios::app)
+      << "=== starting " << name << "\n";
   std::vector<std::string> argv = {Runfile(binary)};
   argv.insert(argv.end(), args.begin(), args.end());
   absl::StatusOr<std::unique_ptr<Subprocess>> process =
       Subprocess::Start({.argv = argv, .log_path = service.log_path});
   if (!process.ok()) return process.status();
   service.process = *std::move(process);
-  absl::StatusOr<std::vector<std::string>> captured = WaitForLog(service, ready, timeout);
+  absl::StatusOr<std::vector<std::string>> captured =
+      WaitForLog(service, ready, timeout);
   if (!captured.ok()) return captured.status();
   service.captured = *std::move(captured);
   return service;
 }
 
-absl::StatusOr<std::string> HttpGet(const std::string& url) { return Http(url, nullptr, "GET"); }
+absl::StatusOr<std::string> HttpGet(const std::string& url) {
+  return Http(url, nullptr, "GET");
+}
 
-absl::StatusOr<std::string> HttpPost(const std::string& url, const std::string& body,
+absl::StatusOr<std::string> HttpPost(const std::string& url,
+                                     const std::string& body,
                                      const std::string& method) {
   return Http(url, &body, method);
 }
 
-std::optional<double> MetricValue(const std::string& exposition, const std::string& name,
-                                  const std::vector<std::pair<std::string, std::string>>& labels) {
+std::optional<double> MetricValue(
+    const std::string& exposition, const std::string& name,
+    const std::vector<std::pair<std::string, std::string>>& labels) {
   for (absl::string_view line : absl::StrSplit(exposition, '\n')) {
     if (!absl::StartsWith(line, name)) continue;
     const absl::string_view rest = line.substr(name.size());
@@ -135,7 +150,8 @@ std::optional<double> MetricValue(const std::string& exposition, const std::stri
     }
     if (!match) continue;
     double value = 0;
-    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value)) return value;
+    if (absl::SimpleAtod(line.substr(line.rfind(' ') + 1), &value))
+      return value;
   }
   return std::nullopt;
 }

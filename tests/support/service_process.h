@@ -31,27 +31,29 @@ struct ServiceProcess {
 // its log matches the RE2-less ECMAScript regex `ready` (std::regex), whose
 // submatches are returned: e.g. "gRPC on :(\\d+), metrics on :(\\d+)".
 // Fails with the log's tail if the process exits or `timeout` passes.
-absl::StatusOr<ServiceProcess> StartService(const std::string& name, const std::string& binary,
-                                            const std::vector<std::string>& args,
-                                            const std::string& ready,
-                                            absl::Duration timeout = absl::Seconds(60));
+absl::StatusOr<ServiceProcess> StartService(
+    const std::string& name, const std::string& binary,
+    const std::vector<std::string>& args, const std::string& ready,
+    absl::Duration timeout = absl::Seconds(60));
 
 // Waits until a line of the log matches `pattern`; returns its submatches.
-absl::StatusOr<std::vector<std::string>> WaitForLog(const ServiceProcess& service,
-                                                    const std::string& pattern,
-                                                    absl::Duration timeout);
+absl::StatusOr<std::vector<std::string>> WaitForLog(
+    const ServiceProcess& service, const std::string& pattern,
+    absl::Duration timeout);
 
 // Plain HTTP for metrics and vnstock-sim's control API.
 absl::StatusOr<std::string> HttpGet(const std::string& url);
-absl::StatusOr<std::string> HttpPost(const std::string& url, const std::string& body,
+absl::StatusOr<std::string> HttpPost(const std::string& url,
+                                     const std::string& body,
                                      const std::string& method = "POST");
 
 // The value of one Prometheus sample, e.g.
 //   MetricValue(text, "vnstream_ingest_records_produced_total",
 //               {{"topic", "stock-prices"}})
 // nullopt when absent.
-std::optional<double> MetricValue(const std::string& exposition, const std::string& name,
-                                  const std::vector<std::pair<std::string, std::string>>& labels);
+std::optional<double> MetricValue(
+    const std::string& exposition, const std::string& name,
+    const std::vector<std::pair<std::string, std::string>>& labels);
 
 }  // namespace vnstream::testing
 
