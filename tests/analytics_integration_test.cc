@@ -68,14 +68,15 @@ std::map<std::string, std::vector<v1::DailyBar>> LoadBars() {
 }
 
 // Input (symbol, seq): the symbol's first 100 + seq bars.
-v1::DailyHistory Input(const std::vector<v1::DailyBar>& bars, const std::string& symbol,
-                       uint64_t seq) {
+v1::DailyHistory Input(const std::vector<v1::DailyBar>& bars,
+                       const std::string& symbol, uint64_t seq) {
   v1::DailyHistory h;
   h.mutable_meta()->set_symbol(symbol);
   h.mutable_meta()->set_seq(seq);
   h.mutable_meta()->set_source(v1::SOURCE_REPLAY);
   *h.mutable_meta()->mutable_fetched_at() = market::ToTimestamp(absl::Now());
-  for (size_t i = 0; i < 100 + seq && i < bars.size(); ++i) *h.add_bars() = bars[i];
+  for (size_t i = 0; i < 100 + seq && i < bars.size(); ++i)
+    *h.add_bars() = bars[i];
   *h.mutable_meta()->mutable_trading_date() = h.bars(h.bars_size() - 1).date();
   return h;
 }
@@ -83,24 +84,26 @@ v1::DailyHistory Input(const std::vector<v1::DailyBar>& bars, const std::string&
 // Every committed record of stock-analytics, read until each partition's
 // end (isolation.level=read_committed).
 std::vector<v1::EnrichedHistory> ReadCommittedOutput(size_t at_least) {
-  auto conf = kafka::MakeConf({{"bootstrap.servers", kafka_env->bootstrap_servers()},
-                               {"group.id", "analytics-test-reader"},
-                               {"enable.partition.eof", "true"},
-                               {"isolation.level", "read_committed"}});
+  auto conf =
+      kafka::MakeConf({{"bootstrap.servers", kafka_env->bootstrap_servers()},
+                       {"group.id", "analytics-test-reader"},
+                       {"enable.partition.eof", "true"},
+                       {"isolation.level", "read_committed"}});
   std::string error;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(
       RdKafka::KafkaConsumer::create(conf->get(), error));
   std::vector<RdKafka::TopicPartition*> parts;
   for (int p = 0; p < 6; ++p) {
-    parts.push_back(RdKafka::TopicPartition::create(kafka::kAnalyticsTopic, p,
-                                                    RdKafka::Topic::OFFSET_BEGINNING));
+    parts.push_back(RdKafka::TopicPartition::create(
+        kafka::kAnalyticsTopic, p, RdKafka::Topic::OFFSET_BEGINNING));
   }
   consumer->assign(parts);
   RdKafka::TopicPartition::destroy(parts);
   std::vector<v1::EnrichedHistory> out;
   std::set<int32_t> at_end;
   const absl::Time deadline = absl::Now() + absl::Seconds(90);
-  while (absl::Now() < deadline && (out.size() < at_least || at_end.size() < 6)) {
+  while (absl::Now() < deadline &&
+         (out.size() < at_least || at_end.size() < 6)) {
     std::unique_ptr<RdKafka::Message> m(consumer->consume(200));
     if (m->err() == RdKafka::ERR__PARTITION_EOF) {
       at_end.insert(m->partition());
@@ -117,16 +120,18 @@ std::vector<v1::EnrichedHistory> ReadCommittedOutput(size_t at_least) {
 }
 
 absl::StatusOr<ServiceProcess> StartAnalytics(const std::string& name) {
-  return StartService(name, "services/analytics/vnstream-analytics",
-                      {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
-                       "--transactional_id=analytics-test", "--batch_size=3",
-                       "--metrics_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0"},
-                      "metrics :(\\d+); gRPC :(\\d+)");
+  return StartService(
+      name, "services/analytics/vnstream-analytics",
+      {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
+       "--transactional_id=analytics-test", "--batch_size=3",
+       "--metrics_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0"},
+      "metrics :(\\d+); gRPC :(\\d+)");
 }
 
 TEST(AnalyticsIntegrationTest, ExactlyOnceAcrossACrashWithTheLibrarysNumbers) {
   const auto bars = LoadBars();
-  const std::vector<std::string> symbols = {"FPT", "VCB", "HPG", "MWG", "SSI", "VNM"};
+  const std::vector<std::string> symbols = {"FPT", "VCB", "HPG",
+                                            "MWG", "SSI", "VNM"};
   constexpr uint64_t kSeqs = 15;
   prometheus::Registry registry;
   auto publisher = kafka::Publisher::Create(
@@ -137,14 +142,17 @@ TEST(AnalyticsIntegrationTest, ExactlyOnceAcrossACrashWithTheLibrarysNumbers) {
     for (uint64_t seq = from; seq <= to; ++seq) {
       for (const std::string& symbol : symbols) {
         v1::DailyHistory h = Input(bars.at(symbol), symbol, seq);
-        (*publisher)->Publish(kafka::EncodeRecord(kafka::kHistoricalTopic, h, h.meta()));
+        (*publisher)
+            ->Publish(
+                kafka::EncodeRecord(kafka::kHistoricalTopic, h, h.meta()));
         inputs[{symbol, seq}] = h;
       }
     }
   };
   publish(1, 10);
   // A record that is not a DailyHistory at all, in the middle of the stream.
-  (*publisher)->Publish({kafka::kHistoricalTopic, "FPT", "\x08\xff garbage", {}});
+  (*publisher)
+      ->Publish({kafka::kHistoricalTopic, "FPT", "\x08\xff garbage", {}});
   ASSERT_TRUE((*publisher)->Flush(absl::Seconds(30)).ok());
 
   absl::StatusOr<ServiceProcess> analytics = StartAnalytics("analytics-1");
@@ -173,18 +181,21 @@ TEST(AnalyticsIntegrationTest, ExactlyOnceAcrossACrashWithTheLibrarysNumbers) {
   // The numbers are the shared library's, bit for bit.
   for (const v1::EnrichedHistory& h : output) {
     v1::EnrichedHistory expected;
-    ASSERT_TRUE(indicators::Enrich(inputs.at({h.meta().symbol(), h.meta().seq()}),
-                                   indicators::Params(), &expected)
-                    .ok());
+    ASSERT_TRUE(
+        indicators::Enrich(inputs.at({h.meta().symbol(), h.meta().seq()}),
+                           indicators::Params(), &expected)
+            .ok());
     ASSERT_EQ(h.bars_size(), expected.bars_size());
     for (int i = 0; i < h.bars_size(); ++i) {
-      ASSERT_EQ(h.bars(i).SerializeAsString(), expected.bars(i).SerializeAsString())
+      ASSERT_EQ(h.bars(i).SerializeAsString(),
+                expected.bars(i).SerializeAsString())
           << h.meta().symbol() << " seq " << h.meta().seq() << " bar " << i;
     }
-    EXPECT_EQ(h.performance().SerializeAsString(), expected.performance().SerializeAsString());
+    EXPECT_EQ(h.performance().SerializeAsString(),
+              expected.performance().SerializeAsString());
   }
-  absl::StatusOr<std::string> metrics =
-      HttpGet(absl::StrCat("http://127.0.0.1:", again->captured[0], "/metrics"));
+  absl::StatusOr<std::string> metrics = HttpGet(
+      absl::StrCat("http://127.0.0.1:", again->captured[0], "/metrics"));
   ASSERT_TRUE(metrics.ok());
   // The garbage record was before the crash or after it; either run skipped it.
   EXPECT_TRUE(MetricValue(*metrics, "vnstream_analytics_records_in_total",

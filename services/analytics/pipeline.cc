@@ -124,6 +124,9 @@ absl::StatusOr<std::unique_ptr<Pipeline>> Pipeline::Create(
            // Offsets are committed only inside transactions.
            {"enable.auto.commit", "false"},
            {"auto.offset.reset", "earliest"},
+           // A crashed replica's partitions move to the others within 10 s.
+           {"session.timeout.ms", "10000"},
+           {"heartbeat.interval.ms", "2000"},
            // Never process a record of an aborted upstream transaction.
            {"isolation.level", "read_committed"},
            {"statistics.interval.ms", "5000"},

@@ -48,6 +48,15 @@ struct MarketState::Entry {
   uint64_t fallback_seq[kChannels] ABSL_GUARDED_BY(mu) = {0, 0, 0};
   std::vector<std::shared_ptr<Subscriber>>
       subscribers[kChannels] ABSL_GUARDED_BY(mu);
+  // Dropped from the map (no data, no subscribers): lookups must not use it.
+  bool removed ABSL_GUARDED_BY(mu) = false;
+
+  bool Empty() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    for (const auto& list : subscribers) {
+      if (!list.empty()) return false;
+    }
+    return !quote.has_value() && bars.empty() && history == nullptr;
+  }
 
   void Offer(Channel channel, const EventPtr& event, const std::string& key)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
@@ -82,17 +91,28 @@ std::shared_ptr<MarketState::Entry> MarketState::Find(
   return it == entries_.end() ? nullptr : it->second;
 }
 
-std::shared_ptr<MarketState::Entry> MarketState::FindOrCreate(
+MarketState::LockedEntry MarketState::LockFindOrCreate(
     const std::string& symbol) {
-  absl::MutexLock lock(&mu_);
-  std::shared_ptr<Entry>& entry = entries_[symbol];
-  if (entry == nullptr) entry = std::make_shared<Entry>();
-  return entry;
+  while (true) {
+    std::shared_ptr<Entry> entry;
+    {
+      absl::MutexLock lock(&mu_);
+      std::shared_ptr<Entry>& slot = entries_[symbol];
+      if (slot == nullptr) slot = std::make_shared<Entry>();
+      entry = slot;
+    }
+    entry->mu.Lock();
+    if (!entry->removed) return LockedEntry(std::move(entry));
+    entry->mu.Unlock();  // Pruned meanwhile: look it up again.
+  }
+}
+
+MarketState::LockedEntry::~LockedEntry() {
+  if (entry_ != nullptr) entry_->mu.Unlock();
 }
 
 bool MarketState::ApplyQuote(v1::Quote quote, v1::Delivery delivery) {
-  std::shared_ptr<Entry> entry = FindOrCreate(quote.meta().symbol());
-  absl::MutexLock lock(&entry->mu);
+  LockedEntry entry = LockFindOrCreate(quote.meta().symbol());
   if (delivery == v1::DELIVERY_VNSTOCK_FALLBACK && entry->quote.has_value() &&
       entry->quote_delivery == delivery && SameContent(quote, *entry->quote)) {
     return false;  // A fallback poll that found nothing new.
@@ -112,9 +132,8 @@ bool MarketState::ApplyQuote(v1::Quote quote, v1::Delivery delivery) {
 }
 
 bool MarketState::ApplyBar(v1::IntradayBar bar, v1::Delivery delivery) {
-  std::shared_ptr<Entry> entry = FindOrCreate(bar.meta().symbol());
   const absl::CivilDay day = market::ToCivilDay(bar.meta().trading_date());
-  absl::MutexLock lock(&entry->mu);
+  LockedEntry entry = LockFindOrCreate(bar.meta().symbol());
   if (day < entry->bar_day) return false;  // A previous day's bar.
   const bool new_day = day > entry->bar_day;
   if (!new_day && delivery == v1::DELIVERY_VNSTOCK_FALLBACK) {
@@ -158,15 +177,13 @@ bool MarketState::ApplyHistory(const v1::DailyHistory& history,
     return false;
   }
   *enriched.mutable_computed_at() = market::ToTimestamp(absl::Now());
-  std::shared_ptr<Entry> entry = FindOrCreate(history.meta().symbol());
-  absl::MutexLock lock(&entry->mu);
+  LockedEntry entry = LockFindOrCreate(history.meta().symbol());
   return SetHistoryView(*entry, std::move(enriched), delivery);
 }
 
 bool MarketState::ApplyEnriched(v1::EnrichedHistory history,
                                 v1::Delivery delivery) {
-  std::shared_ptr<Entry> entry = FindOrCreate(history.meta().symbol());
-  absl::MutexLock lock(&entry->mu);
+  LockedEntry entry = LockFindOrCreate(history.meta().symbol());
   // The same record already enriched here: identical numbers, nothing new.
   if (delivery == v1::DELIVERY_KAFKA && entry->history_delivery == delivery &&
       entry->history != nullptr &&
@@ -225,10 +242,6 @@ absl::Status MarketState::Subscribe(
     Channel channel, const std::vector<std::string>& symbols,
     const ResumeSpec& resume, const std::shared_ptr<Subscriber>& subscriber) {
   const int c = static_cast<int>(channel);
-  std::vector<std::shared_ptr<Entry>> entries;
-  entries.reserve(symbols.size());
-  for (const std::string& symbol : symbols)
-    entries.push_back(FindOrCreate(symbol));
 
   // The snapshot events of one symbol, or FAILED_PRECONDITION.
   auto snapshot =
@@ -320,21 +333,21 @@ absl::Status MarketState::Subscribe(
       };
 
   // First check every resume point, so a refusal registers nothing.
-  for (size_t i = 0; i < symbols.size(); ++i) {
-    absl::MutexLock lock(&entries[i]->mu);
+  for (const std::string& symbol : symbols) {
+    std::shared_ptr<Entry> entry = Find(symbol);
+    if (entry == nullptr) entry = std::make_shared<Entry>();  // Nothing held.
+    absl::MutexLock lock(&entry->mu);
     std::vector<EventPtr> ignored;
-    if (absl::Status s = snapshot(symbols[i], *entries[i], &ignored); !s.ok())
-      return s;
+    if (absl::Status s = snapshot(symbol, *entry, &ignored); !s.ok()) return s;
   }
   // Then, per symbol and atomically: read the snapshot, register.
-  for (size_t i = 0; i < symbols.size(); ++i) {
-    Entry& entry = *entries[i];
-    absl::MutexLock lock(&entry.mu);
+  for (const std::string& symbol : symbols) {
+    LockedEntry entry = LockFindOrCreate(symbol);
     std::vector<EventPtr> events;
     // Data only grows between the two passes, so this cannot fail now.
-    (void)snapshot(symbols[i], entry, &events);
+    (void)snapshot(symbol, *entry, &events);
     for (EventPtr& event : events) subscriber->OfferSnapshot(std::move(event));
-    entry.subscribers[c].push_back(subscriber);
+    entry->subscribers[c].push_back(subscriber);
   }
   metrics_->subscriptions[c]->Increment(static_cast<double>(symbols.size()));
   subscriber->EndSnapshot();
@@ -356,6 +369,16 @@ void MarketState::Unsubscribe(Channel channel,
                        [&](const auto& s) { return s.get() == subscriber; });
     removed += static_cast<int>(list.end() - end);
     list.erase(end, list.end());
+    if (entry->Empty()) {
+      // Nothing held and nobody listening (e.g. an unknown symbol): drop
+      // it so subscriptions to made-up symbols cannot grow the map.
+      entry->removed = true;
+      absl::MutexLock map_lock(&mu_);
+      if (auto it = entries_.find(symbol);
+          it != entries_.end() && it->second == entry) {
+        entries_.erase(it);
+      }
+    }
   }
   metrics_->subscriptions[c]->Decrement(removed);
 }

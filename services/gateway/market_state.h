@@ -91,8 +91,25 @@ class MarketState {
 
  private:
   struct Entry;
+  // An entry whose lock is held for the object's lifetime.
+  class LockedEntry {
+   public:
+    explicit LockedEntry(std::shared_ptr<Entry> entry)
+        : entry_(std::move(entry)) {}
+    LockedEntry(const LockedEntry&) = delete;
+    LockedEntry& operator=(const LockedEntry&) = delete;
+    ~LockedEntry();
+    Entry* operator->() const { return entry_.get(); }
+    Entry& operator*() const { return *entry_; }
+
+   private:
+    std::shared_ptr<Entry> entry_;
+  };
+
   std::shared_ptr<Entry> Find(const std::string& symbol);
-  std::shared_ptr<Entry> FindOrCreate(const std::string& symbol);
+  // The symbol's entry (created if needed), locked. Lock order: an entry's
+  // lock may be held while taking mu_, never the other way round.
+  LockedEntry LockFindOrCreate(const std::string& symbol);
   // Makes `view` the symbol's history (if newer) and fans out the update.
   bool SetHistoryView(Entry& entry, v1::EnrichedHistory view,
                       v1::Delivery delivery);
