@@ -20,7 +20,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 
 absl::Time Local(int h, int m) {
-  return absl::FromCivil(absl::CivilMinute(2026, 11, 25, h, m), market::VietnamTime());
+  return absl::FromCivil(absl::CivilMinute(2026, 11, 25, h, m),
+                         market::VietnamTime());
 }
 
 v1::Quote MakeQuote(const std::string& symbol, uint64_t seq, int64_t last) {
@@ -29,7 +30,8 @@ v1::Quote MakeQuote(const std::string& symbol, uint64_t seq, int64_t last) {
   q.mutable_meta()->set_seq(seq);
   q.mutable_meta()->set_source(v1::SOURCE_VCI);
   *q.mutable_meta()->mutable_fetched_at() = market::ToTimestamp(absl::Now());
-  *q.mutable_meta()->mutable_trading_date() = market::ToDate(absl::CivilDay(2026, 11, 25));
+  *q.mutable_meta()->mutable_trading_date() =
+      market::ToDate(absl::CivilDay(2026, 11, 25));
   *q.mutable_last_price() = market::MakeDecimal(last);
   return q;
 }
@@ -50,8 +52,9 @@ class FakeVnstock : public vnstock::MarketDataSource {
     }
     return board;
   }
-  vnstock::Bars FetchBars(std::span<const std::string> symbols, vnstock::TimeFrame tf,
-                          absl::Time, int, absl::Time) override {
+  vnstock::Bars FetchBars(std::span<const std::string> symbols,
+                          vnstock::TimeFrame tf, absl::Time, int,
+                          absl::Time) override {
     ++calls;
     vnstock::Bars bars;
     for (const std::string& s : symbols) {
@@ -60,11 +63,13 @@ class FakeVnstock : public vnstock::MarketDataSource {
       for (int i = 0; i < 40; ++i) {
         const absl::Time t =
             tf == vnstock::TimeFrame::kOneDay
-                ? absl::FromCivil(absl::CivilDay(2026, 9, 1) + i, absl::UTCTimeZone())
+                ? absl::FromCivil(absl::CivilDay(2026, 9, 1) + i,
+                                  absl::UTCTimeZone())
                 : Local(9, 15) + absl::Minutes(i);
         const int64_t c = 27'000 + 50 * (i % 7);
-        series.bars.push_back({t, market::MakeDecimal(c), market::MakeDecimal(c + 100),
-                               market::MakeDecimal(c - 100), market::MakeDecimal(c), 1000});
+        series.bars.push_back(
+            {t, market::MakeDecimal(c), market::MakeDecimal(c + 100),
+             market::MakeDecimal(c - 100), market::MakeDecimal(c), 1000});
       }
       bars.series.push_back(std::move(series));
     }
@@ -81,8 +86,10 @@ class ServiceTest : public ::testing::Test {
   void Start(ServiceOptions options) {
     service_.reset();
     server_.reset();
-    service_ = std::make_unique<MarketDataServiceImpl>(options, state_, &fallback_, &metrics_);
-    auto server = GrpcServer::Start({.address = "127.0.0.1:0"}, {service_.get()}, nullptr);
+    service_ = std::make_unique<MarketDataServiceImpl>(options, state_,
+                                                       &fallback_, &metrics_);
+    auto server = GrpcServer::Start({.address = "127.0.0.1:0"},
+                                    {service_.get()}, nullptr);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),
@@ -94,7 +101,8 @@ class ServiceTest : public ::testing::Test {
     server_->Shutdown(absl::Seconds(1));
   }
 
-  std::unique_ptr<grpc::ClientContext> Context(absl::Duration deadline = absl::Seconds(10)) {
+  std::unique_ptr<grpc::ClientContext> Context(
+      absl::Duration deadline = absl::Seconds(10)) {
     auto context = std::make_unique<grpc::ClientContext>();
     context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
     return context;
@@ -115,7 +123,8 @@ class ServiceTest : public ::testing::Test {
 TEST_F(ServiceTest, GetQuotesLabelsKafkaAndFallbackAndReportsMissingSymbols) {
   state_.ApplyQuote(MakeQuote("FPT", 7, 116'000), v1::DELIVERY_KAFKA);
   v1::GetQuotesRequest request;
-  for (const char* s : {"fpt", "HPG", "ZZZ", "bad!", "FPT"}) request.add_symbols(s);
+  for (const char* s : {"fpt", "HPG", "ZZZ", "bad!", "FPT"})
+    request.add_symbols(s);
   v1::GetQuotesResponse response;
   ASSERT_TRUE(stub_->GetQuotes(Context().get(), request, &response).ok());
   ASSERT_EQ(response.items_size(), 2);
@@ -141,7 +150,8 @@ TEST_F(ServiceTest, GetQuotesLabelsKafkaAndFallbackAndReportsMissingSymbols) {
 
 TEST_F(ServiceTest, UnaryErrorsAreClearStatusCodes) {
   v1::GetQuotesRequest too_many;
-  for (int i = 0; i < 201; ++i) too_many.add_symbols(absl::StrCat("S", 100 + i));
+  for (int i = 0; i < 201; ++i)
+    too_many.add_symbols(absl::StrCat("S", 100 + i));
   v1::GetQuotesResponse quotes;
   EXPECT_EQ(stub_->GetQuotes(Context().get(), too_many, &quotes).error_code(),
             grpc::StatusCode::RESOURCE_EXHAUSTED);
@@ -159,7 +169,8 @@ TEST_F(ServiceTest, UnaryErrorsAreClearStatusCodes) {
   v1::GetIntradayBarsRequest bars;
   bars.set_symbol("VCB");
   v1::GetIntradayBarsResponse bars_response;
-  EXPECT_EQ(stub_->GetIntradayBars(Context().get(), bars, &bars_response).error_code(),
+  EXPECT_EQ(stub_->GetIntradayBars(Context().get(), bars, &bars_response)
+                .error_code(),
             grpc::StatusCode::NOT_FOUND);
   v1::GetQuotesRequest one;
   one.add_symbols("VCB");
@@ -182,7 +193,8 @@ TEST_F(ServiceTest, HistoryAndBarsFromTheFallbackCarryIndicators) {
   v1::GetIntradayBarsRequest bars;
   bars.set_symbol("HPG");
   v1::GetIntradayBarsResponse bars_response;
-  ASSERT_TRUE(stub_->GetIntradayBars(Context().get(), bars, &bars_response).ok());
+  ASSERT_TRUE(
+      stub_->GetIntradayBars(Context().get(), bars, &bars_response).ok());
   EXPECT_EQ(bars_response.bars_size(), 40);
   EXPECT_EQ(bars_response.delivery(), v1::DELIVERY_VNSTOCK_FALLBACK);
 }
@@ -196,9 +208,9 @@ std::vector<std::string> Describe(const std::vector<v1::MarketEvent>& events) {
     } else if (e.has_snapshot_end()) {
       out.push_back("end");
     } else if (e.has_quote()) {
-      out.push_back(absl::StrCat(e.snapshot() ? "snap " : "", e.quote().meta().symbol(), "#",
-                                 e.quote().meta().seq(), " ",
-                                 v1::Delivery_Name(e.delivery())));
+      out.push_back(absl::StrCat(
+          e.snapshot() ? "snap " : "", e.quote().meta().symbol(), "#",
+          e.quote().meta().seq(), " ", v1::Delivery_Name(e.delivery())));
     } else if (e.has_heartbeat()) {
       out.push_back("heartbeat");
     }
@@ -220,10 +232,13 @@ TEST_F(ServiceTest, SubscriptionProtocolSnapshotThenLiveThenResume) {
       state_.ApplyQuote(MakeQuote("FPT", 8, 116'100), v1::DELIVERY_KAFKA);
     }
   }
-  EXPECT_THAT(Describe(events),
-              ElementsAre("BAD!:SYMBOL_STATE_INVALID", "FPT:SYMBOL_STATE_SUBSCRIBED",
-                          "ZZZ:SYMBOL_STATE_SUBSCRIBED", "snap FPT#7 DELIVERY_KAFKA", "end",
-                          ::testing::AnyOf("FPT#8 DELIVERY_KAFKA", "ZZZ:SYMBOL_STATE_NOT_FOUND")));
+  EXPECT_THAT(
+      Describe(events),
+      ElementsAre("BAD!:SYMBOL_STATE_INVALID", "FPT:SYMBOL_STATE_SUBSCRIBED",
+                  "ZZZ:SYMBOL_STATE_SUBSCRIBED", "snap FPT#7 DELIVERY_KAFKA",
+                  "end",
+                  ::testing::AnyOf("FPT#8 DELIVERY_KAFKA",
+                                   "ZZZ:SYMBOL_STATE_NOT_FOUND")));
   context.TryCancel();
   reader->Finish();
 
@@ -235,8 +250,9 @@ TEST_F(ServiceTest, SubscriptionProtocolSnapshotThenLiveThenResume) {
   auto resumed = stub_->SubscribeQuotes(&resume_context, resume);
   events.clear();
   while (events.size() < 3 && resumed->Read(&event)) events.push_back(event);
-  EXPECT_THAT(Describe(events), ElementsAre("FPT:SYMBOL_STATE_SUBSCRIBED",
-                                            "snap FPT#8 DELIVERY_KAFKA", "end"));
+  EXPECT_THAT(Describe(events),
+              ElementsAre("FPT:SYMBOL_STATE_SUBSCRIBED",
+                          "snap FPT#8 DELIVERY_KAFKA", "end"));
   resume_context.TryCancel();
   resumed->Finish();
 
