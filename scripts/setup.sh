@@ -6,6 +6,7 @@
 #     GoogleTest, Google Benchmark, clang-format, Prometheus (promtool), kcat
 #   - Apache Kafka jars from Maven Central (tools/kafka/fetch-kafka.sh)
 #   - a Python venv from PyPI (tools/python/requirements.txt: TA-Lib, grpcio)
+#   - grpcurl, built with `go install` from the Go module proxy
 #   - .bazelrc.local: tells tests where the Kafka jars and the venv are
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,14 +20,14 @@ packages=(
   clang-format prometheus kcat
   default-jdk-headless maven python3 python3-venv
 )
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
 if ((${#missing[@]})); then
   echo "setup: installing ${#missing[@]} Debian packages: ${missing[*]}" >&2
-  sudo=""
-  [[ $(id -u) -ne 0 ]] && sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
@@ -46,11 +47,31 @@ if [[ "$(cat "$venv/.requirements" 2>/dev/null)" != "$stamp" ]]; then
   echo "$stamp" > "$venv/.requirements"
 fi
 
+grpcurl_version=v1.9.4
+grpcurl="$cache/bin/grpcurl"
+if [[ "$(cat "$cache/bin/.grpcurl" 2>/dev/null)" != "$grpcurl_version" ]]; then
+  echo "setup: building grpcurl $grpcurl_version" >&2
+  # The machine's Go (1.2x); Debian's golang-go 1.19 only as a last resort,
+  # letting it fetch a newer toolchain from the module proxy.
+  if ! command -v go >/dev/null; then
+    [[ -x /usr/local/go/bin/go ]] && export PATH="/usr/local/go/bin:$PATH"
+  fi
+  if ! command -v go >/dev/null; then
+    $sudo apt-get install -y -qq golang-go >/dev/null
+    export GOTOOLCHAIN=auto
+  fi
+  mkdir -p "$cache/bin"
+  (cd /tmp && GOBIN="$cache/bin" GOFLAGS=-mod=mod \
+    go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$grpcurl_version") >&2
+  echo "$grpcurl_version" > "$cache/bin/.grpcurl"
+fi
+
 # Bazel runs tests with HOME=$TEST_TMPDIR and a minimal environment, so they
 # are told where the jars and the venv are.
 cat > "$repo/.bazelrc.local" <<EOT
 # Written by scripts/setup.sh; machine-specific, not committed.
 test --test_env=VNSTREAM_KAFKA_HOME=$kafka_home
 test --test_env=VNSTREAM_VENV=$venv
+test --test_env=VNSTREAM_GRPCURL=$grpcurl
 EOT
 echo "setup: ok (Kafka jars in $kafka_home, Python venv $venv)" >&2

@@ -9,8 +9,8 @@
 
 #include <filesystem>
 #include <fstream>
-#include <thread>
 #include <map>
+#include <thread>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -71,19 +71,22 @@ struct Stack {
 };
 
 absl::StatusOr<ServiceProcess> StartSim(const std::string& name) {
-  return StartService(name, "tools/vnstock_sim/vnstock-sim",
-                      {absl::StrCat("--csv=", Runfile(kCsv)), "--today=2019-06-14",
-                       "--start_time=10:30", "--speed=0", "--port=0", "--host=127.0.0.1"},
-                      "listening on 127.0.0.1:(\\d+)");
+  return StartService(
+      name, "tools/vnstock_sim/vnstock-sim",
+      {absl::StrCat("--csv=", Runfile(kCsv)), "--today=2019-06-14",
+       "--start_time=10:30", "--speed=0", "--port=0", "--host=127.0.0.1"},
+      "listening on 127.0.0.1:(\\d+)");
 }
 
-absl::StatusOr<ServiceProcess> StartGateway(const std::string& name, const std::string& brokers,
+absl::StatusOr<ServiceProcess> StartGateway(const std::string& name,
+                                            const std::string& brokers,
                                             const std::string& sim_port) {
   return StartService(
       name, "services/gateway/vnstream-gateway",
       {absl::StrCat("--kafka_brokers=", brokers),
        absl::StrCat("--vnstock_url=http://127.0.0.1:", sim_port, "/api/"),
-       "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0", "--shutdown_grace=2s"},
+       "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
+       "--shutdown_grace=2s"},
       "gRPC on :(\\d+), metrics on :(\\d+)");
 }
 
@@ -92,10 +95,12 @@ bool WaitServing(const std::string& address) {
   return PollUntil(
       [&] {
         grpc::ClientContext context;
-        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(2));
+        context.set_deadline(std::chrono::system_clock::now() +
+                             std::chrono::seconds(2));
         grpc::health::v1::HealthCheckResponse response;
         return stub->Check(&context, {}, &response).ok() &&
-               response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+               response.status() ==
+                   grpc::health::v1::HealthCheckResponse::SERVING;
       },
       absl::Seconds(60), absl::Milliseconds(200));
 }
@@ -107,14 +112,16 @@ class E2eTest : public ::testing::Test {
     absl::StatusOr<ServiceProcess> sim = StartSim("sim");
     ASSERT_TRUE(sim.ok()) << sim.status();
     stack_->sim = *std::move(sim);
-    stack_->sim_url = absl::StrCat("http://127.0.0.1:", stack_->sim.captured[0]);
+    stack_->sim_url =
+        absl::StrCat("http://127.0.0.1:", stack_->sim.captured[0]);
     absl::StatusOr<ServiceProcess> ingest = StartService(
         "ingest", "services/ingest/vnstream-ingest",
         {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
-         absl::StrCat("--vnstock_url=", stack_->sim_url, "/api/"), "--symbols=FPT,VCB,HPG",
-         "--ignore_market_hours", "--price_interval=1s", "--intraday_interval=1s",
-         "--history_interval=1s", "--history_bars=100", "--metrics_address=127.0.0.1:0",
-         "--grpc_address=127.0.0.1:0"},
+         absl::StrCat("--vnstock_url=", stack_->sim_url, "/api/"),
+         "--symbols=FPT,VCB,HPG", "--ignore_market_hours",
+         "--price_interval=1s", "--intraday_interval=1s",
+         "--history_interval=1s", "--history_bars=100",
+         "--metrics_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0"},
         "metrics :(\\d+); gRPC :(\\d+)");
     ASSERT_TRUE(ingest.ok()) << ingest.status();
     stack_->ingest = *std::move(ingest);
@@ -127,15 +134,18 @@ class E2eTest : public ::testing::Test {
     stack_->analytics = *std::move(analytics);
     // History records exist before the gateway starts: it must catch up on
     // them before it reports SERVING.
-    ASSERT_TRUE(testing::WaitForLog(stack_->ingest, "history poll ok: fetched 3, published 3",
+    ASSERT_TRUE(testing::WaitForLog(stack_->ingest,
+                                    "history poll ok: fetched 3, published 3",
                                     absl::Seconds(60))
                     .ok());
-    absl::StatusOr<ServiceProcess> gateway =
-        StartGateway("gateway", kafka_env->bootstrap_servers(), stack_->sim.captured[0]);
+    absl::StatusOr<ServiceProcess> gateway = StartGateway(
+        "gateway", kafka_env->bootstrap_servers(), stack_->sim.captured[0]);
     ASSERT_TRUE(gateway.ok()) << gateway.status();
     stack_->gateway = *std::move(gateway);
-    stack_->gateway_address = absl::StrCat("127.0.0.1:", stack_->gateway.captured[0]);
-    ASSERT_TRUE(WaitServing(stack_->gateway_address)) << stack_->gateway.log_path;
+    stack_->gateway_address =
+        absl::StrCat("127.0.0.1:", stack_->gateway.captured[0]);
+    ASSERT_TRUE(WaitServing(stack_->gateway_address))
+        << stack_->gateway.log_path;
   }
   static void TearDownTestSuite() {
     delete stack_;  // Each ServiceProcess terminates its process.
@@ -143,11 +153,13 @@ class E2eTest : public ::testing::Test {
   }
 
   std::unique_ptr<v1::MarketDataService::Stub> Stub() {
-    return v1::MarketDataService::NewStub(client::MakeChannel(stack_->gateway_address));
+    return v1::MarketDataService::NewStub(
+        client::MakeChannel(stack_->gateway_address));
   }
   static std::unique_ptr<grpc::ClientContext> Context() {
     auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    context->set_deadline(std::chrono::system_clock::now() +
+                          std::chrono::seconds(20));
     return context;
   }
   static void SetSimClock(const std::string& time) {
@@ -214,7 +226,8 @@ TEST_F(E2eTest, QuoteStreamIsSnapshotThenLiveWithContinuousSequences) {
   while (reader->Read(&event)) {
     events.push_back(event);
     if (event.has_quote()) {
-      EXPECT_EQ(event.snapshot(), !snapshot_done) << "snapshot events come before SnapshotEnd";
+      EXPECT_EQ(event.snapshot(), !snapshot_done)
+          << "snapshot events come before SnapshotEnd";
       EXPECT_EQ(event.delivery(), v1::DELIVERY_KAFKA);
       EXPECT_EQ(event.quote().meta().source(), v1::SOURCE_SIMULATOR);
       const std::string& symbol = event.quote().meta().symbol();
@@ -229,7 +242,8 @@ TEST_F(E2eTest, QuoteStreamIsSnapshotThenLiveWithContinuousSequences) {
     if (event.has_snapshot_end()) {
       snapshot_done = true;
       ASSERT_EQ(snapshot_seq.size(), 2u);
-      SetSimClock("10:45");  // New prices: ingest publishes, the stream gets them.
+      SetSimClock(
+          "10:45");  // New prices: ingest publishes, the stream gets them.
     }
     int live = 0;
     for (const auto& e : events) live += e.has_quote() && !e.snapshot();
@@ -277,26 +291,30 @@ TEST_F(E2eTest, PrometheusScrapesEveryService) {
       << "  - job_name: gateway\n    static_configs: [{targets: ['127.0.0.1:"
       << stack_->gateway.captured[1] << "']}]\n";
   absl::StatusOr<std::unique_ptr<Subprocess>> prometheus = Subprocess::Start(
-      {.argv = {"prometheus", absl::StrCat("--config.file=", dir, "/prometheus.yml"),
+      {.argv = {"prometheus",
+                absl::StrCat("--config.file=", dir, "/prometheus.yml"),
                 absl::StrCat("--storage.tsdb.path=", dir, "/data"),
                 absl::StrCat("--web.listen-address=127.0.0.1:", *port)},
        .log_path = dir + "/prometheus.log"});
   ASSERT_TRUE(prometheus.ok()) << prometheus.status();
-  const std::string api = absl::StrCat("http://127.0.0.1:", *port, "/api/v1/query?query=");
+  const std::string api =
+      absl::StrCat("http://127.0.0.1:", *port, "/api/v1/query?query=");
   auto query = [&](const std::string& promql) {
     absl::StatusOr<std::string> body = HttpGet(api + promql);
     return body.ok() ? *body : std::string();
   };
-  EXPECT_TRUE(PollUntil([&] { return query("sum(up)").find("\"3\"") != std::string::npos; },
-                        absl::Seconds(60)))
+  EXPECT_TRUE(PollUntil(
+      [&] { return query("sum(up)").find("\"3\"") != std::string::npos; },
+      absl::Seconds(60)))
       << query("up");
   EXPECT_TRUE(PollUntil(
       [&] {
-        return query("sum(vnstream_ingest_records_produced_total)").find("\"value\"") !=
-                   std::string::npos &&
-               query("sum(vnstream_analytics_records_out_total)>0").find("\"value\"") !=
-                   std::string::npos &&
-               query("sum(grpc_server_handled_total)").find("\"value\"") != std::string::npos;
+        return query("sum(vnstream_ingest_records_produced_total)")
+                       .find("\"value\"") != std::string::npos &&
+               query("sum(vnstream_analytics_records_out_total)>0")
+                       .find("\"value\"") != std::string::npos &&
+               query("sum(grpc_server_handled_total)").find("\"value\"") !=
+                   std::string::npos;
       },
       absl::Seconds(60)));
 }
@@ -356,7 +374,8 @@ TEST_F(E2eTest, ZGatewayRestartGracefulShutdownAndResume) {
       "gateway-2", "services/gateway/vnstream-gateway",
       {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
        absl::StrCat("--vnstock_url=", stack_->sim_url, "/api/"),
-       absl::StrCat("--grpc_address=", stack_->gateway_address), "--metrics_address=127.0.0.1:0"},
+       absl::StrCat("--grpc_address=", stack_->gateway_address),
+       "--metrics_address=127.0.0.1:0"},
       "gRPC on :(\\d+), metrics on :(\\d+)");
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   stack_->gateway = *std::move(gateway);
@@ -371,7 +390,8 @@ TEST_F(E2eTest, ZGatewayRestartGracefulShutdownAndResume) {
   EXPECT_GE(subscription.reconnects(), 1);
   absl::MutexLock lock(&mu);
   for (const auto& [version, count] : versions) {
-    EXPECT_EQ(count, 1) << "bar " << version.first << " revision " << version.second;
+    EXPECT_EQ(count, 1) << "bar " << version.first << " revision "
+                        << version.second;
   }
   for (size_t i = 1; i < seqs.size(); ++i) {
     EXPECT_EQ(seqs[i], seqs[i - 1] + 1) << "a gap or a repeat at #" << i;
@@ -381,12 +401,13 @@ TEST_F(E2eTest, ZGatewayRestartGracefulShutdownAndResume) {
 // Kafka has nothing at all (a fresh broker): everything comes from VNStock.
 TEST(E2eFallbackTest, EmptyKafkaServesEverythingFromVnstock) {
   absl::StatusOr<std::unique_ptr<kafka::LocalKafka>> empty =
-      kafka::LocalKafka::Start({.work_dir = testing::TestTempPath("empty-kafka")});
+      kafka::LocalKafka::Start(
+          {.work_dir = testing::TestTempPath("empty-kafka")});
   ASSERT_TRUE(empty.ok()) << empty.status();
   absl::StatusOr<ServiceProcess> sim = StartSim("sim-fallback");
   ASSERT_TRUE(sim.ok()) << sim.status();
-  absl::StatusOr<ServiceProcess> gateway =
-      StartGateway("gateway-fallback", (*empty)->bootstrap_servers(), sim->captured[0]);
+  absl::StatusOr<ServiceProcess> gateway = StartGateway(
+      "gateway-fallback", (*empty)->bootstrap_servers(), sim->captured[0]);
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   const std::string address = absl::StrCat("127.0.0.1:", gateway->captured[0]);
   ASSERT_TRUE(WaitServing(address));
@@ -394,16 +415,19 @@ TEST(E2eFallbackTest, EmptyKafkaServesEverythingFromVnstock) {
 
   auto context = [] {
     auto c = std::make_unique<grpc::ClientContext>();
-    c->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    c->set_deadline(std::chrono::system_clock::now() +
+                    std::chrono::seconds(20));
     return c;
   };
   v1::GetHistoryRequest history;
   history.set_symbol("VIC");
   v1::GetHistoryResponse history_response;
-  ASSERT_TRUE(stub->GetHistory(context().get(), history, &history_response).ok());
+  ASSERT_TRUE(
+      stub->GetHistory(context().get(), history, &history_response).ok());
   EXPECT_EQ(history_response.delivery(), v1::DELIVERY_VNSTOCK_FALLBACK);
   EXPECT_GT(history_response.history().bars_size(), 200);
-  EXPECT_TRUE(history_response.history().bars().rbegin()->indicators().has_sma_long());
+  EXPECT_TRUE(
+      history_response.history().bars().rbegin()->indicators().has_sma_long());
 
   grpc::ClientContext stream_context;
   v1::SubscribeRequest request;

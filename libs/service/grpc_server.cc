@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -23,6 +24,10 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     prometheus::Registry* metrics) {
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  // libgrpc++'s health service carries no protobuf descriptor; linking ours
+  // puts grpc.health.v1 into the descriptor pool, so reflection (grpcurl)
+  // can describe and call it.
+  (void)grpc::health::v1::HealthCheckResponse::descriptor();
 
   auto server = std::unique_ptr<GrpcServer>(new GrpcServer());
   grpc::ServerBuilder builder;

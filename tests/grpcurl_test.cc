@@ -1,0 +1,101 @@
+// grpcurl (built from the Go module proxy by scripts/setup.sh) against a
+// running gateway: reflection (list, describe), health, and a short stream
+// subscription, checking what it prints. Kafka is empty here, so the data
+// comes from the VNStock fallback (vnstock-sim).
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/base/subprocess.h"
+#include "tests/support/kafka_environment.h"
+#include "tests/support/service_process.h"
+
+namespace vnstream {
+namespace {
+
+using ::testing::HasSubstr;
+using ::vnstream::testing::Runfile;
+using ::vnstream::testing::ServiceProcess;
+using ::vnstream::testing::StartService;
+
+testing::KafkaEnvironment* kafka_env = nullptr;
+
+// Runs grpcurl with `args`; returns what it printed.
+std::string Grpcurl(const std::vector<std::string>& args) {
+  const char* grpcurl = std::getenv("VNSTREAM_GRPCURL");
+  EXPECT_NE(grpcurl, nullptr) << "VNSTREAM_GRPCURL unset: run scripts/setup.sh";
+  if (grpcurl == nullptr) return "";
+  static int n = 0;
+  const std::string log = testing::TestTempPath(absl::StrCat("grpcurl-", ++n, ".out"));
+  std::vector<std::string> argv = {grpcurl};
+  argv.insert(argv.end(), args.begin(), args.end());
+  auto process = Subprocess::Start({.argv = argv, .log_path = log});
+  EXPECT_TRUE(process.ok());
+  if (!process.ok()) return "";
+  EXPECT_TRUE((*process)->Wait(absl::Seconds(60)).ok());
+  std::ifstream in(log);
+  std::stringstream out;
+  out << in.rdbuf();
+  return out.str();
+}
+
+TEST(GrpcurlTest, ListDescribeHealthAndStream) {
+  absl::StatusOr<ServiceProcess> sim = StartService(
+      "sim", "tools/vnstock_sim/vnstock-sim",
+      {absl::StrCat("--csv=", Runfile("data/vn30/vn30-daily-2016-2019.csv")),
+       "--today=2019-06-14", "--start_time=10:30", "--speed=0", "--port=0"},
+      "listening on 127.0.0.1:(\\d+)");
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  absl::StatusOr<ServiceProcess> gateway = StartService(
+      "gateway", "services/gateway/vnstream-gateway",
+      {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
+       absl::StrCat("--vnstock_url=http://127.0.0.1:", sim->captured[0], "/api/"),
+       "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0"},
+      "gRPC on :(\\d+), metrics on :(\\d+)");
+  ASSERT_TRUE(gateway.ok()) << gateway.status();
+  ASSERT_TRUE(testing::WaitForLog(*gateway, "serving", absl::Seconds(60)).ok());
+  const std::string address = absl::StrCat("127.0.0.1:", gateway->captured[0]);
+
+  const std::string list = Grpcurl({"-plaintext", address, "list"});
+  EXPECT_THAT(list, HasSubstr("vnstream.v1.MarketDataService"));
+  EXPECT_THAT(list, HasSubstr("grpc.health.v1.Health"));
+  EXPECT_THAT(list, HasSubstr("grpc.reflection.v1alpha.ServerReflection"));
+
+  const std::string describe =
+      Grpcurl({"-plaintext", address, "describe", "vnstream.v1.MarketDataService"});
+  EXPECT_THAT(describe, HasSubstr("rpc SubscribeQuotes ( .vnstream.v1.SubscribeRequest ) "
+                                  "returns ( stream .vnstream.v1.MarketEvent );"));
+  EXPECT_THAT(describe, HasSubstr("rpc GetHistory"));
+  const std::string message =
+      Grpcurl({"-plaintext", address, "describe", "vnstream.v1.Decimal"});
+  EXPECT_THAT(message, HasSubstr("int64 units = 1;"));
+
+  EXPECT_THAT(Grpcurl({"-plaintext", address, "grpc.health.v1.Health/Check"}),
+              HasSubstr("\"status\": \"SERVING\""));
+
+  // A short subscription: statuses, the fallback snapshot, its end.
+  const std::string stream =
+      Grpcurl({"-plaintext", "-max-time", "5", "-d", R"({"symbols": ["VIC", "FPT"]})", address,
+               "vnstream.v1.MarketDataService/SubscribeQuotes"});
+  EXPECT_THAT(stream, HasSubstr("\"state\": \"SYMBOL_STATE_SUBSCRIBED\""));
+  EXPECT_THAT(stream, HasSubstr("\"snapshot_end\": {}"));
+  EXPECT_THAT(stream, HasSubstr("\"delivery\": \"DELIVERY_VNSTOCK_FALLBACK\""));
+  EXPECT_THAT(stream, HasSubstr("\"symbol\": \"VIC\""));
+  EXPECT_THAT(stream, HasSubstr("\"source\": \"SOURCE_SIMULATOR\""));
+
+  const std::string bad = Grpcurl({"-plaintext", "-d", R"({"symbol": "???"})", address,
+                                   "vnstream.v1.MarketDataService/GetHistory"});
+  EXPECT_THAT(bad, HasSubstr("Code: InvalidArgument"));
+}
+
+}  // namespace
+}  // namespace vnstream
+
+int main(int argc, char** argv) {
+  ::testing::InitGoogleTest(&argc, argv);
+  vnstream::kafka_env = vnstream::testing::KafkaEnvironment::Install();
+  return RUN_ALL_TESTS();
+}
