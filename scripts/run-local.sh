@@ -1,35 +1,108 @@
 #!/usr/bin/env bash
-# Brings up vnstream locally: a real Kafka broker (KRaft, 127.0.0.1:9092)
-# and the services built so far, in the foreground. Ctrl-C stops everything.
+# Brings up the whole vnstream pipeline on this machine, in the foreground:
+#   Kafka (KRaft, 127.0.0.1:9092) -> vnstock-sim (offline VNStock replaying
+#   real VN30 prices at 10x speed) -> ingest -> analytics -> gateway
+# then prints what to run next. Ctrl-C stops everything cleanly.
 # Installs what it needs first. State and logs live in .run/.
+#
+#   scripts/run-local.sh                 # offline demo feed (vnstock-sim)
+#   VNSTREAM_LIVE=1 scripts/run-local.sh # the real VNStock (VCI), if reachable;
+#                                        # polls only in market hours
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
-kafka_port=${VNSTREAM_KAFKA_PORT:-9092}
 run="$repo/.run"
-mkdir -p "$run/logs"
+logs="$run/logs"
+mkdir -p "$logs"
 
 scripts/setup.sh
-bazel build -c opt //tools/kafka:vnstream-kafka
-bin="$repo/bazel-bin"
+cache=${VNSTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vnstream}
+targets=(//tools/kafka:vnstream-kafka //tools/vnstock_sim:vnstock-sim
+  //services/ingest:vnstream-ingest //services/analytics:vnstream-analytics
+  //services/gateway:vnstream-gateway //clients/cpp:vnstream-client)
+echo "building (optimised) ..." >&2
+bazel build -c opt "${targets[@]}" 2>"$logs/build.log" || { tail -30 "$logs/build.log"; exit 1; }
+bin=$(bazel info -c opt bazel-bin 2>/dev/null)
 
+pids=()
 stop_all() {
   trap - EXIT INT TERM
-  echo "stopping..." >&2
+  echo >&2
+  echo "stopping ..." >&2
+  # Reverse order: the gateway first (streams end with UNAVAILABLE), Kafka last.
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   "$bin/tools/kafka/vnstream-kafka" stop --dir="$run/kafka" || true
+  echo "stopped; logs in .run/logs" >&2
 }
 trap stop_all EXIT INT TERM
 
-"$bin/tools/kafka/vnstream-kafka" start --dir="$run/kafka" \
-  --port="$kafka_port" --controller_port=$((kafka_port + 1)) >/dev/null
+# start NAME COMMAND...: runs a service in the background, logging to .run/logs.
+start() {
+  local name=$1
+  shift
+  "$@" >"$logs/$name.log" 2>&1 &
+  pids+=($!)
+}
+# wait_for NAME PATTERN: until the service logs PATTERN (or dies).
+wait_for() {
+  local name=$1 pattern=$2
+  for _ in $(seq 600); do
+    grep -q -- "$pattern" "$logs/$name.log" 2>/dev/null && return 0
+    kill -0 "${pids[-1]}" 2>/dev/null || { echo "$name died:" >&2; tail -20 "$logs/$name.log" >&2; exit 1; }
+    sleep 0.2
+  done
+  echo "$name did not start; see .run/logs/$name.log" >&2
+  exit 1
+}
+
+"$bin/tools/kafka/vnstream-kafka" start --dir="$run/kafka" --port=9092 --controller_port=9093 \
+  >/dev/null 2>"$logs/kafka-start.log" || { cat "$logs/kafka-start.log" >&2; exit 1; }
+
+vnstock_url=http://127.0.0.1:8765/api/
+ingest_mode=(--ignore_market_hours --intraday_interval=10s --history_interval=60s)
+feed="vnstock-sim (real VN30 prices 2019, replayed at 10x; virtual dates from today)"
+if [[ ${VNSTREAM_LIVE:-} == 1 ]]; then
+  if curl -s -m 5 -o /dev/null -X POST -H 'Content-Type: application/json' \
+    -d '{"symbols":["FPT"]}' https://trading.vietcap.com.vn/api/price/symbols/getList; then
+    vnstock_url=https://trading.vietcap.com.vn/api/
+    ingest_mode=()
+    feed="live VNStock (VCI), polled in Vietnamese market hours"
+  else
+    echo "VNStock is not reachable from here; using vnstock-sim" >&2
+  fi
+fi
+if [[ $vnstock_url == http://127.0.0.1:8765/api/ ]]; then
+  start vnstock-sim "$bin/tools/vnstock_sim/vnstock-sim" --config=tools/vnstock_sim/config.yaml \
+    --csv=data/vn30/vn30-daily-2016-2019.csv --port=8765 --replay_date=2019-01-02 \
+    --start_time=09:00 --speed=10 --loop
+  wait_for vnstock-sim "listening on"
+fi
+start ingest "$bin/services/ingest/vnstream-ingest" --config=services/ingest/config.yaml \
+  --vnstock_url="$vnstock_url" "${ingest_mode[@]}"
+wait_for ingest "ingesting"
+start analytics "$bin/services/analytics/vnstream-analytics" --config=services/analytics/config.yaml
+wait_for analytics "consuming"
+start gateway "$bin/services/gateway/vnstream-gateway" --config=services/gateway/config.yaml \
+  --vnstock_url="$vnstock_url"
+wait_for gateway "serving"
 
 cat <<MSG
 
-vnstream is up (logs in .run/logs, broker log .run/kafka/broker.log):
-  Kafka        127.0.0.1:$kafka_port   topics: stock-prices stock-intraday stock-historical stock-analytics
-  Inspect:     kcat -b 127.0.0.1:$kafka_port -L
+vnstream is up. Feed: $feed
+  gateway (gRPC)   127.0.0.1:50051   MarketDataService, health, reflection
+  metrics          ingest :9101   analytics :9102   gateway :9103   (/metrics)
+  Kafka            127.0.0.1:9092    stock-prices stock-intraday stock-historical stock-analytics
+  logs             .run/logs/<service>.log, broker .run/kafka/broker.log
+
+Live quotes (grpcurl, built by setup):
+  $cache/bin/grpcurl -plaintext -d '{"symbols":["FPT","VCB","HPG"]}' 127.0.0.1:50051 vnstream.v1.MarketDataService/SubscribeQuotes
+
+Or with the C++ client:
+  $bin/clients/cpp/vnstream-client subscribe quotes FPT,VCB,HPG
+  $bin/clients/cpp/vnstream-client history FPT --limit=5
 
 Press Ctrl-C to stop everything.
 MSG
-sleep infinity &
-wait $!
+wait -n "${pids[@]}" || true
+echo "a service exited; see .run/logs" >&2

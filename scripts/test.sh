@@ -32,23 +32,29 @@ import os, re, sys, xml.etree.ElementTree as ET
 log, testlogs, targets = sys.argv[1], sys.argv[2], sys.argv[3:]
 broken = set(re.findall(r"^(//\S+)\s+(?:FAILED TO BUILD|NO STATUS)",
                         open(log, errors="replace").read(), re.M))
+failed_targets = set(re.findall(r"^(//\S+)\s+(?:\(cached\) )?(?:FAILED|TIMEOUT)\b",
+                                open(log, errors="replace").read(), re.M))
 passed = failed = 0
 for t in targets:
     path = os.path.join(testlogs, t.lstrip("/").replace(":", "/"), "test.xml")
     if t in broken or not os.path.exists(path):
         print(f"no result for {t}", file=sys.stderr); failed += 1; continue
     root = ET.parse(path).getroot()
-    cases = root.iter("testcase")
-    n = 0
-    for case in cases:
+    n = target_failed = 0
+    for case in root.iter("testcase"):
         n += 1
-        if case.find("failure") is not None or case.find("error") is not None:
-            failed += 1
+        bad = any(case.find(tag) is not None for tag in ("failure", "error", "skipped"))
+        if bad or case.get("status") == "notrun" or case.get("result") == "skipped":
+            failed += 1; target_failed += 1
         else:
             passed += 1
     if n == 0:  # not a gtest binary (sh_test): one case
         ok = root.find(".//failure") is None and root.find(".//error") is None
-        passed += ok; failed += (not ok)
+        passed += ok; failed += (not ok); target_failed += (not ok)
+    # A target Bazel saw fail (crash, environment set-up, timeout) with no
+    # failing case in its XML still counts as a failure.
+    if t in failed_targets and target_failed == 0:
+        print(f"{t} failed outside its test cases", file=sys.stderr); failed += 1
 print(passed, failed)
 PY
 )

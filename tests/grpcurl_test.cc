@@ -29,7 +29,8 @@ std::string Grpcurl(const std::vector<std::string>& args) {
   EXPECT_NE(grpcurl, nullptr) << "VNSTREAM_GRPCURL unset: run scripts/setup.sh";
   if (grpcurl == nullptr) return "";
   static int n = 0;
-  const std::string log = testing::TestTempPath(absl::StrCat("grpcurl-", ++n, ".out"));
+  const std::string log =
+      testing::TestTempPath(absl::StrCat("grpcurl-", ++n, ".out"));
   std::vector<std::string> argv = {grpcurl};
   argv.insert(argv.end(), args.begin(), args.end());
   auto process = Subprocess::Start({.argv = argv, .log_path = log});
@@ -52,7 +53,8 @@ TEST(GrpcurlTest, ListDescribeHealthAndStream) {
   absl::StatusOr<ServiceProcess> gateway = StartService(
       "gateway", "services/gateway/vnstream-gateway",
       {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
-       absl::StrCat("--vnstock_url=http://127.0.0.1:", sim->captured[0], "/api/"),
+       absl::StrCat("--vnstock_url=http://127.0.0.1:", sim->captured[0],
+                    "/api/"),
        "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0"},
       "gRPC on :(\\d+), metrics on :(\\d+)");
   ASSERT_TRUE(gateway.ok()) << gateway.status();
@@ -64,10 +66,11 @@ TEST(GrpcurlTest, ListDescribeHealthAndStream) {
   EXPECT_THAT(list, HasSubstr("grpc.health.v1.Health"));
   EXPECT_THAT(list, HasSubstr("grpc.reflection.v1alpha.ServerReflection"));
 
-  const std::string describe =
-      Grpcurl({"-plaintext", address, "describe", "vnstream.v1.MarketDataService"});
-  EXPECT_THAT(describe, HasSubstr("rpc SubscribeQuotes ( .vnstream.v1.SubscribeRequest ) "
-                                  "returns ( stream .vnstream.v1.MarketEvent );"));
+  const std::string describe = Grpcurl(
+      {"-plaintext", address, "describe", "vnstream.v1.MarketDataService"});
+  EXPECT_THAT(describe,
+              HasSubstr("rpc SubscribeQuotes ( .vnstream.v1.SubscribeRequest ) "
+                        "returns ( stream .vnstream.v1.MarketEvent );"));
   EXPECT_THAT(describe, HasSubstr("rpc GetHistory"));
   const std::string message =
       Grpcurl({"-plaintext", address, "describe", "vnstream.v1.Decimal"});
@@ -77,17 +80,18 @@ TEST(GrpcurlTest, ListDescribeHealthAndStream) {
               HasSubstr("\"status\": \"SERVING\""));
 
   // A short subscription: statuses, the fallback snapshot, its end.
-  const std::string stream =
-      Grpcurl({"-plaintext", "-max-time", "5", "-d", R"({"symbols": ["VIC", "FPT"]})", address,
-               "vnstream.v1.MarketDataService/SubscribeQuotes"});
+  const std::string stream = Grpcurl(
+      {"-plaintext", "-max-time", "5", "-d", R"({"symbols": ["VIC", "FPT"]})",
+       address, "vnstream.v1.MarketDataService/SubscribeQuotes"});
   EXPECT_THAT(stream, HasSubstr("\"state\": \"SYMBOL_STATE_SUBSCRIBED\""));
   EXPECT_THAT(stream, HasSubstr("\"snapshot_end\": {}"));
   EXPECT_THAT(stream, HasSubstr("\"delivery\": \"DELIVERY_VNSTOCK_FALLBACK\""));
   EXPECT_THAT(stream, HasSubstr("\"symbol\": \"VIC\""));
   EXPECT_THAT(stream, HasSubstr("\"source\": \"SOURCE_SIMULATOR\""));
 
-  const std::string bad = Grpcurl({"-plaintext", "-d", R"({"symbol": "???"})", address,
-                                   "vnstream.v1.MarketDataService/GetHistory"});
+  const std::string bad =
+      Grpcurl({"-plaintext", "-d", R"({"symbol": "???"})", address,
+               "vnstream.v1.MarketDataService/GetHistory"});
   EXPECT_THAT(bad, HasSubstr("Code: InvalidArgument"));
 }
 

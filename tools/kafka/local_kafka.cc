@@ -188,10 +188,11 @@ absl::StatusOr<std::unique_ptr<LocalKafka>> LocalKafka::Start(
   // Format the storage once; a formatted directory keeps its cluster id.
   if (!fs::exists(data_dir / "meta.properties")) {
     std::vector<std::string> format = JavaCommand(lib_dir, work_dir, "256m");
-    for (const char* arg : {"kafka.tools.StorageTool", "format", "-t"}) {
-      format.push_back(arg);
-    }
-    format.push_back(NewClusterId());
+    format.push_back("kafka.tools.StorageTool");
+    format.push_back("format");
+    // "--cluster-id=ID": an id may begin with '-', which the separate-
+    // argument form would take for an option.
+    format.push_back(absl::StrCat("--cluster-id=", NewClusterId()));
     format.push_back("-c");
     format.push_back(properties.string());
     format.push_back("--ignore-formatted");
