@@ -1,6 +1,7 @@
 #include "tools/kafka/local_kafka.h"
 
 #include <signal.h>
+#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -251,7 +252,7 @@ absl::StatusOr<std::unique_ptr<LocalKafka>> LocalKafka::Start(
 }
 
 LocalKafka::~LocalKafka() {
-  if (process_ != nullptr) (void)Stop();
+  if (process_ != nullptr && !released_) (void)Stop();
 }
 
 absl::Status LocalKafka::Stop(absl::Duration grace) {
@@ -268,7 +269,11 @@ absl::Status LocalKafka::StopDetached(const std::string& work_dir,
   if (!absl::SimpleAtoi(ReadFile(pid_file), &pid) || pid <= 0) {
     return absl::OkStatus();  // Nothing was started there.
   }
-  auto alive = [pid] { return ::kill(pid, 0) == 0; };
+  auto alive = [pid] {
+    // Reap it if it is our own child (otherwise a zombie looks alive).
+    if (::waitpid(pid, nullptr, WNOHANG) == pid) return false;
+    return ::kill(pid, 0) == 0;
+  };
   if (alive()) {
     ::kill(-pid, SIGTERM);
     if (!PollUntil([&] { return !alive(); }, grace, absl::Milliseconds(100))) {

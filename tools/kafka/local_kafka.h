@@ -59,7 +59,10 @@ class LocalKafka {
 
   // Leaves the broker running after this object is gone (daemon mode);
   // stop it later with StopDetached(work_dir).
-  void Release() { process_->Release(); }
+  void Release() {
+    released_ = true;
+    process_->Release();
+  }
 
   // Stops a broker started (and Release()d) with `work_dir`, by its pid
   // file. OK if it is not running.
@@ -77,6 +80,7 @@ class LocalKafka {
   std::string log_path_;
   std::string work_dir_;
   int port_ = 0;
+  bool released_ = false;
 };
 
 }  // namespace vnstream::kafka

@@ -47,6 +47,26 @@ TEST(LocalKafkaTest, StartsCreatesTopicsAndRestartsOnSameData) {
                   .ok());
 }
 
+TEST(LocalKafkaTest, ReleasedBrokerOutlivesItsObjectUntilStopDetached) {
+  const std::string dir = TestDir("detached");
+  pid_t pid = 0;
+  std::string bootstrap;
+  {
+    absl::StatusOr<std::unique_ptr<LocalKafka>> kafka =
+        LocalKafka::Start({.work_dir = dir, .kill_with_parent = false});
+    ASSERT_TRUE(kafka.ok()) << kafka.status();
+    pid = (*kafka)->pid();
+    bootstrap = (*kafka)->bootstrap_servers();
+    (*kafka)->Release();
+  }
+  EXPECT_TRUE(
+      ProduceConsumeRoundTrip(bootstrap, "stock-prices", absl::Seconds(30))
+          .ok())
+      << "the released broker must keep running";
+  ASSERT_TRUE(LocalKafka::StopDetached(dir).ok());
+  EXPECT_NE(::kill(pid, 0), 0);
+}
+
 TEST(LocalKafkaTest, MissingJarsIsAClearError) {
   absl::StatusOr<std::unique_ptr<LocalKafka>> kafka = LocalKafka::Start(
       {.kafka_home = TestDir("no-kafka-here"), .work_dir = TestDir("unused")});
