@@ -35,7 +35,8 @@ stop_all() {
   "$bin/tools/kafka/vnstream-kafka" stop --dir="$run/kafka" || true
   echo "stopped; logs in .run/logs" >&2
 }
-trap stop_all EXIT INT TERM
+trap 'stop_all; exit 0' INT TERM
+trap stop_all EXIT
 
 # start NAME COMMAND...: runs a service in the background, logging to .run/logs.
 start() {
@@ -106,3 +107,4 @@ Press Ctrl-C to stop everything.
 MSG
 wait -n "${pids[@]}" || true
 echo "a service exited; see .run/logs" >&2
+exit 1
