@@ -29,9 +29,10 @@ TEST(DeployTest, KustomizationListsEveryManifest) {
   const YAML::Node k = YAML::LoadFile(Runfile("deploy/k8s/kustomization.yaml"));
   std::set<std::string> listed;
   for (const auto& r : k["resources"]) listed.insert(r.as<std::string>());
-  EXPECT_EQ(listed, (std::set<std::string>{"namespace.yaml", "kafka.yaml", "topics.yaml",
-                                           "ingest.yaml", "analytics.yaml", "gateway.yaml",
-                                           "network-policy.yaml", "monitoring.yaml"}));
+  EXPECT_EQ(listed, (std::set<std::string>{
+                        "namespace.yaml", "kafka.yaml", "topics.yaml",
+                        "ingest.yaml", "analytics.yaml", "gateway.yaml",
+                        "network-policy.yaml", "monitoring.yaml"}));
   for (const std::string& file : listed) {
     EXPECT_NO_THROW(LoadAll(file)) << file;
   }
@@ -62,7 +63,8 @@ TEST(DeployTest, WorkloadsAreHardenedAndProbedOverGrpc) {
   const std::map<std::string, int> grpc_port = {
       {"ingest", 50052}, {"analytics", 50053}, {"gateway", 50051}};
   int workloads = 0;
-  for (const std::string file : {"ingest.yaml", "analytics.yaml", "gateway.yaml"}) {
+  for (const std::string file :
+       {"ingest.yaml", "analytics.yaml", "gateway.yaml"}) {
     for (const YAML::Node& doc : LoadAll(file)) {
       const std::string kind = doc["kind"].as<std::string>();
       if (kind != "Deployment" && kind != "StatefulSet") continue;
@@ -71,13 +73,17 @@ TEST(DeployTest, WorkloadsAreHardenedAndProbedOverGrpc) {
       SCOPED_TRACE(name);
       const YAML::Node pod = doc["spec"]["template"]["spec"];
       EXPECT_TRUE(pod["securityContext"]["runAsNonRoot"].as<bool>());
-      EXPECT_EQ(pod["securityContext"]["seccompProfile"]["type"].as<std::string>(),
-                "RuntimeDefault");
+      EXPECT_EQ(
+          pod["securityContext"]["seccompProfile"]["type"].as<std::string>(),
+          "RuntimeDefault");
       const YAML::Node c = pod["containers"][0];
-      EXPECT_EQ(c["readinessProbe"]["grpc"]["port"].as<int>(), grpc_port.at(name));
+      EXPECT_EQ(c["readinessProbe"]["grpc"]["port"].as<int>(),
+                grpc_port.at(name));
       EXPECT_FALSE(c["securityContext"]["allowPrivilegeEscalation"].as<bool>());
       EXPECT_TRUE(c["securityContext"]["readOnlyRootFilesystem"].as<bool>());
-      EXPECT_EQ(c["securityContext"]["capabilities"]["drop"][0].as<std::string>(), "ALL");
+      EXPECT_EQ(
+          c["securityContext"]["capabilities"]["drop"][0].as<std::string>(),
+          "ALL");
       EXPECT_TRUE(c["resources"]["requests"]["cpu"].IsDefined());
       EXPECT_TRUE(c["resources"]["limits"]["memory"].IsDefined());
       EXPECT_EQ(c["command"][1].as<std::string>(),
@@ -97,8 +103,8 @@ TEST(DeployTest, AlertRulesPassPromtool) {
   const std::string path = testing::TestTempPath("rules.yml");
   std::ofstream(path) << YAML::Dump(rule["spec"]);
   const std::string log = testing::TestTempPath("promtool.log");
-  auto promtool =
-      Subprocess::Start({.argv = {"promtool", "check", "rules", path}, .log_path = log});
+  auto promtool = Subprocess::Start(
+      {.argv = {"promtool", "check", "rules", path}, .log_path = log});
   ASSERT_TRUE(promtool.ok()) << promtool.status();
   absl::StatusOr<int> status = (*promtool)->Wait(absl::Seconds(60));
   std::stringstream out;

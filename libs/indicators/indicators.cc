@@ -143,14 +143,17 @@ v1::PerformanceSummary Performance::ToProto() const {
 Incremental::Sma::Sma(int period) : period_(period), window_(period, 0.0) {}
 
 std::optional<double> Incremental::Sma::Add(double x) {
-  const int i = count_++;
-  window_[i % period_] = x;
+  // window_[next_] is the oldest input once the window is full; it is
+  // overwritten after being subtracted.
+  const int slot = next_;
+  next_ = next_ + 1 == period_ ? 0 : next_ + 1;
+  window_[slot] = x;
   // TA_INT_SMA: periodTotal += x; tempReal = periodTotal;
   // periodTotal -= x[trailing]; out = tempReal / period.
   total_ += x;
-  if (count_ < period_) return std::nullopt;
+  if (++count_ < period_) return std::nullopt;
   const double sum = total_;
-  total_ -= window_[(i + 1) % period_];  // x[i - period + 1], the oldest.
+  total_ -= window_[next_];  // x[i - period + 1], the oldest.
   return sum / period_;
 }
 
@@ -260,11 +263,13 @@ Values Incremental::Update(const Bar& bar) {
   // variance as mean of squares minus squared mean, from running sums.
   const int bn = params_.bbands_period;
   const std::optional<double> middle = bb_sma_.Add(close);
-  bb_window_[i % bn] = close;
+  const int slot = bb_next_;
+  bb_next_ = bb_next_ + 1 == bn ? 0 : bb_next_ + 1;
+  bb_window_[slot] = close;
   bb_total2_ += close * close;
   if (middle.has_value()) {
     double mean2 = bb_total2_ / bn;
-    const double oldest = bb_window_[(i + 1) % bn];
+    const double oldest = bb_window_[bb_next_];
     bb_total2_ -= oldest * oldest;
     mean2 -= *middle * *middle;
     const double deviation = !IsZeroOrNeg(mean2) ? std::sqrt(mean2) : 0.0;

@@ -112,6 +112,7 @@ class Incremental {
    private:
     int period_;
     std::vector<double> window_;  // Ring of the last `period` inputs.
+    int next_ = 0;                // Ring position of the next input.
     int count_ = 0;
     double total_ = 0;
   };
@@ -159,6 +160,7 @@ class Incremental {
   // Bollinger: SMA plus TA-Lib's running sum of squares.
   Sma bb_sma_;
   std::vector<double> bb_window_;
+  int bb_next_ = 0;
   double bb_total2_ = 0;
   // ATR.
   double atr_sum_ = 0;
