@@ -2,6 +2,7 @@
 # Brings up the whole vnstream pipeline on this machine, in the foreground:
 #   Kafka (KRaft, 127.0.0.1:9092) -> vnstock-sim (offline VNStock replaying
 #   real VN30 prices at 10x speed) -> ingest -> analytics -> gateway
+#   -> dashboard (http://127.0.0.1:8080/)
 # then prints what to run next. Ctrl-C stops everything cleanly.
 # Installs what it needs first. State and logs live in .run/.
 #
@@ -87,10 +88,14 @@ wait_for analytics "consuming"
 start gateway "$bin/services/gateway/vnstream-gateway" --config=services/gateway/config.yaml \
   --vnstock_url="$vnstock_url"
 wait_for gateway "serving"
+start dashboard "$cache/venv/bin/python" clients/dashboard/server.py --gateway=127.0.0.1:50051 \
+  --port=8080
+wait_for dashboard "dashboard on"
 
 cat <<MSG
 
 vnstream is up. Feed: $feed
+  dashboard        http://127.0.0.1:8080/
   gateway (gRPC)   127.0.0.1:50051   MarketDataService, health, reflection
   metrics          ingest :9101   analytics :9102   gateway :9103   (/metrics)
   Kafka            127.0.0.1:9092    stock-prices stock-intraday stock-historical stock-analytics
@@ -98,6 +103,9 @@ vnstream is up. Feed: $feed
 
 Live quotes (grpcurl, built by setup):
   $cache/bin/grpcurl -plaintext -d '{"symbols":["FPT","VCB","HPG"]}' 127.0.0.1:50051 vnstream.v1.MarketDataService/SubscribeQuotes
+
+Or with the Python client:
+  $cache/venv/bin/python clients/python/subscribe_example.py FPT VCB HPG
 
 Or with the C++ client:
   $bin/clients/cpp/vnstream-client subscribe quotes FPT,VCB,HPG

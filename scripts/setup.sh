@@ -7,6 +7,8 @@
 #   - Apache Kafka jars from Maven Central (tools/kafka/fetch-kafka.sh)
 #   - a Python venv from PyPI (tools/python/requirements.txt: TA-Lib, grpcio)
 #   - grpcurl, built with `go install` from the Go module proxy
+#   - playwright-core from npm for the dashboard's browser test (Debian's
+#     Chromium; no browser download)
 #   - .bazelrc.local: tells tests where the Kafka jars and the venv are
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -17,7 +19,7 @@ packages=(
   librdkafka-dev prometheus-cpp-dev libcurl4-openssl-dev libabsl-dev
   libgtest-dev libgmock-dev libbenchmark-dev pkg-config
   libspdlog-dev libfmt-dev libyaml-cpp-dev rapidjson-dev libcpp-httplib-dev
-  clang-format prometheus kcat
+  clang-format prometheus kcat chromium
   default-jdk-headless maven python3 python3-venv
 )
 sudo=""
@@ -64,6 +66,17 @@ if [[ "$(cat "$cache/bin/.grpcurl" 2>/dev/null)" != "$grpcurl_version" ]]; then
   (cd /tmp && GOBIN="$cache/bin" GOFLAGS=-mod=mod \
     go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$grpcurl_version") >&2
   echo "$grpcurl_version" > "$cache/bin/.grpcurl"
+fi
+
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  $sudo apt-get install -y -qq nodejs npm >/dev/null
+fi
+dashboard="$repo/clients/dashboard"
+lock_stamp=$(sha256sum "$dashboard/package-lock.json" | cut -d' ' -f1)
+if [[ "$(cat "$dashboard/node_modules/.vnstream-lock" 2>/dev/null)" != "$lock_stamp" ]]; then
+  echo "setup: npm ci (clients/dashboard)" >&2
+  (cd "$dashboard" && npm ci --no-audit --no-fund --loglevel=error) >&2
+  echo "$lock_stamp" > "$dashboard/node_modules/.vnstream-lock"
 fi
 
 # Bazel runs tests with HOME=$TEST_TMPDIR and a minimal environment, so they

@@ -44,7 +44,8 @@ std::vector<std::vector<Bar>> RealSeries() {
       (void)absl::SimpleAtod(f[i], &d);
       return d;
     };
-    by_symbol[f[8]][f[0]] = {num(7), num(3), num(5), num(2), std::round(num(9))};
+    by_symbol[f[8]][f[0]] = {num(7), num(3), num(5), num(2),
+                             std::round(num(9))};
   }
   std::vector<std::vector<Bar>> out;
   for (auto& [symbol, rows] : by_symbol) {
@@ -68,8 +69,8 @@ const std::vector<std::vector<Bar>>& Dataset() {
       for (int j = 0; j < kBars; ++j) {
         const int t = (j + 37 * k) % (2 * n - 2);
         const Bar& b = base[t < n ? t : 2 * n - 2 - t];
-        (*out)[k].push_back(
-            {b.open * scale, b.high * scale, b.low * scale, b.close * scale, b.volume});
+        (*out)[k].push_back({b.open * scale, b.high * scale, b.low * scale,
+                             b.close * scale, b.volume});
       }
     }
     return out;
@@ -92,7 +93,9 @@ void BM_FullRecompute(benchmark::State& state) {
   state.counters["symbols"] = kSymbols;
   state.counters["bars_per_symbol"] = kBars;
 }
-BENCHMARK(BM_FullRecompute)->Unit(benchmark::kMillisecond)->MeasureProcessCPUTime();
+BENCHMARK(BM_FullRecompute)
+    ->Unit(benchmark::kMillisecond)
+    ->MeasureProcessCPUTime();
 
 void BM_IncrementalUpdate(benchmark::State& state) {
   const auto& data = Dataset();
@@ -137,7 +140,8 @@ void BM_EnrichHistory(benchmark::State& state) {
   }
   v1::EnrichedHistory out;
   for (auto _ : state) {
-    if (!Enrich(history, Params(), &out).ok()) state.SkipWithError("enrich failed");
+    if (!Enrich(history, Params(), &out).ok())
+      state.SkipWithError("enrich failed");
     benchmark::DoNotOptimize(out);
   }
   state.SetItemsProcessed(state.iterations());
