@@ -24,20 +24,22 @@ TEST(DashboardTest, ShowsLiveCardsLabelsAndCharts) {
   const char* venv = std::getenv("VNSTREAM_VENV");
   ASSERT_NE(venv, nullptr) << "run scripts/setup.sh";
   const std::string csv = Runfile("data/vn30/vn30-daily-2016-2019.csv");
-  absl::StatusOr<ServiceProcess> sim = StartService(
-      "sim", "tools/vnstock_sim/vnstock-sim",
-      {absl::StrCat("--csv=", csv), "--today=2019-06-14", "--start_time=10:30", "--speed=0",
-       "--port=0"},
-      "listening on 127.0.0.1:(\\d+)");
+  absl::StatusOr<ServiceProcess> sim =
+      StartService("sim", "tools/vnstock_sim/vnstock-sim",
+                   {absl::StrCat("--csv=", csv), "--today=2019-06-14",
+                    "--start_time=10:30", "--speed=0", "--port=0"},
+                   "listening on 127.0.0.1:(\\d+)");
   ASSERT_TRUE(sim.ok()) << sim.status();
-  const std::string vnstock = absl::StrCat("--vnstock_url=http://127.0.0.1:", sim->captured[0],
-                                           "/api/");
-  const std::string brokers = absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers());
+  const std::string vnstock = absl::StrCat(
+      "--vnstock_url=http://127.0.0.1:", sim->captured[0], "/api/");
+  const std::string brokers =
+      absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers());
   absl::StatusOr<ServiceProcess> ingest = StartService(
       "ingest", "services/ingest/vnstream-ingest",
-      {brokers, vnstock, "--symbols=FPT,VCB,HPG", "--ignore_market_hours", "--price_interval=1s",
-       "--intraday_interval=2s", "--history_interval=2s", "--history_bars=120",
-       "--metrics_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0"},
+      {brokers, vnstock, "--symbols=FPT,VCB,HPG", "--ignore_market_hours",
+       "--price_interval=1s", "--intraday_interval=2s", "--history_interval=2s",
+       "--history_bars=120", "--metrics_address=127.0.0.1:0",
+       "--grpc_address=127.0.0.1:0"},
       "metrics :(\\d+); gRPC :(\\d+)");
   ASSERT_TRUE(ingest.ok()) << ingest.status();
   absl::StatusOr<ServiceProcess> analytics = StartService(
@@ -45,34 +47,37 @@ TEST(DashboardTest, ShowsLiveCardsLabelsAndCharts) {
       {brokers, "--metrics_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0"},
       "metrics :(\\d+); gRPC :(\\d+)");
   ASSERT_TRUE(analytics.ok()) << analytics.status();
-  absl::StatusOr<ServiceProcess> gateway = StartService(
-      "gateway", "services/gateway/vnstream-gateway",
-      {brokers, vnstock, "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0"},
-      "gRPC on :(\\d+), metrics on :(\\d+)");
+  absl::StatusOr<ServiceProcess> gateway =
+      StartService("gateway", "services/gateway/vnstream-gateway",
+                   {brokers, vnstock, "--grpc_address=127.0.0.1:0",
+                    "--metrics_address=127.0.0.1:0"},
+                   "gRPC on :(\\d+), metrics on :(\\d+)");
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   ASSERT_TRUE(testing::WaitForLog(*gateway, "serving", absl::Seconds(60)).ok());
 
   // The dashboard server is a Python program of the venv (grpcio).
   const std::string server = Runfile("clients/dashboard/server.py");
   const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
-  const std::string log_dir = outputs != nullptr ? outputs : testing::TestTempPath("");
+  const std::string log_dir =
+      outputs != nullptr ? outputs : testing::TestTempPath("");
   ServiceProcess dashboard;
   dashboard.log_path = absl::StrCat(log_dir, "/dashboard.log");
   auto process = Subprocess::Start(
       {.argv = {absl::StrCat(venv, "/bin/python"), server,
-                absl::StrCat("--gateway=127.0.0.1:", gateway->captured[0]), "--port=0"},
+                absl::StrCat("--gateway=127.0.0.1:", gateway->captured[0]),
+                "--port=0"},
        .env = {{"VNSTREAM_CACHE", testing::TestTempPath("cache")}},
        .log_path = dashboard.log_path});
   ASSERT_TRUE(process.ok()) << process.status();
   dashboard.process = *std::move(process);
-  absl::StatusOr<std::vector<std::string>> url =
-      testing::WaitForLog(dashboard, "dashboard on (http://[0-9.:]+/)", absl::Seconds(60));
+  absl::StatusOr<std::vector<std::string>> url = testing::WaitForLog(
+      dashboard, "dashboard on (http://[0-9.:]+/)", absl::Seconds(60));
   ASSERT_TRUE(url.ok()) << url.status();
 
   const std::string browser_log = absl::StrCat(log_dir, "/browser.log");
   auto browser = Subprocess::Start(
-      {.argv = {"node", Runfile("clients/dashboard/dashboard_test.js"), (*url)[0],
-                absl::StrCat(log_dir, "/dashboard.png")},
+      {.argv = {"node", Runfile("clients/dashboard/dashboard_test.js"),
+                (*url)[0], absl::StrCat(log_dir, "/dashboard.png")},
        .log_path = browser_log});
   ASSERT_TRUE(browser.ok()) << browser.status();
   absl::StatusOr<int> status = (*browser)->Wait(absl::Seconds(180));

@@ -20,6 +20,9 @@ ABSL_FLAG(std::string, config, "",
           "(env: VNSTREAM_CONFIG). Command-line flags and VNSTREAM_* "
           "environment variables override it.");
 
+ABSL_FLAG(bool, check_config, false,
+          "Validate the settings, print the result and exit (0 = valid).");
+
 namespace vnstream {
 namespace {
 
@@ -64,6 +67,8 @@ std::string FindConfigArg(int argc, char** argv) {
 }
 
 }  // namespace
+
+bool CheckConfigOnly() { return absl::GetFlag(FLAGS_check_config); }
 
 std::string EnvVarForFlag(absl::string_view flag_name) {
   return absl::StrCat(kEnvPrefix, absl::AsciiStrToUpper(flag_name));

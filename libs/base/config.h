@@ -42,6 +42,10 @@ absl::Status ApplyEnvironment(const std::vector<std::string>& flag_names = {});
 // configuration. Returns the positional arguments (argv[0] first).
 std::vector<char*> ParseConfig(int argc, char** argv, absl::string_view usage);
 
+// True when --check_config was given: the binary validates its settings,
+// reports the result and exits (0 = valid) instead of starting.
+bool CheckConfigOnly();
+
 }  // namespace vnstream
 
 #endif  // VNSTREAM_LIBS_BASE_CONFIG_H_

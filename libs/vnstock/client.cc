@@ -143,7 +143,7 @@ VciClient::VciClient(VciClientOptions options,
       own_registry_(metrics == nullptr
                         ? std::make_unique<prometheus::Registry>()
                         : nullptr),
-      http_(HttpClient::Options{.headers = VciHeaders()}),
+      http_(HttpClient::Options{.headers = options_.headers}),
       limiter_(options_.requests_per_minute, options_.burst, absl::Now()) {
   prometheus::Registry& registry =
       metrics != nullptr ? *metrics : *own_registry_;

@@ -31,6 +31,9 @@
 
 namespace vnstream::vnstock {
 
+// Headers a browser on trading.vietcap.com.vn sends (the API expects them).
+std::vector<std::string> VciHeaders();
+
 struct VciClientOptions {
   // Base URL of the VCI trading API (vnstock-sim serves the same routes).
   std::string base_url = "https://trading.vietcap.com.vn/api/";
@@ -46,10 +49,9 @@ struct VciClientOptions {
   int max_symbols_per_request = 50;
   // Batches in flight at once.
   int concurrency = 4;
+  // Request headers: a browser's on trading.vietcap.com.vn by default.
+  std::vector<std::string> headers = VciHeaders();
 };
-
-// Headers a browser on trading.vietcap.com.vn sends (the API expects them).
-std::vector<std::string> VciHeaders();
 
 // Results of a batched fetch: what succeeded, what was dropped by
 // validation, and one status per failed batch (the other batches count).

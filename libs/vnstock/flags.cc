@@ -1,8 +1,10 @@
 #include "libs/vnstock/flags.h"
 
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
@@ -27,6 +29,9 @@ ABSL_FLAG(int, vnstock_batch_size, 50,
 ABSL_FLAG(int, vnstock_concurrency, 4, "Requests in flight at once.");
 ABSL_FLAG(int, vnstock_breaker_failures, 5,
           "Consecutive failures that open an endpoint's circuit breaker.");
+ABSL_FLAG(std::vector<std::string>, vnstock_headers, {},
+          "Extra or replacement request headers, \"Name: value\" each "
+          "(e.g. a User-Agent or a proxy's authorisation).");
 ABSL_FLAG(absl::Duration, vnstock_breaker_open, absl::Seconds(30),
           "How long an open circuit refuses calls before a trial call.");
 
@@ -47,6 +52,19 @@ absl::StatusOr<VciClientOptions> VciClientOptionsFromFlags() {
   options.breaker.failure_threshold =
       absl::GetFlag(FLAGS_vnstock_breaker_failures);
   options.breaker.open_duration = absl::GetFlag(FLAGS_vnstock_breaker_open);
+  for (const std::string& header : absl::GetFlag(FLAGS_vnstock_headers)) {
+    const size_t colon = header.find(':');
+    if (colon == std::string::npos || colon == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "vnstock_headers: expected \"Name: value\", got '", header, "'"));
+    }
+    // A header given here replaces the default of the same name.
+    const std::string name = absl::AsciiStrToLower(header.substr(0, colon + 1));
+    std::erase_if(options.headers, [&](const std::string& h) {
+      return absl::AsciiStrToLower(h.substr(0, colon + 1)) == name;
+    });
+    options.headers.push_back(header);
+  }
   if (!absl::StartsWith(options.base_url, "http://") &&
       !absl::StartsWith(options.base_url, "https://")) {
     return absl::InvalidArgumentError(absl::StrCat(

@@ -33,6 +33,10 @@ int Main(int argc, char** argv) {
     spdlog::error("configuration: {}", config.status());
     return 2;
   }
+  if (CheckConfigOnly()) {
+    spdlog::info("configuration is valid");
+    return 0;
+  }
   absl::Notification stop;
   NotifyOnShutdownSignal(&stop);
 
