@@ -17,7 +17,8 @@ using ::vnstream::testing::Runfile;
 
 int CheckConfig(const std::string& binary, const std::string& config) {
   auto process = Subprocess::Start(
-      {.argv = {Runfile(binary), absl::StrCat("--config=", config), "--check_config"},
+      {.argv = {Runfile(binary), absl::StrCat("--config=", config),
+                "--check_config"},
        .log_path = testing::TestTempPath("check.log")});
   EXPECT_TRUE(process.ok());
   absl::StatusOr<int> status = (*process)->Wait(absl::Seconds(30));
@@ -30,7 +31,8 @@ TEST(ConfigCheckTest, ShippedConfigsAreValidAndTyposAreNot) {
     SCOPED_TRACE(service);
     const std::string binary =
         absl::StrCat("services/", service, "/vnstream-", service);
-    const std::string shipped = Runfile(absl::StrCat("services/", service, "/config.yaml"));
+    const std::string shipped =
+        Runfile(absl::StrCat("services/", service, "/config.yaml"));
     EXPECT_EQ(CheckConfig(binary, shipped), 0);
     const std::string typo = testing::TestTempPath(service + "-typo.yaml");
     std::ofstream(typo) << "kafka_brokerz: 127.0.0.1:9092\n";
