@@ -3,13 +3,9 @@
 // config.yaml for every setting.
 #include <memory>
 
-#include "absl/synchronization/notification.h"
-#include "libs/base/config.h"
 #include "libs/base/logging.h"
 #include "libs/base/periodic.h"
-#include "libs/base/signals.h"
-#include "libs/service/grpc_server.h"
-#include "libs/service/metrics.h"
+#include "libs/service/service_main.h"
 #include "libs/vnstock/client.h"
 #include "services/gateway/config.h"
 #include "services/gateway/fallback.h"
@@ -22,34 +18,23 @@ namespace vnstream::gateway {
 namespace {
 
 int Main(int argc, char** argv) {
-  BlockShutdownSignals();
-  ParseConfig(
-      argc, argv,
+  InitService(
+      argc, argv, "vnstream-gateway",
       "vnstream-gateway: Kafka -> gRPC market data with VNStock fallback.\n"
       "Settings: flags, VNSTREAM_<FLAG> or --config=FILE.yaml");
-  InitLogging("vnstream-gateway");
   absl::StatusOr<GatewayConfig> config = LoadConfig();
-  if (!config.ok()) {
-    spdlog::error("configuration: {}", config.status());
-    return 2;
-  }
-  if (CheckConfigOnly()) {
-    spdlog::info("configuration is valid");
-    return 0;
-  }
-  absl::Notification stop;
-  NotifyOnShutdownSignal(&stop);
-
-  absl::StatusOr<std::unique_ptr<MetricsServer>> metrics_server =
-      MetricsServer::Start(config->metrics_address);
-  if (!metrics_server.ok()) {
-    spdlog::error("{}", metrics_server.status());
+  if (std::optional<int> code = ConfigExit(config.status())) return *code;
+  absl::StatusOr<std::unique_ptr<ServiceRuntime>> runtime =
+      ServiceRuntime::Create(config->metrics_address);
+  if (!runtime.ok()) {
+    spdlog::error("{}", runtime.status());
     return 1;
   }
-  prometheus::Registry& registry = (*metrics_server)->registry();
+  prometheus::Registry& registry = (*runtime)->registry();
+  absl::Notification& stop = (*runtime)->stop();
   GatewayMetrics metrics(registry);
   MarketState state(&metrics, config->indicators);
-  (*metrics_server)->RegisterCollectable(state.CacheCollector());
+  (*runtime)->metrics().RegisterCollectable(state.CacheCollector());
 
   std::unique_ptr<vnstock::VciClient> client;
   std::unique_ptr<Fallback> fallback;
@@ -61,15 +46,14 @@ int Main(int argc, char** argv) {
   }
   auto service = std::make_unique<MarketDataServiceImpl>(
       config->service, state, fallback.get(), &metrics);
-  absl::StatusOr<std::unique_ptr<GrpcServer>> grpc =
-      GrpcServer::Start(config->grpc, {service.get()}, &registry);
-  if (!grpc.ok()) {
-    spdlog::error("{}", grpc.status());
+  if (absl::Status s = (*runtime)->StartGrpc(config->grpc, {service.get()});
+      !s.ok()) {
+    spdlog::error("{}", s);
     return 1;
   }
+  GrpcServer& grpc = (*runtime)->grpc();
   spdlog::info("gRPC on :{}, metrics on :{}, Kafka {}, fallback {}",
-               (*grpc)->port(), (*metrics_server)->port(),
-               config->kafka_brokers,
+               grpc.port(), (*runtime)->metrics().port(), config->kafka_brokers,
                config->fallback_enabled ? config->vnstock.base_url : "off");
 
   KafkaFeed feed({.bootstrap_servers = config->kafka_brokers,
@@ -100,16 +84,16 @@ int Main(int argc, char** argv) {
     stop.WaitForNotificationWithTimeout(absl::Milliseconds(100));
   }
   if (!stop.HasBeenNotified()) {
-    (*grpc)->SetServing(true);
+    grpc.SetServing(true);
     spdlog::info("serving");
   }
 
   stop.WaitForNotification();
   // NOT_SERVING first (load balancers stop sending), then end the streams
   // with UNAVAILABLE, then give unary calls the grace period.
-  (*grpc)->SetServing(false);
+  grpc.SetServing(false);
   service->FinishAllStreams();
-  (*grpc)->Shutdown(config->shutdown_grace);
+  grpc.Shutdown(config->shutdown_grace);
   for (auto& poll : fallback_polls) poll->Stop();
   heartbeats.Stop();
   feed.Stop();

@@ -2,14 +2,10 @@
 // and stock-historical. See config.yaml for every setting.
 #include <memory>
 
-#include "absl/synchronization/notification.h"
-#include "libs/base/config.h"
 #include "libs/base/logging.h"
 #include "libs/base/periodic.h"
-#include "libs/base/signals.h"
 #include "libs/kafka/publisher.h"
-#include "libs/service/grpc_server.h"
-#include "libs/service/metrics.h"
+#include "libs/service/service_main.h"
 #include "libs/vnstock/client.h"
 #include "services/ingest/config.h"
 #include "services/ingest/ingestor.h"
@@ -19,38 +15,28 @@ namespace vnstream::ingest {
 namespace {
 
 int Main(int argc, char** argv) {
-  BlockShutdownSignals();
-  ParseConfig(
-      argc, argv,
+  InitService(
+      argc, argv, "vnstream-ingest",
       "vnstream-ingest: VNStock -> Kafka (stock-prices, stock-intraday, "
       "stock-historical).\nSettings: flags, VNSTREAM_<FLAG> or "
       "--config=FILE.yaml");
-  InitLogging("vnstream-ingest");
   absl::StatusOr<IngestConfig> config = LoadConfig();
-  if (!config.ok()) {
-    spdlog::error("configuration: {}", config.status());
-    return 2;
-  }
-  if (CheckConfigOnly()) {
-    spdlog::info("configuration is valid");
-    return 0;
-  }
-  absl::Notification stop;
-  NotifyOnShutdownSignal(&stop);
-
-  absl::StatusOr<std::unique_ptr<MetricsServer>> metrics =
-      MetricsServer::Start(config->metrics_address);
-  if (!metrics.ok()) {
-    spdlog::error("{}", metrics.status());
+  if (std::optional<int> code = ConfigExit(config.status())) return *code;
+  absl::StatusOr<std::unique_ptr<ServiceRuntime>> runtime =
+      ServiceRuntime::Create(config->metrics_address);
+  if (!runtime.ok()) {
+    spdlog::error("{}", runtime.status());
     return 1;
   }
-  prometheus::Registry& registry = (*metrics)->registry();
-  absl::StatusOr<std::unique_ptr<GrpcServer>> grpc =
-      GrpcServer::Start({.address = config->grpc_address}, {}, &registry);
-  if (!grpc.ok()) {
-    spdlog::error("{}", grpc.status());
+  if (absl::Status s =
+          (*runtime)->StartGrpc({.address = config->grpc_address}, {});
+      !s.ok()) {
+    spdlog::error("{}", s);
     return 1;
   }
+  prometheus::Registry& registry = (*runtime)->registry();
+  GrpcServer& grpc = (*runtime)->grpc();
+  absl::Notification& stop = (*runtime)->stop();
   absl::StatusOr<std::unique_ptr<kafka::Publisher>> publisher =
       kafka::Publisher::Create(
           {.bootstrap_servers = config->kafka_brokers,
@@ -67,7 +53,8 @@ int Main(int argc, char** argv) {
                     registry);
   spdlog::info("ingesting {} symbols from {}; Kafka {}; metrics :{}; gRPC :{}",
                config->ingest.symbols.size(), config->vnstock.base_url,
-               config->kafka_brokers, (*metrics)->port(), (*grpc)->port());
+               config->kafka_brokers, (*runtime)->metrics().port(),
+               grpc.port());
 
   // Sequence numbers continue where the topics end; nothing is published
   // before that is known.
@@ -97,15 +84,15 @@ int Main(int argc, char** argv) {
                &Ingestor::RunHistory),
   };
   for (auto& task : tasks) task->Start();
-  (*grpc)->SetServing(true);
+  grpc.SetServing(true);
 
   stop.WaitForNotification();
-  (*grpc)->SetServing(false);
+  grpc.SetServing(false);
   for (auto& task : tasks) task->Stop();
   if (absl::Status s = (*publisher)->Flush(absl::Seconds(10)); !s.ok()) {
     spdlog::warn("shutdown: {}", s);
   }
-  (*grpc)->Shutdown(absl::Seconds(2));
+  grpc.Shutdown(absl::Seconds(2));
   spdlog::info("stopped");
   return 0;
 }
