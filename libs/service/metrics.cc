@@ -1,14 +1,11 @@
 #include "libs/service/metrics.h"
 
 #include <dirent.h>
-#include <unistd.h>
 
-#include <fstream>
-#include <sstream>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "libs/base/proc_stats.h"
 #include "prometheus/collectable.h"
 #include "prometheus/metric_family.h"
 
@@ -20,27 +17,8 @@ class ProcessMetrics : public prometheus::Collectable {
  public:
   std::vector<prometheus::MetricFamily> Collect() const override {
     std::vector<prometheus::MetricFamily> families;
-    // /proc/self/stat: fields after the ")" of the command name; utime and
-    // stime are fields 14 and 15, starttime 22, rss 24 (1-based).
-    std::ifstream stat_file("/proc/self/stat");
-    std::string stat((std::istreambuf_iterator<char>(stat_file)),
-                     std::istreambuf_iterator<char>());
-    const size_t close_paren = stat.rfind(')');
-    if (close_paren == std::string::npos) return families;
-    std::vector<std::string> fields =
-        absl::StrSplit(stat.substr(close_paren + 2), ' ');
-    if (fields.size() < 22) return families;
-    const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
-    const double page = static_cast<double>(sysconf(_SC_PAGESIZE));
-    const double cpu = (std::stod(fields[11]) + std::stod(fields[12])) / ticks;
-    const double rss = std::stod(fields[21]) * page;
-    const double start_ticks = std::stod(fields[19]);
-
-    double boot_time = 0;
-    std::ifstream proc_stat("/proc/stat");
-    for (std::string line; std::getline(proc_stat, line);) {
-      if (line.rfind("btime ", 0) == 0) boot_time = std::stod(line.substr(6));
-    }
+    absl::StatusOr<ProcessStats> stats = ReadProcessStats();
+    if (!stats.ok()) return families;
     int fds = 0;
     if (DIR* dir = opendir("/proc/self/fd"); dir != nullptr) {
       while (readdir(dir) != nullptr) ++fds;
@@ -64,14 +42,14 @@ class ProcessMetrics : public prometheus::Collectable {
       families.push_back(std::move(family));
     };
     gauge("process_cpu_seconds_total", "User and system CPU time, seconds.",
-          prometheus::MetricType::Counter, cpu);
+          prometheus::MetricType::Counter, stats->cpu_seconds);
     gauge("process_resident_memory_bytes", "Resident set size, bytes.",
-          prometheus::MetricType::Gauge, rss);
+          prometheus::MetricType::Gauge, stats->rss_bytes);
     gauge("process_open_fds", "Open file descriptors.",
           prometheus::MetricType::Gauge, fds);
     gauge("process_start_time_seconds",
           "Start time since the Unix epoch, seconds.",
-          prometheus::MetricType::Gauge, boot_time + start_ticks / ticks);
+          prometheus::MetricType::Gauge, stats->start_time_seconds);
     return families;
   }
 };
