@@ -2,7 +2,9 @@
 
 #include <curl/curl.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <optional>
 #include <regex>
@@ -28,7 +30,7 @@ std::string Tail(const std::string& text, size_t n) {
   return text.size() <= n ? text : text.substr(text.size() - n);
 }
 
-std::optional<std::vector<std::string>> FindLine(const std::string& text,
+std::optional<std::vector<std::string>> FindLine(absl::string_view text,
                                                  const std::regex& pattern) {
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     std::smatch match;
@@ -92,7 +94,10 @@ absl::StatusOr<std::vector<std::string>> WaitForLog(
   std::optional<std::vector<std::string>> found;
   const bool ok = PollUntil(
       [&] {
-        found = FindLine(ReadAll(service.log_path), re);
+        const std::string log = ReadAll(service.log_path);
+        found = FindLine(absl::string_view(log).substr(
+                             std::min(service.log_offset, log.size())),
+                         re);
         return found.has_value() || !service.process->Running();
       },
       timeout, absl::Milliseconds(50));
@@ -112,6 +117,9 @@ absl::StatusOr<ServiceProcess> StartService(
   service.log_path = outputs != nullptr
                          ? absl::StrCat(outputs, "/", name, ".log")
                          : TestTempPath(name + ".log");
+  std::error_code no_file;
+  service.log_offset = std::filesystem::file_size(service.log_path, no_file);
+  if (no_file) service.log_offset = 0;
   std::ofstream(service.log_path, std::ios::app)
       << "=== starting " << name << "\n";
   std::vector<std::string> argv = {Runfile(binary)};

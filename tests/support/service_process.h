@@ -25,6 +25,9 @@ struct ServiceProcess {
   std::string log_path;
   // The submatches of `ready` (see StartService).
   std::vector<std::string> captured;
+  // Where this start's output begins in `log_path` (the file is appended
+  // to across restarts); log searches start here.
+  size_t log_offset = 0;
 };
 
 // Starts `binary` (a runfiles path) with `args` and waits until a line of
