@@ -9,9 +9,7 @@
 #include <set>
 #include <sstream>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
 #include "gtest/gtest.h"
 #include "libs/indicators/indicators.h"
 #include "libs/kafka/client_config.h"
@@ -19,6 +17,7 @@
 #include "libs/kafka/record.h"
 #include "libs/kafka/topics.h"
 #include "libs/market/calendar.h"
+#include "libs/market/daily_csv.h"
 #include "libs/market/decimal.h"
 #include "tests/support/kafka_environment.h"
 #include "tests/support/service_process.h"
@@ -34,35 +33,23 @@ using ::vnstream::testing::StartService;
 
 testing::KafkaEnvironment* kafka_env = nullptr;
 
-// Real daily bars per symbol, oldest first.
-std::map<std::string, std::vector<v1::DailyBar>> LoadBars() {
-  std::map<std::string, std::map<std::string, v1::DailyBar>> by_date;
-  std::ifstream in(Runfile("data/vn30/vn30-daily-2016-2019.csv"));
-  std::string line;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    std::vector<std::string> f = absl::StrSplit(line, ',');
-    if (f.size() != 10) continue;
-    auto units = [](const std::string& s) {
-      double d = 0;
-      (void)absl::SimpleAtod(s, &d);
-      return static_cast<int64_t>(std::llround(d));
-    };
-    v1::DailyBar bar;
-    absl::CivilDay day;
-    (void)absl::ParseCivilTime(f[0], &day);
-    *bar.mutable_date() = market::ToDate(day);
-    *bar.mutable_open() = market::MakeDecimal(units(f[7]));
-    *bar.mutable_high() = market::MakeDecimal(units(f[3]));
-    *bar.mutable_low() = market::MakeDecimal(units(f[5]));
-    *bar.mutable_close() = market::MakeDecimal(units(f[2]));
-    bar.set_volume(units(f[9]));
-    bar.set_final(true);
-    by_date[f[8]][f[0]] = bar;
-  }
+// Real daily bars per symbol, oldest first, as the topic carries them.
+absl::StatusOr<std::map<std::string, std::vector<v1::DailyBar>>> LoadBars() {
+  absl::StatusOr<market::DailyData> data =
+      market::LoadDailyCsv(Runfile("data/vn30/vn30-daily-2016-2019.csv"));
+  if (!data.ok()) return data.status();
   std::map<std::string, std::vector<v1::DailyBar>> out;
-  for (auto& [symbol, bars] : by_date) {
-    for (auto& [date, bar] : bars) out[symbol].push_back(bar);
+  for (const market::SymbolHistory& history : data->symbols) {
+    for (const market::DailyBar& row : history.bars) {
+      v1::DailyBar& bar = out[history.symbol].emplace_back();
+      *bar.mutable_date() = market::ToDate(row.date);
+      *bar.mutable_open() = market::MakeDecimal(row.open);
+      *bar.mutable_high() = market::MakeDecimal(row.high);
+      *bar.mutable_low() = market::MakeDecimal(row.low);
+      *bar.mutable_close() = market::MakeDecimal(row.close);
+      bar.set_volume(row.volume);
+      bar.set_final(true);
+    }
   }
   return out;
 }
@@ -130,6 +117,7 @@ absl::StatusOr<ServiceProcess> StartAnalytics(const std::string& name) {
 
 TEST(AnalyticsIntegrationTest, ExactlyOnceAcrossACrashWithTheLibrarysNumbers) {
   const auto bars = LoadBars();
+  ASSERT_TRUE(bars.ok()) << bars.status();
   const std::vector<std::string> symbols = {"FPT", "VCB", "HPG",
                                             "MWG", "SSI", "VNM"};
   constexpr uint64_t kSeqs = 15;
@@ -141,7 +129,7 @@ TEST(AnalyticsIntegrationTest, ExactlyOnceAcrossACrashWithTheLibrarysNumbers) {
   auto publish = [&](uint64_t from, uint64_t to) {
     for (uint64_t seq = from; seq <= to; ++seq) {
       for (const std::string& symbol : symbols) {
-        v1::DailyHistory h = Input(bars.at(symbol), symbol, seq);
+        v1::DailyHistory h = Input(bars->at(symbol), symbol, seq);
         (*publisher)
             ->Publish(
                 kafka::EncodeRecord(kafka::kHistoricalTopic, h, h.meta()));

@@ -12,10 +12,7 @@
 #include <map>
 #include <thread>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_format.h"
-#include "absl/strings/str_split.h"
 #include "clients/cpp/market_data_client.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -23,6 +20,7 @@
 #include "libs/base/subprocess.h"
 #include "libs/indicators/indicators.h"
 #include "libs/market/calendar.h"
+#include "libs/market/daily_csv.h"
 #include "libs/market/decimal.h"
 #include "tests/support/kafka_environment.h"
 #include "tests/support/service_process.h"
@@ -40,26 +38,6 @@ using ::vnstream::testing::StartService;
 testing::KafkaEnvironment* kafka_env = nullptr;
 
 constexpr char kCsv[] = "data/vn30/vn30-daily-2016-2019.csv";
-
-std::string DateText(const v1::Date& d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
-}
-
-// symbol -> date -> close, from the CSV.
-std::map<std::string, std::map<std::string, int64_t>> CsvCloses() {
-  std::map<std::string, std::map<std::string, int64_t>> out;
-  std::ifstream in(Runfile(kCsv));
-  std::string line;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    std::vector<std::string> f = absl::StrSplit(line, ',');
-    double close = 0;
-    if (f.size() == 10 && absl::SimpleAtod(f[2], &close)) {
-      out[f[8]][f[0]] = std::llround(close);
-    }
-  }
-  return out;
-}
 
 struct Stack {
   ServiceProcess sim;
@@ -174,7 +152,15 @@ class E2eTest : public ::testing::Test {
 Stack* E2eTest::stack_ = nullptr;
 
 TEST_F(E2eTest, HistoryWithIndicatorsMatchesTheCsvAndTheLibrary) {
-  const auto closes = CsvCloses();
+  absl::StatusOr<market::DailyData> csv = market::LoadDailyCsv(Runfile(kCsv));
+  ASSERT_TRUE(csv.ok()) << csv.status();
+  const market::SymbolHistory* fpt = nullptr;
+  for (const market::SymbolHistory& history : csv->symbols) {
+    if (history.symbol == "FPT") fpt = &history;
+  }
+  ASSERT_NE(fpt, nullptr);
+  std::map<absl::CivilDay, int64_t> closes;
+  for (const market::DailyBar& bar : fpt->bars) closes[bar.date] = bar.close;
   auto stub = Stub();
   v1::GetHistoryRequest request;
   request.set_symbol("FPT");
@@ -189,11 +175,12 @@ TEST_F(E2eTest, HistoryWithIndicatorsMatchesTheCsvAndTheLibrary) {
   EXPECT_EQ(response.delivery(), v1::DELIVERY_KAFKA);
   const v1::EnrichedHistory& h = response.history();
   EXPECT_EQ(h.meta().source(), v1::SOURCE_SIMULATOR);
-  EXPECT_EQ(DateText(h.meta().trading_date()), "2019-06-14");
+  EXPECT_EQ(market::ToCivilDay(h.meta().trading_date()),
+            absl::CivilDay(2019, 6, 14));
   for (int i = 0; i + 1 < h.bars_size(); ++i) {
     const v1::DailyBar& bar = h.bars(i).bar();
-    ASSERT_EQ(bar.close().units(), closes.at("FPT").at(DateText(bar.date())))
-        << DateText(bar.date());
+    const absl::CivilDay day = market::ToCivilDay(bar.date());
+    ASSERT_EQ(bar.close().units(), closes.at(day)) << day;
   }
   // Exactly the shared library's numbers for exactly these bars.
   v1::DailyHistory raw;

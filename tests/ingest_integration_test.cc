@@ -1,16 +1,12 @@
 // vnstock-sim -> vnstream-ingest -> real Kafka -> a consumer that checks the
 // records field by field against the CSV the simulator replays; the
 // simulator's faults; and a restart of ingest (sequence numbers continue).
-#include <cmath>
-#include <fstream>
 #include <map>
 #include <set>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/base/subprocess.h"
@@ -18,6 +14,7 @@
 #include "libs/kafka/record.h"
 #include "libs/kafka/topics.h"
 #include "libs/market/calendar.h"
+#include "libs/market/daily_csv.h"
 #include "libs/market/decimal.h"
 #include "libs/market/exchange.h"
 #include "tests/support/kafka_environment.h"
@@ -37,35 +34,22 @@ using ::vnstream::testing::StartService;
 testing::KafkaEnvironment* kafka_env = nullptr;
 
 constexpr char kCsv[] = "data/vn30/vn30-daily-2016-2019.csv";
-constexpr char kToday[] = "2019-06-14";
+constexpr absl::CivilDay kToday(2019, 6, 14);
 
-struct CsvRow {
-  int64_t open, high, low, close, volume;
-};
+// symbol -> date -> bar of the CSV the simulator replays.
+using CsvBars =
+    std::map<std::string, std::map<absl::CivilDay, market::DailyBar>>;
 
-// symbol -> date -> row, straight from the CSV.
-std::map<std::string, std::map<std::string, CsvRow>> LoadCsv() {
-  std::map<std::string, std::map<std::string, CsvRow>> out;
-  std::ifstream in(Runfile(kCsv));
-  std::string line;
-  std::getline(
-      in,
-      line);  // date,change_per,close,high,index,low,name,open,ticket,volume
-  while (std::getline(in, line)) {
-    std::vector<std::string> f = absl::StrSplit(line, ',');
-    if (f.size() != 10) continue;
-    auto num = [](const std::string& s) {
-      double d = 0;
-      (void)absl::SimpleAtod(s, &d);
-      return static_cast<int64_t>(std::llround(d));
-    };
-    out[f[8]][f[0]] = {num(f[7]), num(f[3]), num(f[5]), num(f[2]), num(f[9])};
+absl::StatusOr<CsvBars> LoadCsv() {
+  absl::StatusOr<market::DailyData> data = market::LoadDailyCsv(Runfile(kCsv));
+  if (!data.ok()) return data.status();
+  CsvBars out;
+  for (const market::SymbolHistory& history : data->symbols) {
+    for (const market::DailyBar& bar : history.bars) {
+      out[history.symbol][bar.date] = bar;
+    }
   }
   return out;
-}
-
-std::string DateText(const v1::Date& d) {
-  return absl::StrFormat("%04d-%02d-%02d", d.year(), d.month(), d.day());
 }
 
 struct Topics {
@@ -142,7 +126,8 @@ class TopicReader {
 absl::StatusOr<ServiceProcess> StartSim(const std::string& name) {
   return StartService(
       name, "tools/vnstock_sim/vnstock-sim",
-      {absl::StrCat("--csv=", Runfile(kCsv)), absl::StrCat("--today=", kToday),
+      {absl::StrCat("--csv=", Runfile(kCsv)),
+       absl::StrCat("--today=", absl::FormatCivilTime(kToday)),
        "--start_time=10:30", "--speed=0", "--port=0", "--host=127.0.0.1"},
       "listening on 127.0.0.1:(\\d+)");
 }
@@ -180,7 +165,8 @@ void ExpectContiguous(const std::vector<uint64_t>& seqs,
 }
 
 TEST(IngestIntegrationTest, RecordsMatchTheCsvFieldByField) {
-  const auto csv = LoadCsv();
+  const absl::StatusOr<CsvBars> csv = LoadCsv();
+  ASSERT_TRUE(csv.ok()) << csv.status();
   absl::StatusOr<ServiceProcess> sim = StartSim("sim-fields");
   ASSERT_TRUE(sim.ok()) << sim.status();
   const std::vector<std::string> symbols = {"FPT", "VCB", "SSI", "HPG", "VIC"};
@@ -205,23 +191,23 @@ TEST(IngestIntegrationTest, RecordsMatchTheCsvFieldByField) {
 
   for (const std::string& symbol : symbols) {
     SCOPED_TRACE(symbol);
-    const auto& rows = csv.at(symbol);
+    const auto& rows = csv->at(symbol);
     auto yesterday = rows.find(kToday);
     ASSERT_NE(yesterday, rows.begin());
     --yesterday;
-    const CsvRow& today = rows.at(kToday);
+    const market::DailyBar& today = rows.at(kToday);
 
     // History: the CSV verbatim up to yesterday, then today's partial bar.
     const v1::DailyHistory& h = reader.topics.histories.at(symbol).front();
     EXPECT_EQ(h.meta().seq(), 1u);
     EXPECT_EQ(h.meta().source(), v1::SOURCE_SIMULATOR);
-    EXPECT_EQ(DateText(h.meta().trading_date()), kToday);
+    EXPECT_EQ(market::ToCivilDay(h.meta().trading_date()), kToday);
     ASSERT_EQ(h.bars_size(), 30);
     auto row = rows.find(kToday);
     for (int i = 28; i >= 0; --i) {
       --row;
       const v1::DailyBar& bar = h.bars(i);
-      ASSERT_EQ(DateText(bar.date()), row->first) << "bar " << i;
+      ASSERT_EQ(market::ToCivilDay(bar.date()), row->first) << "bar " << i;
       EXPECT_EQ(Units(bar.open()), row->second.open) << row->first;
       EXPECT_EQ(Units(bar.high()), row->second.high) << row->first;
       EXPECT_EQ(Units(bar.low()), row->second.low) << row->first;
@@ -230,13 +216,13 @@ TEST(IngestIntegrationTest, RecordsMatchTheCsvFieldByField) {
       EXPECT_TRUE(bar.final());
     }
     const v1::DailyBar& partial = h.bars(29);
-    EXPECT_EQ(DateText(partial.date()), kToday);
+    EXPECT_EQ(market::ToCivilDay(partial.date()), kToday);
 
     // Quote: reference = yesterday's close on a tick; band from the rules.
     const v1::Quote& q = reader.topics.quotes.at(symbol).front();
     EXPECT_EQ(q.meta().seq(), 1u);
     EXPECT_EQ(q.meta().source(), v1::SOURCE_SIMULATOR);
-    EXPECT_EQ(DateText(q.meta().trading_date()), kToday);
+    EXPECT_EQ(market::ToCivilDay(q.meta().trading_date()), kToday);
     EXPECT_EQ(q.exchange(), v1::EXCHANGE_HOSE);
     EXPECT_EQ(q.session(), v1::TRADING_SESSION_CONTINUOUS);
     const int64_t reference =
@@ -271,7 +257,7 @@ TEST(IngestIntegrationTest, RecordsMatchTheCsvFieldByField) {
       seqs.push_back(bar.meta().seq());
       EXPECT_TRUE(starts.insert(bar.start_time().seconds()).second)
           << "one record per bar";
-      EXPECT_EQ(DateText(bar.meta().trading_date()), kToday);
+      EXPECT_EQ(market::ToCivilDay(bar.meta().trading_date()), kToday);
       for (const v1::Decimal* p :
            {&bar.open(), &bar.high(), &bar.low(), &bar.close()}) {
         const int64_t price = Units(*p);

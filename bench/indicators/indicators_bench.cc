@@ -11,16 +11,21 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <map>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
 #include "libs/indicators/indicators.h"
 #include "libs/market/calendar.h"
+#include "libs/market/daily_csv.h"
 #include "libs/market/decimal.h"
+
+ABSL_FLAG(std::string, csv, "data/vn30/vn30-daily-2016-2019.csv",
+          "Real daily prices the synthetic dataset is built from.");
+ABSL_FLAG(std::string, dump_dataset, "",
+          "Write the dataset to this file (for compare.py) and exit.");
 
 namespace vnstream::indicators {
 namespace {
@@ -28,29 +33,22 @@ namespace {
 constexpr int kSymbols = 1600;
 constexpr int kBars = 2000;
 
-std::string g_csv = "data/vn30/vn30-daily-2016-2019.csv";
-
 // The real series, oldest first.
 std::vector<std::vector<Bar>> RealSeries() {
-  std::map<std::string, std::map<std::string, Bar>> by_symbol;
-  std::ifstream in(g_csv);
-  std::string line;
-  std::getline(in, line);
-  while (std::getline(in, line)) {
-    std::vector<std::string> f = absl::StrSplit(line, ',');
-    if (f.size() != 10) continue;
-    auto num = [&](int i) {
-      double d = 0;
-      (void)absl::SimpleAtod(f[i], &d);
-      return d;
-    };
-    by_symbol[f[8]][f[0]] = {num(7), num(3), num(5), num(2),
-                             std::round(num(9))};
+  absl::StatusOr<market::DailyData> data =
+      market::LoadDailyCsv(absl::GetFlag(FLAGS_csv));
+  if (!data.ok()) {
+    std::fprintf(stderr, "%s\n", data.status().ToString().c_str());
+    std::exit(1);
   }
   std::vector<std::vector<Bar>> out;
-  for (auto& [symbol, rows] : by_symbol) {
+  for (const market::SymbolHistory& series : data->symbols) {
     std::vector<Bar> bars;
-    for (auto& [date, bar] : rows) bars.push_back(bar);
+    for (const market::DailyBar& b : series.bars) {
+      bars.push_back({static_cast<double>(b.open), static_cast<double>(b.high),
+                      static_cast<double>(b.low), static_cast<double>(b.close),
+                      static_cast<double>(b.volume)});
+    }
     out.push_back(std::move(bars));
   }
   return out;
@@ -164,21 +162,12 @@ bool DumpDataset(const std::string& path) {
 }  // namespace vnstream::indicators
 
 int main(int argc, char** argv) {
-  std::vector<char*> rest;
-  std::string dump;
-  for (int i = 0; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg.rfind("--csv=", 0) == 0) {
-      vnstream::indicators::g_csv = arg.substr(6);
-    } else if (arg.rfind("--dump_dataset=", 0) == 0) {
-      dump = arg.substr(15);
-    } else {
-      rest.push_back(argv[i]);
-    }
+  benchmark::Initialize(&argc, argv);
+  absl::ParseCommandLine(argc, argv);
+  if (const std::string dump = absl::GetFlag(FLAGS_dump_dataset);
+      !dump.empty()) {
+    return vnstream::indicators::DumpDataset(dump) ? 0 : 1;
   }
-  if (!dump.empty()) return vnstream::indicators::DumpDataset(dump) ? 0 : 1;
-  int n = static_cast<int>(rest.size());
-  benchmark::Initialize(&n, rest.data());
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

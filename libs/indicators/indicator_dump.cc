@@ -2,18 +2,14 @@
 // price CSV (the format of data/vn30) and writes JSON with the inputs and
 // the outputs at full double precision, for the TA-Lib parity test.
 //   indicator_dump --csv=data/vn30/vn30-daily-2016-2019.csv --out=dump.json
-#include <cmath>
 #include <cstdio>
-#include <fstream>
-#include <map>
 #include <string>
 #include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
-#include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
 #include "libs/indicators/indicators.h"
+#include "libs/market/daily_csv.h"
 #include "rapidjson/filewritestream.h"
 #include "rapidjson/writer.h"
 
@@ -25,37 +21,13 @@ ABSL_FLAG(std::string, out, "", "Output JSON file.");
 namespace vnstream::indicators {
 namespace {
 
-struct Row {
-  std::string date;
-  Bar bar;
-};
-
 int Main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
-  std::ifstream in(absl::GetFlag(FLAGS_csv));
-  if (!in) {
-    std::fprintf(stderr, "cannot read --csv\n");
+  absl::StatusOr<market::DailyData> data =
+      market::LoadDailyCsv(absl::GetFlag(FLAGS_csv));
+  if (!data.ok()) {
+    std::fprintf(stderr, "%s\n", data.status().ToString().c_str());
     return 1;
-  }
-  std::string line;
-  std::getline(in, line);
-  const std::vector<std::string> header = absl::StrSplit(line, ',');
-  std::map<std::string, int> col;
-  for (size_t i = 0; i < header.size(); ++i)
-    col[header[i]] = static_cast<int>(i);
-  std::map<std::string, std::vector<Row>> series;
-  while (std::getline(in, line)) {
-    const std::vector<std::string> f = absl::StrSplit(line, ',');
-    if (f.size() != header.size()) continue;
-    auto num = [&](const char* name) {
-      double d = 0;
-      (void)absl::SimpleAtod(f[col[name]], &d);
-      return d;
-    };
-    series[f[col["ticket"]]].push_back(
-        {f[col["date"]],
-         {num("open"), num("high"), num("low"), num("close"),
-          std::round(num("volume"))}});
   }
   FILE* out = std::fopen(absl::GetFlag(FLAGS_out).c_str(), "w");
   if (out == nullptr) {
@@ -70,15 +42,17 @@ int Main(int argc, char** argv) {
   w.Key("series");
   w.StartArray();
   const Params params;
-  for (auto& [symbol, rows] : series) {
-    std::sort(rows.begin(), rows.end(),
-              [](const Row& a, const Row& b) { return a.date < b.date; });
+  for (const market::SymbolHistory& series : data->symbols) {
     std::vector<Bar> bars;
-    for (const Row& r : rows) bars.push_back(r.bar);
+    for (const market::DailyBar& b : series.bars) {
+      bars.push_back({static_cast<double>(b.open), static_cast<double>(b.high),
+                      static_cast<double>(b.low), static_cast<double>(b.close),
+                      static_cast<double>(b.volume)});
+    }
     const std::vector<Values> values = Compute(params, bars);
     w.StartObject();
     w.Key("symbol");
-    w.String(symbol.c_str());
+    w.String(series.symbol.c_str());
     const std::pair<const char*, double Bar::*> inputs[] = {
         {"open", &Bar::open},
         {"high", &Bar::high},

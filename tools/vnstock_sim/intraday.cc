@@ -95,7 +95,7 @@ int64_t ReferencePrice(int64_t previous_close) {
 }
 
 DayReplay BuildDayReplay(absl::string_view symbol, int symbol_index,
-                         const DailyBar& day,
+                         const market::DailyBar& day,
                          std::optional<int64_t> previous_close) {
   Rng rng(SeedFrom(absl::StrCat(symbol, "|", absl::FormatCivilTime(day.date))));
   DayReplay replay;

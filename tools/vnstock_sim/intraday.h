@@ -29,7 +29,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "tools/vnstock_sim/daily_csv.h"
+#include "libs/market/daily_csv.h"
 
 namespace vnstream::sim {
 
@@ -81,7 +81,7 @@ int64_t ReferencePrice(int64_t previous_close);
 // < 1e4). `previous_close` is the symbol's previous CSV close, VND; nullopt
 // on its first day, whose reference is then its open.
 DayReplay BuildDayReplay(absl::string_view symbol, int symbol_index,
-                         const DailyBar& day,
+                         const market::DailyBar& day,
                          std::optional<int64_t> previous_close);
 
 }  // namespace vnstream::sim

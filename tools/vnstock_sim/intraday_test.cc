@@ -8,23 +8,23 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "libs/market/calendar.h"
+#include "libs/market/daily_csv.h"
 #include "libs/market/exchange.h"
-#include "tools/vnstock_sim/daily_csv.h"
 
 namespace vnstream::sim {
 namespace {
 
 constexpr v1::Exchange kHose = v1::EXCHANGE_HOSE;
 
-const DailyData& Data() {
-  static const DailyData* data = [] {
-    absl::StatusOr<DailyData> d =
-        LoadDailyCsv("data/vn30/vn30-daily-2016-2019.csv");
+const market::DailyData& Data() {
+  static const market::DailyData* data = [] {
+    absl::StatusOr<market::DailyData> d =
+        market::LoadDailyCsv("data/vn30/vn30-daily-2016-2019.csv");
     if (!d.ok()) {
       ADD_FAILURE() << d.status();
-      return new DailyData();
+      return new market::DailyData();
     }
-    return new DailyData(*std::move(d));
+    return new market::DailyData(*std::move(d));
   }();
   return *data;
 }
@@ -36,9 +36,9 @@ int64_t Tradeable(int64_t price, int64_t floor, int64_t ceiling) {
 
 // Checks every promise of intraday.h for one replayed day; returns the first
 // broken one ("" if none). Plain comparisons: this runs on every CSV day.
-std::string Violation(const SymbolHistory& history, int symbol_index,
+std::string Violation(const market::SymbolHistory& history, int symbol_index,
                       size_t bar) {
-  const DailyBar& day = history.bars[bar];
+  const market::DailyBar& day = history.bars[bar];
   const std::optional<int64_t> previous =
       bar == 0 ? std::nullopt : std::optional(history.bars[bar - 1].close);
   const DayReplay r =
@@ -126,11 +126,11 @@ std::string Violation(const SymbolHistory& history, int symbol_index,
 // every 10th day, the last 5 days and every unusual day of every symbol
 // (first days, thin volume, prices outside the band of the previous close).
 TEST(IntradayTest, CsvDaysReplayWithinTheRules) {
-  const DailyData& data = Data();
+  const market::DailyData& data = Data();
   ASSERT_FALSE(data.symbols.empty());
   int checked = 0, unusual = 0;
   for (size_t s = 0; s < data.symbols.size(); ++s) {
-    const std::vector<DailyBar>& bars = data.symbols[s].bars;
+    const std::vector<market::DailyBar>& bars = data.symbols[s].bars;
     for (size_t b = 0; b < bars.size(); ++b) {
       const bool thin = bars[b].volume < 226 * 4 * 100;
       const bool out_of_band =
@@ -152,13 +152,13 @@ TEST(IntradayTest, CsvDaysReplayWithinTheRules) {
 
 TEST(IntradayTest, OffTickAndOutOfBandCsvPricesAreRoundedAndClamped) {
   // A split-adjusted day: every CSV price is off-tick.
-  DailyBar day{absl::CivilDay(2019, 6, 14),
-               0,
-               23'130,
-               23'480,
-               22'960,
-               23'210,
-               1'234'567};
+  market::DailyBar day{absl::CivilDay(2019, 6, 14),
+                       0,
+                       23'130,
+                       23'480,
+                       22'960,
+                       23'210,
+                       1'234'567};
   DayReplay r = BuildDayReplay("AAA", 0, day, 23'110);
   EXPECT_EQ(r.reference, 23'100);
   EXPECT_EQ(r.open, 23'150);
@@ -168,13 +168,13 @@ TEST(IntradayTest, OffTickAndOutOfBandCsvPricesAreRoundedAndClamped) {
   EXPECT_EQ(r.volume, 1'234'600);
   // A day that the CSV shows 20 % up (a listing-day artefact): the high
   // and close are held at the ceiling.
-  DailyBar jump{absl::CivilDay(2019, 6, 14),
-                0,
-                100'000,
-                120'000,
-                99'000,
-                120'000,
-                10'000};
+  market::DailyBar jump{absl::CivilDay(2019, 6, 14),
+                        0,
+                        100'000,
+                        120'000,
+                        99'000,
+                        120'000,
+                        10'000};
   r = BuildDayReplay("AAA", 0, jump, 100'000);
   EXPECT_EQ(r.ceiling, 107'000);
   EXPECT_EQ(r.high, 107'000);
@@ -185,7 +185,7 @@ TEST(IntradayTest, OffTickAndOutOfBandCsvPricesAreRoundedAndClamped) {
 
 TEST(IntradayTest, TinyVolumesStillPrintTheDay) {
   // 300 shares, four distinct prices: four trades need four lots.
-  DailyBar thin{
+  market::DailyBar thin{
       absl::CivilDay(2016, 12, 7), 0, 100'000, 101'000, 99'000, 100'500, 300};
   DayReplay r = BuildDayReplay("AAA", 1, thin, 100'000);
   EXPECT_EQ(r.volume, 400);
@@ -193,7 +193,7 @@ TEST(IntradayTest, TinyVolumesStillPrintTheDay) {
   EXPECT_EQ(r.trades.front().price, 100'000);
   EXPECT_EQ(r.trades.back().price, 100'500);
   // A flat day with no volume at all: one 100-share match.
-  DailyBar flat{
+  market::DailyBar flat{
       absl::CivilDay(2018, 5, 18), 0, 114'700, 114'700, 114'700, 114'700, 0};
   r = BuildDayReplay("AAA", 1, flat, std::nullopt);
   EXPECT_EQ(r.reference, 114'700);
@@ -203,8 +203,8 @@ TEST(IntradayTest, TinyVolumesStillPrintTheDay) {
 }
 
 TEST(IntradayTest, IsDeterministicPerSymbolAndDate) {
-  const SymbolHistory& h = Data().symbols.at(3);
-  const DailyBar& day = h.bars.back();
+  const market::SymbolHistory& h = Data().symbols.at(3);
+  const market::DailyBar& day = h.bars.back();
   const int64_t previous = h.bars[h.bars.size() - 2].close;
   const DayReplay a = BuildDayReplay(h.symbol, 3, day, previous);
   const DayReplay b = BuildDayReplay(h.symbol, 3, day, previous);
@@ -229,9 +229,9 @@ TEST(IntradayTest, VolumeProfileIsUShaped) {
   // Across all symbols' last day: the first and last half hours of the
   // continuous session trade more per minute than the middle of the day.
   int64_t edges = 0, middle = 0;
-  const DailyData& data = Data();
+  const market::DailyData& data = Data();
   for (size_t s = 0; s < data.symbols.size(); ++s) {
-    const SymbolHistory& h = data.symbols[s];
+    const market::SymbolHistory& h = data.symbols[s];
     const DayReplay r =
         BuildDayReplay(h.symbol, static_cast<int>(s), h.bars.back(),
                        h.bars[h.bars.size() - 2].close);

@@ -72,7 +72,7 @@ int Main(int argc, char** argv) {
   std::printf("vnstock-sim listening on %s:%d\n", host.c_str(), *port);
   std::fflush(stdout);
   const Snapshot now = (*sim)->clock().Now();
-  const DailyData& data = (*sim)->market().data();
+  const market::DailyData& data = (*sim)->market().data();
   spdlog::info(
       "listening on {}:{}; {} symbols, CSV {} .. {}; today {} replays {}, "
       "virtual time {}, speed {}{}",

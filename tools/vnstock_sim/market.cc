@@ -98,7 +98,7 @@ absl::string_view VciSessionName(absl::Duration time_of_day) {
   }
 }
 
-SimMarket::SimMarket(DailyData data)
+SimMarket::SimMarket(market::DailyData data)
     : data_(std::move(data)), calendar_(CsvCalendar(data_.days)) {}
 
 absl::CivilDay SimMarket::MappedDay(const Snapshot& snapshot,
@@ -111,24 +111,24 @@ absl::CivilDay SimMarket::MappedDay(const Snapshot& snapshot,
 }
 
 int SimMarket::FindSymbol(absl::string_view symbol) const {
-  auto it = std::lower_bound(
-      data_.symbols.begin(), data_.symbols.end(), symbol,
-      [](const SymbolHistory& h, absl::string_view s) { return h.symbol < s; });
+  auto it = std::lower_bound(data_.symbols.begin(), data_.symbols.end(), symbol,
+                             [](const market::SymbolHistory& h,
+                                absl::string_view s) { return h.symbol < s; });
   return it != data_.symbols.end() && it->symbol == symbol
              ? static_cast<int>(it - data_.symbols.begin())
              : -1;
 }
 
-std::vector<DailyBar>::const_iterator SimMarket::BarsEnd(
-    const SymbolHistory& history, int day_index) const {
+std::vector<market::DailyBar>::const_iterator SimMarket::BarsEnd(
+    const market::SymbolHistory& history, int day_index) const {
   return std::upper_bound(
       history.bars.begin(), history.bars.end(), day_index,
-      [](int d, const DailyBar& bar) { return d < bar.day_index; });
+      [](int d, const market::DailyBar& bar) { return d < bar.day_index; });
 }
 
 std::shared_ptr<const DayReplay> SimMarket::Replay(int symbol_index,
                                                    int day_index) {
-  const SymbolHistory& history = data_.symbols[symbol_index];
+  const market::SymbolHistory& history = data_.symbols[symbol_index];
   const auto end = BarsEnd(history, day_index);
   if (end == history.bars.begin() || (end - 1)->day_index != day_index) {
     return nullptr;
@@ -153,7 +153,7 @@ std::optional<Quote> SimMarket::GetQuote(absl::string_view symbol,
                                          const Snapshot& snapshot) {
   const int index = FindSymbol(symbol);
   if (index < 0) return std::nullopt;
-  const SymbolHistory& history = data_.symbols[index];
+  const market::SymbolHistory& history = data_.symbols[index];
   const auto end = BarsEnd(history, snapshot.replay_index);
   if (end == history.bars.begin()) return std::nullopt;
 
@@ -219,7 +219,7 @@ std::optional<BarSeries> SimMarket::GetBars(absl::string_view symbol,
                                             absl::Time to, int64_t count_back) {
   const int index = FindSymbol(symbol);
   if (index < 0) return std::nullopt;
-  const SymbolHistory& history = data_.symbols[index];
+  const market::SymbolHistory& history = data_.symbols[index];
   auto end = BarsEnd(history, snapshot.replay_index);
   if (end == history.bars.begin()) return std::nullopt;
 

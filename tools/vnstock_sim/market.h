@@ -22,7 +22,7 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "libs/market/calendar.h"
-#include "tools/vnstock_sim/daily_csv.h"
+#include "libs/market/daily_csv.h"
 #include "tools/vnstock_sim/intraday.h"
 #include "tools/vnstock_sim/session_clock.h"
 
@@ -39,8 +39,8 @@ struct BookLevel {
 
 // The price-board state of one symbol at a Snapshot.
 struct Quote {
-  const SymbolHistory* history = nullptr;  // Symbol and name.
-  int listing_id = 0;                      // 1-based symbol index.
+  const market::SymbolHistory* history = nullptr;  // Symbol and name.
+  int listing_id = 0;                              // 1-based symbol index.
   absl::CivilDay trading_date;
   int64_t reference = 0;  // VND.
   int64_t ceiling = 0;    // VND.
@@ -76,7 +76,7 @@ struct Bar {
 };
 
 struct BarSeries {
-  const SymbolHistory* history = nullptr;
+  const market::SymbolHistory* history = nullptr;
   std::vector<Bar> bars;  // Oldest first.
 };
 
@@ -86,9 +86,9 @@ absl::string_view VciSessionName(absl::Duration time_of_day);
 // Thread-safe.
 class SimMarket {
  public:
-  explicit SimMarket(DailyData data);
+  explicit SimMarket(market::DailyData data);
 
-  const DailyData& data() const { return data_; }
+  const market::DailyData& data() const { return data_; }
   // Weekdays minus the CSV's holidays (see the file comment).
   const market::TradingCalendar& calendar() const { return calendar_; }
 
@@ -127,10 +127,10 @@ class SimMarket {
   // Index in data_.symbols, or -1.
   int FindSymbol(absl::string_view symbol) const;
   // The symbol's bars with day_index <= `day_index` end here.
-  std::vector<DailyBar>::const_iterator BarsEnd(const SymbolHistory& history,
-                                                int day_index) const;
+  std::vector<market::DailyBar>::const_iterator BarsEnd(
+      const market::SymbolHistory& history, int day_index) const;
 
-  const DailyData data_;
+  const market::DailyData data_;
   const market::TradingCalendar calendar_;
   absl::Mutex mu_;
   int cached_day_ ABSL_GUARDED_BY(mu_) = -1;

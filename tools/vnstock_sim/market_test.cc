@@ -5,8 +5,8 @@
 #include <string>
 
 #include "gtest/gtest.h"
+#include "libs/market/daily_csv.h"
 #include "libs/market/exchange.h"
-#include "tools/vnstock_sim/daily_csv.h"
 
 namespace vnstream::sim {
 namespace {
@@ -25,8 +25,8 @@ absl::Time UtcMidnight(absl::CivilDay day) {
 class MarketTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    absl::StatusOr<DailyData> data =
-        LoadDailyCsv("data/vn30/vn30-daily-2016-2019.csv");
+    absl::StatusOr<market::DailyData> data =
+        market::LoadDailyCsv("data/vn30/vn30-daily-2016-2019.csv");
     ASSERT_TRUE(data.ok()) << data.status();
     market_ = new SimMarket(*std::move(data));
   }
@@ -35,8 +35,8 @@ class MarketTest : public ::testing::Test {
   static int LastIndex() {
     return static_cast<int>(market_->data().days.size()) - 1;
   }
-  static const SymbolHistory& History(absl::string_view symbol) {
-    for (const SymbolHistory& h : market_->data().symbols) {
+  static const market::SymbolHistory& History(absl::string_view symbol) {
+    for (const market::SymbolHistory& h : market_->data().symbols) {
       if (h.symbol == symbol) return h;
     }
     ADD_FAILURE() << symbol;
@@ -96,14 +96,14 @@ TEST_F(MarketTest, DatesMapOntoWeekdaysEndingToday) {
 
 TEST_F(MarketTest, PastDailyBarsAreTheCsvVerbatim) {
   const Snapshot s = LastDayAt(At(15, 5));
-  for (const SymbolHistory& h : market_->data().symbols) {
+  for (const market::SymbolHistory& h : market_->data().symbols) {
     std::optional<BarSeries> series = market_->GetBars(
         h.symbol, TimeFrame::kDay, s, UtcMidnight(kLastDay), 100'000);
     ASSERT_TRUE(series.has_value()) << h.symbol;
     ASSERT_EQ(series->bars.size(), h.bars.size()) << h.symbol;
     for (size_t i = 0; i + 1 < h.bars.size(); ++i) {
       const Bar& bar = series->bars[i];
-      const DailyBar& csv = h.bars[i];
+      const market::DailyBar& csv = h.bars[i];
       ASSERT_EQ(bar.time, UtcMidnight(csv.date)) << h.symbol;
       ASSERT_EQ(bar.open, csv.open);
       ASSERT_EQ(bar.high, csv.high);
@@ -198,7 +198,7 @@ TEST_F(MarketTest, PriceBoardBarsAndTicksAgreeThroughTheDay) {
       {At(14, 40), "ATC"},        {At(14, 50), "ENDED"},
       {At(15, 5), "CLOSED"},
   };
-  for (const SymbolHistory& h : market_->data().symbols) {
+  for (const market::SymbolHistory& h : market_->data().symbols) {
     const int index = static_cast<int>(&h - market_->data().symbols.data());
     std::shared_ptr<const DayReplay> replay =
         market_->Replay(index, LastIndex());
@@ -369,8 +369,8 @@ TEST_F(MarketTest, TicksPageNewestFirstBeforeTruncTime) {
 }
 
 TEST_F(MarketTest, RepliesAreDeterministic) {
-  absl::StatusOr<DailyData> data =
-      LoadDailyCsv("data/vn30/vn30-daily-2016-2019.csv");
+  absl::StatusOr<market::DailyData> data =
+      market::LoadDailyCsv("data/vn30/vn30-daily-2016-2019.csv");
   ASSERT_TRUE(data.ok());
   SimMarket other(*std::move(data));
   for (absl::Duration t : {At(9, 30), At(11, 0), At(14, 10)}) {

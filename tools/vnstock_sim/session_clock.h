@@ -22,8 +22,9 @@ namespace vnstream::sim {
 // What the sim serves at one instant.
 struct Snapshot {
   absl::CivilDay today;  // The calendar day served as the current day.
-  int replay_index = 0;  // Index in DailyData::days of the day replayed.
-  absl::Time now;        // Virtual time.
+  int replay_index =
+      0;           // Index in market::DailyData::days of the day replayed.
+  absl::Time now;  // Virtual time.
 };
 
 // Parses a local time of day "HH:MM" or "HH:MM:SS" in [00:00, 24:00).

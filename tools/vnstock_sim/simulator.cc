@@ -6,7 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/market/calendar.h"
-#include "tools/vnstock_sim/daily_csv.h"
+#include "libs/market/daily_csv.h"
 
 namespace vnstream::sim {
 namespace {
@@ -25,7 +25,7 @@ absl::StatusOr<absl::CivilDay> ParseDay(absl::string_view flag,
 
 absl::StatusOr<std::unique_ptr<Simulator>> Simulator::Create(
     const SimOptions& options) {
-  absl::StatusOr<DailyData> data = LoadDailyCsv(options.csv);
+  absl::StatusOr<market::DailyData> data = market::LoadDailyCsv(options.csv);
   if (!data.ok()) return data.status();
   auto market = std::make_unique<SimMarket>(*std::move(data));
   const std::vector<absl::CivilDay>& days = market->data().days;

@@ -1,11 +1,12 @@
-// The daily-price CSV that backs vnstock-sim (data/vn30/README.md):
+// The daily-price CSV of data/vn30 (data/vn30/README.md), which backs
+// vnstock-sim, the tests and the benchmarks:
 //   date,change_per,close,high,index,low,name,open,ticket,volume
 //   2019-06-14,-1.92,102300.0,104300.0,VN 30 (VNI30),102000.0,Cotec
 //   ...,CTD,468500.0
 // Columns are found by name (order and extra columns do not matter); rows
 // may come in any order (the shipped file is newest-first per symbol).
-#ifndef VNSTREAM_TOOLS_VNSTOCK_SIM_DAILY_CSV_H_
-#define VNSTREAM_TOOLS_VNSTOCK_SIM_DAILY_CSV_H_
+#ifndef VNSTREAM_LIBS_MARKET_DAILY_CSV_H_
+#define VNSTREAM_LIBS_MARKET_DAILY_CSV_H_
 
 #include <cstdint>
 #include <string>
@@ -15,7 +16,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/civil_time.h"
 
-namespace vnstream::sim {
+namespace vnstream::market {
 
 // One CSV row. Prices are whole VND exactly as in the file: the file is
 // split-adjusted, so they need not be on a tick or inside the band.
@@ -59,6 +60,6 @@ absl::StatusOr<DailyData> ParseDailyCsv(absl::string_view text,
 // Reads and parses the file at `path` (errors name the path).
 absl::StatusOr<DailyData> LoadDailyCsv(const std::string& path);
 
-}  // namespace vnstream::sim
+}  // namespace vnstream::market
 
-#endif  // VNSTREAM_TOOLS_VNSTOCK_SIM_DAILY_CSV_H_
+#endif  // VNSTREAM_LIBS_MARKET_DAILY_CSV_H_

@@ -1,11 +1,11 @@
-#include "tools/vnstock_sim/daily_csv.h"
+#include "libs/market/daily_csv.h"
 
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace vnstream::sim {
+namespace vnstream::market {
 namespace {
 
 using ::testing::HasSubstr;
@@ -143,4 +143,4 @@ TEST(DailyCsvTest, RejectsBadHeadersAndEmptyFiles) {
 }
 
 }  // namespace
-}  // namespace vnstream::sim
+}  // namespace vnstream::market

@@ -1,4 +1,4 @@
-#include "tools/vnstock_sim/daily_csv.h"
+#include "libs/market/daily_csv.h"
 
 #include <algorithm>
 #include <array>
@@ -17,7 +17,7 @@
 #include "libs/market/decimal.h"
 #include "libs/market/exchange.h"
 
-namespace vnstream::sim {
+namespace vnstream::market {
 namespace {
 
 enum Column { kDate, kOpen, kHigh, kLow, kClose, kVolume, kTicket, kName };
@@ -208,4 +208,4 @@ absl::StatusOr<DailyData> LoadDailyCsv(const std::string& path) {
   return ParseDailyCsv(text.str(), path);
 }
 
-}  // namespace vnstream::sim
+}  // namespace vnstream::market
