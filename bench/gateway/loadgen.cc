@@ -1,0 +1,488 @@
+// Gateway load generator: measures vnstream-gateway fed by a real local
+// Kafka broker against bare_server (the smallest correct C++ gRPC
+// server-streaming fan-out, no Kafka) in the same run, same machine, same
+// client, and prints each result with the gateway/bare ratio.
+//
+// Scenarios (each on a freshly started server):
+//   idle       --idle_streams streams (10 symbols each) open and quiet:
+//              server RSS growth per stream
+//   freshness  --freshness_streams streams x 10 symbols while the whole
+//              market (--market_symbols) updates --updates_per_second:
+//              latency from produce (meta.published_at, stamped just before
+//              the Kafka produce call) to client receive
+//   fanout     --fanout_streams streams x 10 symbols, same updates:
+//              delivered messages/s, latency p50/p99/p99.9, server CPU
+//              and RSS
+// Streams are spread --streams_per_connection to an HTTP/2 connection (the
+// gateway's per-connection limit is 100); stream i subscribes to symbols
+// 10i .. 10i+9 (mod the market) so every symbol has the same fan-out.
+//
+//   bazel run -c opt //bench/gateway:loadgen -- --scenarios=fanout
+#include <stdlib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "bench/support/latency_histogram.h"
+#include "bench/support/synthetic_market.h"
+#include "grpcpp/grpcpp.h"
+#include "libs/base/logging.h"
+#include "libs/base/proc_stats.h"
+#include "libs/base/subprocess.h"
+#include "libs/kafka/publisher.h"
+#include "libs/kafka/record.h"
+#include "libs/kafka/topics.h"
+#include "libs/market/calendar.h"
+#include "tests/support/service_process.h"
+#include "tools/kafka/local_kafka.h"
+#include "vnstream/v1/market_data_service.grpc.pb.h"
+
+ABSL_FLAG(std::vector<std::string>, servers,
+          std::vector<std::string>({"bare", "gateway"}),
+          "Servers to measure: bare, gateway.");
+ABSL_FLAG(std::vector<std::string>, scenarios,
+          std::vector<std::string>({"idle", "freshness", "fanout"}),
+          "Scenarios to run: idle, freshness, fanout.");
+ABSL_FLAG(int, market_symbols, 1600, "Symbols in the market.");
+ABSL_FLAG(double, updates_per_second, 1600,
+          "Quote updates per second over the whole market.");
+ABSL_FLAG(int, symbols_per_stream, 10, "Symbols each stream subscribes to.");
+ABSL_FLAG(int, fanout_streams, 10000, "Streams in the fanout scenario.");
+ABSL_FLAG(int, freshness_streams, 100, "Streams in the freshness scenario.");
+ABSL_FLAG(int, idle_streams, 10000, "Streams in the idle scenario.");
+ABSL_FLAG(int, streams_per_connection, 100, "Streams per HTTP/2 connection.");
+ABSL_FLAG(int, linger_ms, 5,
+          "linger.ms of the producer (ingest ships 5: batching for a "
+          "whole-market cycle); 0 shows Kafka's floor.");
+ABSL_FLAG(absl::Duration, warmup, absl::Seconds(10),
+          "Load before measuring starts.");
+ABSL_FLAG(absl::Duration, duration, absl::Seconds(30), "Measured period.");
+
+namespace vnstream::bench {
+namespace {
+
+using Service = v1::MarketDataService;
+using Stub = Service::Stub;
+
+// Counters shared by all client streams.
+struct ClientStats {
+  LatencyHistogram latency;
+  std::atomic<int64_t> messages{0};     // Live quotes received.
+  std::atomic<int64_t> established{0};  // Streams past their snapshot.
+  std::atomic<int64_t> done{0};         // Streams finished.
+  std::atomic<int64_t> failed{0};       // ... with a status other than
+                                        // CANCELLED (by us).
+};
+
+// One server-streaming subscription; records every live quote's latency.
+class ClientStream : public grpc::ClientReadReactor<v1::MarketEvent> {
+ public:
+  ClientStream(Stub& stub, std::vector<std::string> symbols, ClientStats& stats)
+      : stats_(stats) {
+    for (std::string& symbol : symbols) request_.add_symbols(std::move(symbol));
+    stub.async()->SubscribeQuotes(&context_, &request_, this);
+    StartRead(&event_);
+    StartCall();
+  }
+
+  void Cancel() { context_.TryCancel(); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows.
+    if (event_.has_quote() && !event_.snapshot()) {
+      stats_.latency.Record(
+          absl::Now() -
+          market::FromTimestamp(event_.quote().meta().published_at()));
+      stats_.messages.fetch_add(1, std::memory_order_relaxed);
+    } else if (event_.has_snapshot_end()) {
+      stats_.established.fetch_add(1, std::memory_order_relaxed);
+    }
+    StartRead(&event_);
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    if (status.error_code() != grpc::StatusCode::CANCELLED) {
+      if (stats_.failed.fetch_add(1) < 5) {
+        spdlog::warn("stream ended: {} {}",
+                     static_cast<int>(status.error_code()),
+                     status.error_message());
+      }
+    }
+    stats_.done.fetch_add(1);
+  }
+
+ private:
+  ClientStats& stats_;
+  grpc::ClientContext context_;
+  v1::SubscribeRequest request_;
+  v1::MarketEvent event_;
+};
+
+// The client side of one scenario: connections and streams.
+class Clients {
+ public:
+  Clients(const std::string& address, int streams,
+          const std::vector<std::string>& market) {
+    const int per_connection = absl::GetFlag(FLAGS_streams_per_connection);
+    const int per_stream = absl::GetFlag(FLAGS_symbols_per_stream);
+    for (int i = 0; i < streams; ++i) {
+      if (i % per_connection == 0) {
+        grpc::ChannelArguments args;
+        // A distinct argument gives each channel its own connection.
+        args.SetInt("vnstream.bench.connection", i / per_connection);
+        stubs_.push_back(Service::NewStub(grpc::CreateCustomChannel(
+            address, grpc::InsecureChannelCredentials(), args)));
+      }
+      std::vector<std::string> symbols;
+      for (int j = 0; j < per_stream; ++j) {
+        symbols.push_back(
+            market[(static_cast<size_t>(i) * per_stream + j) % market.size()]);
+      }
+      streams_.push_back(std::make_unique<ClientStream>(
+          *stubs_.back(), std::move(symbols), stats_));
+    }
+  }
+
+  ~Clients() {
+    for (auto& stream : streams_) stream->Cancel();
+    const int64_t total = static_cast<int64_t>(streams_.size());
+    if (!PollUntil([&] { return stats_.done.load() == total; },
+                   absl::Seconds(60), absl::Milliseconds(20))) {
+      // Reactors still referenced by gRPC: leak them rather than crash.
+      spdlog::error("{} streams did not finish", total - stats_.done.load());
+      for (auto& stream : streams_) stream.release();
+    }
+  }
+
+  // Waits until every stream has its snapshot; false on timeout or if
+  // streams failed.
+  bool WaitEstablished(absl::Duration timeout) {
+    const int64_t total = static_cast<int64_t>(streams_.size());
+    return PollUntil(
+               [&] {
+                 return stats_.established.load() + stats_.done.load() >= total;
+               },
+               timeout, absl::Milliseconds(50)) &&
+           stats_.done.load() == 0;
+  }
+
+  ClientStats& stats() { return stats_; }
+
+ private:
+  ClientStats stats_;
+  std::vector<std::unique_ptr<Stub>> stubs_;
+  std::vector<std::unique_ptr<ClientStream>> streams_;
+};
+
+// Produces quote updates to stock-prices for the gateway, round-robin over
+// the market at a steady rate, on its own thread.
+class Producer {
+ public:
+  Producer(kafka::Publisher& publisher, const std::vector<std::string>& market)
+      : publisher_(publisher), market_(market), seq_(market.size(), 0) {
+    // Sequence numbers above anything an earlier scenario produced.
+    const uint64_t base =
+        static_cast<uint64_t>(absl::ToUnixMicros(absl::Now()));
+    std::fill(seq_.begin(), seq_.end(), base);
+  }
+  ~Producer() { Stop(); }
+
+  // One update of every symbol, now.
+  void PublishRound() {
+    for (size_t i = 0; i < market_.size(); ++i) PublishOne(i);
+  }
+
+  void Start(double per_second) {
+    thread_ = std::thread([this, per_second] {
+      constexpr absl::Duration kTick = absl::Milliseconds(10);
+      const double per_tick = per_second * absl::ToDoubleSeconds(kTick);
+      double due = 0;
+      size_t next = 0;
+      for (absl::Time tick = absl::Now(); !stop_.HasBeenNotified();
+           tick += kTick) {
+        stop_.WaitForNotificationWithTimeout(tick - absl::Now());
+        for (due += per_tick; due >= 1; due -= 1) {
+          PublishOne(next++ % market_.size());
+        }
+      }
+    });
+  }
+
+  void Stop() {
+    if (!thread_.joinable()) return;
+    stop_.Notify();
+    thread_.join();
+  }
+
+ private:
+  void PublishOne(size_t i) {
+    v1::Quote quote;
+    v1::RecordMeta& meta = *quote.mutable_meta();
+    meta.set_symbol(market_[i]);
+    meta.set_seq(++seq_[i]);
+    meta.set_source(v1::SOURCE_SIMULATOR);
+    quote.set_exchange(v1::EXCHANGE_HOSE);
+    quote.mutable_last_price()->set_units(
+        100'000 + static_cast<int64_t>(seq_[i] % 100) * 100);
+    quote.set_total_volume(static_cast<int64_t>(seq_[i] % 1'000'000) * 100);
+    const absl::Time now = absl::Now();
+    *meta.mutable_fetched_at() = market::ToTimestamp(now);
+    *meta.mutable_published_at() = market::ToTimestamp(now);
+    publisher_.Publish(kafka::EncodeRecord(kafka::kPricesTopic, quote, meta));
+  }
+
+  kafka::Publisher& publisher_;
+  const std::vector<std::string>& market_;
+  std::vector<uint64_t> seq_;
+  absl::Notification stop_;
+  std::thread thread_;
+};
+
+struct Result {
+  std::string server;
+  std::string scenario;
+  int streams = 0;
+  double messages_per_second = 0;
+  double expected_per_second = 0;
+  absl::Duration p50, p99, p999, max;
+  double server_cores = 0;  // Server CPU seconds per second.
+  double server_rss_mib = 0;
+  double client_cores = 0;  // This process (clients + producer).
+  double broker_cores = 0;  // Kafka, gateway runs only.
+  double idle_kib_per_stream = 0;
+  int64_t failed_streams = 0;
+};
+
+struct Environment {
+  std::string work_dir;
+  std::vector<std::string> market;
+  std::unique_ptr<kafka::LocalKafka> kafka;
+  std::unique_ptr<kafka::Publisher> publisher;
+  prometheus::Registry registry;
+};
+
+double CpuSeconds(pid_t pid) {
+  absl::StatusOr<ProcessStats> stats = ReadProcessStats(pid);
+  return stats.ok() ? stats->cpu_seconds : 0;
+}
+double RssMib(pid_t pid) {
+  absl::StatusOr<ProcessStats> stats = ReadProcessStats(pid);
+  return stats.ok() ? stats->rss_bytes / (1 << 20) : 0;
+}
+
+absl::StatusOr<testing::ServiceProcess> StartServer(const std::string& server,
+                                                    double updates_per_second,
+                                                    Environment& env) {
+  if (server == "bare") {
+    return testing::StartService(
+        "bare-server", "bench/gateway/bare_server",
+        {"--port=0", absl::StrCat("--symbols=", env.market.size()),
+         absl::StrCat("--updates_per_second=", updates_per_second)},
+        "bare server on :(\\d+)");
+  }
+  absl::StatusOr<testing::ServiceProcess> gateway = testing::StartService(
+      "gateway", "services/gateway/vnstream-gateway",
+      {absl::StrCat("--kafka_brokers=", env.kafka->bootstrap_servers()),
+       "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
+       "--fallback=false", "--max_streams=50000", "--shutdown_grace=2s"},
+      "gRPC on :(\\d+), metrics on :(\\d+)");
+  if (!gateway.ok()) return gateway;
+  // Ready once its cache holds what the topics held.
+  absl::StatusOr<std::vector<std::string>> serving =
+      testing::WaitForLog(*gateway, "serving", absl::Seconds(120));
+  if (!serving.ok()) return serving.status();
+  return gateway;
+}
+
+absl::StatusOr<Result> Run(const std::string& server,
+                           const std::string& scenario, Environment& env) {
+  const bool idle = scenario == "idle";
+  const double rate = idle ? 0 : absl::GetFlag(FLAGS_updates_per_second);
+  const int streams = idle ? absl::GetFlag(FLAGS_idle_streams)
+                      : scenario == "fanout"
+                          ? absl::GetFlag(FLAGS_fanout_streams)
+                          : absl::GetFlag(FLAGS_freshness_streams);
+  Result result{.server = server, .scenario = scenario, .streams = streams};
+  const bool gateway = server == "gateway";
+  std::unique_ptr<Producer> producer;
+  if (gateway) {
+    // Every symbol has a quote before the gateway starts (a snapshot).
+    producer = std::make_unique<Producer>(*env.publisher, env.market);
+    producer->PublishRound();
+    if (absl::Status s = env.publisher->Flush(absl::Seconds(60)); !s.ok()) {
+      return s;
+    }
+  }
+  absl::StatusOr<testing::ServiceProcess> process =
+      StartServer(server, rate, env);
+  if (!process.ok()) return process.status();
+  const pid_t pid = process->process->pid();
+  const std::string address = absl::StrCat("127.0.0.1:", process->captured[0]);
+
+  // Settle: the server's start-up allocations are not per-stream costs.
+  absl::SleepFor(absl::Seconds(2));
+  const double rss_before = RssMib(pid);
+  auto clients = std::make_unique<Clients>(address, streams, env.market);
+  if (!clients->WaitEstablished(absl::Seconds(180))) {
+    return absl::DeadlineExceededError(absl::StrCat(
+        server, "/", scenario, ": ", clients->stats().established.load(),
+        " of ", streams, " streams established, ", clients->stats().done.load(),
+        " ended"));
+  }
+  if (idle) {
+    absl::SleepFor(absl::Seconds(2));
+    result.server_rss_mib = RssMib(pid);
+    result.idle_kib_per_stream =
+        (result.server_rss_mib - rss_before) * 1024 / streams;
+  } else {
+    if (producer != nullptr) producer->Start(rate);
+    absl::SleepFor(absl::GetFlag(FLAGS_warmup));
+    ClientStats& stats = clients->stats();
+    stats.latency.Reset();
+    stats.messages.store(0);
+    const double server_cpu = CpuSeconds(pid);
+    const double client_cpu = CpuSeconds(0);
+    const double broker_cpu = gateway ? CpuSeconds(env.kafka->pid()) : 0;
+    const absl::Time start = absl::Now();
+    absl::SleepFor(absl::GetFlag(FLAGS_duration));
+    const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+    result.messages_per_second =
+        static_cast<double>(stats.messages.load()) / seconds;
+    result.server_cores = (CpuSeconds(pid) - server_cpu) / seconds;
+    result.client_cores = (CpuSeconds(0) - client_cpu) / seconds;
+    if (gateway) {
+      result.broker_cores =
+          (CpuSeconds(env.kafka->pid()) - broker_cpu) / seconds;
+    }
+    result.server_rss_mib = RssMib(pid);
+    result.p50 = stats.latency.Percentile(0.5);
+    result.p99 = stats.latency.Percentile(0.99);
+    result.p999 = stats.latency.Percentile(0.999);
+    result.max = stats.latency.max();
+    if (producer != nullptr) producer->Stop();
+  }
+  // Every update reaches the streams subscribed to its symbol.
+  result.expected_per_second = rate * streams *
+                               absl::GetFlag(FLAGS_symbols_per_stream) /
+                               static_cast<double>(env.market.size());
+  result.failed_streams = clients->stats().failed.load();
+  clients.reset();
+  process->process.reset();  // SIGTERM, then reaped.
+  return result;
+}
+
+std::string Ms(absl::Duration d) {
+  return absl::StrFormat("%.2f", absl::ToDoubleMilliseconds(d));
+}
+std::string Ratio(double gateway, double bare) {
+  return bare > 0 ? absl::StrFormat("%.2fx", gateway / bare) : "-";
+}
+
+void Print(const std::vector<Result>& results) {
+  absl::PrintF(
+      "\n%-9s %-8s %7s %11s %11s %8s %8s %8s %8s %6s %8s %6s %6s %9s %6s\n",
+      "scenario", "server", "streams", "msgs/s", "expected", "p50 ms", "p99 ms",
+      "p99.9 ms", "max ms", "cores", "RSS MiB", "client", "kafka", "KiB/strm",
+      "failed");
+  for (const Result& r : results) {
+    absl::PrintF(
+        "%-9s %-8s %7d %11.0f %11.0f %8s %8s %8s %8s %6.2f %8.1f %6.2f %6.2f "
+        "%9.1f %6d\n",
+        r.scenario, r.server, r.streams, r.messages_per_second,
+        r.expected_per_second, Ms(r.p50), Ms(r.p99), Ms(r.p999), Ms(r.max),
+        r.server_cores, r.server_rss_mib, r.client_cores, r.broker_cores,
+        r.idle_kib_per_stream, r.failed_streams);
+  }
+  absl::PrintF("\ngateway / bare:\n");
+  for (const Result& g : results) {
+    if (g.server != "gateway") continue;
+    for (const Result& b : results) {
+      if (b.server != "bare" || b.scenario != g.scenario) continue;
+      if (g.scenario == "idle") {
+        absl::PrintF("  idle       memory per stream %s\n",
+                     Ratio(g.idle_kib_per_stream, b.idle_kib_per_stream));
+        continue;
+      }
+      absl::PrintF(
+          "  %-10s msgs/s %s  p50 %s  p99 %s  p99.9 %s  server CPU %s  RSS "
+          "%s\n",
+          g.scenario, Ratio(g.messages_per_second, b.messages_per_second),
+          Ratio(absl::ToDoubleMicroseconds(g.p50),
+                absl::ToDoubleMicroseconds(b.p50)),
+          Ratio(absl::ToDoubleMicroseconds(g.p99),
+                absl::ToDoubleMicroseconds(b.p99)),
+          Ratio(absl::ToDoubleMicroseconds(g.p999),
+                absl::ToDoubleMicroseconds(b.p999)),
+          Ratio(g.server_cores, b.server_cores),
+          Ratio(g.server_rss_mib, b.server_rss_mib));
+    }
+  }
+}
+
+int Main(int argc, char** argv) {
+  absl::ParseCommandLine(argc, argv);
+  InitLogging("gateway-loadgen");
+  Environment env;
+  char dir_template[] = "/tmp/vnstream-loadgen-XXXXXX";
+  if (mkdtemp(dir_template) == nullptr) return 1;
+  env.work_dir = dir_template;
+  env.market = SyntheticSymbols(absl::GetFlag(FLAGS_market_symbols));
+  const std::vector<std::string> servers = absl::GetFlag(FLAGS_servers);
+  if (std::find(servers.begin(), servers.end(), "gateway") != servers.end()) {
+    absl::StatusOr<std::unique_ptr<kafka::LocalKafka>> kafka =
+        kafka::LocalKafka::Start({.work_dir = env.work_dir + "/kafka"});
+    if (!kafka.ok()) {
+      spdlog::error("{}", kafka.status());
+      return 1;
+    }
+    env.kafka = *std::move(kafka);
+    absl::StatusOr<std::unique_ptr<kafka::Publisher>> publisher =
+        kafka::Publisher::Create(
+            {.bootstrap_servers = env.kafka->bootstrap_servers(),
+             .client_id = "gateway-loadgen",
+             .overrides = {{"linger.ms",
+                            absl::StrCat(absl::GetFlag(FLAGS_linger_ms))}}},
+            env.registry, "loadgen");
+    if (!publisher.ok()) {
+      spdlog::error("{}", publisher.status());
+      return 1;
+    }
+    env.publisher = *std::move(publisher);
+  }
+  std::vector<Result> results;
+  int failures = 0;
+  for (const std::string& scenario : absl::GetFlag(FLAGS_scenarios)) {
+    for (const std::string& server : servers) {
+      spdlog::info("{} / {} ...", scenario, server);
+      absl::StatusOr<Result> result = Run(server, scenario, env);
+      if (!result.ok()) {
+        spdlog::error("{} / {}: {}", scenario, server, result.status());
+        ++failures;
+        continue;
+      }
+      results.push_back(*result);
+    }
+  }
+  Print(results);
+  env.publisher.reset();
+  env.kafka.reset();
+  std::filesystem::remove_all(env.work_dir);
+  return failures == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace vnstream::bench
+
+int main(int argc, char** argv) { return vnstream::bench::Main(argc, argv); }
