@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "clients/cpp/market_data_client.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -68,15 +69,22 @@ absl::StatusOr<ServiceProcess> StartGateway(const std::string& name,
       "gRPC on :(\\d+), metrics on :(\\d+)");
 }
 
+// Every call and stream has a deadline: a stuck gateway fails the test
+// instead of hanging it until Bazel's timeout.
+std::unique_ptr<grpc::ClientContext> Context(
+    absl::Duration deadline = absl::Seconds(20)) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  return context;
+}
+
 bool WaitServing(const std::string& address) {
   auto stub = grpc::health::v1::Health::NewStub(client::MakeChannel(address));
   return PollUntil(
       [&] {
-        grpc::ClientContext context;
-        context.set_deadline(std::chrono::system_clock::now() +
-                             std::chrono::seconds(2));
         grpc::health::v1::HealthCheckResponse response;
-        return stub->Check(&context, {}, &response).ok() &&
+        return stub->Check(Context(absl::Seconds(2)).get(), {}, &response)
+                   .ok() &&
                response.status() ==
                    grpc::health::v1::HealthCheckResponse::SERVING;
       },
@@ -133,12 +141,6 @@ class E2eTest : public ::testing::Test {
   std::unique_ptr<v1::MarketDataService::Stub> Stub() {
     return v1::MarketDataService::NewStub(
         client::MakeChannel(stack_->gateway_address));
-  }
-  static std::unique_ptr<grpc::ClientContext> Context() {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::seconds(20));
-    return context;
   }
   static void SetSimClock(const std::string& time) {
     ASSERT_TRUE(HttpPost(stack_->sim_url + "/sim/clock",
@@ -201,11 +203,11 @@ TEST_F(E2eTest, HistoryWithIndicatorsMatchesTheCsvAndTheLibrary) {
 TEST_F(E2eTest, QuoteStreamIsSnapshotThenLiveWithContinuousSequences) {
   auto channel = client::MakeChannel(stack_->gateway_address);
   auto stub = v1::MarketDataService::NewStub(channel);
-  grpc::ClientContext context;
+  auto context = Context(absl::Seconds(60));
   v1::SubscribeRequest request;
   request.add_symbols("FPT");
   request.add_symbols("VCB");
-  auto reader = stub->SubscribeQuotes(&context, request);
+  auto reader = stub->SubscribeQuotes(context.get(), request);
   std::vector<v1::MarketEvent> events;
   v1::MarketEvent event;
   std::map<std::string, uint64_t> snapshot_seq;
@@ -236,7 +238,7 @@ TEST_F(E2eTest, QuoteStreamIsSnapshotThenLiveWithContinuousSequences) {
     for (const auto& e : events) live += e.has_quote() && !e.snapshot();
     if (live >= 2) break;
   }
-  context.TryCancel();
+  context->TryCancel();
   reader->Finish();
   ASSERT_TRUE(snapshot_done);
   EXPECT_EQ(events[0].status().state(), v1::SYMBOL_STATE_SUBSCRIBED);
@@ -340,10 +342,10 @@ TEST_F(E2eTest, ZGatewayRestartGracefulShutdownAndResume) {
 
   // A plain stream sees the shutdown as UNAVAILABLE.
   auto stub = Stub();
-  grpc::ClientContext context;
+  auto context = Context(absl::Seconds(60));
   v1::SubscribeRequest request;
   request.add_symbols("FPT");
-  auto reader = stub->SubscribeQuotes(&context, request);
+  auto reader = stub->SubscribeQuotes(context.get(), request);
   v1::MarketEvent event;
   while (reader->Read(&event) && !event.has_snapshot_end()) {
   }
@@ -400,27 +402,21 @@ TEST(E2eFallbackTest, EmptyKafkaServesEverythingFromVnstock) {
   ASSERT_TRUE(WaitServing(address));
   auto stub = v1::MarketDataService::NewStub(client::MakeChannel(address));
 
-  auto context = [] {
-    auto c = std::make_unique<grpc::ClientContext>();
-    c->set_deadline(std::chrono::system_clock::now() +
-                    std::chrono::seconds(20));
-    return c;
-  };
   v1::GetHistoryRequest history;
   history.set_symbol("VIC");
   v1::GetHistoryResponse history_response;
   ASSERT_TRUE(
-      stub->GetHistory(context().get(), history, &history_response).ok());
+      stub->GetHistory(Context().get(), history, &history_response).ok());
   EXPECT_EQ(history_response.delivery(), v1::DELIVERY_VNSTOCK_FALLBACK);
   EXPECT_GT(history_response.history().bars_size(), 200);
   EXPECT_TRUE(
       history_response.history().bars().rbegin()->indicators().has_sma_long());
 
-  grpc::ClientContext stream_context;
+  auto stream_context = Context(absl::Seconds(60));
   v1::SubscribeRequest request;
   request.add_symbols("VIC");
   request.add_symbols("NOPE");
-  auto reader = stub->SubscribeQuotes(&stream_context, request);
+  auto reader = stub->SubscribeQuotes(stream_context.get(), request);
   v1::MarketEvent event;
   bool got_quote = false;
   bool got_not_found = false;
@@ -435,7 +431,7 @@ TEST(E2eFallbackTest, EmptyKafkaServesEverythingFromVnstock) {
       got_not_found = true;
     }
   }
-  stream_context.TryCancel();
+  stream_context->TryCancel();
   reader->Finish();
   EXPECT_TRUE(got_quote);
   EXPECT_TRUE(got_not_found);

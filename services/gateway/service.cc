@@ -269,7 +269,7 @@ MarketDataServiceImpl::SubscribeHistory(grpc::CallbackServerContext* context,
   return Subscribe(Channel::kHistory, context, request);
 }
 
-absl::Status MarketDataServiceImpl::Admit(const std::string& peer) {
+absl::Status MarketDataServiceImpl::Register(Reactor* reactor) {
   absl::MutexLock lock(&mu_);
   if (shutting_down_)
     return absl::UnavailableError("the gateway is shutting down");
@@ -278,19 +278,16 @@ absl::Status MarketDataServiceImpl::Admit(const std::string& peer) {
         absl::StrCat("the gateway serves its maximum of ", options_.max_streams,
                      " streams"));
   }
-  if (streams_per_peer_[peer] >= options_.max_streams_per_connection) {
+  int& peer_streams = streams_per_peer_[reactor->peer()];
+  if (peer_streams >= options_.max_streams_per_connection) {
     return absl::ResourceExhaustedError(
         absl::StrCat("at most ", options_.max_streams_per_connection,
                      " streams per connection"));
   }
-  return absl::OkStatus();
-}
-
-void MarketDataServiceImpl::Register(Reactor* reactor) {
-  absl::MutexLock lock(&mu_);
+  ++peer_streams;
   reactors_.insert(reactor);
-  ++streams_per_peer_[reactor->peer()];
   metrics_->active_streams[static_cast<int>(reactor->channel())]->Increment();
+  return absl::OkStatus();
 }
 
 void MarketDataServiceImpl::Unregister(Reactor* reactor) {
@@ -318,10 +315,9 @@ grpc::ServerWriteReactor<v1::MarketEvent>* MarketDataServiceImpl::Subscribe(
     subscriber->FinishNow(status);
     return reactor;
   };
-  // A refused stream is never registered; its OnDone unregisters nothing.
-  if (absl::Status admitted = Admit(reactor->peer()); !admitted.ok())
-    return fail(admitted);
-  Register(reactor);
+  // The request is validated before the stream is registered: a refused
+  // stream never counts against the limits (not even while its OnDone is
+  // pending), and its OnDone unregisters nothing.
   const SymbolList symbols = ParseSymbols(request->symbols());
   if (symbols.valid.empty()) {
     return fail(absl::InvalidArgumentError(symbols.invalid.empty()
@@ -346,6 +342,8 @@ grpc::ServerWriteReactor<v1::MarketEvent>* MarketDataServiceImpl::Subscribe(
   }
   if (request->has_since_time())
     resume.since_time = market::FromTimestamp(request->since_time());
+  if (absl::Status admitted = Register(reactor); !admitted.ok())
+    return fail(admitted);
 
   for (const std::string& symbol : symbols.invalid) {
     subscriber->OfferSnapshot(StatusEvent(symbol, v1::SYMBOL_STATE_INVALID,

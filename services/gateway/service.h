@@ -88,9 +88,9 @@ class MarketDataServiceImpl final : public ServiceBase {
   grpc::ServerWriteReactor<v1::MarketEvent>* Subscribe(
       Channel channel, grpc::CallbackServerContext* context,
       const v1::SubscribeRequest* request);
-  // Admission of a new stream from `peer`; the error to finish with if not.
-  absl::Status Admit(const std::string& peer);
-  void Register(Reactor* reactor);
+  // Admits and registers a new stream under one lock (so concurrent streams
+  // cannot both pass the limits); the error to finish with if not admitted.
+  absl::Status Register(Reactor* reactor);
   void Unregister(Reactor* reactor);
   // A symbol without Kafka data: fetch it, and tell the stream if VNStock
   // does not know it or cannot be reached.

@@ -220,10 +220,10 @@ std::vector<std::string> Describe(const std::vector<v1::MarketEvent>& events) {
 
 TEST_F(ServiceTest, SubscriptionProtocolSnapshotThenLiveThenResume) {
   state_.ApplyQuote(MakeQuote("FPT", 7, 116'000), v1::DELIVERY_KAFKA);
-  grpc::ClientContext context;
+  auto context = Context();
   v1::SubscribeRequest request;
   for (const char* s : {"FPT", "ZZZ", "bad!"}) request.add_symbols(s);
-  auto reader = stub_->SubscribeQuotes(&context, request);
+  auto reader = stub_->SubscribeQuotes(context.get(), request);
   std::vector<v1::MarketEvent> events;
   v1::MarketEvent event;
   while (events.size() < 6 && reader->Read(&event)) {
@@ -239,27 +239,27 @@ TEST_F(ServiceTest, SubscriptionProtocolSnapshotThenLiveThenResume) {
                   "end",
                   ::testing::AnyOf("FPT#8 DELIVERY_KAFKA",
                                    "ZZZ:SYMBOL_STATE_NOT_FOUND")));
-  context.TryCancel();
+  context->TryCancel();
   reader->Finish();
 
   // Resume after seq 7: only #8 is replayed.
-  grpc::ClientContext resume_context;
+  auto resume_context = Context();
   v1::SubscribeRequest resume;
   resume.add_symbols("FPT");
   (*resume.mutable_since_seq())["FPT"] = 7;
-  auto resumed = stub_->SubscribeQuotes(&resume_context, resume);
+  auto resumed = stub_->SubscribeQuotes(resume_context.get(), resume);
   events.clear();
   while (events.size() < 3 && resumed->Read(&event)) events.push_back(event);
   EXPECT_THAT(Describe(events),
               ElementsAre("FPT:SYMBOL_STATE_SUBSCRIBED",
                           "snap FPT#8 DELIVERY_KAFKA", "end"));
-  resume_context.TryCancel();
+  resume_context->TryCancel();
   resumed->Finish();
 
   // A resume point the cache never held.
-  grpc::ClientContext bad_context;
+  auto bad_context = Context();
   (*resume.mutable_since_seq())["FPT"] = 99;
-  auto refused = stub_->SubscribeQuotes(&bad_context, resume);
+  auto refused = stub_->SubscribeQuotes(bad_context.get(), resume);
   while (refused->Read(&event)) {
   }
   const grpc::Status status = refused->Finish();
@@ -274,24 +274,29 @@ TEST_F(ServiceTest, SubscriptionLimitsAndHeartbeats) {
   Start(options);
   v1::SubscribeRequest three;
   for (const char* s : {"AAA", "BBB", "CCC"}) three.add_symbols(s);
-  grpc::ClientContext c1;
-  auto r1 = stub_->SubscribeQuotes(&c1, three);
+  // Every stream has a deadline: a wrong admission fails the test, not hangs.
+  auto c1 = Context();
+  auto r1 = stub_->SubscribeQuotes(c1.get(), three);
   v1::MarketEvent event;
   while (r1->Read(&event)) {
   }
   EXPECT_EQ(r1->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
 
+  // The refused stream never counted: this one, on the same connection, is
+  // admitted at once.
   state_.ApplyQuote(MakeQuote("FPT", 1, 116'000), v1::DELIVERY_KAFKA);
   v1::SubscribeRequest one;
   one.add_symbols("FPT");
   one.mutable_heartbeat_interval()->set_seconds(1);
-  grpc::ClientContext c2;
-  auto r2 = stub_->SubscribeQuotes(&c2, one);
+  auto c2 = Context();
+  auto r2 = stub_->SubscribeQuotes(c2.get(), one);
   std::vector<v1::MarketEvent> events;  // SUBSCRIBED, snapshot, end.
   while (events.size() < 3 && r2->Read(&event)) events.push_back(event);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[1].quote().meta().seq(), 1u);
   // A second stream on the same connection is over the limit.
-  grpc::ClientContext c3;
-  auto r3 = stub_->SubscribeQuotes(&c3, one);
+  auto c3 = Context();
+  auto r3 = stub_->SubscribeQuotes(c3.get(), one);
   while (r3->Read(&event)) {
   }
   const grpc::Status limited = r3->Finish();
@@ -331,10 +336,10 @@ TEST_F(ServiceTest, SlowConsumerGetsStatusThenResourceExhausted) {
   options.subscriber.max_queued = 8;
   Start(options);
   state_.ApplyHistory(BigHistory(1), v1::DELIVERY_KAFKA);
-  grpc::ClientContext context;
+  auto context = Context();
   v1::SubscribeRequest request;
   request.add_symbols("VIC");
-  auto reader = stub_->SubscribeHistory(&context, request);
+  auto reader = stub_->SubscribeHistory(context.get(), request);
   v1::MarketEvent event;
   ASSERT_TRUE(reader->Read(&event));  // SUBSCRIBED: the stream is open.
   // The client stops reading; ~100 KB updates fill the transport windows,
