@@ -17,11 +17,11 @@
 #include "absl/flags/parse.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
+#include "bench/support/quote_feed.h"
 #include "bench/support/synthetic_market.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/base/logging.h"
 #include "libs/base/signals.h"
-#include "libs/market/calendar.h"
 #include "vnstream/v1/market_data_service.grpc.pb.h"
 
 ABSL_FLAG(int, port, 0, "Port on 127.0.0.1 (0 = a free one).");
@@ -147,38 +147,18 @@ class BareService : public v1::MarketDataService::CallbackService {
   Subscriptions& subscriptions_;
 };
 
-// Updates round-robin over `symbols` at `per_second`, in 100 ticks a
-// second, stamping meta.published_at (what the load generator's latency
-// is measured from) as the gateway's producer does.
+// Updates round-robin over `symbols` at `per_second`, as the load
+// generator produces them for the gateway.
 void Generate(const std::vector<std::string>& symbols, double per_second,
               Subscriptions& subscriptions, absl::Notification& stop) {
-  if (per_second <= 0) return;
-  constexpr absl::Duration kTick = absl::Milliseconds(10);
-  const double per_tick = per_second * absl::ToDoubleSeconds(kTick);
   std::vector<uint64_t> seq(symbols.size(), 0);
-  double due = 0;
-  size_t next = 0;
-  for (absl::Time tick = absl::Now(); !stop.HasBeenNotified(); tick += kTick) {
-    stop.WaitForNotificationWithTimeout(tick - absl::Now());
-    for (due += per_tick; due >= 1; due -= 1) {
-      const size_t i = next++ % symbols.size();
-      auto event = std::make_shared<v1::MarketEvent>();
-      v1::Quote& quote = *event->mutable_quote();
-      v1::RecordMeta& meta = *quote.mutable_meta();
-      meta.set_symbol(symbols[i]);
-      meta.set_seq(++seq[i]);
-      meta.set_source(v1::SOURCE_SIMULATOR);
-      const absl::Time now = absl::Now();
-      *meta.mutable_fetched_at() = market::ToTimestamp(now);
-      *meta.mutable_published_at() = market::ToTimestamp(now);
-      quote.set_exchange(v1::EXCHANGE_HOSE);
-      quote.mutable_last_price()->set_units(
-          100'000 + static_cast<int64_t>(seq[i] % 100) * 100);
-      quote.set_total_volume(static_cast<int64_t>(seq[i]) * 100);
-      event->set_delivery(v1::DELIVERY_KAFKA);
-      subscriptions.Publish(symbols[i], event);
-    }
-  }
+  RunPaced(per_second, stop, [&](uint64_t n) {
+    const size_t i = n % symbols.size();
+    auto event = std::make_shared<v1::MarketEvent>();
+    *event->mutable_quote() = SyntheticQuote(symbols[i], ++seq[i], absl::Now());
+    event->set_delivery(v1::DELIVERY_KAFKA);
+    subscriptions.Publish(symbols[i], event);
+  });
 }
 
 int Main(int argc, char** argv) {

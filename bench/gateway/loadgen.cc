@@ -36,6 +36,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "bench/support/latency_histogram.h"
+#include "bench/support/quote_feed.h"
 #include "bench/support/synthetic_market.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/base/logging.h"
@@ -206,17 +207,8 @@ class Producer {
 
   void Start(double per_second) {
     thread_ = std::thread([this, per_second] {
-      constexpr absl::Duration kTick = absl::Milliseconds(10);
-      const double per_tick = per_second * absl::ToDoubleSeconds(kTick);
-      double due = 0;
-      size_t next = 0;
-      for (absl::Time tick = absl::Now(); !stop_.HasBeenNotified();
-           tick += kTick) {
-        stop_.WaitForNotificationWithTimeout(tick - absl::Now());
-        for (due += per_tick; due >= 1; due -= 1) {
-          PublishOne(next++ % market_.size());
-        }
-      }
+      RunPaced(per_second, stop_,
+               [this](uint64_t n) { PublishOne(n % market_.size()); });
     });
   }
 
@@ -228,19 +220,9 @@ class Producer {
 
  private:
   void PublishOne(size_t i) {
-    v1::Quote quote;
-    v1::RecordMeta& meta = *quote.mutable_meta();
-    meta.set_symbol(market_[i]);
-    meta.set_seq(++seq_[i]);
-    meta.set_source(v1::SOURCE_SIMULATOR);
-    quote.set_exchange(v1::EXCHANGE_HOSE);
-    quote.mutable_last_price()->set_units(
-        100'000 + static_cast<int64_t>(seq_[i] % 100) * 100);
-    quote.set_total_volume(static_cast<int64_t>(seq_[i] % 1'000'000) * 100);
-    const absl::Time now = absl::Now();
-    *meta.mutable_fetched_at() = market::ToTimestamp(now);
-    *meta.mutable_published_at() = market::ToTimestamp(now);
-    publisher_.Publish(kafka::EncodeRecord(kafka::kPricesTopic, quote, meta));
+    const v1::Quote quote = SyntheticQuote(market_[i], ++seq_[i], absl::Now());
+    publisher_.Publish(
+        kafka::EncodeRecord(kafka::kPricesTopic, quote, quote.meta()));
   }
 
   kafka::Publisher& publisher_;
