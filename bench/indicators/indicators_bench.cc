@@ -43,13 +43,7 @@ std::vector<std::vector<Bar>> RealSeries() {
   }
   std::vector<std::vector<Bar>> out;
   for (const market::SymbolHistory& series : data->symbols) {
-    std::vector<Bar> bars;
-    for (const market::DailyBar& b : series.bars) {
-      bars.push_back({static_cast<double>(b.open), static_cast<double>(b.high),
-                      static_cast<double>(b.low), static_cast<double>(b.close),
-                      static_cast<double>(b.volume)});
-    }
-    out.push_back(std::move(bars));
+    out.push_back(FromCsv(series));
   }
   return out;
 }

@@ -43,12 +43,7 @@ int Main(int argc, char** argv) {
   w.StartArray();
   const Params params;
   for (const market::SymbolHistory& series : data->symbols) {
-    std::vector<Bar> bars;
-    for (const market::DailyBar& b : series.bars) {
-      bars.push_back({static_cast<double>(b.open), static_cast<double>(b.high),
-                      static_cast<double>(b.low), static_cast<double>(b.close),
-                      static_cast<double>(b.volume)});
-    }
+    const std::vector<Bar> bars = FromCsv(series);
     const std::vector<Values> values = Compute(params, bars);
     w.StartObject();
     w.Key("symbol");

@@ -104,6 +104,17 @@ Bar FromProto(const v1::DailyBar& bar) {
           static_cast<double>(bar.volume())};
 }
 
+std::vector<Bar> FromCsv(const market::SymbolHistory& history) {
+  std::vector<Bar> bars;
+  bars.reserve(history.bars.size());
+  for (const market::DailyBar& b : history.bars) {
+    bars.push_back({static_cast<double>(b.open), static_cast<double>(b.high),
+                    static_cast<double>(b.low), static_cast<double>(b.close),
+                    static_cast<double>(b.volume)});
+  }
+  return bars;
+}
+
 v1::IndicatorValues Values::ToProto() const {
   using V = v1::IndicatorValues;
   V out;

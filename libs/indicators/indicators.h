@@ -24,6 +24,7 @@
 
 #include "absl/base/attributes.h"
 #include "absl/status/status.h"
+#include "libs/market/daily_csv.h"
 #include "vnstream/v1/market_data.pb.h"
 
 namespace vnstream::indicators {
@@ -64,6 +65,8 @@ struct Bar {
 };
 
 Bar FromProto(const v1::DailyBar& bar);
+// A symbol's rows of the daily-price CSV (data/vn30), oldest first.
+std::vector<Bar> FromCsv(const market::SymbolHistory& history);
 
 struct Values {
   std::optional<double> sma_short, sma_medium, sma_long;
