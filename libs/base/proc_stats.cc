@@ -53,11 +53,13 @@ absl::StatusOr<ProcessStats> ReadProcessStats(pid_t pid) {
       !absl::SimpleAtod(fields[21], &rss_pages)) {
     return absl::DataLossError(absl::StrCat("unexpected ", path));
   }
+  // Constant while the machine runs: read once, not on every scrape.
+  static const double boot_time = BootTime();
   const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   return ProcessStats{
       .cpu_seconds = (utime + stime) / ticks,
       .rss_bytes = rss_pages * static_cast<double>(sysconf(_SC_PAGESIZE)),
-      .start_time_seconds = BootTime() + start / ticks,
+      .start_time_seconds = boot_time + start / ticks,
   };
 }
 

@@ -2,7 +2,6 @@
 
 #include <curl/curl.h>
 
-#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -19,8 +18,10 @@
 namespace vnstream::testing {
 namespace {
 
-std::string ReadAll(const std::string& path) {
+// The file from byte `offset` on.
+std::string ReadFrom(const std::string& path, size_t offset) {
   std::ifstream in(path);
+  in.seekg(static_cast<std::streamoff>(offset));
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
@@ -94,10 +95,7 @@ absl::StatusOr<std::vector<std::string>> WaitForLog(
   std::optional<std::vector<std::string>> found;
   const bool ok = PollUntil(
       [&] {
-        const std::string log = ReadAll(service.log_path);
-        found = FindLine(absl::string_view(log).substr(
-                             std::min(service.log_offset, log.size())),
-                         re);
+        found = FindLine(ReadFrom(service.log_path, service.log_offset), re);
         return found.has_value() || !service.process->Running();
       },
       timeout, absl::Milliseconds(50));
@@ -105,7 +103,7 @@ absl::StatusOr<std::vector<std::string>> WaitForLog(
   return absl::DeadlineExceededError(
       absl::StrCat(ok ? "process exited" : "timed out", " before '", pattern,
                    "'; log ", service.log_path, " ends with:\n",
-                   Tail(ReadAll(service.log_path), 3000)));
+                   Tail(ReadFrom(service.log_path, service.log_offset), 3000)));
 }
 
 absl::StatusOr<ServiceProcess> StartService(

@@ -22,8 +22,8 @@ namespace vnstream::sim {
 // What the sim serves at one instant.
 struct Snapshot {
   absl::CivilDay today;  // The calendar day served as the current day.
-  int replay_index =
-      0;           // Index in market::DailyData::days of the day replayed.
+  // Index in market::DailyData::days of the day replayed.
+  int replay_index = 0;
   absl::Time now;  // Virtual time.
 };
 
