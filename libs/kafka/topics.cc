@@ -16,18 +16,22 @@ std::vector<TopicSpec> DefaultTopics(int replication_factor) {
       {"min.cleanable.dirty.ratio", "0.1"},
       {"max.message.bytes", max_bytes},
   };
+  // Three days: today's bars for the gateway, plus a weekend margin for
+  // debugging.
+  const std::vector<std::pair<std::string, std::string>> three_days = {
+      {"cleanup.policy", "delete"},
+      {"retention.ms", "259200000"},
+      {"max.message.bytes", max_bytes},
+  };
   return {
       {kPricesTopic, kPartitions, replication_factor, compacted},
-      {kIntradayTopic,
-       kPartitions,
-       replication_factor,
-       {{"cleanup.policy", "delete"},
-        // Three days: today's bars for the gateway, plus a weekend margin
-        // for debugging.
-        {"retention.ms", "259200000"},
-        {"max.message.bytes", max_bytes}}},
+      {kIntradayTopic, kPartitions, replication_factor, three_days},
       {kHistoricalTopic, kPartitions, replication_factor, compacted},
       {kAnalyticsTopic, kPartitions, replication_factor, compacted},
+      {kIntradayAnalyticsTopic, kPartitions, replication_factor, three_days},
+      {kMarketTopic, kPartitions, replication_factor, compacted},
+      {kSignalsTopic, kPartitions, replication_factor, three_days},
+      {kInstrumentsTopic, kPartitions, replication_factor, compacted},
   };
 }
 

@@ -19,6 +19,17 @@ inline constexpr char kIntradayTopic[] = "stock-intraday";
 inline constexpr char kHistoricalTopic[] = "stock-historical";
 // vnstream.v1.EnrichedHistory (analytics output), key = symbol. Compacted.
 inline constexpr char kAnalyticsTopic[] = "stock-analytics";
+// vnstream.v1.EnrichedIntradayBar (analytics output), key = symbol.
+// Time-retained like stock-intraday.
+inline constexpr char kIntradayAnalyticsTopic[] = "stock-intraday-analytics";
+// vnstream.v1.MarketBreadth partials (analytics output), key = scope,
+// partition = the stock-prices partition they cover. Compacted.
+inline constexpr char kMarketTopic[] = "stock-market";
+// vnstream.v1.Signal (analytics output), key = symbol. Time-retained.
+inline constexpr char kSignalsTopic[] = "stock-signals";
+// vnstream.v1.Instrument (ingest: the listed universe), key = symbol.
+// Compacted.
+inline constexpr char kInstrumentsTopic[] = "stock-instruments";
 
 // Largest record any vnstream topic accepts, bytes. A 2,000-bar enriched
 // history is ~300 KiB; the margin covers longer windows.
@@ -32,7 +43,7 @@ struct TopicSpec {
   std::vector<std::pair<std::string, std::string>> configs;
 };
 
-// The four topics with their partition counts and policies, for a broker
+// The topics with their partition counts and policies, for a broker
 // with `replication_factor` replicas (1 locally, 3 in production).
 std::vector<TopicSpec> DefaultTopics(int replication_factor = 1);
 
