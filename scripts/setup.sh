@@ -4,6 +4,7 @@
 #   - Debian packages: Bazel 4.2.3 (bazel-bootstrap), gRPC, protobuf,
 #     librdkafka, prometheus-cpp, curl, Abseil, spdlog, yaml-cpp, RapidJSON,
 #     GoogleTest, Google Benchmark, clang-format, Prometheus (promtool), kcat
+#   - PostgreSQL 15 (server binaries and libpq) for the history store
 #   - Apache Kafka jars from Maven Central (tools/kafka/fetch-kafka.sh)
 #   - a Python venv from PyPI (tools/python/requirements.txt: TA-Lib, grpcio)
 #   - grpcurl, built with `go install` from the Go module proxy
@@ -22,8 +23,23 @@ packages=(
   clang-format prometheus kcat chromium
   default-jdk-headless maven python3 python3-venv
 )
+# --- PostgreSQL 15 (the history store: services/store, tools/postgres) ---
+# The server binaries (/usr/lib/postgresql/15/bin; tools/postgres runs them
+# in a work directory: .run/postgres, test and benchmark directories) and
+# libpq for the C++ client (libs/pg). Debian's package would also create and
+# start a system cluster on port 5432, which nobody here uses and which
+# would take run-local's port: that is switched off before installing.
+packages+=(postgresql-15 libpq-dev)
+
 sudo=""
 [[ $(id -u) -ne 0 ]] && sudo="sudo"
+if ! dpkg-query -W -f='${Status}' postgresql-15 2>/dev/null | grep -q "ok installed"; then
+  # A drop-in (createcluster.conf includes this directory last), not the
+  # package's own conffile.
+  $sudo mkdir -p /etc/postgresql-common/createcluster.d
+  echo "create_main_cluster = false" |
+    $sudo tee /etc/postgresql-common/createcluster.d/vnstream.conf >/dev/null
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
