@@ -95,6 +95,31 @@ if [[ "$(cat "$dashboard/node_modules/.vnstream-lock" 2>/dev/null)" != "$lock_st
   echo "$lock_stamp" > "$dashboard/node_modules/.vnstream-lock"
 fi
 
+# --- Deployment (deploy/, scripts/build-images.sh, tests/images_test,
+# tests/k8s_cluster_test) ---------------------------------------------------
+# podman and mmdebstrap build the images from Debian's mirror; containerd,
+# runc, the CNI plugins, iptables and conntrack run the single-node test
+# cluster. Its Kubernetes binaries are built from the Go module proxy once
+# (~11 min cold, cached in $cache/k8s-v<version>), in the background so the
+# build overlaps the other tests; tests/k8s_cluster_test waits for it.
+deploy_packages=(
+  podman buildah runc crun fuse-overlayfs slirp4netns mmdebstrap uidmap
+  containernetworking-plugins golang-github-containers-common catatonit
+  containerd iptables conntrack openssl
+)
+deploy_missing=()
+for p in "${deploy_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || deploy_missing+=("$p")
+done
+if ((${#deploy_missing[@]})); then
+  echo "setup: installing ${#deploy_missing[@]} Debian packages: ${deploy_missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    "${deploy_missing[@]}" >/dev/null
+fi
+VNSTREAM_CACHE=$cache "$repo/deploy/local-cluster/build-k8s.sh" --background
+# --- end of the deployment block --------------------------------------------
+
 # Bazel runs tests with HOME=$TEST_TMPDIR and a minimal environment, so they
 # are told where the jars and the venv are.
 cat > "$repo/.bazelrc.local" <<EOT
@@ -103,4 +128,7 @@ test --test_env=VNSTREAM_KAFKA_HOME=$kafka_home
 test --test_env=VNSTREAM_VENV=$venv
 test --test_env=VNSTREAM_GRPCURL=$grpcurl
 EOT
+# The images' and the cluster's tests use the machine's cache (base image,
+# wheels, Kubernetes binaries); other tests keep theirs in $TEST_TMPDIR.
+echo "test --test_env=VNSTREAM_MACHINE_CACHE=$cache" >> "$repo/.bazelrc.local"
 echo "setup: ok (Kafka jars in $kafka_home, Python venv $venv)" >&2

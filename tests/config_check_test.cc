@@ -1,5 +1,5 @@
-// Every service accepts the config.yaml it ships (and the Kubernetes image
-// uses), and refuses a misspelt key with exit code 2.
+// Every service accepts the config.yaml it ships, and refuses a misspelt key
+// with exit code 2.
 #include <sys/wait.h>
 
 #include <fstream>
@@ -41,6 +41,24 @@ TEST(ConfigCheckTest, ShippedConfigsAreValidAndTyposAreNot) {
     std::ofstream(bad) << "log_level: [not, a, level]\nkafka_brokers: {a: 1}\n";
     EXPECT_EQ(CheckConfig(binary, bad), 2);
   }
+}
+
+// The tools answer --check_config too (the images' smoke test runs it on
+// every binary): vnstock-sim loads its CSV, the client parses its flags.
+TEST(ConfigCheckTest, ToolsCheckTheirConfig) {
+  EXPECT_EQ(CheckConfig("tools/vnstock_sim/vnstock-sim",
+                        Runfile("tools/vnstock_sim/config.yaml")),
+            0);
+  const std::string missing_csv = testing::TestTempPath("sim-missing.yaml");
+  std::ofstream(missing_csv) << "csv: /nonexistent/prices.csv\n";
+  EXPECT_EQ(CheckConfig("tools/vnstock_sim/vnstock-sim", missing_csv), 2);
+  const std::string typo = testing::TestTempPath("tool-typo.yaml");
+  std::ofstream(typo) << "csvv: prices.csv\n";
+  EXPECT_EQ(CheckConfig("tools/vnstock_sim/vnstock-sim", typo), 2);
+  const std::string client = testing::TestTempPath("client.yaml");
+  std::ofstream(client) << "target: 127.0.0.1:50051\n";
+  EXPECT_EQ(CheckConfig("clients/cpp/vnstream-client", client), 0);
+  EXPECT_EQ(CheckConfig("clients/cpp/vnstream-client", typo), 2);
 }
 
 }  // namespace

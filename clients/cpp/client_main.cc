@@ -52,6 +52,11 @@ int Fail(const grpc::Status& status) {
 
 int Main(int argc, char** argv) {
   std::vector<char*> args = ParseConfig(argc, argv, kUsage);
+  // Flags parsed (bad values exit 2 above); nothing else to validate.
+  if (CheckConfigOnly()) {
+    std::cerr << "configuration is valid" << std::endl;
+    return 0;
+  }
   if (args.size() < 2) {
     std::cerr << "usage: " << kUsage << std::endl;
     return 2;

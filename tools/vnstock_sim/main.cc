@@ -58,6 +58,12 @@ int Main(int argc, char** argv) {
     spdlog::error("{}", sim.status());
     return 2;
   }
+  // The settings are valid once the simulator loaded its CSV and replay
+  // date with them.
+  if (CheckConfigOnly()) {
+    spdlog::info("configuration is valid");
+    return 0;
+  }
   SimServer server(**sim);
   const std::string host = absl::GetFlag(FLAGS_host);
   absl::StatusOr<int> port = server.Start({
