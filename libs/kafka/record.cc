@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
-#include "google/protobuf/descriptor.h"
+#include "libs/market/record_meta.h"
 
 namespace vnstream::kafka {
 
@@ -56,15 +56,10 @@ absl::Status DecodeRecord(RdKafka::Message& message,
     return absl::InvalidArgumentError(absl::StrCat(
         "payload of ", message.len(), " bytes is not a ", expected));
   }
-  // Every record's first field is its RecordMeta; the key must match.
-  const google::protobuf::FieldDescriptor* meta_field =
-      record.GetDescriptor()->FindFieldByName("meta");
-  if (meta_field != nullptr &&
-      meta_field->message_type() == v1::RecordMeta::descriptor()) {
-    const google::protobuf::Message& meta =
-        record.GetReflection()->GetMessage(record, meta_field);
-    const std::string symbol = meta.GetReflection()->GetString(
-        meta, v1::RecordMeta::descriptor()->FindFieldByName("symbol"));
+  // Every record carries its RecordMeta; the key must match.
+  if (const v1::RecordMeta* meta = market::RecordMetaOf(record);
+      meta != nullptr) {
+    const std::string& symbol = meta->symbol();
     const std::string* key = message.key();
     if (key == nullptr || *key != symbol || symbol.empty()) {
       return absl::InvalidArgumentError(
