@@ -1,7 +1,8 @@
-// Technical indicators with TA-Lib's exact semantics (the contract; see
-// docs/indicators.md): SMA, EMA, RSI (Wilder), MACD, Bollinger bands, ATR
-// (Wilder), Stochastic (slow), OBV, volume SMA and ratio, daily and
-// cumulative returns, and the performance summary of a window.
+// Technical indicators with TA-Lib's exact semantics (the contract, checked
+// against the TA-Lib package by talib_parity_test): SMA, EMA, RSI (Wilder),
+// MACD, Bollinger bands, ATR (Wilder), Stochastic (slow), OBV, volume SMA and
+// ratio, daily and cumulative returns, and the performance summary of a
+// window.
 //
 // One implementation serves both paths: Incremental adds one bar in O(1)
 // from carried state, and Compute() runs it over a series, so the full

@@ -55,7 +55,6 @@ class GrpcServer {
   ~GrpcServer();
 
   int port() const { return port_; }
-  grpc::Server& server() { return *server_; }
 
   // Sets the health status of the server ("") and of every registered
   // service: readiness for Kubernetes' grpc probes and load balancers.

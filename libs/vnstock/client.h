@@ -41,9 +41,10 @@ struct VciClientOptions {
   absl::Duration request_timeout = absl::Seconds(10);
   RetryPolicy retry;
   // Client-side rate limit shared by all endpoints, requests per minute,
-  // and the burst allowed after an idle period.
-  double requests_per_minute = 120;
-  int burst = 10;
+  // and the burst allowed after an idle period. Enough for ingest's
+  // 1,600-symbol cycle (~230 requests/min) plus the gateway's fallback.
+  double requests_per_minute = 300;
+  int burst = 40;
   CircuitBreaker::Options breaker;
   // Symbols per price-board / chart request (the API accepts lists).
   int max_symbols_per_request = 50;

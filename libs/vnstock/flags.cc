@@ -11,9 +11,10 @@
 ABSL_FLAG(
     std::string, vnstock_url, "https://trading.vietcap.com.vn/api/",
     "Base URL of the VCI trading API (vnstock-sim serves the same routes).");
-ABSL_FLAG(double, vnstock_requests_per_minute, 300,
+ABSL_FLAG(double, vnstock_requests_per_minute,
+          vnstream::vnstock::VciClientOptions().requests_per_minute,
           "Client-side rate limit for all VNStock requests, per minute.");
-ABSL_FLAG(int, vnstock_burst, 40,
+ABSL_FLAG(int, vnstock_burst, vnstream::vnstock::VciClientOptions().burst,
           "Requests allowed back to back after an idle period.");
 ABSL_FLAG(absl::Duration, vnstock_timeout, absl::Seconds(10),
           "Timeout of one HTTP attempt.");
