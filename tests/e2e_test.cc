@@ -167,13 +167,16 @@ TEST_F(E2eTest, HistoryWithIndicatorsMatchesTheCsvAndTheLibrary) {
   v1::GetHistoryRequest request;
   request.set_symbol("FPT");
   v1::GetHistoryResponse response;
-  // Analytics' record may trail ingest's by a moment.
+  // Analytics' record may trail ingest's by a moment: until it arrives the
+  // history is served with its indicators PENDING.
   ASSERT_TRUE(PollUntil(
       [&] {
         return stub->GetHistory(Context().get(), request, &response).ok() &&
-               response.history().bars_size() == 100;
+               response.history().bars_size() == 100 &&
+               response.indicators_state() == v1::INDICATORS_STATE_ANALYTICS;
       },
-      absl::Seconds(60)));
+      absl::Seconds(60)))
+      << v1::IndicatorsState_Name(response.indicators_state());
   EXPECT_EQ(response.delivery(), v1::DELIVERY_KAFKA);
   const v1::EnrichedHistory& h = response.history();
   EXPECT_EQ(h.meta().source(), v1::SOURCE_SIMULATOR);
@@ -316,7 +319,7 @@ TEST_F(E2eTest, PrometheusScrapesEveryService) {
 TEST_F(E2eTest, ZGatewayRestartGracefulShutdownAndResume) {
   client::ResumingSubscription subscription(
       client::MakeChannel(stack_->gateway_address),
-      {.stream = client::Stream::kIntradayBars,
+      {.channel = v1::CHANNEL_INTRADAY_BARS,
        .symbols = {"HPG"},
        .initial_backoff = absl::Milliseconds(100),
        .max_backoff = absl::Milliseconds(500)});
@@ -408,6 +411,7 @@ TEST(E2eFallbackTest, EmptyKafkaServesEverythingFromVnstock) {
   ASSERT_TRUE(
       stub->GetHistory(Context().get(), history, &history_response).ok());
   EXPECT_EQ(history_response.delivery(), v1::DELIVERY_VNSTOCK_FALLBACK);
+  EXPECT_EQ(history_response.indicators_state(), v1::INDICATORS_STATE_GATEWAY);
   EXPECT_GT(history_response.history().bars_size(), 200);
   EXPECT_TRUE(
       history_response.history().bars().rbegin()->indicators().has_sma_long());

@@ -5,6 +5,7 @@
 //   vnstream-client bars FPT
 //   vnstream-client history FPT --limit=5
 //   vnstream-client subscribe quotes FPT,VCB [--count=N] [--duration=30s]
+//     (quotes, bars, history, intraday_analytics, market HOSE,VN30, signals)
 //
 // Prints one JSON object per line (proto3 JSON mapping). Subscriptions
 // resume after disconnects with since_seq (see market_data_client.h).
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/notification.h"
 #include "clients/cpp/market_data_client.h"
@@ -33,7 +35,8 @@ namespace {
 
 constexpr char kUsage[] =
     "vnstream-client [--target=HOST:PORT] symbols | quotes SYM... | bars SYM | "
-    "history SYM [--limit=N] | subscribe quotes|bars|history SYM[,SYM...] "
+    "history SYM [--limit=N] | subscribe "
+    "quotes|bars|history|intraday_analytics|market|signals SYM[,SYM...] "
     "[--count=N] [--duration=D]";
 
 void Print(const google::protobuf::Message& message) {
@@ -107,14 +110,11 @@ int Main(int argc, char** argv) {
   }
   if (command == "subscribe" && args.size() == 4) {
     SubscriptionOptions options;
-    const std::string kind = args[2];
-    if (kind == "quotes") {
-      options.stream = Stream::kQuotes;
-    } else if (kind == "bars") {
-      options.stream = Stream::kIntradayBars;
-    } else if (kind == "history") {
-      options.stream = Stream::kHistory;
-    } else {
+    // quotes, bars, history, intraday_analytics, market, signals.
+    const std::string kind = args[2] == "bars" ? "intraday_bars" : args[2];
+    if (!v1::Channel_Parse(absl::AsciiStrToUpper("channel_" + kind),
+                           &options.channel) ||
+        options.channel == v1::CHANNEL_UNSPECIFIED) {
       std::cerr << "usage: " << kUsage << std::endl;
       return 2;
     }

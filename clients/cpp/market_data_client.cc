@@ -20,6 +20,12 @@ const v1::RecordMeta* MetaOf(const v1::MarketEvent& event) {
       return &event.bar().meta();
     case v1::MarketEvent::kHistory:
       return &event.history().meta();
+    case v1::MarketEvent::kIntradayAnalytics:
+      return &event.intraday_analytics().meta();
+    case v1::MarketEvent::kMarket:
+      return &event.market().meta();
+    case v1::MarketEvent::kSignal:
+      return &event.signal().meta();
     default:
       return nullptr;
   }
@@ -72,16 +78,27 @@ absl::Status ResumingSubscription::Run(const Handler& on_event) {
       context_ = &context;
     }
     std::unique_ptr<grpc::ClientReader<v1::MarketEvent>> reader;
-    switch (options_.stream) {
-      case Stream::kQuotes:
+    switch (options_.channel) {
+      case v1::CHANNEL_QUOTES:
         reader = stub_->SubscribeQuotes(&context, request);
         break;
-      case Stream::kIntradayBars:
+      case v1::CHANNEL_INTRADAY_BARS:
         reader = stub_->SubscribeIntradayBars(&context, request);
         break;
-      case Stream::kHistory:
+      case v1::CHANNEL_HISTORY:
         reader = stub_->SubscribeHistory(&context, request);
         break;
+      case v1::CHANNEL_INTRADAY_ANALYTICS:
+        reader = stub_->SubscribeIntradayAnalytics(&context, request);
+        break;
+      case v1::CHANNEL_MARKET:
+        reader = stub_->SubscribeMarket(&context, request);
+        break;
+      case v1::CHANNEL_SIGNALS:
+        reader = stub_->SubscribeSignals(&context, request);
+        break;
+      default:
+        return absl::InvalidArgumentError("no channel to subscribe to");
     }
     bool slow_consumer = false;
     v1::MarketEvent event;
@@ -94,16 +111,28 @@ absl::Status ResumingSubscription::Run(const Handler& on_event) {
       }
       if (const v1::RecordMeta* meta = MetaOf(event); meta != nullptr) {
         Position& position = positions_[meta->symbol()];
-        const std::string date = options_.stream == Stream::kIntradayBars
-                                     ? DateKey(meta->trading_date())
-                                     : "";
+        const bool per_day = options_.channel == v1::CHANNEL_INTRADAY_BARS ||
+                             options_.channel == v1::CHANNEL_INTRADAY_ANALYTICS;
+        const std::string date = per_day ? DateKey(meta->trading_date()) : "";
         // A new numbering (delivery path or trading day) starts over.
         if (event.delivery() != position.delivery ||
             date != position.trading_date) {
           position = {0, event.delivery(), date};
         }
-        if (meta->seq() <= position.seq) continue;  // Already delivered.
+        const bool pending =
+            event.has_history() &&
+            event.history().indicators_state() == v1::INDICATORS_STATE_PENDING;
+        // The enriched version of a history delivered PENDING has its seq.
+        const bool enriches =
+            meta->seq() == position.seq && position.pending && !pending;
+        if (meta->seq() <= position.seq && !enriches) continue;  // Delivered.
+        // Seqs skipped without being reported as conflated never arrived.
+        if (position.seq > 0 &&
+            meta->seq() > position.seq + 1 + event.conflated())
+          lost_ += static_cast<int64_t>(meta->seq() - position.seq - 1 -
+                                        event.conflated());
         position.seq = meta->seq();
+        position.pending = pending;
       }
       on_event(event);
     }

@@ -3,8 +3,9 @@
 // and, when a stream ends (network drop, gateway restart, SLOW_CONSUMER),
 // re-subscribes with since_seq so nothing is missed and nothing repeats;
 // when the gateway cannot resume (FAILED_PRECONDITION) it starts over with a
-// fresh snapshot. Used by the examples, the end-to-end tests and the load
-// generator.
+// fresh snapshot. It tells conflation from loss: a jump in seq that the
+// event's `conflated` count does not explain is counted in lost(). Used by
+// the examples, the end-to-end tests and the load generator.
 #ifndef VNSTREAM_CLIENTS_CPP_MARKET_DATA_CLIENT_H_
 #define VNSTREAM_CLIENTS_CPP_MARKET_DATA_CLIENT_H_
 
@@ -23,14 +24,13 @@
 
 namespace vnstream::client {
 
-enum class Stream { kQuotes, kIntradayBars, kHistory };
-
 // A channel with keepalive settings the gateway accepts (pings every 20 s
 // while streams are open, never more often than it allows).
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);
 
 struct SubscriptionOptions {
-  Stream stream = Stream::kQuotes;
+  // Subscribed with the channel's server stream (SubscribeQuotes, ...).
+  v1::Channel channel = v1::CHANNEL_QUOTES;
   std::vector<std::string> symbols;
   // Heartbeat period asked of the gateway.
   absl::Duration heartbeat_interval = absl::Seconds(15);
@@ -58,12 +58,16 @@ class ResumingSubscription {
 
   // Resumptions after a stream ended (not counting the first connection).
   int reconnects() const { return reconnects_.load(); }
+  // Sequence numbers that never reached this client: seq jumps beyond what
+  // the gateway reported as conflated (records lost upstream).
+  int64_t lost() const { return lost_.load(); }
 
  private:
   std::unique_ptr<v1::MarketDataService::Stub> stub_;
   const SubscriptionOptions options_;
   std::atomic<bool> cancelled_{false};
   std::atomic<int> reconnects_{0};
+  std::atomic<int64_t> lost_{0};
   std::mutex mu_;
   grpc::ClientContext* context_ = nullptr;  // Guarded by mu_.
   // Per symbol, what was delivered last: its seq, and the numbering it
@@ -73,6 +77,9 @@ class ResumingSubscription {
     uint64_t seq = 0;
     v1::Delivery delivery = v1::DELIVERY_UNSPECIFIED;
     std::string trading_date;
+    // History: the record at `seq` was delivered with its indicators
+    // PENDING; its enriched version (same seq) is still to come.
+    bool pending = false;
   };
   std::map<std::string, Position> positions_;
 };

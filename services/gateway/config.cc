@@ -92,12 +92,21 @@ absl::StatusOr<GatewayConfig> LoadConfig() {
   }
   config.fallback_enabled = absl::GetFlag(FLAGS_fallback);
   config.fallback.not_found_ttl = absl::GetFlag(FLAGS_fallback_not_found_ttl);
-  config.fallback_poll[0] = absl::GetFlag(FLAGS_fallback_poll_quotes);
-  config.fallback_poll[1] = absl::GetFlag(FLAGS_fallback_poll_bars);
-  config.fallback_poll[2] = absl::GetFlag(FLAGS_fallback_poll_history);
-  for (absl::Duration d : config.fallback_poll) {
-    if (d < absl::Seconds(1))
+  for (const ChannelDef& def : Channels()) {
+    if (def.fallback.has_value())
+      config.fallback_poll[Index(def.id)] = def.fallback->poll;
+  }
+  config.fallback_poll[Index(v1::CHANNEL_QUOTES)] =
+      absl::GetFlag(FLAGS_fallback_poll_quotes);
+  config.fallback_poll[Index(v1::CHANNEL_INTRADAY_BARS)] =
+      absl::GetFlag(FLAGS_fallback_poll_bars);
+  config.fallback_poll[Index(v1::CHANNEL_HISTORY)] =
+      absl::GetFlag(FLAGS_fallback_poll_history);
+  for (const ChannelDef& def : Channels()) {
+    if (def.fallback.has_value() &&
+        config.fallback_poll[Index(def.id)] < absl::Seconds(1)) {
       return absl::InvalidArgumentError("fallback_poll_* must be >= 1s");
+    }
   }
   absl::StatusOr<vnstock::VciClientOptions> vnstock =
       vnstock::VciClientOptionsFromFlags();

@@ -12,6 +12,7 @@
 #include "libs/market/calendar.h"
 #include "libs/service/grpc_server.h"
 #include "libs/vnstock/client.h"
+#include "services/gateway/channel.h"
 #include "services/gateway/fallback.h"
 #include "services/gateway/service.h"
 
@@ -22,10 +23,12 @@ struct GatewayConfig {
   ServiceOptions service;
   bool fallback_enabled = true;
   FallbackOptions fallback;
-  // How often symbols with subscribers but no Kafka data are re-fetched.
-  absl::Duration fallback_poll[kChannels];
+  // How often symbols with subscribers but no Kafka data are re-fetched,
+  // for channels with a fallback.
+  PerChannel<absl::Duration> fallback_poll;
   vnstock::VciClientOptions vnstock;
   market::TradingCalendar calendar;
+  // For the history the fallback fetches and enriches itself.
   indicators::Params indicators;
   std::string kafka_brokers;
   kafka::ConfigMap consumer_config;

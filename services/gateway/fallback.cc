@@ -7,7 +7,8 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "libs/base/logging.h"
-#include "libs/vnstock/records.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
 
 namespace vnstream::gateway {
 namespace {
@@ -26,11 +27,13 @@ struct Fallback::Flight {
 };
 
 Fallback::Fallback(FallbackOptions options, vnstock::MarketDataSource& source,
-                   const market::TradingCalendar& calendar, MarketState& state,
+                   const market::TradingCalendar& calendar,
+                   const indicators::Params& indicators, MarketState& state,
                    GatewayMetrics* metrics)
     : options_(options),
       source_(source),
       calendar_(calendar),
+      indicators_(indicators),
       state_(state),
       metrics_(metrics),
       pool_(options.threads, options.max_queued) {}
@@ -45,15 +48,7 @@ absl::Duration Fallback::Ttl(Channel channel,
                              const absl::Status& status) const {
   if (absl::IsNotFound(status)) return options_.not_found_ttl;
   if (!status.ok()) return options_.error_ttl;
-  switch (channel) {
-    case Channel::kQuotes:
-      return options_.quote_ttl;
-    case Channel::kBars:
-      return options_.bars_ttl;
-    case Channel::kHistory:
-      return options_.history_ttl;
-  }
-  return options_.error_ttl;
+  return Def(channel).fallback->ttl;
 }
 
 void Fallback::RefreshAsync(Channel channel, const std::string& symbol,
@@ -143,53 +138,20 @@ absl::Status Fallback::Refresh(Channel channel, const std::string& symbol,
 }
 
 absl::Status Fallback::Fetch(Channel channel, const std::string& symbol) {
+  const FallbackSpec& spec = *Def(channel).fallback;
   const absl::Time now = absl::Now();
-  const absl::Time deadline = now + options_.fetch_timeout;
-  const std::vector<std::string> symbols = {symbol};
-  absl::Status status;
-  switch (channel) {
-    case Channel::kQuotes: {
-      vnstock::PriceBoard board = source_.FetchPriceBoard(symbols, deadline);
-      if (!board.errors.empty()) {
-        status = board.errors.front();
-      } else if (board.quotes.empty()) {
-        status = absl::NotFoundError(
-            absl::StrCat("VNStock has no quote for ", symbol));
-      } else {
-        state_.ApplyQuote(std::move(board.quotes.front()),
-                          v1::DELIVERY_VNSTOCK_FALLBACK);
-      }
-      break;
-    }
-    case Channel::kBars:
-    case Channel::kHistory: {
-      const bool bars = channel == Channel::kBars;
-      vnstock::Bars fetched = source_.FetchBars(
-          symbols,
-          bars ? vnstock::TimeFrame::kOneMinute : vnstock::TimeFrame::kOneDay,
-          now + (bars ? absl::Minutes(1) : absl::Hours(24)),
-          bars ? options_.intraday_bars : options_.history_bars, deadline);
-      if (!fetched.errors.empty()) {
-        status = fetched.errors.front();
-        break;
-      }
-      if (fetched.series.empty() || fetched.series.front().bars.empty()) {
-        status = absl::NotFoundError(absl::StrCat(
-            "VNStock has no ", ChannelName(channel), " for ", symbol));
-        break;
-      }
-      const absl::Time applied_at = absl::Now();
-      if (bars) {
-        for (v1::IntradayBar& bar :
-             vnstock::ToIntradayBars(fetched.series.front(), applied_at)) {
-          state_.ApplyBar(std::move(bar), v1::DELIVERY_VNSTOCK_FALLBACK);
-        }
-      } else {
-        state_.ApplyHistory(vnstock::ToDailyHistory(fetched.series.front(),
-                                                    applied_at, calendar_),
-                            v1::DELIVERY_VNSTOCK_FALLBACK);
-      }
-      break;
+  absl::StatusOr<std::vector<RecordPtr>> records =
+      spec.fetch({.source = &source_,
+                  .calendar = &calendar_,
+                  .indicators = &indicators_,
+                  .now = now,
+                  .deadline = now + options_.fetch_timeout},
+                 symbol);
+  const absl::Status status = records.status();
+  if (records.ok()) {
+    for (RecordPtr& record : *records) {
+      state_.Apply(channel, spec.source_index, std::move(record),
+                   v1::DELIVERY_VNSTOCK_FALLBACK);
     }
   }
   if (status.ok()) {

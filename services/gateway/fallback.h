@@ -21,27 +21,24 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/base/thread_pool.h"
+#include "libs/indicators/indicators.h"
 #include "libs/market/calendar.h"
 #include "libs/vnstock/client.h"
+#include "services/gateway/channel.h"
 #include "services/gateway/market_state.h"
 #include "services/gateway/metrics.h"
 
 namespace vnstream::gateway {
 
+// How long a fetched result is reused comes from the channel's declaration
+// (FallbackSpec::ttl).
 struct FallbackOptions {
-  // How long a fetched result (or its failure) is reused, per channel.
-  absl::Duration quote_ttl = absl::Seconds(5);
-  absl::Duration bars_ttl = absl::Seconds(20);
-  absl::Duration history_ttl = absl::Minutes(5);
   // A symbol VNStock does not know is not asked for again for this long.
   absl::Duration not_found_ttl = absl::Minutes(5);
   // A failed fetch is not retried for this long.
   absl::Duration error_ttl = absl::Seconds(5);
   // Longest a fetch may take (the caller may give up earlier).
   absl::Duration fetch_timeout = absl::Seconds(10);
-  // Bars requested, as ingest does.
-  int intraday_bars = 300;
-  int history_bars = 260;
   // Concurrent fetches and fetches waiting for a worker.
   int threads = 4;
   size_t max_queued = 1000;
@@ -49,15 +46,24 @@ struct FallbackOptions {
 
 class Fallback {
  public:
+  // `calendar` and `indicators` (for the history it enriches itself) must
+  // outlive the fallback.
   Fallback(FallbackOptions options, vnstock::MarketDataSource& source,
-           const market::TradingCalendar& calendar, MarketState& state,
+           const market::TradingCalendar& calendar,
+           const indicators::Params& indicators, MarketState& state,
            GatewayMetrics* metrics);
+
+  // Whether `channel` has a fallback at all (its declaration).
+  static bool Serves(Channel channel) {
+    return Def(channel).fallback.has_value();
+  }
 
   using Callback = std::function<void(const absl::Status&)>;
 
-  // Makes sure `state` holds fallback data for `channel` of `symbol` that is
-  // at most a TTL old, fetching it if needed, then calls `done` (at once if
-  // a fresh result exists, else on a worker thread; never blocks):
+  // Makes sure `state` holds fallback data for `channel` (which Serves()) of
+  // `symbol` that is at most a TTL old, fetching it if needed, then calls
+  // `done` (at once if a fresh result exists, else on a worker thread; never
+  // blocks):
   // OK: the data is in `state`. NotFound: VNStock does not know the symbol.
   // Unavailable / ResourceExhausted / PermissionDenied: VNStock failed or
   // refused.
@@ -82,6 +88,7 @@ class Fallback {
   const FallbackOptions options_;
   vnstock::MarketDataSource& source_;
   const market::TradingCalendar& calendar_;
+  const indicators::Params& indicators_;
   MarketState& state_;
   GatewayMetrics* const metrics_;
   absl::Mutex mu_;

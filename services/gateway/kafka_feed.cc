@@ -8,20 +8,34 @@
 #include "libs/kafka/logging.h"
 #include "libs/kafka/record.h"
 #include "libs/kafka/topics.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
 #include "rapidjson/document.h"
 
 namespace vnstream::gateway {
-namespace {
-
-constexpr const char* kTopics[] = {kafka::kPricesTopic, kafka::kIntradayTopic,
-                                   kafka::kHistoricalTopic,
-                                   kafka::kAnalyticsTopic};
-
-}  // namespace
 
 struct KafkaFeed::Target {
   std::map<std::pair<std::string, int32_t>, int64_t> remaining;
 };
+
+namespace {
+
+// Every channel's topics (channel.h), and the listing.
+std::map<std::string, KafkaFeed::Route> Routes() {
+  std::map<std::string, KafkaFeed::Route> routes;
+  for (const ChannelDef& def : Channels()) {
+    for (size_t i = 0; i < def.topics.size(); ++i) {
+      routes[def.topics[i].topic] = {def.id, static_cast<int>(i),
+                                     def.topics[i].prototype};
+    }
+  }
+  routes[kafka::kInstrumentsTopic] = {std::nullopt, 0,
+                                      &v1::Instrument::default_instance()};
+  return routes;
+}
+
+}  // namespace
 
 // Consumer lag per topic from librdkafka's statistics JSON.
 class KafkaFeed::Stats : public RdKafka::EventCb {
@@ -62,6 +76,7 @@ KafkaFeed::KafkaFeed(KafkaFeedOptions options, MarketState& state,
       state_(state),
       metrics_(metrics),
       stats_(std::make_unique<Stats>(metrics)),
+      routes_(Routes()),
       targets_(std::make_unique<Target>()) {}
 
 KafkaFeed::~KafkaFeed() { Stop(); }
@@ -93,7 +108,8 @@ absl::Status KafkaFeed::Start() {
     return absl::InternalError(absl::StrCat("kafka consumer: ", error));
 
   std::vector<RdKafka::TopicPartition*> assignment;
-  for (const char* topic_name : kTopics) {
+  for (const auto& [name, route] : routes_) {
+    const char* topic_name = name.c_str();
     std::unique_ptr<RdKafka::Topic> topic(
         RdKafka::Topic::create(consumer_.get(), topic_name, nullptr, error));
     RdKafka::Metadata* raw = nullptr;
@@ -136,7 +152,7 @@ absl::Status KafkaFeed::Start() {
   caught_up_ = targets_->remaining.empty();
   spdlog::info(
       "reading {} topics from the beginning; {} partitions to catch up on",
-      std::size(kTopics), targets_->remaining.size());
+      routes_.size(), targets_->remaining.size());
   thread_ = std::thread([this] { Loop(); });
   return absl::OkStatus();
 }
@@ -178,26 +194,24 @@ void KafkaFeed::Loop() {
 
     absl::Status status;
     bool applied = false;
-    if (topic == kafka::kPricesTopic) {
-      v1::Quote quote;
-      status = kafka::DecodeRecord(*message, quote);
-      if (status.ok())
-        applied = state_.ApplyQuote(std::move(quote), v1::DELIVERY_KAFKA);
-    } else if (topic == kafka::kIntradayTopic) {
-      v1::IntradayBar bar;
-      status = kafka::DecodeRecord(*message, bar);
-      if (status.ok())
-        applied = state_.ApplyBar(std::move(bar), v1::DELIVERY_KAFKA);
-    } else if (topic == kafka::kHistoricalTopic) {
-      v1::DailyHistory history;
-      status = kafka::DecodeRecord(*message, history);
-      if (status.ok())
-        applied = state_.ApplyHistory(history, v1::DELIVERY_KAFKA);
-    } else {
-      v1::EnrichedHistory history;
-      status = kafka::DecodeRecord(*message, history);
-      if (status.ok())
-        applied = state_.ApplyEnriched(std::move(history), v1::DELIVERY_KAFKA);
+    auto route = routes_.find(topic);
+    if (route == routes_.end()) continue;  // Not assigned: impossible.
+    RecordPtr record(route->second.prototype->New());
+    status = kafka::DecodeRecord(*message, *record);
+    if (status.ok() && route->second.channel.has_value()) {
+      const MarketState::Applied result =
+          state_.Apply(*route->second.channel, route->second.source,
+                       std::move(record), v1::DELIVERY_KAFKA);
+      applied = result.applied;
+      // While catching up, compacted topics skip superseded records: only
+      // gaps in live data mean loss.
+      if (caught_up_ && result.gaps > 0) {
+        metrics_->sequence_gaps[Index(*route->second.channel)]->Increment(
+            static_cast<double>(result.gaps));
+      }
+    } else if (status.ok()) {
+      applied = state_.ApplyInstrument(
+          std::move(static_cast<v1::Instrument&>(*record)));
     }
     const char* result =
         !status.ok() ? "malformed" : (applied ? "applied" : "stale");

@@ -1,4 +1,5 @@
-// KafkaFeed: reads all four topics into MarketState. Every gateway replica
+// KafkaFeed: reads every channel's topics (channel.h) and the listing
+// (stock-instruments) into MarketState. Every gateway replica
 // reads every partition from the beginning (partitions are assigned, no
 // consumer group): each one rebuilds the whole cache on start-up, and none
 // starves another. CaughtUp() tells when the records that existed at
@@ -7,13 +8,16 @@
 #define VNSTREAM_SERVICES_GATEWAY_KAFKA_FEED_H_
 
 #include <atomic>
+#include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
 #include "absl/status/status.h"
 #include "librdkafka/rdkafkacpp.h"
 #include "libs/kafka/client_config.h"
+#include "services/gateway/channel.h"
 #include "services/gateway/market_state.h"
 #include "services/gateway/metrics.h"
 
@@ -38,6 +42,14 @@ class KafkaFeed {
   void Stop();
   bool CaughtUp() const { return caught_up_.load(); }
 
+  // Where a topic's records go: a channel's source, or (no channel) the
+  // listing.
+  struct Route {
+    std::optional<Channel> channel;
+    int source = 0;
+    const google::protobuf::Message* prototype = nullptr;
+  };
+
  private:
   class Stats;
   void Loop();
@@ -47,6 +59,8 @@ class KafkaFeed {
   GatewayMetrics* const metrics_;
   std::unique_ptr<Stats> stats_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  // By topic name.
+  const std::map<std::string, Route> routes_;
   // Per (topic, partition): the end offset at start-up, until reached.
   struct Target;
   std::unique_ptr<Target> targets_;  // Used by the consuming thread only.

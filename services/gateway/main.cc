@@ -33,16 +33,18 @@ int Main(int argc, char** argv) {
   prometheus::Registry& registry = (*runtime)->registry();
   absl::Notification& stop = (*runtime)->stop();
   GatewayMetrics metrics(registry);
-  MarketState state(&metrics, config->indicators);
-  (*runtime)->metrics().RegisterCollectable(state.CacheCollector());
+  MarketState state(&metrics);
+  (*runtime)->metrics().RegisterCollectable(
+      CacheCollector([&state] { return state.Stats(); }));
 
   std::unique_ptr<vnstock::VciClient> client;
   std::unique_ptr<Fallback> fallback;
   if (config->fallback_enabled) {
     client = std::make_unique<vnstock::VciClient>(config->vnstock,
                                                   &config->calendar, &registry);
-    fallback = std::make_unique<Fallback>(config->fallback, *client,
-                                          config->calendar, state, &metrics);
+    fallback =
+        std::make_unique<Fallback>(config->fallback, *client, config->calendar,
+                                   config->indicators, state, &metrics);
   }
   auto service = std::make_unique<MarketDataServiceImpl>(
       config->service, state, fallback.get(), &metrics);
@@ -71,10 +73,11 @@ int Main(int argc, char** argv) {
   heartbeats.Start();
   std::vector<std::unique_ptr<PeriodicTask>> fallback_polls;
   if (fallback != nullptr) {
-    for (int c = 0; c < kChannels; ++c) {
-      const Channel channel = static_cast<Channel>(c);
+    for (const ChannelDef& def : Channels()) {
+      if (!def.fallback.has_value()) continue;
+      const Channel channel = def.id;
       fallback_polls.push_back(std::make_unique<PeriodicTask>(
-          ChannelName(channel), config->fallback_poll[c],
+          def.name, config->fallback_poll[Index(channel)],
           [&service, channel](absl::Time) { service->PollFallback(channel); }));
       fallback_polls.back()->Start();
     }

@@ -2,87 +2,83 @@
 
 #include <algorithm>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/clock.h"
-#include "google/protobuf/util/message_differencer.h"
-#include "libs/base/logging.h"
 #include "libs/market/calendar.h"
-#include "prometheus/metric_family.h"
+#include "libs/market/exchange.h"
+#include "libs/market/record_meta.h"
+#include "prometheus/gauge.h"
+#include "services/gateway/caches.h"
 
 namespace vnstream::gateway {
 namespace {
-
-using ::google::protobuf::util::MessageDifferencer;
-
-template <typename Message>
-bool SameContent(Message a, Message b) {
-  a.clear_meta();
-  b.clear_meta();
-  return MessageDifferencer::Equals(a, b);
-}
 
 absl::Time FetchedAt(const v1::RecordMeta& meta) {
   return market::FromTimestamp(meta.fetched_at());
 }
 
-std::string BarKey(const v1::IntradayBar& bar) {
-  return absl::StrCat(bar.meta().symbol(), "@", bar.start_time().seconds());
-}
-
 }  // namespace
+
+ResumePoint ResumeSpec::For(const std::string& symbol) const {
+  ResumePoint point;
+  if (auto it = since_seq.find(symbol); it != since_seq.end()) {
+    point.since_seq = it->second;
+  } else {
+    point.since_time = since_time;
+  }
+  return point;
+}
 
 struct MarketState::Entry {
   absl::Mutex mu;
-  // Quotes.
-  std::optional<v1::Quote> quote ABSL_GUARDED_BY(mu);
-  v1::Delivery quote_delivery ABSL_GUARDED_BY(mu) = v1::DELIVERY_UNSPECIFIED;
-  // Today's 1-minute bars, latest revision each, by start time (Unix s).
-  absl::CivilDay bar_day ABSL_GUARDED_BY(mu);
-  uint64_t bar_seq ABSL_GUARDED_BY(mu) = 0;  // Highest seq of bar_day.
-  std::map<int64_t, v1::IntradayBar> bars ABSL_GUARDED_BY(mu);
-  v1::Delivery bars_delivery ABSL_GUARDED_BY(mu) = v1::DELIVERY_UNSPECIFIED;
-  // History with indicators.
-  std::shared_ptr<const v1::EnrichedHistory> history ABSL_GUARDED_BY(mu);
-  v1::Delivery history_delivery ABSL_GUARDED_BY(mu) = v1::DELIVERY_UNSPECIFIED;
-  // Gateway-assigned sequence numbers of fallback records, per channel.
-  uint64_t fallback_seq[kChannels] ABSL_GUARDED_BY(mu) = {0, 0, 0};
-  std::vector<std::shared_ptr<Subscriber>>
-      subscribers[kChannels] ABSL_GUARDED_BY(mu);
+  // Created with the channel's first record.
+  PerChannel<std::unique_ptr<ChannelCache>> caches ABSL_GUARDED_BY(mu);
+  PerChannel<std::vector<std::shared_ptr<Subscriber>>> subscribers
+      ABSL_GUARDED_BY(mu);
+  // The listing entry (stock-instruments), if any.
+  std::optional<v1::Instrument> instrument ABSL_GUARDED_BY(mu);
   // Dropped from the map (no data, no subscribers): lookups must not use it.
   bool removed ABSL_GUARDED_BY(mu) = false;
 
+  const ChannelCache* cache(Channel channel) const
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    return caches[Index(channel)].get();
+  }
+
   bool Empty() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    for (const auto& list : subscribers) {
-      if (!list.empty()) return false;
+    if (instrument.has_value()) return false;
+    for (int c = 0; c < kChannelCount; ++c) {
+      if (!subscribers[c].empty()) return false;
+      if (caches[c] != nullptr && !caches[c]->empty()) return false;
     }
-    return !quote.has_value() && bars.empty() && history == nullptr;
+    return true;
   }
 
-  void Offer(Channel channel, const EventPtr& event, const std::string& key)
+  // The snapshot events of `symbol` on `channel` (none when nothing held).
+  absl::Status Snapshot(Channel channel, const std::string& symbol,
+                        const ResumePoint& resume,
+                        std::vector<EventPtr>* out) const
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    for (const auto& s : subscribers[static_cast<int>(channel)])
-      s->Offer(event, key);
-  }
-
-  // Resolves the sequence number of an incoming record against `current`
-  // (the delivery of what is held). Returns false to drop it.
-  bool Admit(Channel channel, v1::Delivery incoming, v1::Delivery current,
-             uint64_t held_seq, v1::RecordMeta& meta)
-      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    if (incoming == v1::DELIVERY_VNSTOCK_FALLBACK) {
-      if (current == v1::DELIVERY_KAFKA) return false;
-      meta.set_seq(++fallback_seq[static_cast<int>(channel)]);
-      return true;
+    if (const ChannelCache* c = cache(channel); c != nullptr) {
+      return c->Snapshot(symbol, resume, out);
     }
-    // Kafka replaces fallback data whatever the numbers say.
-    return current != v1::DELIVERY_KAFKA || meta.seq() > held_seq;
+    if (resume.since_seq.has_value()) {
+      return absl::FailedPreconditionError(
+          absl::StrCat(symbol, ": resume point seq ", *resume.since_seq,
+                       " is not in the cache (nothing held); subscribe "
+                       "without since_seq"));
+    }
+    return absl::OkStatus();
   }
 };
 
-MarketState::MarketState(GatewayMetrics* metrics, indicators::Params params)
-    : metrics_(metrics), params_(std::move(params)) {}
+MarketState::MarketState(GatewayMetrics* metrics) : metrics_(metrics) {}
 
 MarketState::~MarketState() = default;
+
+MarketState::LockedEntry::~LockedEntry() ABSL_NO_THREAD_SAFETY_ANALYSIS {
+  if (entry_ != nullptr) entry_->mu.Unlock();
+}
 
 std::shared_ptr<MarketState::Entry> MarketState::Find(
     const std::string& symbol) {
@@ -91,8 +87,14 @@ std::shared_ptr<MarketState::Entry> MarketState::Find(
   return it == entries_.end() ? nullptr : it->second;
 }
 
+std::vector<std::pair<std::string, std::shared_ptr<MarketState::Entry>>>
+MarketState::All() {
+  absl::MutexLock lock(&mu_);
+  return {entries_.begin(), entries_.end()};
+}
+
 MarketState::LockedEntry MarketState::LockFindOrCreate(
-    const std::string& symbol) {
+    const std::string& symbol) ABSL_NO_THREAD_SAFETY_ANALYSIS {
   while (true) {
     std::shared_ptr<Entry> entry;
     {
@@ -107,263 +109,86 @@ MarketState::LockedEntry MarketState::LockFindOrCreate(
   }
 }
 
-MarketState::LockedEntry::~LockedEntry() {
-  if (entry_ != nullptr) entry_->mu.Unlock();
-}
-
-bool MarketState::ApplyQuote(v1::Quote quote, v1::Delivery delivery) {
-  LockedEntry entry = LockFindOrCreate(quote.meta().symbol());
-  if (delivery == v1::DELIVERY_VNSTOCK_FALLBACK && entry->quote.has_value() &&
-      entry->quote_delivery == delivery && SameContent(quote, *entry->quote)) {
-    return false;  // A fallback poll that found nothing new.
-  }
-  if (!entry->Admit(Channel::kQuotes, delivery, entry->quote_delivery,
-                    entry->quote ? entry->quote->meta().seq() : 0,
-                    *quote.mutable_meta())) {
-    return false;
-  }
-  auto event = std::make_shared<v1::MarketEvent>();
-  *event->mutable_quote() = quote;
-  event->set_delivery(delivery);
-  entry->quote = std::move(quote);
-  entry->quote_delivery = delivery;
-  entry->Offer(Channel::kQuotes, event, event->quote().meta().symbol());
-  return true;
-}
-
-bool MarketState::ApplyBar(v1::IntradayBar bar, v1::Delivery delivery) {
-  const absl::CivilDay day = market::ToCivilDay(bar.meta().trading_date());
-  LockedEntry entry = LockFindOrCreate(bar.meta().symbol());
-  if (day < entry->bar_day) return false;  // A previous day's bar.
-  const bool new_day = day > entry->bar_day;
-  if (!new_day && delivery == v1::DELIVERY_VNSTOCK_FALLBACK) {
-    auto it = entry->bars.find(bar.start_time().seconds());
-    if (it != entry->bars.end() && SameContent(bar, it->second)) return false;
-  }
-  // A new trading day restarts numbering (per-day sequence).
-  const uint64_t held_seq = new_day ? 0 : entry->bar_seq;
-  const v1::Delivery held_delivery =
-      new_day && entry->bars_delivery == v1::DELIVERY_VNSTOCK_FALLBACK
-          ? v1::DELIVERY_UNSPECIFIED
-          : entry->bars_delivery;
-  if (!entry->Admit(Channel::kBars, delivery, held_delivery, held_seq,
-                    *bar.mutable_meta())) {
-    return false;
-  }
-  if (new_day || held_delivery != delivery) {
-    entry->bars.clear();
-    entry->bar_day = day;
-    entry->bar_seq = 0;
-  }
-  entry->bars_delivery = delivery;
-  entry->bar_seq = std::max(entry->bar_seq, bar.meta().seq());
-  auto event = std::make_shared<v1::MarketEvent>();
-  *event->mutable_bar() = bar;
-  event->set_delivery(delivery);
-  entry->bars[bar.start_time().seconds()] = std::move(bar);
-  // In-progress versions of a bar are superseded by later ones (and by its
-  // final version): one key per bar.
-  entry->Offer(Channel::kBars, event, BarKey(event->bar()));
-  return true;
-}
-
-bool MarketState::ApplyHistory(const v1::DailyHistory& history,
-                               v1::Delivery delivery) {
-  v1::EnrichedHistory enriched;
-  if (absl::Status s = indicators::Enrich(history, params_, &enriched);
-      !s.ok()) {
-    spdlog::warn("history of {} (seq {}) not usable: {}",
-                 history.meta().symbol(), history.meta().seq(), s);
-    return false;
-  }
-  *enriched.mutable_computed_at() = market::ToTimestamp(absl::Now());
-  LockedEntry entry = LockFindOrCreate(history.meta().symbol());
-  return SetHistoryView(*entry, std::move(enriched), delivery);
-}
-
-bool MarketState::ApplyEnriched(v1::EnrichedHistory history,
-                                v1::Delivery delivery) {
-  LockedEntry entry = LockFindOrCreate(history.meta().symbol());
-  // The same record already enriched here: identical numbers, nothing new.
-  if (delivery == v1::DELIVERY_KAFKA && entry->history_delivery == delivery &&
-      entry->history != nullptr &&
-      entry->history->meta().seq() == history.meta().seq()) {
-    return false;
-  }
-  return SetHistoryView(*entry, std::move(history), delivery);
-}
-
-bool MarketState::SetHistoryView(Entry& entry, v1::EnrichedHistory view,
-                                 v1::Delivery delivery) {
+MarketState::Applied MarketState::Apply(Channel channel, int source,
+                                        RecordPtr record,
+                                        v1::Delivery delivery) {
+  const v1::RecordMeta* meta = market::RecordMetaOf(*record);
+  if (meta == nullptr)
+    return {};  // Not a record type (impossible by declaration).
+  const std::string symbol = meta->symbol();
+  LockedEntry locked = LockFindOrCreate(symbol);
+  Entry& entry = *locked;
   entry.mu.AssertHeld();
-  if (delivery == v1::DELIVERY_VNSTOCK_FALLBACK && entry.history != nullptr &&
-      entry.history_delivery == delivery && SameContent(view, *entry.history)) {
+  std::unique_ptr<ChannelCache>& cache = entry.caches[Index(channel)];
+  if (cache == nullptr) cache = Def(channel).make_cache();
+  Applied result;
+  const std::vector<KeyedEvent> events =
+      cache->Apply(std::move(record), source, delivery, &result.gaps);
+  result.applied = !events.empty();
+  for (const KeyedEvent& e : events) {
+    for (const auto& s : entry.subscribers[Index(channel)])
+      s->Offer(e.event, e.key);
+  }
+  return result;
+}
+
+bool MarketState::ApplyInstrument(v1::Instrument instrument) {
+  LockedEntry locked = LockFindOrCreate(instrument.meta().symbol());
+  Entry& entry = *locked;
+  entry.mu.AssertHeld();
+  if (entry.instrument.has_value() &&
+      entry.instrument->meta().seq() >= instrument.meta().seq()) {
     return false;
   }
-  auto owned = std::make_shared<v1::EnrichedHistory>(std::move(view));
-  if (!entry.Admit(Channel::kHistory, delivery, entry.history_delivery,
-                   entry.history ? entry.history->meta().seq() : 0,
-                   *owned->mutable_meta())) {
-    return false;
-  }
-  auto event = std::make_shared<v1::MarketEvent>();
-  event->set_delivery(delivery);
-  v1::HistoryUpdate* update = event->mutable_history();
-  *update->mutable_meta() = owned->meta();
-  *update->mutable_params() = owned->params();
-  *update->mutable_performance() = owned->performance();
-  const v1::EnrichedHistory* previous = entry.history.get();
-  // Upserts by date are enough unless the window moved (its first date
-  // changed) or shrank: then the client replaces everything.
-  const bool full = previous == nullptr || entry.history_delivery != delivery ||
-                    previous->bars_size() == 0 || owned->bars_size() == 0 ||
-                    previous->bars_size() > owned->bars_size() ||
-                    !MessageDifferencer::Equals(previous->bars(0).bar().date(),
-                                                owned->bars(0).bar().date());
-  int first_changed = 0;
-  if (!full) {
-    while (first_changed < previous->bars_size() &&
-           MessageDifferencer::Equals(previous->bars(first_changed),
-                                      owned->bars(first_changed))) {
-      ++first_changed;
-    }
-  }
-  update->set_full(full);
-  for (int i = first_changed; i < owned->bars_size(); ++i) {
-    *update->add_bars() = owned->bars(i);
-  }
-  entry.history = std::move(owned);
-  entry.history_delivery = delivery;
-  entry.Offer(Channel::kHistory, event, "");
+  entry.instrument = std::move(instrument);
   return true;
 }
 
 absl::Status MarketState::Subscribe(
     Channel channel, const std::vector<std::string>& symbols,
-    const ResumeSpec& resume, const std::shared_ptr<Subscriber>& subscriber) {
-  const int c = static_cast<int>(channel);
-
-  // The snapshot events of one symbol, or FAILED_PRECONDITION.
-  auto snapshot =
-      [&](const std::string& symbol, Entry& entry,
-          std::vector<EventPtr>* out) ABSL_EXCLUSIVE_LOCKS_REQUIRED(entry.mu) {
-        const auto since_seq_it = resume.since_seq.find(symbol);
-        const std::optional<uint64_t> since_seq =
-            since_seq_it == resume.since_seq.end()
-                ? std::nullopt
-                : std::optional(since_seq_it->second);
-        const std::optional<absl::Time> since_time =
-            since_seq.has_value() ? std::nullopt : resume.since_time;
-        auto make = [](v1::Delivery delivery) {
-          auto event = std::make_shared<v1::MarketEvent>();
-          event->set_delivery(delivery);
-          event->set_snapshot(true);
-          return event;
-        };
-        auto not_held = [&](uint64_t seq) {
-          return absl::FailedPreconditionError(
-              absl::StrCat(symbol, ": resume point seq ", *since_seq,
-                           " is not in the cache (newest is ", seq,
-                           "); subscribe without since_seq"));
-        };
-        switch (channel) {
-          case Channel::kQuotes: {
-            if (!entry.quote.has_value()) {
-              if (since_seq.has_value()) return not_held(0);
-              return absl::OkStatus();
-            }
-            const v1::RecordMeta& meta = entry.quote->meta();
-            if (since_seq.has_value() && *since_seq > meta.seq())
-              return not_held(meta.seq());
-            if ((since_seq && *since_seq == meta.seq()) ||
-                (since_time && FetchedAt(meta) < *since_time)) {
-              return absl::OkStatus();
-            }
-            auto event = make(entry.quote_delivery);
-            *event->mutable_quote() = *entry.quote;
-            out->push_back(std::move(event));
-            return absl::OkStatus();
-          }
-          case Channel::kBars: {
-            if (since_seq.has_value() && *since_seq > entry.bar_seq) {
-              return not_held(entry.bar_seq);
-            }
-            if (since_time.has_value() && !entry.bars.empty() &&
-                *since_time <
-                    absl::FromCivil(entry.bar_day, market::VietnamTime())) {
-              return absl::FailedPreconditionError(absl::StrCat(
-                  symbol,
-                  ": since_time is before the trading day the cache holds (",
-                  absl::FormatCivilTime(entry.bar_day), ")"));
-            }
-            for (const auto& [start, bar] : entry.bars) {
-              if (since_seq && bar.meta().seq() <= *since_seq) continue;
-              if (since_time && absl::FromUnixSeconds(start) < *since_time)
-                continue;
-              auto event = make(entry.bars_delivery);
-              *event->mutable_bar() = bar;
-              out->push_back(std::move(event));
-            }
-            return absl::OkStatus();
-          }
-          case Channel::kHistory: {
-            if (entry.history == nullptr) {
-              if (since_seq.has_value()) return not_held(0);
-              return absl::OkStatus();
-            }
-            const v1::RecordMeta& meta = entry.history->meta();
-            if (since_seq.has_value() && *since_seq > meta.seq())
-              return not_held(meta.seq());
-            if ((since_seq && *since_seq == meta.seq()) ||
-                (since_time && FetchedAt(meta) < *since_time)) {
-              return absl::OkStatus();
-            }
-            auto event = make(entry.history_delivery);
-            v1::HistoryUpdate* update = event->mutable_history();
-            *update->mutable_meta() = meta;
-            *update->mutable_params() = entry.history->params();
-            *update->mutable_performance() = entry.history->performance();
-            *update->mutable_bars() = entry.history->bars();
-            update->set_full(true);
-            out->push_back(std::move(event));
-            return absl::OkStatus();
-          }
-        }
-        return absl::OkStatus();
-      };
-
-  // First check every resume point, so a refusal registers nothing.
+    const ResumeSpec& resume, std::vector<EventPtr> preamble, EventPtr end,
+    const std::shared_ptr<Subscriber>& subscriber) {
+  // First check every resume point, so a refusal offers and registers
+  // nothing.
   for (const std::string& symbol : symbols) {
     std::shared_ptr<Entry> entry = Find(symbol);
     if (entry == nullptr) entry = std::make_shared<Entry>();  // Nothing held.
     absl::MutexLock lock(&entry->mu);
     std::vector<EventPtr> ignored;
-    if (absl::Status s = snapshot(symbol, *entry, &ignored); !s.ok()) return s;
+    if (absl::Status s =
+            entry->Snapshot(channel, symbol, resume.For(symbol), &ignored);
+        !s.ok()) {
+      return s;
+    }
   }
+  subscriber->BeginSnapshot();
+  for (EventPtr& event : preamble) subscriber->OfferSnapshot(std::move(event));
   // Then, per symbol and atomically: read the snapshot, register.
   for (const std::string& symbol : symbols) {
-    LockedEntry entry = LockFindOrCreate(symbol);
+    LockedEntry locked = LockFindOrCreate(symbol);
+    Entry& entry = *locked;
+    entry.mu.AssertHeld();
     std::vector<EventPtr> events;
     // Data only grows between the two passes, so this cannot fail now.
-    (void)snapshot(symbol, *entry, &events);
+    (void)entry.Snapshot(channel, symbol, resume.For(symbol), &events);
     for (EventPtr& event : events) subscriber->OfferSnapshot(std::move(event));
-    entry->subscribers[c].push_back(subscriber);
+    entry.subscribers[Index(channel)].push_back(subscriber);
   }
-  metrics_->subscriptions[c]->Increment(static_cast<double>(symbols.size()));
-  subscriber->EndSnapshot();
+  metrics_->subscriptions[Index(channel)]->Increment(
+      static_cast<double>(symbols.size()));
+  subscriber->EndSnapshot(std::move(end));
   return absl::OkStatus();
 }
 
 void MarketState::Unsubscribe(Channel channel,
                               const std::vector<std::string>& symbols,
                               const Subscriber* subscriber) {
-  const int c = static_cast<int>(channel);
   int removed = 0;
   for (const std::string& symbol : symbols) {
     std::shared_ptr<Entry> entry = Find(symbol);
     if (entry == nullptr) continue;
     absl::MutexLock lock(&entry->mu);
-    auto& list = entry->subscribers[c];
+    auto& list = entry->subscribers[Index(channel)];
     const auto end =
         std::remove_if(list.begin(), list.end(),
                        [&](const auto& s) { return s.get() == subscriber; });
@@ -380,17 +205,21 @@ void MarketState::Unsubscribe(Channel channel,
       }
     }
   }
-  metrics_->subscriptions[c]->Decrement(removed);
+  metrics_->subscriptions[Index(channel)]->Decrement(removed);
 }
 
 std::optional<v1::QuoteItem> MarketState::GetQuote(const std::string& symbol) {
   std::shared_ptr<Entry> entry = Find(symbol);
   if (entry == nullptr) return std::nullopt;
-  absl::MutexLock lock(&entry->mu);
-  if (!entry->quote.has_value()) return std::nullopt;
+  std::vector<EventPtr> events;
+  {
+    absl::MutexLock lock(&entry->mu);
+    (void)entry->Snapshot(v1::CHANNEL_QUOTES, symbol, {}, &events);
+  }
+  if (events.empty()) return std::nullopt;
   v1::QuoteItem item;
-  *item.mutable_quote() = *entry->quote;
-  item.set_delivery(entry->quote_delivery);
+  *item.mutable_quote() = events.front()->quote();
+  item.set_delivery(events.front()->delivery());
   return item;
 }
 
@@ -398,15 +227,27 @@ std::optional<v1::GetIntradayBarsResponse> MarketState::GetBars(
     const std::string& symbol, std::optional<absl::Time> since) {
   std::shared_ptr<Entry> entry = Find(symbol);
   if (entry == nullptr) return std::nullopt;
-  absl::MutexLock lock(&entry->mu);
-  if (entry->bars.empty()) return std::nullopt;
+  std::vector<EventPtr> events;
+  {
+    absl::MutexLock lock(&entry->mu);
+    const ChannelCache* cache = entry->cache(v1::CHANNEL_INTRADAY_BARS);
+    if (cache == nullptr || cache->empty()) return std::nullopt;
+    (void)cache->Snapshot(symbol, {}, &events);
+  }
   v1::GetIntradayBarsResponse response;
   response.set_symbol(symbol);
-  response.set_delivery(entry->bars_delivery);
-  for (const auto& [start, bar] : entry->bars) {
-    if (since && absl::FromUnixSeconds(start) < *since) continue;
-    *response.add_bars() = bar;
+  std::vector<const v1::IntradayBar*> bars;
+  for (const EventPtr& event : events) {
+    response.set_delivery(event->delivery());
+    if (since && market::FromTimestamp(event->bar().start_time()) < *since)
+      continue;
+    bars.push_back(&event->bar());
   }
+  // Oldest first by start time (the snapshot is in seq order).
+  std::sort(bars.begin(), bars.end(), [](const auto* a, const auto* b) {
+    return a->start_time().seconds() < b->start_time().seconds();
+  });
+  for (const v1::IntradayBar* bar : bars) *response.add_bars() = *bar;
   return response;
 }
 
@@ -418,9 +259,12 @@ std::optional<v1::GetHistoryResponse> MarketState::GetHistory(
   v1::GetHistoryResponse response;
   {
     absl::MutexLock lock(&entry->mu);
-    if (entry->history == nullptr) return std::nullopt;
-    history = entry->history;
-    response.set_delivery(entry->history_delivery);
+    const auto* cache =
+        static_cast<const HistoryCache*>(entry->cache(v1::CHANNEL_HISTORY));
+    if (cache == nullptr || cache->empty()) return std::nullopt;
+    history = cache->view();
+    response.set_delivery(cache->delivery());
+    response.set_indicators_state(cache->indicators_state());
   }
   // Copied outside the lock: the view is immutable once published.
   v1::EnrichedHistory* out = response.mutable_history();
@@ -434,12 +278,16 @@ std::optional<v1::GetHistoryResponse> MarketState::GetHistory(
   return response;
 }
 
-std::vector<v1::SymbolInfo> MarketState::ListSymbols() {
-  std::vector<std::pair<std::string, std::shared_ptr<Entry>>> entries;
-  {
-    absl::MutexLock lock(&mu_);
-    entries.assign(entries_.begin(), entries_.end());
-  }
+std::vector<v1::SymbolInfo> MarketState::ListSymbols(
+    const v1::ListSymbolsRequest& filter) {
+  const absl::flat_hash_set<int> exchanges(filter.exchanges().begin(),
+                                           filter.exchanges().end());
+  const absl::flat_hash_set<int> types(filter.types().begin(),
+                                       filter.types().end());
+  absl::flat_hash_set<std::string> groups;
+  for (const std::string& g : filter.groups())
+    groups.insert(market::NormalizeSymbol(g));
+  auto entries = All();
   std::sort(entries.begin(), entries.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<v1::SymbolInfo> out;
@@ -447,29 +295,57 @@ std::vector<v1::SymbolInfo> MarketState::ListSymbols() {
     absl::MutexLock lock(&entry->mu);
     v1::SymbolInfo info;
     info.set_symbol(symbol);
-    info.set_has_quote(entry->quote.has_value());
-    info.set_has_intraday(!entry->bars.empty());
-    info.set_has_history(entry->history != nullptr);
-    if (!info.has_quote() && !info.has_intraday() && !info.has_history())
-      continue;
-    absl::Time newest = absl::InfinitePast();
-    v1::Delivery delivery = v1::DELIVERY_UNSPECIFIED;
-    auto consider = [&](const v1::RecordMeta& meta, v1::Delivery d) {
-      if (FetchedAt(meta) > newest) {
-        newest = FetchedAt(meta);
-        delivery = d;
-      }
+    auto has = [&](Channel c) {
+      const ChannelCache* cache = entry->cache(c);
+      return cache != nullptr && !cache->empty();
     };
-    if (entry->quote) {
-      info.set_exchange(entry->quote->exchange());
-      consider(entry->quote->meta(), entry->quote_delivery);
+    info.set_has_quote(has(v1::CHANNEL_QUOTES));
+    info.set_has_intraday(has(v1::CHANNEL_INTRADAY_BARS));
+    info.set_has_history(has(v1::CHANNEL_HISTORY));
+    // The newest record of any per-symbol channel (breadth scopes are not
+    // symbols).
+    absl::Time newest = absl::InfinitePast();
+    for (int c = 0; c < kChannelCount; ++c) {
+      if (ChannelAt(c) == v1::CHANNEL_MARKET) continue;
+      const ChannelCache* cache = entry->caches[c].get();
+      const v1::RecordMeta* meta = cache ? cache->newest() : nullptr;
+      if (meta == nullptr) continue;
+      if (info.instrument_type() == v1::INSTRUMENT_TYPE_UNSPECIFIED)
+        info.set_instrument_type(meta->instrument_type());
+      if (FetchedAt(*meta) > newest) {
+        newest = FetchedAt(*meta);
+        info.set_delivery(cache->delivery());
+      }
     }
-    if (!entry->bars.empty())
-      consider(entry->bars.rbegin()->second.meta(), entry->bars_delivery);
-    if (entry->history)
-      consider(entry->history->meta(), entry->history_delivery);
-    info.set_delivery(delivery);
-    *info.mutable_last_update() = market::ToTimestamp(newest);
+    const ChannelCache* quotes = entry->cache(v1::CHANNEL_QUOTES);
+    if (quotes != nullptr && !quotes->empty()) {
+      std::vector<EventPtr> latest;
+      (void)quotes->Snapshot(symbol, {}, &latest);
+      if (!latest.empty())
+        info.set_exchange(latest.front()->quote().exchange());
+    }
+    if (entry->instrument.has_value()) {
+      const v1::Instrument& listing = *entry->instrument;
+      if (!listing.listed() && newest == absl::InfinitePast()) continue;
+      info.set_exchange(listing.exchange());
+      info.set_instrument_type(listing.meta().instrument_type());
+      info.set_name(listing.name());
+      *info.mutable_groups() = listing.groups();
+    } else if (newest == absl::InfinitePast()) {
+      continue;  // Neither listed nor with data (a pending subscription).
+    }
+    if (newest != absl::InfinitePast())
+      *info.mutable_last_update() = market::ToTimestamp(newest);
+    // Records written before instrument types existed are stocks.
+    const int type = info.instrument_type() == v1::INSTRUMENT_TYPE_UNSPECIFIED
+                         ? v1::INSTRUMENT_TYPE_STOCK
+                         : info.instrument_type();
+    if (!exchanges.empty() && !exchanges.contains(info.exchange())) continue;
+    if (!types.empty() && !types.contains(type)) continue;
+    if (!groups.empty() &&
+        std::none_of(info.groups().begin(), info.groups().end(),
+                     [&](const std::string& g) { return groups.contains(g); }))
+      continue;
     out.push_back(std::move(info));
   }
   return out;
@@ -479,95 +355,38 @@ bool MarketState::HasKafkaData(Channel channel, const std::string& symbol) {
   std::shared_ptr<Entry> entry = Find(symbol);
   if (entry == nullptr) return false;
   absl::MutexLock lock(&entry->mu);
-  switch (channel) {
-    case Channel::kQuotes:
-      return entry->quote_delivery == v1::DELIVERY_KAFKA;
-    case Channel::kBars:
-      return entry->bars_delivery == v1::DELIVERY_KAFKA;
-    case Channel::kHistory:
-      return entry->history_delivery == v1::DELIVERY_KAFKA;
-  }
-  return false;
+  const ChannelCache* cache = entry->cache(channel);
+  return cache != nullptr && cache->delivery() == v1::DELIVERY_KAFKA;
 }
 
 std::vector<std::string> MarketState::SubscribedWithoutKafkaData(
     Channel channel) {
-  std::vector<std::pair<std::string, std::shared_ptr<Entry>>> entries;
-  {
-    absl::MutexLock lock(&mu_);
-    entries.assign(entries_.begin(), entries_.end());
-  }
   std::vector<std::string> out;
-  const int c = static_cast<int>(channel);
-  for (const auto& [symbol, entry] : entries) {
+  for (const auto& [symbol, entry] : All()) {
     absl::MutexLock lock(&entry->mu);
-    const v1::Delivery delivery =
-        channel == Channel::kQuotes ? entry->quote_delivery
-        : channel == Channel::kBars ? entry->bars_delivery
-                                    : entry->history_delivery;
-    if (!entry->subscribers[c].empty() && delivery != v1::DELIVERY_KAFKA) {
+    const ChannelCache* cache = entry->cache(channel);
+    if (!entry->subscribers[Index(channel)].empty() &&
+        (cache == nullptr || cache->delivery() != v1::DELIVERY_KAFKA)) {
       out.push_back(symbol);
     }
   }
   return out;
 }
 
-std::shared_ptr<prometheus::Collectable> MarketState::CacheCollector() {
-  // Computed at scrape time from the cache itself.
-  class Collector : public prometheus::Collectable {
-   public:
-    explicit Collector(MarketState* state) : state_(state) {}
-    std::vector<prometheus::MetricFamily> Collect() const override {
-      int count[kChannels] = {0, 0, 0};
-      absl::Time oldest[kChannels] = {absl::InfiniteFuture(),
-                                      absl::InfiniteFuture(),
-                                      absl::InfiniteFuture()};
-      std::vector<std::shared_ptr<Entry>> entries;
-      {
-        absl::MutexLock lock(&state_->mu_);
-        for (const auto& [symbol, entry] : state_->entries_)
-          entries.push_back(entry);
-      }
-      for (const auto& entry : entries) {
-        absl::MutexLock lock(&entry->mu);
-        auto count_one = [&](Channel c, const v1::RecordMeta& meta) {
-          const int i = static_cast<int>(c);
-          ++count[i];
-          oldest[i] = std::min(oldest[i], FetchedAt(meta));
-        };
-        if (entry->quote) count_one(Channel::kQuotes, entry->quote->meta());
-        if (!entry->bars.empty())
-          count_one(Channel::kBars, entry->bars.rbegin()->second.meta());
-        if (entry->history)
-          count_one(Channel::kHistory, entry->history->meta());
-      }
-      prometheus::MetricFamily symbols{"vnstream_gateway_cache_symbols",
-                                       "Symbols with data in the cache.",
-                                       prometheus::MetricType::Gauge,
-                                       {}};
-      prometheus::MetricFamily age{
-          "vnstream_gateway_cache_oldest_update_age_seconds",
-          "Age of the stalest symbol's newest record "
-          "(meta.fetched_at), seconds.",
-          prometheus::MetricType::Gauge,
-          {}};
-      const absl::Time now = absl::Now();
-      for (int c = 0; c < kChannels; ++c) {
-        prometheus::ClientMetric metric;
-        metric.label = {{"channel", ChannelName(static_cast<Channel>(c))}};
-        metric.gauge.value = count[c];
-        symbols.metric.push_back(metric);
-        metric.gauge.value =
-            count[c] == 0 ? 0 : absl::ToDoubleSeconds(now - oldest[c]);
-        age.metric.push_back(metric);
-      }
-      return {symbols, age};
+PerChannel<CacheStats> MarketState::Stats() {
+  PerChannel<CacheStats> stats;
+  for (const auto& [symbol, entry] : All()) {
+    absl::MutexLock lock(&entry->mu);
+    for (int c = 0; c < kChannelCount; ++c) {
+      const ChannelCache* cache = entry->caches[c].get();
+      const v1::RecordMeta* meta = cache ? cache->newest() : nullptr;
+      if (meta == nullptr) continue;
+      ++stats[c].symbols;
+      stats[c].oldest_update =
+          std::min(stats[c].oldest_update, FetchedAt(*meta));
     }
-
-   private:
-    MarketState* state_;
-  };
-  return std::make_shared<Collector>(this);
+  }
+  return stats;
 }
 
 }  // namespace vnstream::gateway

@@ -1,8 +1,9 @@
-// MarketState: the gateway's domain. It holds the latest state per symbol
-// (quote, today's 1-minute bars, history with indicators), applies records
-// from Kafka and from the VNStock fallback, and fans every change out to
-// the subscribers of the symbol. Free of gRPC and Kafka: unit-tested by
-// feeding records and reading what fake writers receive.
+// MarketState: the gateway's domain. It holds, per symbol, one cache per
+// channel (built from the channel declarations, channel.h) and the listing
+// entry of the symbol, applies records from Kafka and from the VNStock
+// fallback, and fans every change out to the symbol's subscribers. Free of
+// gRPC and Kafka: unit-tested by feeding records and reading what fake
+// writers receive.
 //
 // Consistency: each symbol has its own lock. Applying a record and offering
 // it to the symbol's subscribers happen under that lock, and so do reading a
@@ -11,14 +12,10 @@
 // Offering never blocks (Subscriber queues), so the Kafka thread never waits
 // for a client.
 //
-// Delivery: Kafka data wins. Fallback records are applied only while Kafka
-// has nothing for the symbol's channel and are numbered by the gateway.
-//
 // Thread-safe.
 #ifndef VNSTREAM_SERVICES_GATEWAY_MARKET_STATE_H_
 #define VNSTREAM_SERVICES_GATEWAY_MARKET_STATE_H_
 
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,46 +25,49 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "libs/indicators/indicators.h"
-#include "prometheus/collectable.h"
+#include "services/gateway/channel.h"
 #include "services/gateway/metrics.h"
 #include "services/gateway/subscriber.h"
-#include "vnstream/v1/market_data_service.pb.h"
 
 namespace vnstream::gateway {
 
-// Where a subscriber wants to resume from (SubscribeRequest).
+// Where a subscriber resumes from (SubscribeRequest).
 struct ResumeSpec {
   // Per symbol: replay only records with a greater seq.
   absl::flat_hash_map<std::string, uint64_t> since_seq;
   // Symbols without since_seq: records fetched (bars: starting) at or after.
   std::optional<absl::Time> since_time;
+
+  ResumePoint For(const std::string& symbol) const;
 };
 
 class MarketState {
  public:
-  MarketState(GatewayMetrics* metrics, indicators::Params params);
+  explicit MarketState(GatewayMetrics* metrics);
   ~MarketState();
 
-  // Record input. Each returns whether the record was applied (false: older
-  // than what is held, or fallback data for a channel Kafka serves).
-  bool ApplyQuote(v1::Quote quote, v1::Delivery delivery);
-  bool ApplyBar(v1::IntradayBar bar, v1::Delivery delivery);
-  // A raw history gets indicators computed here, so the view never waits for
-  // analytics (same library, same numbers); analytics' record with the same
-  // seq then changes nothing.
-  bool ApplyHistory(const v1::DailyHistory& history, v1::Delivery delivery);
-  bool ApplyEnriched(v1::EnrichedHistory history, v1::Delivery delivery);
+  struct Applied {
+    bool applied = false;
+    // Sequence numbers skipped between the held record and this one.
+    uint64_t gaps = 0;
+  };
+  // Offers `record` of `channel`'s topic number `source` (ChannelDef).
+  Applied Apply(Channel channel, int source, RecordPtr record,
+                v1::Delivery delivery);
+  // A listing entry (stock-instruments): what ListSymbols filters by.
+  // Returns whether it was newer than the one held.
+  bool ApplyInstrument(v1::Instrument instrument);
 
-  // Registers `subscriber` for `symbols` (valid, distinct tickers) and
-  // offers it the snapshot (or the resume replay) of each, then ends the
-  // snapshot. FAILED_PRECONDITION, with nothing registered, when a resume
+  // Registers `subscriber` for `symbols` (valid, distinct) of `channel`:
+  // offers it `preamble` (per-symbol statuses), then the snapshot (or the
+  // resume replay) of each symbol, then `end` (a SnapshotEnd).
+  // FAILED_PRECONDITION, with nothing offered or registered, when a resume
   // point is not in the cache.
   absl::Status Subscribe(Channel channel,
                          const std::vector<std::string>& symbols,
                          const ResumeSpec& resume,
+                         std::vector<EventPtr> preamble, EventPtr end,
                          const std::shared_ptr<Subscriber>& subscriber);
   void Unsubscribe(Channel channel, const std::vector<std::string>& symbols,
                    const Subscriber* subscriber);
@@ -78,7 +78,8 @@ class MarketState {
       const std::string& symbol, std::optional<absl::Time> since);
   std::optional<v1::GetHistoryResponse> GetHistory(const std::string& symbol,
                                                    int limit);
-  std::vector<v1::SymbolInfo> ListSymbols();
+  // Symbols listed or with data, sorted, filtered as requested.
+  std::vector<v1::SymbolInfo> ListSymbols(const v1::ListSymbolsRequest& filter);
 
   // Whether Kafka delivered data for the symbol's channel.
   bool HasKafkaData(Channel channel, const std::string& symbol);
@@ -86,12 +87,13 @@ class MarketState {
   // poller refreshes these.
   std::vector<std::string> SubscribedWithoutKafkaData(Channel channel);
 
-  // Exposes cache size and staleness as metrics (registered by the owner).
-  std::shared_ptr<prometheus::Collectable> CacheCollector();
+  // Cache size and staleness per channel (metrics).
+  PerChannel<CacheStats> Stats();
 
  private:
   struct Entry;
-  // An entry whose lock is held for the object's lifetime.
+  // An entry whose lock is held for the object's lifetime. Users call
+  // entry.mu.AssertHeld() once, which tells the thread-safety analysis.
   class LockedEntry {
    public:
     explicit LockedEntry(std::shared_ptr<Entry> entry)
@@ -99,7 +101,6 @@ class MarketState {
     LockedEntry(const LockedEntry&) = delete;
     LockedEntry& operator=(const LockedEntry&) = delete;
     ~LockedEntry();
-    Entry* operator->() const { return entry_.get(); }
     Entry& operator*() const { return *entry_; }
 
    private:
@@ -107,15 +108,13 @@ class MarketState {
   };
 
   std::shared_ptr<Entry> Find(const std::string& symbol);
+  // Every entry, for a scan (each is locked separately by the caller).
+  std::vector<std::pair<std::string, std::shared_ptr<Entry>>> All();
   // The symbol's entry (created if needed), locked. Lock order: an entry's
   // lock may be held while taking mu_, never the other way round.
   LockedEntry LockFindOrCreate(const std::string& symbol);
-  // Makes `view` the symbol's history (if newer) and fans out the update.
-  bool SetHistoryView(Entry& entry, v1::EnrichedHistory view,
-                      v1::Delivery delivery);
 
   GatewayMetrics* const metrics_;
-  const indicators::Params params_;
   absl::Mutex mu_;
   absl::flat_hash_map<std::string, std::shared_ptr<Entry>> entries_
       ABSL_GUARDED_BY(mu_);

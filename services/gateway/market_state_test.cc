@@ -2,8 +2,12 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/indicators/indicators.h"
 #include "libs/market/calendar.h"
 #include "libs/market/decimal.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "services/gateway/caches.h"
 
 namespace vnstream::gateway {
 namespace {
@@ -46,6 +50,35 @@ v1::IntradayBar Bar(const std::string& symbol, uint64_t seq, int minute,
   return bar;
 }
 
+v1::MarketBreadth Partial(const std::string& scope, int partition, uint64_t seq,
+                          int advancers, int day = 25) {
+  v1::MarketBreadth b;
+  *b.mutable_meta() = Meta(scope, seq, day);
+  b.set_partition(partition);
+  b.set_partitions(2);
+  b.set_symbols(advancers + 1);
+  b.set_advancers(advancers);
+  b.set_decliners(1);
+  *b.mutable_total_value() = market::MakeDecimal(1000 * advancers);
+  return b;
+}
+
+v1::Mover Mover(const std::string& symbol, int64_t percent) {
+  v1::Mover m;
+  m.set_symbol(symbol);
+  *m.mutable_percent_change() = market::MakeDecimal(percent);
+  *m.mutable_total_value() = market::MakeDecimal(percent * 10);
+  return m;
+}
+
+v1::Signal Signal(const std::string& symbol, uint64_t seq, int day = 25) {
+  v1::Signal signal;
+  *signal.mutable_meta() = Meta(symbol, seq, day);
+  signal.set_kind(v1::SIGNAL_KIND_MACD_BULLISH_CROSS);
+  signal.set_interval(v1::BAR_INTERVAL_ONE_DAY);
+  return signal;
+}
+
 v1::DailyHistory History(uint64_t seq, std::vector<int64_t> closes) {
   v1::DailyHistory h;
   *h.mutable_meta() = Meta("FPT", seq);
@@ -79,13 +112,37 @@ class CollectingWriter : public StreamWriter {
 
 class MarketStateTest : public ::testing::Test {
  protected:
+  // Applies `record` as source `source` of `channel`.
+  template <typename Record>
+  bool Apply(Channel channel, Record record,
+             v1::Delivery delivery = v1::DELIVERY_KAFKA, int source = 0) {
+    return state_
+        .Apply(channel, source, std::make_unique<Record>(std::move(record)),
+               delivery)
+        .applied;
+  }
+  bool ApplyQuote(v1::Quote q, v1::Delivery d = v1::DELIVERY_KAFKA) {
+    return Apply(v1::CHANNEL_QUOTES, std::move(q), d);
+  }
+  bool ApplyBar(v1::IntradayBar b, v1::Delivery d = v1::DELIVERY_KAFKA) {
+    return Apply(v1::CHANNEL_INTRADAY_BARS, std::move(b), d);
+  }
+  v1::EnrichedHistory Enriched(const v1::DailyHistory& raw) {
+    v1::EnrichedHistory enriched;
+    EXPECT_TRUE(indicators::Enrich(raw, indicators::Params(), &enriched).ok());
+    return enriched;
+  }
+
   std::shared_ptr<Subscriber> Subscribe(Channel channel,
                                         std::vector<std::string> symbols,
                                         ResumeSpec resume = {},
                                         absl::Status* status = nullptr) {
-    auto subscriber = std::make_shared<Subscriber>(channel, SubscriberOptions{},
-                                                   &writer_, &metrics_);
-    absl::Status s = state_.Subscribe(channel, symbols, resume, subscriber);
+    auto subscriber = std::make_shared<Subscriber>(
+        Index(channel), SubscriberOptions{}, &writer_, &metrics_);
+    auto end = std::make_shared<v1::MarketEvent>();
+    end->mutable_snapshot_end();
+    absl::Status s =
+        state_.Subscribe(channel, symbols, resume, {}, end, subscriber);
     if (status != nullptr) *status = s;
     Pump(*subscriber);
     return subscriber;
@@ -105,6 +162,7 @@ class MarketStateTest : public ::testing::Test {
       } else if (meta != nullptr) {
         out.push_back(absl::StrCat(
             e.snapshot() ? "snap:" : "", meta->symbol(), "#", meta->seq(),
+            e.conflated() > 0 ? absl::StrCat("~", e.conflated()) : "",
             e.delivery() == v1::DELIVERY_VNSTOCK_FALLBACK ? "(fb)" : ""));
       }
     }
@@ -113,58 +171,71 @@ class MarketStateTest : public ::testing::Test {
 
   prometheus::Registry registry_;
   GatewayMetrics metrics_{registry_};
-  MarketState state_{&metrics_, indicators::Params()};
+  MarketState state_{&metrics_};
   CollectingWriter writer_;
 };
 
 TEST_F(MarketStateTest, QuoteSnapshotThenLiveWithoutDuplicatesOrStaleRecords) {
-  EXPECT_TRUE(state_.ApplyQuote(Quote("FPT", 1), v1::DELIVERY_KAFKA));
-  EXPECT_TRUE(state_.ApplyQuote(Quote("FPT", 2), v1::DELIVERY_KAFKA));
-  auto subscriber = Subscribe(Channel::kQuotes, {"FPT", "VCB"});
-  EXPECT_FALSE(state_.ApplyQuote(Quote("FPT", 2), v1::DELIVERY_KAFKA))
-      << "duplicate";
-  EXPECT_FALSE(state_.ApplyQuote(Quote("FPT", 1), v1::DELIVERY_KAFKA))
-      << "stale";
-  EXPECT_TRUE(state_.ApplyQuote(Quote("FPT", 3), v1::DELIVERY_KAFKA));
-  EXPECT_TRUE(state_.ApplyQuote(Quote("VCB", 7), v1::DELIVERY_KAFKA));
-  EXPECT_TRUE(state_.ApplyQuote(Quote("SSI", 1), v1::DELIVERY_KAFKA))
-      << "not subscribed";
+  EXPECT_TRUE(ApplyQuote(Quote("FPT", 1)));
+  EXPECT_TRUE(ApplyQuote(Quote("FPT", 2)));
+  auto subscriber = Subscribe(v1::CHANNEL_QUOTES, {"FPT", "VCB"});
+  EXPECT_FALSE(ApplyQuote(Quote("FPT", 2))) << "duplicate";
+  EXPECT_FALSE(ApplyQuote(Quote("FPT", 1))) << "stale";
+  EXPECT_TRUE(ApplyQuote(Quote("FPT", 3)));
+  EXPECT_TRUE(ApplyQuote(Quote("VCB", 7)));
+  EXPECT_TRUE(ApplyQuote(Quote("SSI", 1))) << "not subscribed";
   Pump(*subscriber);
-  EXPECT_THAT(Seen(), ElementsAre("snap:FPT#2", "end", "FPT#3", "VCB#7"));
+  // The snapshot's FPT#2 says seq 1 was replaced (conflated), not lost.
+  EXPECT_THAT(Seen(), ElementsAre("snap:FPT#2~1", "end", "FPT#3", "VCB#7"));
   EXPECT_EQ(state_.GetQuote("FPT")->quote().meta().seq(), 3u);
-  EXPECT_EQ(metrics_.subscriptions[0]->Value(), 2);
-  state_.Unsubscribe(Channel::kQuotes, {"FPT", "VCB"}, subscriber.get());
-  EXPECT_EQ(metrics_.subscriptions[0]->Value(), 0);
+  const int quotes = Index(v1::CHANNEL_QUOTES);
+  EXPECT_EQ(metrics_.subscriptions[quotes]->Value(), 2);
+  state_.Unsubscribe(v1::CHANNEL_QUOTES, {"FPT", "VCB"}, subscriber.get());
+  EXPECT_EQ(metrics_.subscriptions[quotes]->Value(), 0);
+}
+
+TEST_F(MarketStateTest, ResumeReportsConflationAndTellsItFromLoss) {
+  for (uint64_t seq : {1, 2, 4, 5, 6}) {  // Seq 3 never arrives.
+    const MarketState::Applied applied = state_.Apply(
+        v1::CHANNEL_QUOTES, 0, std::make_unique<v1::Quote>(Quote("FPT", seq)),
+        v1::DELIVERY_KAFKA);
+    EXPECT_TRUE(applied.applied);
+    EXPECT_EQ(applied.gaps, seq == 4 ? 1u : 0u) << seq;
+  }
+  // Resuming after seq 1: 2, 4 and 5 were replaced by 6 (conflated), 3 was
+  // lost: 6 - 1 - 1 - 3 = 1 missing.
+  Subscribe(v1::CHANNEL_QUOTES, {"FPT"}, {.since_seq = {{"FPT", 1}}});
+  EXPECT_THAT(Seen(), ElementsAre("snap:FPT#6~3", "end"));
 }
 
 TEST_F(MarketStateTest, ResumeFromSeqAndTime) {
   for (uint64_t seq = 1; seq <= 3; ++seq) {
-    state_.ApplyBar(Bar("FPT", seq, static_cast<int>(seq), 100'000 + seq, true),
-                    v1::DELIVERY_KAFKA);
+    ApplyBar(Bar("FPT", seq, static_cast<int>(seq), 100'000 + seq, true));
   }
-  Subscribe(Channel::kBars, {"FPT"}, {.since_seq = {{"FPT", 1}}});
+  Subscribe(v1::CHANNEL_INTRADAY_BARS, {"FPT"}, {.since_seq = {{"FPT", 1}}});
   EXPECT_THAT(Seen(), ElementsAre("snap:FPT#2", "snap:FPT#3", "end"));
 
   writer_.events.clear();
-  Subscribe(Channel::kBars, {"FPT"}, {.since_time = Local(10, 3)});
-  EXPECT_THAT(Seen(), ElementsAre("snap:FPT#3", "end"));
+  Subscribe(v1::CHANNEL_INTRADAY_BARS, {"FPT"}, {.since_time = Local(10, 3)});
+  EXPECT_THAT(Seen(), ElementsAre("snap:FPT#3~2", "end"));
 
   // A resume point beyond what the cache holds, or before its trading day.
   absl::Status status;
-  Subscribe(Channel::kBars, {"FPT"}, {.since_seq = {{"FPT", 9}}}, &status);
+  Subscribe(v1::CHANNEL_INTRADAY_BARS, {"FPT"}, {.since_seq = {{"FPT", 9}}},
+            &status);
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
-  Subscribe(Channel::kBars, {"FPT"},
+  Subscribe(v1::CHANNEL_INTRADAY_BARS, {"FPT"},
             {.since_time = Local(10, 0) - absl::Hours(24)}, &status);
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
-  Subscribe(Channel::kQuotes, {"FPT"}, {.since_seq = {{"FPT", 1}}}, &status);
+  Subscribe(v1::CHANNEL_QUOTES, {"FPT"}, {.since_seq = {{"FPT", 1}}}, &status);
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition)
       << "no quote held";
 }
 
 TEST_F(MarketStateTest, BarsRevisionsAndANewTradingDay) {
-  state_.ApplyBar(Bar("FPT", 1, 0, 100'000, false), v1::DELIVERY_KAFKA);
-  state_.ApplyBar(Bar("FPT", 2, 0, 100'100, true), v1::DELIVERY_KAFKA);
-  state_.ApplyBar(Bar("FPT", 3, 1, 100'200, false), v1::DELIVERY_KAFKA);
+  ApplyBar(Bar("FPT", 1, 0, 100'000, false));
+  ApplyBar(Bar("FPT", 2, 0, 100'100, true));
+  ApplyBar(Bar("FPT", 3, 1, 100'200, false));
   std::optional<v1::GetIntradayBarsResponse> bars =
       state_.GetBars("FPT", std::nullopt);
   ASSERT_TRUE(bars.has_value());
@@ -172,94 +243,244 @@ TEST_F(MarketStateTest, BarsRevisionsAndANewTradingDay) {
   EXPECT_EQ(bars->bars(0).close().units(), 100'100) << "the latest revision";
   EXPECT_TRUE(bars->bars(0).final());
   // The next day starts at seq 1 and replaces yesterday's bars.
-  EXPECT_TRUE(
-      state_.ApplyBar(Bar("FPT", 1, 0, 99'000, false, 26), v1::DELIVERY_KAFKA));
-  EXPECT_FALSE(
-      state_.ApplyBar(Bar("FPT", 4, 2, 1, false, 25), v1::DELIVERY_KAFKA))
+  EXPECT_TRUE(ApplyBar(Bar("FPT", 1, 0, 99'000, false, 26)));
+  EXPECT_FALSE(ApplyBar(Bar("FPT", 4, 2, 1, false, 25)))
       << "a previous day's bar";
   bars = state_.GetBars("FPT", std::nullopt);
   ASSERT_EQ(bars->bars_size(), 1);
   EXPECT_EQ(bars->bars(0).meta().trading_date().day(), 26);
 }
 
+TEST_F(MarketStateTest, ALateCorrectionComesAfterLaterBarsInTheSnapshot) {
+  ApplyBar(Bar("FPT", 1, 0, 100'000, true));
+  ApplyBar(Bar("FPT", 2, 1, 100'100, false));
+  ApplyBar(Bar("FPT", 3, 0, 100'050, true));  // 10:00 corrected.
+  Subscribe(v1::CHANNEL_INTRADAY_BARS, {"FPT"});
+  // In seq order, so a client dropping seqs it has passed loses nothing.
+  EXPECT_THAT(Seen(), ElementsAre("snap:FPT#2~1", "snap:FPT#3", "end"));
+}
+
 TEST_F(MarketStateTest, InProgressBarsConflateIntoTheirFinalVersion) {
-  auto subscriber = std::make_shared<Subscriber>(
-      Channel::kBars, SubscriberOptions{}, &writer_, &metrics_);
-  ASSERT_TRUE(state_.Subscribe(Channel::kBars, {"FPT"}, {}, subscriber).ok());
+  auto subscriber =
+      std::make_shared<Subscriber>(Index(v1::CHANNEL_INTRADAY_BARS),
+                                   SubscriberOptions{}, &writer_, &metrics_);
+  auto end = std::make_shared<v1::MarketEvent>();
+  end->mutable_snapshot_end();
+  ASSERT_TRUE(state_
+                  .Subscribe(v1::CHANNEL_INTRADAY_BARS, {"FPT"}, {}, {}, end,
+                             subscriber)
+                  .ok());
   // "end" is in flight and not completed: the client is slow.
-  state_.ApplyBar(Bar("FPT", 1, 0, 100'000, false), v1::DELIVERY_KAFKA);
-  state_.ApplyBar(Bar("FPT", 2, 0, 100'100, false), v1::DELIVERY_KAFKA);
-  state_.ApplyBar(Bar("FPT", 3, 0, 100'200, true), v1::DELIVERY_KAFKA);
-  state_.ApplyBar(Bar("FPT", 4, 1, 100'300, false), v1::DELIVERY_KAFKA);
+  ApplyBar(Bar("FPT", 1, 0, 100'000, false));
+  ApplyBar(Bar("FPT", 2, 0, 100'100, false));
+  ApplyBar(Bar("FPT", 3, 0, 100'200, true));
+  ApplyBar(Bar("FPT", 4, 1, 100'300, false));
   Pump(*subscriber);
-  EXPECT_THAT(Seen(), ElementsAre("end", "FPT#3", "FPT#4"));
+  EXPECT_THAT(Seen(), ElementsAre("end", "FPT#3~2", "FPT#4"));
   EXPECT_TRUE(writer_.events[1].bar().final());
 }
 
 TEST_F(MarketStateTest, KafkaWinsOverFallback) {
-  EXPECT_TRUE(
-      state_.ApplyQuote(Quote("HPG", 0), v1::DELIVERY_VNSTOCK_FALLBACK));
-  EXPECT_FALSE(
-      state_.ApplyQuote(Quote("HPG", 0), v1::DELIVERY_VNSTOCK_FALLBACK))
+  EXPECT_TRUE(ApplyQuote(Quote("HPG", 0), v1::DELIVERY_VNSTOCK_FALLBACK));
+  EXPECT_FALSE(ApplyQuote(Quote("HPG", 0), v1::DELIVERY_VNSTOCK_FALLBACK))
       << "same content";
-  EXPECT_TRUE(state_.ApplyQuote(Quote("HPG", 0, 100'500),
-                                v1::DELIVERY_VNSTOCK_FALLBACK));
+  EXPECT_TRUE(
+      ApplyQuote(Quote("HPG", 0, 100'500), v1::DELIVERY_VNSTOCK_FALLBACK));
   std::optional<v1::QuoteItem> item = state_.GetQuote("HPG");
   EXPECT_EQ(item->delivery(), v1::DELIVERY_VNSTOCK_FALLBACK);
   EXPECT_EQ(item->quote().meta().seq(), 2u) << "numbered by the gateway";
-  auto subscriber = Subscribe(Channel::kQuotes, {"HPG"});
-  EXPECT_THAT(state_.SubscribedWithoutKafkaData(Channel::kQuotes),
+  auto subscriber = Subscribe(v1::CHANNEL_QUOTES, {"HPG"});
+  EXPECT_THAT(state_.SubscribedWithoutKafkaData(v1::CHANNEL_QUOTES),
               ElementsAre("HPG"));
-  EXPECT_TRUE(state_.ApplyQuote(Quote("HPG", 40), v1::DELIVERY_KAFKA));
-  EXPECT_FALSE(
-      state_.ApplyQuote(Quote("HPG", 0, 1), v1::DELIVERY_VNSTOCK_FALLBACK));
+  EXPECT_TRUE(ApplyQuote(Quote("HPG", 40)));
+  EXPECT_FALSE(ApplyQuote(Quote("HPG", 0, 1), v1::DELIVERY_VNSTOCK_FALLBACK));
   Pump(*subscriber);
-  EXPECT_THAT(Seen(), ElementsAre("snap:HPG#2(fb)", "end", "HPG#40"));
-  EXPECT_TRUE(state_.HasKafkaData(Channel::kQuotes, "HPG"));
-  EXPECT_THAT(state_.SubscribedWithoutKafkaData(Channel::kQuotes), IsEmpty());
+  EXPECT_THAT(Seen(), ElementsAre("snap:HPG#2~1(fb)", "end", "HPG#40"));
+  EXPECT_TRUE(state_.HasKafkaData(v1::CHANNEL_QUOTES, "HPG"));
+  EXPECT_THAT(state_.SubscribedWithoutKafkaData(v1::CHANNEL_QUOTES), IsEmpty());
 }
 
-TEST_F(MarketStateTest, HistoryIsEnrichedAndUpdatesCarryOnlyChangedBars) {
+TEST_F(MarketStateTest, HistoryIsServedPendingThenEnrichedByAnalytics) {
   std::vector<int64_t> closes;
   for (int i = 0; i < 30; ++i) closes.push_back(100'000 + 100 * i);
-  ASSERT_TRUE(state_.ApplyHistory(History(1, closes), v1::DELIVERY_KAFKA));
+  const v1::DailyHistory first = History(1, closes);
+  ASSERT_TRUE(Apply(v1::CHANNEL_HISTORY, first, v1::DELIVERY_KAFKA,
+                    HistoryCache::kRawSource));
+  // Served at once, explicitly without indicators.
   std::optional<v1::GetHistoryResponse> history = state_.GetHistory("FPT", 5);
   ASSERT_TRUE(history.has_value());
+  EXPECT_EQ(history->indicators_state(), v1::INDICATORS_STATE_PENDING);
   ASSERT_EQ(history->history().bars_size(), 5);
+  EXPECT_FALSE(history->history().bars(4).has_indicators());
+
+  // Analytics' record of the same seq brings the indicators.
+  ASSERT_TRUE(Apply(v1::CHANNEL_HISTORY, Enriched(first), v1::DELIVERY_KAFKA,
+                    HistoryCache::kEnrichedSource));
+  EXPECT_FALSE(Apply(v1::CHANNEL_HISTORY, Enriched(first), v1::DELIVERY_KAFKA,
+                     HistoryCache::kEnrichedSource))
+      << "the same record twice";
+  EXPECT_FALSE(Apply(v1::CHANNEL_HISTORY, first, v1::DELIVERY_KAFKA,
+                     HistoryCache::kRawSource))
+      << "the raw record after its enriched version";
+  history = state_.GetHistory("FPT", 5);
+  EXPECT_EQ(history->indicators_state(), v1::INDICATORS_STATE_ANALYTICS);
   // SMA(20) of the last bar: mean of closes 10..29.
   const v1::IndicatorValues& last = history->history().bars(4).indicators();
   ASSERT_TRUE(last.has_sma_short());
   EXPECT_DOUBLE_EQ(last.sma_short(), 100'000 + 100 * 19.5);
-  EXPECT_FALSE(history->history().bars(0).indicators().has_sma_long())
-      << "lookback 199";
 
-  auto subscriber = Subscribe(Channel::kHistory, {"FPT"});
+  auto subscriber = Subscribe(v1::CHANNEL_HISTORY, {"FPT"});
   closes.back() += 500;  // Today's bar moved.
-  ASSERT_TRUE(state_.ApplyHistory(History(2, closes), v1::DELIVERY_KAFKA));
+  const v1::DailyHistory second = History(2, closes);
+  ASSERT_TRUE(Apply(v1::CHANNEL_HISTORY, second, v1::DELIVERY_KAFKA,
+                    HistoryCache::kRawSource));
+  ASSERT_TRUE(Apply(v1::CHANNEL_HISTORY, Enriched(second), v1::DELIVERY_KAFKA,
+                    HistoryCache::kEnrichedSource));
   Pump(*subscriber);
-  ASSERT_EQ(writer_.events.size(), 3u);
-  EXPECT_TRUE(writer_.events[0].history().full());
-  EXPECT_EQ(writer_.events[0].history().bars_size(), 30);
-  EXPECT_FALSE(writer_.events[2].history().full());
-  EXPECT_EQ(writer_.events[2].history().bars_size(), 1)
-      << "only the changed bar";
-  EXPECT_EQ(writer_.events[2].history().meta().seq(), 2u);
-
-  // Analytics' record of the same seq changes nothing.
-  v1::EnrichedHistory from_analytics = state_.GetHistory("FPT", 0)->history();
-  EXPECT_FALSE(state_.ApplyEnriched(from_analytics, v1::DELIVERY_KAFKA));
+  ASSERT_EQ(writer_.events.size(), 4u);
+  const v1::HistoryUpdate& snapshot = writer_.events[0].history();
+  EXPECT_TRUE(snapshot.full());
+  EXPECT_EQ(snapshot.bars_size(), 30);
+  EXPECT_EQ(snapshot.indicators_state(), v1::INDICATORS_STATE_ANALYTICS);
+  // The pending update: only the changed bar, without indicators.
+  const v1::HistoryUpdate& pending = writer_.events[2].history();
+  EXPECT_FALSE(pending.full());
+  EXPECT_EQ(pending.indicators_state(), v1::INDICATORS_STATE_PENDING);
+  ASSERT_EQ(pending.bars_size(), 1);
+  EXPECT_FALSE(pending.bars(0).has_indicators());
+  EXPECT_EQ(pending.meta().seq(), 2u);
+  // Then the same bar with its indicators, same seq.
+  const v1::HistoryUpdate& enriched = writer_.events[3].history();
+  EXPECT_FALSE(enriched.full());
+  EXPECT_EQ(enriched.indicators_state(), v1::INDICATORS_STATE_ANALYTICS);
+  EXPECT_EQ(enriched.meta().seq(), 2u);
+  ASSERT_EQ(enriched.bars_size(), 1);
+  EXPECT_TRUE(enriched.bars(0).indicators().has_sma_short());
 }
 
-TEST_F(MarketStateTest, ListSymbols) {
-  state_.ApplyQuote(Quote("VCB", 1), v1::DELIVERY_KAFKA);
-  state_.ApplyBar(Bar("FPT", 1, 0, 1, true), v1::DELIVERY_KAFKA);
-  std::vector<v1::SymbolInfo> symbols = state_.ListSymbols();
-  ASSERT_EQ(symbols.size(), 2u);
-  EXPECT_EQ(symbols[0].symbol(), "FPT");
-  EXPECT_TRUE(symbols[0].has_intraday());
+TEST_F(MarketStateTest, AnalyticsRecordBeforeItsRawHistoryIsServedAsIs) {
+  // On start-up the gateway may read stock-analytics ahead of
+  // stock-historical.
+  std::vector<int64_t> closes(25, 100'000);
+  const v1::DailyHistory raw = History(4, closes);
+  ASSERT_TRUE(Apply(v1::CHANNEL_HISTORY, Enriched(raw), v1::DELIVERY_KAFKA,
+                    HistoryCache::kEnrichedSource));
+  EXPECT_FALSE(Apply(v1::CHANNEL_HISTORY, raw, v1::DELIVERY_KAFKA,
+                     HistoryCache::kRawSource));
+  EXPECT_EQ(state_.GetHistory("FPT", 0)->indicators_state(),
+            v1::INDICATORS_STATE_ANALYTICS);
+}
+
+TEST_F(MarketStateTest, IntradayAnalyticsAreBarsWithIndicators) {
+  auto enriched = [](uint64_t seq, int minute, bool final) {
+    v1::EnrichedIntradayBar e;
+    *e.mutable_bar() = Bar("FPT", seq, minute, 100'000 + seq, final);
+    *e.mutable_meta() = e.bar().meta();
+    e.mutable_indicators()->set_vwap(100'000.5);
+    return e;
+  };
+  ASSERT_TRUE(Apply(v1::CHANNEL_INTRADAY_ANALYTICS, enriched(1, 0, false)));
+  ASSERT_TRUE(Apply(v1::CHANNEL_INTRADAY_ANALYTICS, enriched(2, 0, true)));
+  EXPECT_FALSE(Apply(v1::CHANNEL_INTRADAY_ANALYTICS, enriched(2, 0, true)));
+  Subscribe(v1::CHANNEL_INTRADAY_ANALYTICS, {"FPT"});
+  ASSERT_THAT(Seen(), ElementsAre("snap:FPT#2~1", "end"));
+  EXPECT_EQ(writer_.events[0].channel(), v1::CHANNEL_INTRADAY_ANALYTICS);
+  EXPECT_DOUBLE_EQ(writer_.events[0].intraday_analytics().indicators().vwap(),
+                   100'000.5);
+  EXPECT_TRUE(writer_.events[0].intraday_analytics().bar().final());
+}
+
+TEST_F(MarketStateTest, MarketBreadthSumsTheNewestPartialOfEachPartition) {
+  v1::MarketBreadth p0 = Partial("HOSE", 0, 3, 10);
+  *p0.add_top_gainers() = Mover("FPT", 5);
+  *p0.add_top_gainers() = Mover("VCB", 2);
+  v1::MarketBreadth p1 = Partial("HOSE", 1, 7, 20);
+  *p1.add_top_gainers() = Mover("HPG", 4);
+  ASSERT_TRUE(Apply(v1::CHANNEL_MARKET, Partial("HOSE", 0, 2, 99, 24)));
+  ASSERT_TRUE(Apply(v1::CHANNEL_MARKET, p0));
+  ASSERT_TRUE(Apply(v1::CHANNEL_MARKET, p1));
+  EXPECT_FALSE(Apply(v1::CHANNEL_MARKET, Partial("HOSE", 1, 6, 1)))
+      << "an older partial of partition 1";
+  auto subscriber = Subscribe(v1::CHANNEL_MARKET, {"HOSE"});
+  ASSERT_THAT(Seen(), ElementsAre("snap:HOSE#10", "end"));
+  const v1::MarketBreadth& total = writer_.events[0].market();
+  EXPECT_EQ(total.partition(), -1);
+  EXPECT_EQ(total.partitions(), 2);
+  EXPECT_EQ(total.advancers(), 30);
+  EXPECT_EQ(total.decliners(), 2);
+  EXPECT_EQ(total.symbols(), 32);
+  EXPECT_EQ(total.total_value().units(), 30'000);
+  ASSERT_EQ(total.top_gainers_size(), 3);
+  EXPECT_EQ(total.top_gainers(0).symbol(), "FPT");
+  EXPECT_EQ(total.top_gainers(1).symbol(), "HPG");
+  EXPECT_EQ(total.top_gainers(2).symbol(), "VCB");
+  // A new day: yesterday's partial of partition 1 no longer counts.
+  ASSERT_TRUE(Apply(v1::CHANNEL_MARKET, Partial("HOSE", 0, 4, 5, 26)));
+  Pump(*subscriber);
+  ASSERT_EQ(writer_.events.size(), 3u);
+  EXPECT_EQ(writer_.events[2].market().advancers(), 5);
+  EXPECT_EQ(writer_.events[2].market().meta().seq(), 4u);
+}
+
+TEST_F(MarketStateTest, SignalsAreKeptInOrderAndReplayedOnResume) {
+  ASSERT_TRUE(Apply(v1::CHANNEL_SIGNALS, Signal("FPT", 1, 24)));
+  ASSERT_TRUE(Apply(v1::CHANNEL_SIGNALS, Signal("FPT", 2)));
+  ASSERT_TRUE(Apply(v1::CHANNEL_SIGNALS, Signal("FPT", 3)));
+  EXPECT_FALSE(Apply(v1::CHANNEL_SIGNALS, Signal("FPT", 3)));
+  EXPECT_FALSE(Apply(v1::CHANNEL_SIGNALS, Signal("FPT", 9),
+                     v1::DELIVERY_VNSTOCK_FALLBACK))
+      << "signals exist only through the pipeline";
+  Subscribe(v1::CHANNEL_SIGNALS, {"FPT"});
+  EXPECT_THAT(Seen(), ElementsAre("snap:FPT#2", "snap:FPT#3", "end"))
+      << "today's signals";
+  writer_.events.clear();
+  Subscribe(v1::CHANNEL_SIGNALS, {"FPT"}, {.since_seq = {{"FPT", 0}}});
+  EXPECT_THAT(Seen(),
+              ElementsAre("snap:FPT#1", "snap:FPT#2", "snap:FPT#3", "end"));
+}
+
+TEST_F(MarketStateTest, ListSymbolsFromTheListingAndTheData) {
+  ApplyQuote(Quote("VCB", 1));
+  ApplyBar(Bar("FPT", 1, 0, 1, true));
+  v1::Instrument etf;
+  *etf.mutable_meta() = Meta("E1VFVN30", 1);
+  etf.mutable_meta()->set_instrument_type(v1::INSTRUMENT_TYPE_ETF);
+  etf.set_exchange(v1::EXCHANGE_HOSE);
+  etf.set_name("Quỹ ETF DCVFMVN30");
+  etf.set_listed(true);
+  EXPECT_TRUE(state_.ApplyInstrument(etf));
+  EXPECT_FALSE(state_.ApplyInstrument(etf)) << "same seq";
+  v1::Instrument vcb;
+  *vcb.mutable_meta() = Meta("VCB", 1);
+  vcb.mutable_meta()->set_instrument_type(v1::INSTRUMENT_TYPE_STOCK);
+  vcb.set_exchange(v1::EXCHANGE_HOSE);
+  vcb.add_groups("VN30");
+  vcb.set_listed(true);
+  state_.ApplyInstrument(vcb);
+
+  std::vector<v1::SymbolInfo> symbols = state_.ListSymbols({});
+  ASSERT_EQ(symbols.size(), 3u);
+  EXPECT_EQ(symbols[0].symbol(), "E1VFVN30");
   EXPECT_FALSE(symbols[0].has_quote());
+  EXPECT_EQ(symbols[0].instrument_type(), v1::INSTRUMENT_TYPE_ETF);
+  EXPECT_EQ(symbols[1].symbol(), "FPT");
+  EXPECT_TRUE(symbols[1].has_intraday());
+  EXPECT_FALSE(symbols[1].has_quote());
+  EXPECT_EQ(symbols[2].symbol(), "VCB");
+  EXPECT_EQ(symbols[2].delivery(), v1::DELIVERY_KAFKA);
+  EXPECT_THAT(symbols[2].groups(), ElementsAre("VN30"));
+
+  v1::ListSymbolsRequest vn30;
+  vn30.add_groups("vn30");
+  symbols = state_.ListSymbols(vn30);
+  ASSERT_EQ(symbols.size(), 1u);
+  EXPECT_EQ(symbols[0].symbol(), "VCB");
+  v1::ListSymbolsRequest stocks;
+  stocks.add_types(v1::INSTRUMENT_TYPE_STOCK);
+  symbols = state_.ListSymbols(stocks);
+  ASSERT_EQ(symbols.size(), 2u) << "FPT's records carry no type: a stock";
+  EXPECT_EQ(symbols[0].symbol(), "FPT");
   EXPECT_EQ(symbols[1].symbol(), "VCB");
-  EXPECT_EQ(symbols[1].delivery(), v1::DELIVERY_KAFKA);
 }
 
 }  // namespace

@@ -1,50 +1,83 @@
-// The gateway's own metrics (the gRPC ones come from libs/service).
+// The gateway's own metrics (the gRPC ones come from libs/service), one
+// series per channel (labelled with its ChannelDef name). Prometheus types
+// are only declared here: the domain records into them without depending on
+// the exposition side.
 #ifndef VNSTREAM_SERVICES_GATEWAY_METRICS_H_
 #define VNSTREAM_SERVICES_GATEWAY_METRICS_H_
 
-#include "prometheus/counter.h"
-#include "prometheus/family.h"
-#include "prometheus/gauge.h"
-#include "prometheus/histogram.h"
-#include "prometheus/registry.h"
+#include <array>
+#include <functional>
+#include <memory>
+
+#include "absl/time/time.h"
+#include "services/gateway/channel.h"
+
+namespace prometheus {
+class Collectable;
+class Counter;
+class Gauge;
+class Histogram;
+class Registry;
+template <typename T>
+class Family;
+}  // namespace prometheus
 
 namespace vnstream::gateway {
 
-// What a subscription streams. Also the index of per-channel arrays.
-enum class Channel { kQuotes = 0, kBars = 1, kHistory = 2 };
-inline constexpr int kChannels = 3;
-const char* ChannelName(Channel channel);
+// Stream-level series are labelled with the channel of a server stream, or
+// "all" for MarketDataStream streams (which carry any channel): index
+// kAnyChannel.
+inline constexpr int kAnyChannel = kChannelCount;
+template <typename T>
+using PerStreamKind = std::array<T, kChannelCount + 1>;
 
 // Thread-safe (prometheus-cpp metrics are).
 struct GatewayMetrics {
   explicit GatewayMetrics(prometheus::Registry& registry);
 
   // vnstream_gateway_active_streams{channel}
-  prometheus::Gauge* active_streams[kChannels];
-  // vnstream_gateway_subscriptions{channel}: (stream, symbol) pairs.
-  prometheus::Gauge* subscriptions[kChannels];
-  // vnstream_gateway_messages_conflated_total{channel}: replaced by a newer
-  // value before it was sent.
-  prometheus::Counter* conflated[kChannels];
+  PerStreamKind<prometheus::Gauge*> active_streams;
+  // vnstream_gateway_slow_consumer_disconnects_total{channel}
+  PerStreamKind<prometheus::Counter*> slow_consumers;
   // vnstream_gateway_messages_dropped_total{channel}: discarded when a slow
   // consumer was disconnected (the client resumes and gets them again).
-  prometheus::Counter* dropped[kChannels];
-  // vnstream_gateway_slow_consumer_disconnects_total{channel}
-  prometheus::Counter* slow_consumers[kChannels];
+  PerStreamKind<prometheus::Counter*> dropped;
+  // vnstream_gateway_subscriptions{channel}: (stream, symbol) pairs.
+  PerChannel<prometheus::Gauge*> subscriptions;
+  // vnstream_gateway_messages_conflated_total{channel}: replaced by a newer
+  // version before it was sent (the newer one says so in `conflated`).
+  PerChannel<prometheus::Counter*> conflated;
+  // vnstream_gateway_sequence_gaps_total{channel}: sequence numbers that
+  // never reached the gateway (records lost upstream), counted once the
+  // Kafka feed has caught up.
+  PerChannel<prometheus::Counter*> sequence_gaps;
   // vnstream_gateway_delivery_latency_seconds{channel}: record fetch time
   // (meta.fetched_at) to the moment the gateway writes it to a stream.
-  prometheus::Histogram* delivery_latency[kChannels];
+  PerChannel<prometheus::Histogram*> delivery_latency;
   // vnstream_gateway_kafka_records_total{topic,result}: applied, stale,
   // malformed.
   prometheus::Family<prometheus::Counter>* kafka_records;
   // vnstream_gateway_kafka_lag_records{topic}: from librdkafka statistics.
   prometheus::Family<prometheus::Gauge>* kafka_lag;
   // vnstream_gateway_fallback_requests_total{channel,result}: ok,
-  // not_found, unavailable, deadline_exceeded, cached.
-  // (vnstream_gateway_cache_symbols and _cache_oldest_update_age_seconds
-  // come from MarketState::CacheCollector.)
+  // not_found, unavailable, deadline_exceeded, cached, joined, rejected.
   prometheus::Family<prometheus::Counter>* fallback_requests;
 };
+
+// What the cache holds of one channel.
+struct CacheStats {
+  // Symbols with data.
+  int symbols = 0;
+  // The stalest symbol's newest record (meta.fetched_at); InfiniteFuture
+  // when none.
+  absl::Time oldest_update = absl::InfiniteFuture();
+};
+
+// vnstream_gateway_cache_symbols{channel} and
+// vnstream_gateway_cache_oldest_update_age_seconds{channel}, computed at
+// scrape time from `stats`.
+std::shared_ptr<prometheus::Collectable> CacheCollector(
+    std::function<PerChannel<CacheStats>()> stats);
 
 }  // namespace vnstream::gateway
 

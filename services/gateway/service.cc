@@ -1,5 +1,6 @@
 #include "services/gateway/service.h"
 
+#include <algorithm>
 #include <chrono>
 #include <optional>
 #include <vector>
@@ -10,6 +11,7 @@
 #include "libs/base/logging.h"
 #include "libs/market/calendar.h"
 #include "libs/market/exchange.h"
+#include "prometheus/gauge.h"
 
 namespace vnstream::gateway {
 namespace {
@@ -27,9 +29,10 @@ absl::Time CallDeadline(const grpc::ServerContextBase& context,
   return std::min(deadline, absl::Now() + cap);
 }
 
-EventPtr StatusEvent(const std::string& symbol, v1::SymbolState state,
-                     const std::string& message) {
+EventPtr StatusEvent(Channel channel, const std::string& symbol,
+                     v1::SymbolState state, const std::string& message) {
   auto event = std::make_shared<v1::MarketEvent>();
+  event->set_channel(channel);
   v1::SymbolStatus* status = event->mutable_status();
   status->set_symbol(symbol);
   status->set_state(state);
@@ -72,20 +75,94 @@ absl::StatusOr<std::string> OneSymbol(const std::string& raw) {
   return symbol;
 }
 
+constexpr char kNotATicker[] = "not a ticker (3-10 of A-Z, 0-9)";
+
 }  // namespace
 
-// One subscription stream: the gRPC side of a Subscriber.
-class MarketDataServiceImpl::Reactor
-    : public grpc::ServerWriteReactor<v1::MarketEvent>,
-      public StreamWriter {
+// A validated subscribe request.
+struct MarketDataServiceImpl::Subscription {
+  Channel channel;
+  // Valid symbols not yet subscribed on the stream, and malformed ones.
+  SymbolList symbols;
+  ResumeSpec resume;
+  std::optional<absl::Duration> heartbeat_interval;
+};
+
+// What every stream shares: its Subscriber and the subscriptions it holds.
+class MarketDataServiceImpl::Stream : public StreamWriter {
  public:
-  Reactor(MarketDataServiceImpl* service, Channel channel, std::string peer,
-          SubscriberOptions options)
+  Stream(MarketDataServiceImpl* service, int kind, std::string peer)
       : service_(service),
-        channel_(channel),
+        kind_(kind),
         peer_(std::move(peer)),
-        subscriber_(std::make_shared<Subscriber>(channel, options, this,
-                                                 service->metrics_)) {}
+        subscriber_(std::make_shared<Subscriber>(
+            kind, service->options_.subscriber, this, service->metrics_)) {}
+
+  int kind() const { return kind_; }
+  const std::string& peer() const { return peer_; }
+  const std::shared_ptr<Subscriber>& subscriber() const { return subscriber_; }
+
+  bool Has(Channel channel, const std::string& symbol) {
+    absl::MutexLock lock(&mu_);
+    return symbols_[Index(channel)].contains(symbol);
+  }
+  size_t Count(Channel channel) {
+    absl::MutexLock lock(&mu_);
+    return symbols_[Index(channel)].size();
+  }
+  void Add(Channel channel, const std::vector<std::string>& symbols) {
+    absl::MutexLock lock(&mu_);
+    symbols_[Index(channel)].insert(symbols.begin(), symbols.end());
+  }
+  // Removes and returns those of `symbols` that were subscribed.
+  std::vector<std::string> Remove(Channel channel,
+                                  const std::vector<std::string>& symbols) {
+    absl::MutexLock lock(&mu_);
+    std::vector<std::string> removed;
+    for (const std::string& s : symbols) {
+      if (symbols_[Index(channel)].erase(s) > 0) removed.push_back(s);
+    }
+    return removed;
+  }
+  // Sorted, per channel.
+  PerChannel<std::vector<std::string>> List() {
+    absl::MutexLock lock(&mu_);
+    PerChannel<std::vector<std::string>> out;
+    for (int c = 0; c < kChannelCount; ++c) {
+      out[c].assign(symbols_[c].begin(), symbols_[c].end());
+      std::sort(out[c].begin(), out[c].end());
+    }
+    return out;
+  }
+
+ protected:
+  // The reactor is done: nothing may reach it any more.
+  void Close() {
+    subscriber_->Detach();
+    const PerChannel<std::vector<std::string>> held = List();
+    for (int c = 0; c < kChannelCount; ++c)
+      service_->state_.Unsubscribe(ChannelAt(c), held[c], subscriber_.get());
+    service_->Unregister(this);
+  }
+
+  MarketDataServiceImpl* const service_;
+
+ private:
+  const int kind_;
+  const std::string peer_;
+  const std::shared_ptr<Subscriber> subscriber_;
+  absl::Mutex mu_;
+  PerChannel<absl::flat_hash_set<std::string>> symbols_ ABSL_GUARDED_BY(mu_);
+};
+
+// A server stream: one subscription of one channel.
+class MarketDataServiceImpl::ServerStream
+    : public grpc::ServerWriteReactor<v1::MarketEvent>,
+      public Stream {
+ public:
+  ServerStream(MarketDataServiceImpl* service, Channel channel,
+               std::string peer)
+      : Stream(service, Index(channel), std::move(peer)) {}
 
   // StreamWriter.
   void Write(const v1::MarketEvent* event) override { StartWrite(event); }
@@ -93,30 +170,52 @@ class MarketDataServiceImpl::Reactor
     grpc::ServerWriteReactor<v1::MarketEvent>::Finish(ToGrpc(status));
   }
 
-  void OnWriteDone(bool ok) override { subscriber_->OnWriteDone(ok); }
+  void OnWriteDone(bool ok) override { subscriber()->OnWriteDone(ok); }
   void OnCancel() override {
-    subscriber_->FinishNow(absl::CancelledError("cancelled by the client"));
+    subscriber()->FinishNow(absl::CancelledError("cancelled by the client"));
   }
   void OnDone() override {
-    subscriber_->Detach();
-    service_->state_.Unsubscribe(channel_, symbols_, subscriber_.get());
-    service_->Unregister(this);
+    Close();
+    delete this;
+  }
+};
+
+// MarketDataStream: requests read one at a time, handled as they come.
+class MarketDataServiceImpl::BidiStream
+    : public grpc::ServerBidiReactor<v1::MarketDataRequest, v1::MarketEvent>,
+      public Stream {
+ public:
+  BidiStream(MarketDataServiceImpl* service, std::string peer)
+      : Stream(service, kAnyChannel, std::move(peer)) {}
+
+  void Start() { StartRead(&request_); }
+
+  // StreamWriter.
+  void Write(const v1::MarketEvent* event) override { StartWrite(event); }
+  void Finish(const absl::Status& status) override {
+    grpc::ServerBidiReactor<v1::MarketDataRequest, v1::MarketEvent>::Finish(
+        ToGrpc(status));
+  }
+
+  void OnReadDone(bool ok) override {
+    // !ok: the client closed its side (or went away). Its subscriptions go
+    // on until it cancels; there is nothing more to read.
+    if (!ok) return;
+    service_->Handle(*this, request_);
+    request_.Clear();
+    StartRead(&request_);
+  }
+  void OnWriteDone(bool ok) override { subscriber()->OnWriteDone(ok); }
+  void OnCancel() override {
+    subscriber()->FinishNow(absl::CancelledError("cancelled by the client"));
+  }
+  void OnDone() override {
+    Close();
     delete this;
   }
 
-  Channel channel() const { return channel_; }
-  const std::string& peer() const { return peer_; }
-  const std::shared_ptr<Subscriber>& subscriber() const { return subscriber_; }
-  void set_symbols(std::vector<std::string> symbols) {
-    symbols_ = std::move(symbols);
-  }
-
  private:
-  MarketDataServiceImpl* const service_;
-  const Channel channel_;
-  const std::string peer_;
-  const std::shared_ptr<Subscriber> subscriber_;
-  std::vector<std::string> symbols_;  // Registered with the state.
+  v1::MarketDataRequest request_;
 };
 
 MarketDataServiceImpl::MarketDataServiceImpl(ServiceOptions options,
@@ -131,9 +230,9 @@ MarketDataServiceImpl::MarketDataServiceImpl(ServiceOptions options,
 MarketDataServiceImpl::~MarketDataServiceImpl() = default;
 
 grpc::Status MarketDataServiceImpl::ListSymbols(
-    grpc::ServerContext*, const v1::ListSymbolsRequest*,
+    grpc::ServerContext*, const v1::ListSymbolsRequest* request,
     v1::ListSymbolsResponse* response) {
-  for (v1::SymbolInfo& info : state_.ListSymbols())
+  for (v1::SymbolInfo& info : state_.ListSymbols(*request))
     *response->add_symbols() = std::move(info);
   return grpc::Status::OK;
 }
@@ -164,7 +263,7 @@ grpc::Status MarketDataServiceImpl::GetQuotes(
     if (fallback_ == nullptr || state_.GetQuote(symbol).has_value()) continue;
     auto p = std::make_shared<Pending>();
     pending[symbol] = p;
-    fallback_->RefreshAsync(Channel::kQuotes, symbol,
+    fallback_->RefreshAsync(v1::CHANNEL_QUOTES, symbol,
                             [p](const absl::Status& s) {
                               p->status = s;
                               p->done.Notify();
@@ -194,7 +293,7 @@ grpc::Status MarketDataServiceImpl::GetQuotes(
     v1::SymbolStatus* missing = response->add_missing();
     missing->set_symbol(symbol);
     missing->set_state(v1::SYMBOL_STATE_INVALID);
-    missing->set_message("not a ticker (3-10 of A-Z, 0-9)");
+    missing->set_message(kNotATicker);
   }
   return grpc::Status::OK;
 }
@@ -212,7 +311,7 @@ grpc::Status MarketDataServiceImpl::GetIntradayBars(
       state_.GetBars(*symbol, since);
   if (!bars.has_value() && fallback_ != nullptr) {
     const absl::Status status = fallback_->Refresh(
-        Channel::kBars, *symbol,
+        v1::CHANNEL_INTRADAY_BARS, *symbol,
         CallDeadline(*context, options_.unary_fallback_wait));
     if (!status.ok()) return ToGrpc(status);
     bars = state_.GetBars(*symbol, since);
@@ -238,7 +337,7 @@ grpc::Status MarketDataServiceImpl::GetHistory(
       state_.GetHistory(*symbol, request->limit());
   if (!history.has_value() && fallback_ != nullptr) {
     const absl::Status status = fallback_->Refresh(
-        Channel::kHistory, *symbol,
+        v1::CHANNEL_HISTORY, *symbol,
         CallDeadline(*context, options_.unary_fallback_wait));
     if (!status.ok()) return ToGrpc(status);
     history = state_.GetHistory(*symbol, request->limit());
@@ -254,118 +353,244 @@ grpc::Status MarketDataServiceImpl::GetHistory(
 grpc::ServerWriteReactor<v1::MarketEvent>*
 MarketDataServiceImpl::SubscribeQuotes(grpc::CallbackServerContext* context,
                                        const v1::SubscribeRequest* request) {
-  return Subscribe(Channel::kQuotes, context, request);
+  return Serve(v1::CHANNEL_QUOTES, context, request);
 }
 
 grpc::ServerWriteReactor<v1::MarketEvent>*
 MarketDataServiceImpl::SubscribeIntradayBars(
     grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
-  return Subscribe(Channel::kBars, context, request);
+  return Serve(v1::CHANNEL_INTRADAY_BARS, context, request);
 }
 
 grpc::ServerWriteReactor<v1::MarketEvent>*
 MarketDataServiceImpl::SubscribeHistory(grpc::CallbackServerContext* context,
                                         const v1::SubscribeRequest* request) {
-  return Subscribe(Channel::kHistory, context, request);
+  return Serve(v1::CHANNEL_HISTORY, context, request);
 }
 
-absl::Status MarketDataServiceImpl::Register(Reactor* reactor) {
+grpc::ServerWriteReactor<v1::MarketEvent>*
+MarketDataServiceImpl::SubscribeIntradayAnalytics(
+    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
+  return Serve(v1::CHANNEL_INTRADAY_ANALYTICS, context, request);
+}
+
+grpc::ServerWriteReactor<v1::MarketEvent>*
+MarketDataServiceImpl::SubscribeMarket(grpc::CallbackServerContext* context,
+                                       const v1::SubscribeRequest* request) {
+  return Serve(v1::CHANNEL_MARKET, context, request);
+}
+
+grpc::ServerWriteReactor<v1::MarketEvent>*
+MarketDataServiceImpl::SubscribeSignals(grpc::CallbackServerContext* context,
+                                        const v1::SubscribeRequest* request) {
+  return Serve(v1::CHANNEL_SIGNALS, context, request);
+}
+
+absl::Status MarketDataServiceImpl::Register(Stream* stream) {
   absl::MutexLock lock(&mu_);
   if (shutting_down_)
     return absl::UnavailableError("the gateway is shutting down");
-  if (static_cast<int>(reactors_.size()) >= options_.max_streams) {
+  if (static_cast<int>(streams_.size()) >= options_.max_streams) {
     return absl::ResourceExhaustedError(
         absl::StrCat("the gateway serves its maximum of ", options_.max_streams,
                      " streams"));
   }
-  int& peer_streams = streams_per_peer_[reactor->peer()];
+  int& peer_streams = streams_per_peer_[stream->peer()];
   if (peer_streams >= options_.max_streams_per_connection) {
     return absl::ResourceExhaustedError(
         absl::StrCat("at most ", options_.max_streams_per_connection,
                      " streams per connection"));
   }
   ++peer_streams;
-  reactors_.insert(reactor);
-  metrics_->active_streams[static_cast<int>(reactor->channel())]->Increment();
+  streams_.insert(stream);
+  metrics_->active_streams[stream->kind()]->Increment();
   return absl::OkStatus();
 }
 
-void MarketDataServiceImpl::Unregister(Reactor* reactor) {
+void MarketDataServiceImpl::Unregister(Stream* stream) {
   absl::MutexLock lock(&mu_);
-  if (!reactors_.erase(reactor)) return;
-  if (--streams_per_peer_[reactor->peer()] <= 0)
-    streams_per_peer_.erase(reactor->peer());
-  metrics_->active_streams[static_cast<int>(reactor->channel())]->Decrement();
+  if (!streams_.erase(stream)) return;
+  if (--streams_per_peer_[stream->peer()] <= 0)
+    streams_per_peer_.erase(stream->peer());
+  metrics_->active_streams[stream->kind()]->Decrement();
 }
 
-grpc::ServerWriteReactor<v1::MarketEvent>* MarketDataServiceImpl::Subscribe(
-    Channel channel, grpc::CallbackServerContext* context,
-    const v1::SubscribeRequest* request) {
-  SubscriberOptions options = options_.subscriber;
-  if (request->has_heartbeat_interval()) {
-    const absl::Duration wanted =
-        absl::Seconds(request->heartbeat_interval().seconds()) +
-        absl::Nanoseconds(request->heartbeat_interval().nanos());
-    options.heartbeat_interval =
-        std::clamp(wanted, absl::Seconds(1), absl::Seconds(120));
+absl::StatusOr<MarketDataServiceImpl::Subscription>
+MarketDataServiceImpl::Parse(Stream& stream, Channel channel,
+                             const v1::SubscribeRequest& request) {
+  Subscription out{.channel = channel};
+  SymbolList parsed = ParseSymbols(request.symbols());
+  if (parsed.valid.empty()) {
+    return absl::InvalidArgumentError(parsed.invalid.empty()
+                                          ? "no symbols requested"
+                                          : "no valid ticker requested");
   }
-  auto* reactor = new Reactor(this, channel, context->peer(), options);
-  const std::shared_ptr<Subscriber>& subscriber = reactor->subscriber();
-  auto fail = [&](const absl::Status& status) {
-    subscriber->FinishNow(status);
-    return reactor;
-  };
-  // The request is validated before the stream is registered: a refused
-  // stream never counts against the limits (not even while its OnDone is
-  // pending), and its OnDone unregisters nothing.
-  const SymbolList symbols = ParseSymbols(request->symbols());
-  if (symbols.valid.empty()) {
-    return fail(absl::InvalidArgumentError(symbols.invalid.empty()
-                                               ? "no symbols requested"
-                                               : "no valid ticker requested"));
+  out.symbols.invalid = std::move(parsed.invalid);
+  for (std::string& symbol : parsed.valid) {
+    // Already subscribed on this stream (MarketDataStream): kept as it is.
+    if (!stream.Has(channel, symbol))
+      out.symbols.valid.push_back(std::move(symbol));
   }
-  if (static_cast<int>(symbols.valid.size()) >
-      options_.max_symbols_per_subscription) {
-    return fail(absl::ResourceExhaustedError(absl::StrCat(
-        symbols.valid.size(), " symbols requested, at most ",
-        options_.max_symbols_per_subscription, " per subscription")));
+  const size_t total = stream.Count(channel) + out.symbols.valid.size();
+  if (total > static_cast<size_t>(options_.max_symbols_per_subscription)) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        total, " symbols requested, at most ",
+        options_.max_symbols_per_subscription, " per subscription"));
   }
-  ResumeSpec resume;
-  for (const auto& [raw, seq] : request->since_seq()) {
+  for (const auto& [raw, seq] : request.since_seq()) {
     const std::string symbol = market::NormalizeSymbol(raw);
-    if (std::find(symbols.valid.begin(), symbols.valid.end(), symbol) ==
-        symbols.valid.end()) {
-      return fail(absl::InvalidArgumentError(
-          absl::StrCat("since_seq names ", raw, ", which is not subscribed")));
+    if (std::find(out.symbols.valid.begin(), out.symbols.valid.end(), symbol) ==
+        out.symbols.valid.end()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "since_seq names ", raw, ", which this request does not subscribe"));
     }
-    resume.since_seq[symbol] = seq;
+    out.resume.since_seq[symbol] = seq;
   }
-  if (request->has_since_time())
-    resume.since_time = market::FromTimestamp(request->since_time());
-  if (absl::Status admitted = Register(reactor); !admitted.ok())
-    return fail(admitted);
+  if (request.has_since_time())
+    out.resume.since_time = market::FromTimestamp(request.since_time());
+  if (request.has_heartbeat_interval()) {
+    out.heartbeat_interval =
+        std::clamp(absl::Seconds(request.heartbeat_interval().seconds()) +
+                       absl::Nanoseconds(request.heartbeat_interval().nanos()),
+                   absl::Seconds(1), absl::Seconds(120));
+  }
+  return out;
+}
 
-  for (const std::string& symbol : symbols.invalid) {
-    subscriber->OfferSnapshot(StatusEvent(symbol, v1::SYMBOL_STATE_INVALID,
-                                          "not a ticker (3-10 of A-Z, 0-9)"));
+absl::Status MarketDataServiceImpl::Attach(Stream& stream,
+                                           Subscription subscription,
+                                           const std::string& request_id) {
+  const Channel channel = subscription.channel;
+  const std::shared_ptr<Subscriber>& subscriber = stream.subscriber();
+  if (subscription.heartbeat_interval.has_value())
+    subscriber->SetHeartbeatInterval(*subscription.heartbeat_interval);
+  std::vector<EventPtr> preamble;
+  for (const std::string& symbol : subscription.symbols.invalid) {
+    preamble.push_back(
+        StatusEvent(channel, symbol, v1::SYMBOL_STATE_INVALID, kNotATicker));
   }
-  for (const std::string& symbol : symbols.valid) {
-    subscriber->OfferSnapshot(
-        StatusEvent(symbol, v1::SYMBOL_STATE_SUBSCRIBED, ""));
+  for (const std::string& symbol : subscription.symbols.valid) {
+    preamble.push_back(
+        StatusEvent(channel, symbol, v1::SYMBOL_STATE_SUBSCRIBED, ""));
   }
+  auto end = std::make_shared<v1::MarketEvent>();
+  end->set_channel(channel);
+  end->mutable_snapshot_end()->set_request_id(request_id);
+  const std::vector<std::string>& symbols = subscription.symbols.valid;
   if (absl::Status s =
-          state_.Subscribe(channel, symbols.valid, resume, subscriber);
+          state_.Subscribe(channel, symbols, subscription.resume,
+                           std::move(preamble), std::move(end), subscriber);
       !s.ok()) {
-    return fail(s);
+    return s;
   }
-  reactor->set_symbols(symbols.valid);
-  if (fallback_ != nullptr) {
-    for (const std::string& symbol : symbols.valid) {
+  stream.Add(channel, symbols);
+  if (fallback_ != nullptr && Fallback::Serves(channel)) {
+    for (const std::string& symbol : symbols) {
       if (!state_.HasKafkaData(channel, symbol))
         StartFallback(channel, symbol, subscriber);
     }
   }
-  return reactor;
+  return absl::OkStatus();
+}
+
+grpc::ServerWriteReactor<v1::MarketEvent>* MarketDataServiceImpl::Serve(
+    Channel channel, grpc::CallbackServerContext* context,
+    const v1::SubscribeRequest* request) {
+  auto* stream = new ServerStream(this, channel, context->peer());
+  // The request is validated before the stream is registered: a refused
+  // stream never counts against the limits (not even while its OnDone is
+  // pending), and its OnDone unregisters nothing.
+  absl::StatusOr<Subscription> subscription = Parse(*stream, channel, *request);
+  absl::Status status = subscription.status();
+  if (status.ok()) status = Register(stream);
+  if (status.ok()) status = Attach(*stream, *std::move(subscription), "");
+  if (!status.ok()) stream->subscriber()->FinishNow(status);
+  return stream;
+}
+
+grpc::ServerBidiReactor<v1::MarketDataRequest, v1::MarketEvent>*
+MarketDataServiceImpl::MarketDataStream(grpc::CallbackServerContext* context) {
+  auto* stream = new BidiStream(this, context->peer());
+  if (absl::Status admitted = Register(stream); !admitted.ok()) {
+    stream->subscriber()->FinishNow(admitted);
+    return stream;
+  }
+  stream->Start();
+  return stream;
+}
+
+void MarketDataServiceImpl::Handle(BidiStream& stream,
+                                   const v1::MarketDataRequest& request) {
+  const std::string& id = request.request_id();
+  auto reply = std::make_shared<v1::MarketEvent>();
+  auto result = [&](const absl::Status& status) {
+    v1::ActionResult* r = reply->mutable_action_result();
+    r->set_request_id(id);
+    r->set_code(static_cast<int>(status.code()));
+    r->set_message(std::string(status.message()));
+  };
+  switch (request.action_case()) {
+    case v1::MarketDataRequest::kSubscribe: {
+      const v1::ChannelSubscription& sub = request.subscribe();
+      reply->set_channel(sub.channel());
+      if (!v1::Channel_IsValid(sub.channel()) ||
+          sub.channel() == v1::CHANNEL_UNSPECIFIED) {
+        result(absl::InvalidArgumentError("subscribe: no valid channel"));
+        break;
+      }
+      absl::StatusOr<Subscription> subscription =
+          Parse(stream, sub.channel(), sub.request());
+      absl::Status status = subscription.status();
+      if (status.ok()) status = Attach(stream, *std::move(subscription), id);
+      // Success is answered by the subscription's SnapshotEnd.
+      if (status.ok()) return;
+      result(status);
+      break;
+    }
+    case v1::MarketDataRequest::kUnsubscribe: {
+      const v1::ChannelSubscription& sub = request.unsubscribe();
+      reply->set_channel(sub.channel());
+      if (!v1::Channel_IsValid(sub.channel()) ||
+          sub.channel() == v1::CHANNEL_UNSPECIFIED) {
+        result(absl::InvalidArgumentError("unsubscribe: no valid channel"));
+        break;
+      }
+      const SymbolList symbols = ParseSymbols(sub.request().symbols());
+      const std::vector<std::string> removed =
+          stream.Remove(sub.channel(), symbols.valid);
+      state_.Unsubscribe(sub.channel(), removed, stream.subscriber().get());
+      result(absl::OkStatus());
+      reply->mutable_action_result()->set_message(
+          absl::StrCat("unsubscribed ", removed.size(), " of ",
+                       sub.request().symbols_size(), " symbols"));
+      break;
+    }
+    case v1::MarketDataRequest::kListSubscriptions: {
+      v1::SubscriptionList* list = reply->mutable_subscriptions();
+      list->set_request_id(id);
+      const PerChannel<std::vector<std::string>> held = stream.List();
+      for (int c = 0; c < kChannelCount; ++c) {
+        if (held[c].empty()) continue;
+        v1::ChannelSubscription* sub = list->add_subscriptions();
+        sub->set_channel(ChannelAt(c));
+        for (const std::string& s : held[c])
+          sub->mutable_request()->add_symbols(s);
+      }
+      break;
+    }
+    case v1::MarketDataRequest::kPing: {
+      v1::Pong* pong = reply->mutable_pong();
+      pong->set_request_id(id);
+      *pong->mutable_server_time() = market::ToTimestamp(absl::Now());
+      break;
+    }
+    case v1::MarketDataRequest::ACTION_NOT_SET:
+      result(absl::InvalidArgumentError(
+          "a request needs one of subscribe, unsubscribe, "
+          "list_subscriptions, ping"));
+      break;
+  }
+  stream.subscriber()->Reply(std::move(reply));
 }
 
 void MarketDataServiceImpl::StartFallback(
@@ -376,7 +601,7 @@ void MarketDataServiceImpl::StartFallback(
       [this, channel, symbol, subscriber](const absl::Status& status) {
         if (status.ok())
           return;  // The data reached the subscriber via the state.
-        subscriber->Offer(StatusEvent(symbol, StateFor(status),
+        subscriber->Offer(StatusEvent(channel, symbol, StateFor(status),
                                       std::string(status.message())));
         if (absl::IsNotFound(status) && !state_.HasKafkaData(channel, symbol)) {
           // Nobody knows the symbol: stop holding the subscription for it.
@@ -389,13 +614,13 @@ void MarketDataServiceImpl::Heartbeat(absl::Time now) {
   std::vector<std::shared_ptr<Subscriber>> subscribers;
   {
     absl::MutexLock lock(&mu_);
-    for (Reactor* r : reactors_) subscribers.push_back(r->subscriber());
+    for (Stream* s : streams_) subscribers.push_back(s->subscriber());
   }
   for (const auto& s : subscribers) s->MaybeHeartbeat(now);
 }
 
 void MarketDataServiceImpl::PollFallback(Channel channel) {
-  if (fallback_ == nullptr) return;
+  if (fallback_ == nullptr || !Fallback::Serves(channel)) return;
   for (const std::string& symbol : state_.SubscribedWithoutKafkaData(channel)) {
     fallback_->RefreshAsync(channel, symbol, [](const absl::Status&) {});
   }
@@ -406,17 +631,12 @@ void MarketDataServiceImpl::FinishAllStreams() {
   {
     absl::MutexLock lock(&mu_);
     shutting_down_ = true;
-    for (Reactor* r : reactors_) subscribers.push_back(r->subscriber());
+    for (Stream* s : streams_) subscribers.push_back(s->subscriber());
   }
   for (const auto& s : subscribers) {
     s->FinishNow(
         absl::UnavailableError("the gateway is shutting down; reconnect"));
   }
-}
-
-int MarketDataServiceImpl::active_streams() {
-  absl::MutexLock lock(&mu_);
-  return static_cast<int>(reactors_.size());
 }
 
 }  // namespace vnstream::gateway

@@ -1,18 +1,24 @@
 // The gRPC MarketDataService: unary reads (synchronous handlers; they may
-// wait for the VNStock fallback up to the call's deadline) and the three
-// subscriptions (callback API: a ServerWriteReactor per stream, one write
-// in flight, never blocking a gRPC or Kafka thread).
+// wait for the VNStock fallback up to the call's deadline), one server
+// stream per channel and the bidirectional MarketDataStream. Every stream is
+// the same machinery (callback API, a Subscriber per stream, one write in
+// flight, never blocking a gRPC or Kafka thread); the server streams carry
+// one subscription of their channel, MarketDataStream any number of any
+// channel, added and removed while it runs.
 #ifndef VNSTREAM_SERVICES_GATEWAY_SERVICE_H_
 #define VNSTREAM_SERVICES_GATEWAY_SERVICE_H_
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/gateway/channel.h"
 #include "services/gateway/fallback.h"
 #include "services/gateway/market_state.h"
 #include "services/gateway/metrics.h"
@@ -22,10 +28,11 @@
 namespace vnstream::gateway {
 
 struct ServiceOptions {
-  // Symbols per subscription / per GetQuotes call (RESOURCE_EXHAUSTED).
+  // Symbols per subscription (per channel on a MarketDataStream) and per
+  // GetQuotes call (RESOURCE_EXHAUSTED beyond).
   int max_symbols_per_subscription = 100;
   int max_symbols_per_request = 200;
-  // Open subscriptions per client connection and in total.
+  // Open streams per client connection and in total.
   int max_streams_per_connection = 100;
   int max_streams = 20000;
   // Per-stream queue bound and the default heartbeat period.
@@ -37,7 +44,14 @@ struct ServiceOptions {
 using ServiceBase = v1::MarketDataService::WithCallbackMethod_SubscribeQuotes<
     v1::MarketDataService::WithCallbackMethod_SubscribeIntradayBars<
         v1::MarketDataService::WithCallbackMethod_SubscribeHistory<
-            v1::MarketDataService::Service>>>;
+            v1::MarketDataService::
+                WithCallbackMethod_SubscribeIntradayAnalytics<
+                    v1::MarketDataService::WithCallbackMethod_SubscribeMarket<
+                        v1::MarketDataService::
+                            WithCallbackMethod_SubscribeSignals<
+                                v1::MarketDataService::
+                                    WithCallbackMethod_MarketDataStream<
+                                        v1::MarketDataService::Service>>>>>>>;
 
 // Thread-safe.
 class MarketDataServiceImpl final : public ServiceBase {
@@ -69,29 +83,51 @@ class MarketDataServiceImpl final : public ServiceBase {
   grpc::ServerWriteReactor<v1::MarketEvent>* SubscribeHistory(
       grpc::CallbackServerContext* context,
       const v1::SubscribeRequest* request) override;
+  grpc::ServerWriteReactor<v1::MarketEvent>* SubscribeIntradayAnalytics(
+      grpc::CallbackServerContext* context,
+      const v1::SubscribeRequest* request) override;
+  grpc::ServerWriteReactor<v1::MarketEvent>* SubscribeMarket(
+      grpc::CallbackServerContext* context,
+      const v1::SubscribeRequest* request) override;
+  grpc::ServerWriteReactor<v1::MarketEvent>* SubscribeSignals(
+      grpc::CallbackServerContext* context,
+      const v1::SubscribeRequest* request) override;
+  grpc::ServerBidiReactor<v1::MarketDataRequest, v1::MarketEvent>*
+  MarketDataStream(grpc::CallbackServerContext* context) override;
 
   // Sends heartbeats on streams idle longer than their interval. Call every
   // second or so.
   void Heartbeat(absl::Time now);
   // Refreshes, through the fallback, symbols that have subscribers but no
-  // Kafka data. Call at the cadence of the data (quotes: ~10 s).
+  // Kafka data. Call at the cadence of the channel's data.
   void PollFallback(Channel channel);
-  // Shutdown: refuses new subscriptions and ends every stream with
-  // UNAVAILABLE.
+  // Shutdown: refuses new streams and ends every stream with UNAVAILABLE.
   void FinishAllStreams();
-  int active_streams();
 
  private:
-  class Reactor;
-  friend class Reactor;
+  class Stream;
+  class ServerStream;
+  class BidiStream;
+  struct Subscription;
 
-  grpc::ServerWriteReactor<v1::MarketEvent>* Subscribe(
+  // A server stream of `channel`: validate, admit, subscribe.
+  grpc::ServerWriteReactor<v1::MarketEvent>* Serve(
       Channel channel, grpc::CallbackServerContext* context,
       const v1::SubscribeRequest* request);
+  // Validates a subscribe request against what `stream` already holds.
+  absl::StatusOr<Subscription> Parse(Stream& stream, Channel channel,
+                                     const v1::SubscribeRequest& request);
+  // Registers the subscription with the state (statuses, snapshot,
+  // SnapshotEnd carrying `request_id`) and starts the fallback for symbols
+  // Kafka has nothing for.
+  absl::Status Attach(Stream& stream, Subscription subscription,
+                      const std::string& request_id);
+  // A MarketDataStream request.
+  void Handle(BidiStream& stream, const v1::MarketDataRequest& request);
   // Admits and registers a new stream under one lock (so concurrent streams
   // cannot both pass the limits); the error to finish with if not admitted.
-  absl::Status Register(Reactor* reactor);
-  void Unregister(Reactor* reactor);
+  absl::Status Register(Stream* stream);
+  void Unregister(Stream* stream);
   // A symbol without Kafka data: fetch it, and tell the stream if VNStock
   // does not know it or cannot be reached.
   void StartFallback(Channel channel, const std::string& symbol,
@@ -103,7 +139,7 @@ class MarketDataServiceImpl final : public ServiceBase {
   GatewayMetrics* const metrics_;
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
-  absl::flat_hash_set<Reactor*> reactors_ ABSL_GUARDED_BY(mu_);
+  absl::flat_hash_set<Stream*> streams_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, int> streams_per_peer_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -6,12 +6,18 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
+#include "libs/indicators/indicators.h"
 #include "libs/market/calendar.h"
 #include "libs/market/decimal.h"
 #include "libs/service/grpc_server.h"
+#include "prometheus/counter.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
+#include "services/gateway/caches.h"
 
 namespace vnstream::gateway {
 namespace {
@@ -108,12 +114,22 @@ class ServiceTest : public ::testing::Test {
     return context;
   }
 
+  template <typename Record>
+  void Apply(Channel channel, Record record, int source = 0) {
+    state_.Apply(channel, source, std::make_unique<Record>(std::move(record)),
+                 v1::DELIVERY_KAFKA);
+  }
+  void ApplyQuote(v1::Quote quote) {
+    Apply(v1::CHANNEL_QUOTES, std::move(quote));
+  }
+
   prometheus::Registry registry_;
   GatewayMetrics metrics_{registry_};
-  MarketState state_{&metrics_, indicators::Params()};
+  MarketState state_{&metrics_};
   FakeVnstock vnstock_;
   market::TradingCalendar calendar_;
-  Fallback fallback_{{}, vnstock_, calendar_, state_, &metrics_};
+  indicators::Params params_;
+  Fallback fallback_{{}, vnstock_, calendar_, params_, state_, &metrics_};
   std::unique_ptr<MarketDataServiceImpl> service_;
   std::unique_ptr<GrpcServer> server_;
   std::shared_ptr<grpc::Channel> channel_;
@@ -121,7 +137,7 @@ class ServiceTest : public ::testing::Test {
 };
 
 TEST_F(ServiceTest, GetQuotesLabelsKafkaAndFallbackAndReportsMissingSymbols) {
-  state_.ApplyQuote(MakeQuote("FPT", 7, 116'000), v1::DELIVERY_KAFKA);
+  ApplyQuote(MakeQuote("FPT", 7, 116'000));
   v1::GetQuotesRequest request;
   for (const char* s : {"fpt", "HPG", "ZZZ", "bad!", "FPT"})
     request.add_symbols(s);
@@ -179,13 +195,15 @@ TEST_F(ServiceTest, UnaryErrorsAreClearStatusCodes) {
   EXPECT_EQ(quotes.missing(0).state(), v1::SYMBOL_STATE_UNAVAILABLE);
 }
 
-TEST_F(ServiceTest, HistoryAndBarsFromTheFallbackCarryIndicators) {
+TEST_F(ServiceTest, HistoryAndBarsFromTheFallbackCarryGatewayIndicators) {
   v1::GetHistoryRequest request;
   request.set_symbol("HPG");
   request.set_limit(5);
   v1::GetHistoryResponse response;
   ASSERT_TRUE(stub_->GetHistory(Context().get(), request, &response).ok());
   EXPECT_EQ(response.delivery(), v1::DELIVERY_VNSTOCK_FALLBACK);
+  // The only data the gateway enriches is what it fetched itself.
+  EXPECT_EQ(response.indicators_state(), v1::INDICATORS_STATE_GATEWAY);
   ASSERT_EQ(response.history().bars_size(), 5);
   EXPECT_TRUE(response.history().bars(4).indicators().has_sma_short());
   EXPECT_TRUE(response.history().bars(4).indicators().has_macd());
@@ -211,15 +229,52 @@ std::vector<std::string> Describe(const std::vector<v1::MarketEvent>& events) {
       out.push_back(absl::StrCat(
           e.snapshot() ? "snap " : "", e.quote().meta().symbol(), "#",
           e.quote().meta().seq(), " ", v1::Delivery_Name(e.delivery())));
+    } else if (e.has_bar()) {
+      out.push_back(absl::StrCat(e.snapshot() ? "snap " : "", "bar ",
+                                 e.bar().meta().symbol(), "#",
+                                 e.bar().meta().seq()));
     } else if (e.has_heartbeat()) {
       out.push_back("heartbeat");
+    } else if (e.has_action_result()) {
+      out.push_back(absl::StrCat("result ", e.action_result().request_id(), " ",
+                                 e.action_result().code()));
+    } else if (e.has_pong()) {
+      out.push_back(absl::StrCat("pong ", e.pong().request_id()));
+    } else if (e.has_subscriptions()) {
+      std::string list = "list";
+      for (const auto& sub : e.subscriptions().subscriptions()) {
+        absl::StrAppend(&list, " ", v1::Channel_Name(sub.channel()), ":",
+                        absl::StrJoin(sub.request().symbols(), ","));
+      }
+      out.push_back(list);
+    } else if (e.has_market()) {
+      out.push_back(absl::StrCat(e.snapshot() ? "snap " : "", "market ",
+                                 e.market().meta().symbol(), " ",
+                                 e.market().advancers()));
+    } else if (e.has_signal()) {
+      out.push_back(absl::StrCat(e.snapshot() ? "snap " : "", "signal ",
+                                 e.signal().meta().symbol(), "#",
+                                 e.signal().meta().seq()));
+    } else if (e.has_intraday_analytics()) {
+      out.push_back(absl::StrCat(e.snapshot() ? "snap " : "", "enriched ",
+                                 e.intraday_analytics().meta().symbol(), "#",
+                                 e.intraday_analytics().meta().seq()));
     }
   }
   return out;
 }
 
+// Reads `n` events (or until the stream ends).
+template <typename Reader>
+std::vector<v1::MarketEvent> ReadN(Reader& reader, size_t n) {
+  std::vector<v1::MarketEvent> events;
+  v1::MarketEvent event;
+  while (events.size() < n && reader.Read(&event)) events.push_back(event);
+  return events;
+}
+
 TEST_F(ServiceTest, SubscriptionProtocolSnapshotThenLiveThenResume) {
-  state_.ApplyQuote(MakeQuote("FPT", 7, 116'000), v1::DELIVERY_KAFKA);
+  ApplyQuote(MakeQuote("FPT", 7, 116'000));
   auto context = Context();
   v1::SubscribeRequest request;
   for (const char* s : {"FPT", "ZZZ", "bad!"}) request.add_symbols(s);
@@ -229,7 +284,7 @@ TEST_F(ServiceTest, SubscriptionProtocolSnapshotThenLiveThenResume) {
   while (events.size() < 6 && reader->Read(&event)) {
     events.push_back(event);
     if (event.has_snapshot_end()) {
-      state_.ApplyQuote(MakeQuote("FPT", 8, 116'100), v1::DELIVERY_KAFKA);
+      ApplyQuote(MakeQuote("FPT", 8, 116'100));
     }
   }
   EXPECT_THAT(
@@ -284,7 +339,7 @@ TEST_F(ServiceTest, SubscriptionLimitsAndHeartbeats) {
 
   // The refused stream never counted: this one, on the same connection, is
   // admitted at once.
-  state_.ApplyQuote(MakeQuote("FPT", 1, 116'000), v1::DELIVERY_KAFKA);
+  ApplyQuote(MakeQuote("FPT", 1, 116'000));
   v1::SubscribeRequest one;
   one.add_symbols("FPT");
   one.mutable_heartbeat_interval()->set_seconds(1);
@@ -312,7 +367,143 @@ TEST_F(ServiceTest, SubscriptionLimitsAndHeartbeats) {
   EXPECT_EQ(r2->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
-v1::DailyHistory BigHistory(uint64_t seq) {
+v1::IntradayBar MakeBar(const std::string& symbol, uint64_t seq, int minute) {
+  v1::IntradayBar bar;
+  bar.mutable_meta()->set_symbol(symbol);
+  bar.mutable_meta()->set_seq(seq);
+  *bar.mutable_meta()->mutable_fetched_at() = market::ToTimestamp(absl::Now());
+  *bar.mutable_meta()->mutable_trading_date() =
+      market::ToDate(absl::CivilDay(2026, 11, 25));
+  *bar.mutable_start_time() = market::ToTimestamp(Local(10, minute));
+  *bar.mutable_close() = market::MakeDecimal(116'000);
+  return bar;
+}
+
+v1::MarketDataRequest Subscribe(const std::string& id, Channel channel,
+                                std::vector<std::string> symbols) {
+  v1::MarketDataRequest request;
+  request.set_request_id(id);
+  request.mutable_subscribe()->set_channel(channel);
+  for (const std::string& s : symbols)
+    request.mutable_subscribe()->mutable_request()->add_symbols(s);
+  return request;
+}
+
+TEST_F(ServiceTest, EveryChannelHasItsServerStream) {
+  v1::MarketBreadth breadth;
+  breadth.mutable_meta()->set_symbol("HOSE");
+  breadth.mutable_meta()->set_seq(1);
+  breadth.set_partition(0);
+  breadth.set_advancers(12);
+  Apply(v1::CHANNEL_MARKET, breadth);
+  v1::Signal signal;
+  signal.mutable_meta()->set_symbol("FPT");
+  signal.mutable_meta()->set_seq(1);
+  Apply(v1::CHANNEL_SIGNALS, signal);
+  v1::EnrichedIntradayBar enriched;
+  *enriched.mutable_bar() = MakeBar("FPT", 3, 1);
+  *enriched.mutable_meta() = enriched.bar().meta();
+  Apply(v1::CHANNEL_INTRADAY_ANALYTICS, enriched);
+
+  v1::SubscribeRequest hose;
+  hose.add_symbols("HOSE");
+  v1::SubscribeRequest fpt;
+  fpt.add_symbols("FPT");
+  auto c1 = Context();
+  auto market = stub_->SubscribeMarket(c1.get(), hose);
+  EXPECT_THAT(Describe(ReadN(*market, 3)),
+              ElementsAre("HOSE:SYMBOL_STATE_SUBSCRIBED", "snap market HOSE 12",
+                          "end"));
+  auto c2 = Context();
+  auto signals = stub_->SubscribeSignals(c2.get(), fpt);
+  EXPECT_THAT(
+      Describe(ReadN(*signals, 3)),
+      ElementsAre("FPT:SYMBOL_STATE_SUBSCRIBED", "snap signal FPT#1", "end"));
+  auto c3 = Context();
+  auto analytics = stub_->SubscribeIntradayAnalytics(c3.get(), fpt);
+  const std::vector<v1::MarketEvent> events = ReadN(*analytics, 3);
+  EXPECT_THAT(Describe(events), ElementsAre("FPT:SYMBOL_STATE_SUBSCRIBED",
+                                            "snap enriched FPT#3", "end"));
+  for (const v1::MarketEvent& e : events)
+    EXPECT_EQ(e.channel(), v1::CHANNEL_INTRADAY_ANALYTICS);
+  for (auto* c : {c1.get(), c2.get(), c3.get()}) c->TryCancel();
+}
+
+TEST_F(ServiceTest, MarketDataStreamSubscribesUnsubscribesListsAndPings) {
+  ApplyQuote(MakeQuote("FPT", 7, 116'000));
+  auto context = Context();
+  auto stream = stub_->MarketDataStream(context.get());
+  ASSERT_TRUE(stream->Write(Subscribe("q1", v1::CHANNEL_QUOTES, {"FPT"})));
+  std::vector<v1::MarketEvent> events = ReadN(*stream, 3);
+  EXPECT_THAT(Describe(events),
+              ElementsAre("FPT:SYMBOL_STATE_SUBSCRIBED",
+                          "snap FPT#7 DELIVERY_KAFKA", "end"));
+  EXPECT_EQ(events[2].snapshot_end().request_id(), "q1");
+  EXPECT_EQ(events[2].channel(), v1::CHANNEL_QUOTES);
+
+  // A second channel on the same stream, resuming after a bar it has.
+  Apply(v1::CHANNEL_INTRADAY_BARS, MakeBar("FPT", 1, 0));
+  Apply(v1::CHANNEL_INTRADAY_BARS, MakeBar("FPT", 2, 1));
+  v1::MarketDataRequest bars =
+      Subscribe("b1", v1::CHANNEL_INTRADAY_BARS, {"FPT"});
+  (*bars.mutable_subscribe()->mutable_request()->mutable_since_seq())["FPT"] =
+      1;
+  ASSERT_TRUE(stream->Write(bars));
+  EXPECT_THAT(
+      Describe(ReadN(*stream, 3)),
+      ElementsAre("FPT:SYMBOL_STATE_SUBSCRIBED", "snap bar FPT#2", "end"));
+  // Live data of both channels flows on the one stream.
+  ApplyQuote(MakeQuote("FPT", 8, 116'100));
+  Apply(v1::CHANNEL_INTRADAY_BARS, MakeBar("FPT", 3, 2));
+  EXPECT_THAT(Describe(ReadN(*stream, 2)),
+              ElementsAre("FPT#8 DELIVERY_KAFKA", "bar FPT#3"));
+
+  v1::MarketDataRequest list;
+  list.set_request_id("l1");
+  list.mutable_list_subscriptions();
+  ASSERT_TRUE(stream->Write(list));
+  EXPECT_THAT(Describe(ReadN(*stream, 1)),
+              ElementsAre("list CHANNEL_QUOTES:FPT CHANNEL_INTRADAY_BARS:FPT"));
+
+  // Refused requests are answered; the stream goes on.
+  ASSERT_TRUE(
+      stream->Write(Subscribe("bad", v1::CHANNEL_UNSPECIFIED, {"FPT"})));
+  v1::MarketDataRequest old = Subscribe("old", v1::CHANNEL_SIGNALS, {"VCB"});
+  (*old.mutable_subscribe()->mutable_request()->mutable_since_seq())["VCB"] = 5;
+  ASSERT_TRUE(stream->Write(old));
+  EXPECT_THAT(
+      Describe(ReadN(*stream, 2)),
+      ElementsAre(
+          absl::StrCat("result bad ", grpc::StatusCode::INVALID_ARGUMENT),
+          absl::StrCat("result old ", grpc::StatusCode::FAILED_PRECONDITION)));
+
+  // Unsubscribing quotes while data flows: only bars follow.
+  v1::MarketDataRequest unsubscribe;
+  unsubscribe.set_request_id("u1");
+  unsubscribe.mutable_unsubscribe()->set_channel(v1::CHANNEL_QUOTES);
+  unsubscribe.mutable_unsubscribe()->mutable_request()->add_symbols("FPT");
+  ASSERT_TRUE(stream->Write(unsubscribe));
+  EXPECT_THAT(Describe(ReadN(*stream, 1)), ElementsAre("result u1 0"));
+  ApplyQuote(MakeQuote("FPT", 9, 116'200));
+  Apply(v1::CHANNEL_INTRADAY_BARS, MakeBar("FPT", 4, 3));
+  v1::MarketDataRequest ping;
+  ping.set_request_id("p1");
+  ping.mutable_ping();
+  ASSERT_TRUE(stream->Write(ping));
+  EXPECT_THAT(Describe(ReadN(*stream, 2)), ElementsAre("bar FPT#4", "pong p1"));
+  EXPECT_EQ(metrics_.active_streams[kAnyChannel]->Value(), 1);
+
+  // Closing the client side keeps the subscriptions streaming.
+  ASSERT_TRUE(stream->WritesDone());
+  Apply(v1::CHANNEL_INTRADAY_BARS, MakeBar("FPT", 5, 4));
+  EXPECT_THAT(Describe(ReadN(*stream, 1)), ElementsAre("bar FPT#5"));
+  service_->FinishAllStreams();
+  ReadN(*stream, 100);
+  EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+// ~100 KB with indicators, as analytics publishes it.
+v1::EnrichedHistory BigHistory(uint64_t seq) {
   v1::DailyHistory h;
   h.mutable_meta()->set_symbol("VIC");
   h.mutable_meta()->set_seq(seq);
@@ -328,15 +519,20 @@ v1::DailyHistory BigHistory(uint64_t seq) {
     *bar->mutable_close() = market::MakeDecimal(c);
     bar->set_volume(1000);
   }
-  return h;
+  v1::EnrichedHistory enriched;
+  EXPECT_TRUE(indicators::Enrich(h, indicators::Params(), &enriched).ok());
+  return enriched;
 }
 
 TEST_F(ServiceTest, SlowConsumerGetsStatusThenResourceExhausted) {
   ServiceOptions options;
   options.subscriber.max_queued = 8;
   Start(options);
-  state_.ApplyHistory(BigHistory(1), v1::DELIVERY_KAFKA);
-  auto context = Context();
+  // Computed first, so the updates below arrive as fast as Kafka's would.
+  std::vector<v1::EnrichedHistory> updates;
+  for (uint64_t seq = 1; seq <= 200; ++seq) updates.push_back(BigHistory(seq));
+  Apply(v1::CHANNEL_HISTORY, updates[0], HistoryCache::kEnrichedSource);
+  auto context = Context(absl::Seconds(60));
   v1::SubscribeRequest request;
   request.add_symbols("VIC");
   auto reader = stub_->SubscribeHistory(context.get(), request);
@@ -344,8 +540,8 @@ TEST_F(ServiceTest, SlowConsumerGetsStatusThenResourceExhausted) {
   ASSERT_TRUE(reader->Read(&event));  // SUBSCRIBED: the stream is open.
   // The client stops reading; ~100 KB updates fill the transport windows,
   // then the stream's queue.
-  for (uint64_t seq = 2; seq <= 200; ++seq) {
-    state_.ApplyHistory(BigHistory(seq), v1::DELIVERY_KAFKA);
+  for (size_t i = 1; i < updates.size(); ++i) {
+    Apply(v1::CHANNEL_HISTORY, updates[i], HistoryCache::kEnrichedSource);
   }
   std::vector<v1::MarketEvent> events;
   while (reader->Read(&event)) events.push_back(event);
@@ -354,7 +550,7 @@ TEST_F(ServiceTest, SlowConsumerGetsStatusThenResourceExhausted) {
   ASSERT_FALSE(events.empty());
   EXPECT_EQ(events.back().status().state(), v1::SYMBOL_STATE_SLOW_CONSUMER);
   EXPECT_LT(events.size(), 200u);
-  EXPECT_EQ(metrics_.slow_consumers[2]->Value(), 1);
+  EXPECT_EQ(metrics_.slow_consumers[Index(v1::CHANNEL_HISTORY)]->Value(), 1);
 }
 
 }  // namespace

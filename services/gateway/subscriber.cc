@@ -1,6 +1,9 @@
 #include "services/gateway/subscriber.h"
 
+#include "absl/strings/str_cat.h"
 #include "libs/market/calendar.h"
+#include "prometheus/counter.h"
+#include "prometheus/histogram.h"
 
 namespace vnstream::gateway {
 namespace {
@@ -23,94 +26,103 @@ EventPtr SlowConsumerEvent() {
   return event;
 }
 
-EventPtr SnapshotEndEvent() {
-  auto event = std::make_shared<v1::MarketEvent>();
-  event->mutable_snapshot_end();
-  return event;
+// "channel/symbol" of a data event: the unit within which seqs are ordered.
+std::string Owner(const v1::MarketEvent& event) {
+  const v1::RecordMeta* meta = EventMeta(event);
+  return meta == nullptr ? std::string()
+                         : absl::StrCat(static_cast<int>(event.channel()), "/",
+                                        meta->symbol());
 }
 
 }  // namespace
 
-const v1::RecordMeta* EventMeta(const v1::MarketEvent& event) {
-  switch (event.payload_case()) {
-    case v1::MarketEvent::kQuote:
-      return &event.quote().meta();
-    case v1::MarketEvent::kBar:
-      return &event.bar().meta();
-    case v1::MarketEvent::kHistory:
-      return &event.history().meta();
-    default:
-      return nullptr;
-  }
-}
-
-Subscriber::Subscriber(Channel channel, SubscriberOptions options,
+Subscriber::Subscriber(int kind, SubscriberOptions options,
                        StreamWriter* writer, GatewayMetrics* metrics)
-    : channel_(channel),
-      options_(options),
-      metrics_(metrics),
-      writer_(writer) {}
+    : kind_(kind), metrics_(metrics), options_(options), writer_(writer) {}
 
-bool Subscriber::Enqueue(Queue& queue, EventPtr event, const std::string& key,
-                         bool counted) {
-  if (!key.empty()) {
-    if (auto it = queue.keyed.find(key); it != queue.keyed.end()) {
-      it->second->event = std::move(event);
-      return false;
+bool Subscriber::Enqueue(Queue& queue, Slot slot) {
+  if (!slot.key.empty()) {
+    auto it = queue.keyed.find(slot.key);
+    // Replaced in place only if no later event of the same symbol is
+    // pending: otherwise the symbol's seqs would leave out of order.
+    if (it != queue.keyed.end()) {
+      Slot* pending = it->second;
+      auto newest = queue.newest.find(pending->owner);
+      if (newest != queue.newest.end() && newest->second == pending) {
+        pending->conflated += 1 + slot.conflated;
+        pending->event = std::move(slot.event);
+        metrics_->conflated[Index(pending->event->channel())]->Increment();
+        return false;
+      }
     }
   }
-  queue.slots.push_back({std::move(event), key, counted});
-  if (!key.empty()) queue.keyed[key] = &queue.slots.back();
+  queue.slots.push_back(std::move(slot));
+  Slot* added = &queue.slots.back();
+  if (!added->key.empty()) queue.keyed[added->key] = added;
+  if (!added->owner.empty()) queue.newest[added->owner] = added;
   return true;
 }
 
 void Subscriber::Offer(EventPtr event, const std::string& key) {
   mu_.Lock();
-  if (finished_ || finish_ != nullptr) {
+  if (Closing()) {
     mu_.Unlock();
     return;
   }
-  Queue& target = in_snapshot_ ? held_ : queue_;
-  if (!Enqueue(target, std::move(event), key, /*counted=*/true)) {
-    metrics_->conflated[static_cast<int>(channel_)]->Increment();
-  } else if (++live_pending_ > options_.max_queued) {
+  std::string owner = Owner(*event);
+  if (Enqueue(in_snapshot_ ? held_ : queue_,
+              {std::move(event), key, std::move(owner), /*counted=*/true}) &&
+      ++live_pending_ > options_.max_queued) {
     SlowConsumer();
   }
   Pump();
 }
 
+void Subscriber::BeginSnapshot() {
+  absl::MutexLock lock(&mu_);
+  in_snapshot_ = true;
+}
+
 void Subscriber::OfferSnapshot(EventPtr event) {
   mu_.Lock();
-  if (!finished_ && finish_ == nullptr) {
-    Enqueue(queue_, std::move(event), "", /*counted=*/false);
+  if (!Closing()) {
+    std::string owner = Owner(*event);
+    Enqueue(queue_, {std::move(event), "", std::move(owner)});
   }
   Pump();
 }
 
-void Subscriber::EndSnapshot() {
+void Subscriber::EndSnapshot(EventPtr end) {
   mu_.Lock();
-  if (!in_snapshot_ || finished_ || finish_ != nullptr) {
+  if (!in_snapshot_ || Closing()) {
     in_snapshot_ = false;
     mu_.Unlock();
     return;
   }
   in_snapshot_ = false;
-  Enqueue(queue_, SnapshotEndEvent(), "", /*counted=*/false);
-  for (Slot& slot : held_.slots) {
-    Enqueue(queue_, std::move(slot.event), slot.key, slot.counted);
-  }
+  Enqueue(queue_, {std::move(end)});
+  for (Slot& slot : held_.slots) Enqueue(queue_, std::move(slot));
   held_ = Queue();
   Pump();
 }
 
-void Subscriber::SlowConsumer() {
-  const int c = static_cast<int>(channel_);
-  metrics_->slow_consumers[c]->Increment();
-  metrics_->dropped[c]->Increment(static_cast<double>(live_pending_));
+void Subscriber::Reply(EventPtr event) {
+  mu_.Lock();
+  if (!Closing()) Enqueue(queue_, {std::move(event)});
+  Pump();
+}
+
+void Subscriber::Discard() {
   queue_ = Queue();
   held_ = Queue();
   live_pending_ = 0;
-  Enqueue(queue_, SlowConsumerEvent(), "", /*counted=*/false);
+}
+
+void Subscriber::SlowConsumer() {
+  metrics_->slow_consumers[kind_]->Increment();
+  metrics_->dropped[kind_]->Increment(static_cast<double>(live_pending_));
+  Discard();
+  Enqueue(queue_, {SlowConsumerEvent()});
   finish_ = std::make_unique<absl::Status>(absl::ResourceExhaustedError(
       "slow consumer: the stream's queue overflowed; resume with since_seq"));
 }
@@ -132,16 +144,31 @@ void Subscriber::Pump() {
     writer->Finish(status);
     return;
   }
-  Slot slot = std::move(queue_.slots.front());
+  // The maps may point at the slot about to be removed: forget it.
+  Slot& front = queue_.slots.front();
+  if (auto it = queue_.keyed.find(front.key);
+      !front.key.empty() && it != queue_.keyed.end() && it->second == &front) {
+    queue_.keyed.erase(it);
+  }
+  if (auto it = queue_.newest.find(front.owner); !front.owner.empty() &&
+                                                 it != queue_.newest.end() &&
+                                                 it->second == &front) {
+    queue_.newest.erase(it);
+  }
+  Slot slot = std::move(front);
   queue_.slots.pop_front();
-  if (!slot.key.empty()) queue_.keyed.erase(slot.key);
   if (slot.counted) --live_pending_;
+  if (slot.conflated > 0) {
+    auto copy = std::make_shared<v1::MarketEvent>(*slot.event);
+    copy->set_conflated(slot.conflated);
+    slot.event = std::move(copy);
+  }
   in_flight_ = std::move(slot.event);
   const absl::Time now = absl::Now();
   last_write_ = now;
   if (const v1::RecordMeta* meta = EventMeta(*in_flight_);
       meta != nullptr && !in_flight_->snapshot()) {
-    metrics_->delivery_latency[static_cast<int>(channel_)]->Observe(
+    metrics_->delivery_latency[Index(in_flight_->channel())]->Observe(
         absl::ToDoubleSeconds(now - market::FromTimestamp(meta->fetched_at())));
   }
   StreamWriter* writer = writer_;
@@ -156,9 +183,7 @@ void Subscriber::OnWriteDone(bool ok) {
   if (!ok) {
     // The client went away: nothing more can be sent, but gRPC still needs
     // Finish before it calls OnDone.
-    queue_ = Queue();
-    held_ = Queue();
-    live_pending_ = 0;
+    Discard();
     if (finish_ == nullptr) {
       finish_ = std::make_unique<absl::Status>(
           absl::CancelledError("the client went away"));
@@ -167,17 +192,9 @@ void Subscriber::OnWriteDone(bool ok) {
   Pump();
 }
 
-void Subscriber::FinishAfterQueued(const absl::Status& status) {
-  mu_.Lock();
-  if (finish_ == nullptr) finish_ = std::make_unique<absl::Status>(status);
-  Pump();
-}
-
 void Subscriber::FinishNow(const absl::Status& status) {
   mu_.Lock();
-  queue_ = Queue();
-  held_ = Queue();
-  live_pending_ = 0;
+  Discard();
   if (!finished_) finish_ = std::make_unique<absl::Status>(status);
   Pump();
 }
@@ -186,20 +203,23 @@ void Subscriber::Detach() {
   absl::MutexLock lock(&mu_);
   writer_ = nullptr;
   finished_ = true;
-  queue_ = Queue();
-  held_ = Queue();
+  Discard();
 }
 
 void Subscriber::MaybeHeartbeat(absl::Time now) {
   mu_.Lock();
-  if (finished_ || finish_ != nullptr || in_flight_ != nullptr ||
-      !queue_.slots.empty() ||
+  if (Closing() || in_flight_ != nullptr || !queue_.slots.empty() ||
       now - last_write_ < options_.heartbeat_interval) {
     mu_.Unlock();
     return;
   }
-  Enqueue(queue_, HeartbeatEvent(now), kHeartbeatKey, /*counted=*/false);
+  Enqueue(queue_, {HeartbeatEvent(now), kHeartbeatKey});
   Pump();
+}
+
+void Subscriber::SetHeartbeatInterval(absl::Duration interval) {
+  absl::MutexLock lock(&mu_);
+  options_.heartbeat_interval = interval;
 }
 
 bool Subscriber::finished() {

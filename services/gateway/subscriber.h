@@ -1,20 +1,24 @@
-// Subscriber: the outgoing side of one subscription stream. It owns the
-// stream's queue and its flow-control policy, independent of gRPC (the
-// reactor implements StreamWriter), so it is unit-tested with a fake
-// writer.
+// Subscriber: the outgoing side of one stream (a server stream of one
+// channel, or a MarketDataStream carrying several). It owns the stream's
+// queue and its flow-control policy, independent of gRPC (the reactor
+// implements StreamWriter), so it is unit-tested with a fake writer.
 //
 // Policy:
 //  * one write in flight; the next starts when the previous completed;
 //  * Offer() never blocks (the Kafka thread calls it);
-//  * events with a conflation key (quotes, in-progress bars, heartbeats)
-//    replace a pending event with the same key: a slow client gets the
-//    latest value, not a backlog;
-//  * events without a key (final bars, history updates, statuses) are never
+//  * an event with a conflation key (quotes, bars, breadth totals,
+//    heartbeats) replaces a pending event with the same key, as long as that
+//    one is the newest pending event of its symbol and channel (so a
+//    symbol's events always leave in seq order); the replacing event then
+//    reports how many versions it replaced in MarketEvent.conflated, and a
+//    client tells conflation from loss;
+//  * events without a key (history updates, signals, statuses) are never
 //    dropped silently: when more than `max_queued` live events are pending,
 //    the queue is discarded, a SLOW_CONSUMER status is sent and the stream
 //    ends with RESOURCE_EXHAUSTED so the client resumes from its last seq;
-//  * during the snapshot, live events are held back (conflated likewise)
-//    and released after SnapshotEnd: snapshot first, then live, always.
+//  * during a snapshot (BeginSnapshot..EndSnapshot), live events are held
+//    back (conflated likewise) and released after SnapshotEnd: snapshot
+//    first, then live, always.
 //
 // Thread-safety: every method may be called from any thread.
 #ifndef VNSTREAM_SERVICES_GATEWAY_SUBSCRIBER_H_
@@ -29,12 +33,10 @@
 #include "absl/status/status.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/gateway/channel.h"
 #include "services/gateway/metrics.h"
-#include "vnstream/v1/market_data_service.pb.h"
 
 namespace vnstream::gateway {
-
-using EventPtr = std::shared_ptr<const v1::MarketEvent>;
 
 // Implemented by the gRPC reactor. Called without the subscriber's lock.
 class StreamWriter {
@@ -56,72 +58,81 @@ struct SubscriberOptions {
 
 class Subscriber {
  public:
-  Subscriber(Channel channel, SubscriberOptions options, StreamWriter* writer,
+  // `kind`: the stream's channel index for stream-level metrics, or
+  // kAnyChannel.
+  Subscriber(int kind, SubscriberOptions options, StreamWriter* writer,
              GatewayMetrics* metrics);
-
-  Channel channel() const { return channel_; }
 
   // Queues a live event. `key` empty = never conflated.
   void Offer(EventPtr event, const std::string& key = "");
+  // Holds live events back until EndSnapshot (no-op while in a snapshot).
+  void BeginSnapshot();
   // Queues a snapshot event: sent in order, never conflated, not counted
   // against max_queued (the snapshot is bounded by the request).
   void OfferSnapshot(EventPtr event);
-  // Sends SnapshotEnd and releases the live events held meanwhile.
-  void EndSnapshot();
+  // Queues `end` (a SnapshotEnd) and releases the live events held meanwhile.
+  void EndSnapshot(EventPtr end);
+  // Queues a reply to a client request (ActionResult, Pong, ...): sent
+  // after what is queued, never conflated, not held by a snapshot.
+  void Reply(EventPtr event);
 
   // Called by the writer when a Write completed; !ok = the client is gone.
   void OnWriteDone(bool ok);
 
-  // Ends the stream after what is queued now has been written.
-  void FinishAfterQueued(const absl::Status& status);
-  // Ends the stream now, discarding what is queued (shutdown).
+  // Ends the stream now, discarding what is queued (shutdown, errors).
   void FinishNow(const absl::Status& status);
   // The writer is going away: never call it again.
   void Detach();
 
   // Queues a heartbeat when the stream has been idle for the interval.
   void MaybeHeartbeat(absl::Time now);
+  // Changes the heartbeat period (MarketDataStream: the newest request's).
+  void SetHeartbeatInterval(absl::Duration interval);
 
   bool finished();
 
  private:
   struct Slot {
     EventPtr event;
-    std::string key;       // Non-empty: in `keyed` while pending.
+    std::string key;       // Non-empty: conflatable.
+    std::string owner;     // channel/symbol of a data event, else empty.
     bool counted = false;  // Counts against max_queued (live data).
+    uint32_t conflated = 0;
   };
   struct Queue {
     std::deque<Slot> slots;
-    // Pending conflatable slots by key; deque elements do not move on
-    // push_back/pop_front, so the pointers stay valid.
+    // Pending conflatable slots by key, and the newest pending data slot
+    // of each channel/symbol. deque elements do not move on push_back /
+    // pop_front, so the pointers stay valid.
     absl::flat_hash_map<std::string, Slot*> keyed;
+    absl::flat_hash_map<std::string, Slot*> newest;
   };
 
   // Adds to `queue`, conflating by key. Returns false if it was conflated.
-  static bool Enqueue(Queue& queue, EventPtr event, const std::string& key,
-                      bool counted);
+  bool Enqueue(Queue& queue, Slot slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void SlowConsumer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void Discard() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool Closing() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return finished_ || finish_ != nullptr;
+  }
   // Starts the next write or the finish, if due; releases mu_ first.
   void Pump() ABSL_UNLOCK_FUNCTION(mu_);
 
-  const Channel channel_;
-  const SubscriberOptions options_;
+  const int kind_;
   GatewayMetrics* const metrics_;
 
   absl::Mutex mu_;
+  SubscriberOptions options_ ABSL_GUARDED_BY(mu_);
   StreamWriter* writer_ ABSL_GUARDED_BY(mu_);
   Queue queue_ ABSL_GUARDED_BY(mu_);
   size_t live_pending_ ABSL_GUARDED_BY(mu_) = 0;
-  bool in_snapshot_ ABSL_GUARDED_BY(mu_) = true;
-  Queue held_ ABSL_GUARDED_BY(mu_);  // Live events during the snapshot.
+  bool in_snapshot_ ABSL_GUARDED_BY(mu_) = false;
+  Queue held_ ABSL_GUARDED_BY(mu_);  // Live events during a snapshot.
   EventPtr in_flight_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<absl::Status> finish_ ABSL_GUARDED_BY(mu_);
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
   absl::Time last_write_ ABSL_GUARDED_BY(mu_) = absl::Now();
 };
-
-// The event's record metadata (quote, bar or history), or null.
-const v1::RecordMeta* EventMeta(const v1::MarketEvent& event);
 
 }  // namespace vnstream::gateway
 

@@ -2,9 +2,12 @@
 
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/market/calendar.h"
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
 
 namespace vnstream::gateway {
 namespace {
@@ -36,8 +39,12 @@ class FakeWriter : public StreamWriter {
   std::optional<absl::Status> status;
 };
 
+constexpr int kQuotes = Index(v1::CHANNEL_QUOTES);
+constexpr int kHistory = Index(v1::CHANNEL_HISTORY);
+
 EventPtr Quote(const std::string& symbol, uint64_t seq, bool snapshot = false) {
   auto event = std::make_shared<v1::MarketEvent>();
+  event->set_channel(v1::CHANNEL_QUOTES);
   event->mutable_quote()->mutable_meta()->set_symbol(symbol);
   event->mutable_quote()->mutable_meta()->set_seq(seq);
   *event->mutable_quote()->mutable_meta()->mutable_fetched_at() =
@@ -47,8 +54,24 @@ EventPtr Quote(const std::string& symbol, uint64_t seq, bool snapshot = false) {
   return event;
 }
 
+EventPtr Bar(const std::string& symbol, uint64_t seq, int minute) {
+  auto event = std::make_shared<v1::MarketEvent>();
+  event->set_channel(v1::CHANNEL_INTRADAY_BARS);
+  event->mutable_bar()->mutable_meta()->set_symbol(symbol);
+  event->mutable_bar()->mutable_meta()->set_seq(seq);
+  event->mutable_bar()->mutable_start_time()->set_seconds(minute * 60);
+  return event;
+}
+
+EventPtr End() {
+  auto event = std::make_shared<v1::MarketEvent>();
+  event->mutable_snapshot_end();
+  return event;
+}
+
 EventPtr History(uint64_t seq) {
   auto event = std::make_shared<v1::MarketEvent>();
+  event->set_channel(v1::CHANNEL_HISTORY);
   event->mutable_history()->mutable_meta()->set_symbol("FPT");
   event->mutable_history()->mutable_meta()->set_seq(seq);
   return event;
@@ -59,9 +82,19 @@ std::vector<std::string> Kinds(const std::vector<v1::MarketEvent>& events) {
   for (const v1::MarketEvent& e : events) {
     switch (e.payload_case()) {
       case v1::MarketEvent::kQuote:
-        out.push_back(absl::StrCat(e.snapshot() ? "snap:" : "",
-                                   e.quote().meta().symbol(), "#",
-                                   e.quote().meta().seq()));
+        out.push_back(absl::StrCat(
+            e.snapshot() ? "snap:" : "", e.quote().meta().symbol(), "#",
+            e.quote().meta().seq(),
+            e.conflated() > 0 ? absl::StrCat("~", e.conflated()) : ""));
+        break;
+      case v1::MarketEvent::kBar:
+        out.push_back(absl::StrCat(
+            e.bar().meta().symbol(), "@", e.bar().start_time().seconds() / 60,
+            "#", e.bar().meta().seq(),
+            e.conflated() > 0 ? absl::StrCat("~", e.conflated()) : ""));
+        break;
+      case v1::MarketEvent::kPong:
+        out.push_back("pong");
         break;
       case v1::MarketEvent::kHistory:
         out.push_back(absl::StrCat("hist#", e.history().meta().seq()));
@@ -90,11 +123,12 @@ class SubscriberTest : public ::testing::Test {
 };
 
 TEST_F(SubscriberTest, SnapshotThenLiveWithLiveHeldBackMeanwhile) {
-  Subscriber s(Channel::kQuotes, {}, &writer_, &metrics_);
+  Subscriber s(kQuotes, {}, &writer_, &metrics_);
+  s.BeginSnapshot();
   s.OfferSnapshot(Quote("FPT", 5, true));
   s.Offer(Quote("FPT", 6), "FPT");  // Arrives while the snapshot is built.
   s.OfferSnapshot(Quote("VCB", 9, true));
-  s.EndSnapshot();
+  s.EndSnapshot(End());
   s.Offer(Quote("VCB", 10), "VCB");
   writer_.Drain(s);
   EXPECT_THAT(Kinds(writer_.written),
@@ -102,38 +136,72 @@ TEST_F(SubscriberTest, SnapshotThenLiveWithLiveHeldBackMeanwhile) {
                                      "VCB#10"));
 }
 
-TEST_F(SubscriberTest, OneWriteInFlightAndLatestValueConflation) {
-  Subscriber s(Channel::kQuotes, {}, &writer_, &metrics_);
-  s.EndSnapshot();  // Written at once; the client is slow to complete it.
+TEST_F(SubscriberTest, OneWriteInFlightAndLatestValueConflationSaysSo) {
+  Subscriber s(kQuotes, {}, &writer_, &metrics_);
+  s.BeginSnapshot();
+  s.EndSnapshot(End());  // Written at once; the client is slow to complete it.
   for (uint64_t seq = 1; seq <= 50; ++seq) {
     s.Offer(Quote("FPT", seq), "FPT");
     s.Offer(Quote("VCB", seq), "VCB");
   }
   writer_.Drain(s);
-  // The slow client gets the latest value of each symbol, in first-seen order.
+  // The slow client gets the latest value of each symbol, in first-seen
+  // order, each saying it replaced 49 versions: seq 50 - 0 - 1 - 49 = 0, no
+  // loss.
   EXPECT_THAT(Kinds(writer_.written),
-              ::testing::ElementsAre("end", "FPT#50", "VCB#50"));
-  EXPECT_EQ(metrics_.conflated[0]->Value(), 98);
+              ::testing::ElementsAre("end", "FPT#50~49", "VCB#50~49"));
+  EXPECT_EQ(metrics_.conflated[kQuotes]->Value(), 98);
+}
+
+TEST_F(SubscriberTest, ConflationNeverReordersASymbolsSequence) {
+  Subscriber s(Index(v1::CHANNEL_INTRADAY_BARS), {}, &writer_, &metrics_);
+  s.Reply(End());  // In flight; the client is slow.
+  // Bar 10:00 in progress (seq 5), bar 10:01 (seq 6), then a revision of
+  // 10:00 (seq 7): replacing seq 5 in place would send 7 before 6.
+  s.Offer(Bar("FPT", 5, 600), "FPT@600");
+  s.Offer(Bar("FPT", 6, 601), "FPT@601");
+  s.Offer(Bar("FPT", 7, 600), "FPT@600");
+  // The newest pending event of its symbol may be replaced.
+  s.Offer(Bar("FPT", 8, 600), "FPT@600");
+  s.Offer(Bar("VCB", 3, 600), "VCB@600");
+  s.Offer(Bar("VCB", 4, 600), "VCB@600");
+  writer_.Drain(s);
+  EXPECT_THAT(Kinds(writer_.written),
+              ::testing::ElementsAre("end", "FPT@600#5", "FPT@601#6",
+                                     "FPT@600#8~1", "VCB@600#4~1"));
+}
+
+TEST_F(SubscriberTest, RepliesAreNotHeldBackByASnapshot) {
+  Subscriber s(kAnyChannel, {}, &writer_, &metrics_);
+  s.BeginSnapshot();
+  s.Offer(Quote("FPT", 1), "FPT");
+  auto pong = std::make_shared<v1::MarketEvent>();
+  pong->mutable_pong();
+  s.Reply(pong);
+  s.EndSnapshot(End());
+  writer_.Drain(s);
+  EXPECT_THAT(Kinds(writer_.written),
+              ::testing::ElementsAre("pong", "end", "FPT#1"));
 }
 
 TEST_F(SubscriberTest, SlowConsumerGetsAStatusThenResourceExhausted) {
-  Subscriber s(Channel::kHistory, {.max_queued = 3}, &writer_, &metrics_);
-  s.EndSnapshot();  // In flight, not completed: the client is stuck.
+  Subscriber s(kHistory, {.max_queued = 3}, &writer_, &metrics_);
+  s.Reply(End());  // In flight, not completed: the client is stuck.
   for (uint64_t seq = 1; seq <= 4; ++seq) s.Offer(History(seq));
   writer_.Drain(s);
   EXPECT_THAT(Kinds(writer_.written),
               ::testing::ElementsAre("end", "SYMBOL_STATE_SLOW_CONSUMER"));
   ASSERT_TRUE(writer_.status.has_value());
   EXPECT_EQ(writer_.status->code(), absl::StatusCode::kResourceExhausted);
-  EXPECT_EQ(metrics_.slow_consumers[2]->Value(), 1);
-  EXPECT_EQ(metrics_.dropped[2]->Value(), 4);
+  EXPECT_EQ(metrics_.slow_consumers[kHistory]->Value(), 1);
+  EXPECT_EQ(metrics_.dropped[kHistory]->Value(), 4);
   s.Offer(History(5));  // Ignored after the finish.
   EXPECT_EQ(writer_.written.size(), 2u);
 }
 
 TEST_F(SubscriberTest, NonConflatedEventsAreAllDeliveredWithinTheBound) {
-  Subscriber s(Channel::kHistory, {.max_queued = 3}, &writer_, &metrics_);
-  s.EndSnapshot();
+  Subscriber s(kHistory, {.max_queued = 3}, &writer_, &metrics_);
+  s.Reply(End());
   for (uint64_t seq = 1; seq <= 3; ++seq) s.Offer(History(seq));
   writer_.Drain(s);
   EXPECT_THAT(Kinds(writer_.written),
@@ -142,9 +210,9 @@ TEST_F(SubscriberTest, NonConflatedEventsAreAllDeliveredWithinTheBound) {
 }
 
 TEST_F(SubscriberTest, HeartbeatOnlyWhenIdle) {
-  Subscriber s(Channel::kQuotes, {.heartbeat_interval = absl::Seconds(15)},
-               &writer_, &metrics_);
-  s.EndSnapshot();
+  Subscriber s(kQuotes, {.heartbeat_interval = absl::Seconds(15)}, &writer_,
+               &metrics_);
+  s.Reply(End());
   writer_.Drain(s);
   s.MaybeHeartbeat(absl::Now() + absl::Seconds(5));
   EXPECT_EQ(writer_.written.size(), 1u) << "not idle long enough";
@@ -152,11 +220,14 @@ TEST_F(SubscriberTest, HeartbeatOnlyWhenIdle) {
   writer_.Drain(s);
   EXPECT_THAT(Kinds(writer_.written),
               ::testing::ElementsAre("end", "heartbeat"));
+  s.SetHeartbeatInterval(absl::Seconds(60));
+  s.MaybeHeartbeat(absl::Now() + absl::Seconds(30));
+  EXPECT_EQ(writer_.written.size(), 2u) << "the new interval applies";
 }
 
 TEST_F(SubscriberTest, FinishNowWaitsForTheWriteInFlight) {
-  Subscriber s(Channel::kQuotes, {}, &writer_, &metrics_);
-  s.EndSnapshot();
+  Subscriber s(kQuotes, {}, &writer_, &metrics_);
+  s.Reply(End());
   s.Offer(Quote("FPT", 1), "FPT");
   s.FinishNow(absl::UnavailableError("shutting down"));
   EXPECT_FALSE(writer_.status.has_value()) << "a write is in flight";
@@ -167,8 +238,8 @@ TEST_F(SubscriberTest, FinishNowWaitsForTheWriteInFlight) {
 }
 
 TEST_F(SubscriberTest, FailedWriteStillFinishes) {
-  Subscriber s(Channel::kQuotes, {}, &writer_, &metrics_);
-  s.EndSnapshot();
+  Subscriber s(kQuotes, {}, &writer_, &metrics_);
+  s.Reply(End());
   s.Offer(Quote("FPT", 1), "FPT");
   writer_.in_flight = false;
   s.OnWriteDone(false);  // The client went away.
