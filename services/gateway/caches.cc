@@ -110,9 +110,8 @@ std::string ConflationKey(Channel channel, const std::string& symbol,
 static uint32_t Conflated(uint64_t previous, uint64_t seq, const GapLog& gaps) {
   if (seq <= previous + 1) return 0;
   const uint64_t between = seq - previous - 1;
-  return static_cast<uint32_t>(between -
-                               std::min(between, gaps.MissingBetween(
-                                                     previous, seq)));
+  return static_cast<uint32_t>(
+      between - std::min(between, gaps.MissingBetween(previous, seq)));
 }
 
 // --- LatestValueCache -------------------------------------------------------
@@ -142,7 +141,8 @@ absl::Status LatestValueCache::Snapshot(const std::string& symbol,
                                         const ResumePoint& resume,
                                         std::vector<EventPtr>* out) const {
   if (latest_ == nullptr) {
-    if (resume.since_seq.has_value()) return NotHeld(symbol, *resume.since_seq, 0);
+    if (resume.since_seq.has_value())
+      return NotHeld(symbol, *resume.since_seq, 0);
     return absl::OkStatus();
   }
   const v1::RecordMeta& meta = latest_->quote().meta();
@@ -188,7 +188,8 @@ std::vector<KeyedEvent> DayBarsCache::Apply(RecordPtr record, int,
   const int64_t start = bar->start_time().seconds();
   if (!new_day && delivery == v1::DELIVERY_VNSTOCK_FALLBACK) {
     auto it = bars_.find(start);
-    if (it != bars_.end() && MessageDifferencer::Equals(*bar, BarOf(*it->second)))
+    if (it != bars_.end() &&
+        MessageDifferencer::Equals(*bar, BarOf(*it->second)))
       return {};  // Nothing new.
     // (Fallback bars carry gateway seqs: compare the bars, not the meta.)
   }
@@ -211,8 +212,8 @@ std::vector<KeyedEvent> DayBarsCache::Apply(RecordPtr record, int,
   day_seq_ = std::max(day_seq_, meta->seq());
   // In-progress versions of a bar are superseded by later ones (and by its
   // final version): one key per bar.
-  KeyedEvent out{event, ConflationKey(channel_, meta->symbol(),
-                                      absl::StrCat("@", start))};
+  KeyedEvent out{
+      event, ConflationKey(channel_, meta->symbol(), absl::StrCat("@", start))};
   bars_[start] = std::move(event);
   return {std::move(out)};
 }
@@ -334,12 +335,13 @@ KeyedEvent HistoryCache::Publish(
     // A PENDING view has no indicators: compare bars only against an
     // enriched one, or everything would count as changed.
     const bool bars_only = state == v1::INDICATORS_STATE_PENDING;
-    while (first_changed < previous->bars_size() &&
-           (bars_only
-                ? MessageDifferencer::Equals(previous->bars(first_changed).bar(),
-                                             view->bars(first_changed).bar())
-                : MessageDifferencer::Equals(previous->bars(first_changed),
-                                             view->bars(first_changed)))) {
+    while (
+        first_changed < previous->bars_size() &&
+        (bars_only
+             ? MessageDifferencer::Equals(previous->bars(first_changed).bar(),
+                                          view->bars(first_changed).bar())
+             : MessageDifferencer::Equals(previous->bars(first_changed),
+                                          view->bars(first_changed)))) {
       ++first_changed;
     }
   }
@@ -357,7 +359,8 @@ absl::Status HistoryCache::Snapshot(const std::string& symbol,
                                     const ResumePoint& resume,
                                     std::vector<EventPtr>* out) const {
   if (view_ == nullptr) {
-    if (resume.since_seq.has_value()) return NotHeld(symbol, *resume.since_seq, 0);
+    if (resume.since_seq.has_value())
+      return NotHeld(symbol, *resume.since_seq, 0);
     return absl::OkStatus();
   }
   const v1::RecordMeta& meta = view_->meta();
@@ -376,7 +379,8 @@ absl::Status HistoryCache::Snapshot(const std::string& symbol,
   }
   std::shared_ptr<v1::MarketEvent> event =
       NewEvent(channel_, delivery_, /*snapshot=*/true);
-  event->set_conflated(Conflated(resume.since_seq.value_or(0), meta.seq(), gaps_));
+  event->set_conflated(
+      Conflated(resume.since_seq.value_or(0), meta.seq(), gaps_));
   v1::HistoryUpdate* update = event->mutable_history();
   *update->mutable_meta() = meta;
   *update->mutable_params() = view_->params();
@@ -466,7 +470,8 @@ v1::MarketBreadth MergeBreadth(
     return market::Compare(b.total_value(), a.total_value());
   };
   MergeMovers(
-      parts, [](const v1::MarketBreadth& b) -> auto& { return b.top_gainers(); },
+      parts,
+      [](const v1::MarketBreadth& b) -> auto& { return b.top_gainers(); },
       by_change, total.mutable_top_gainers());
   MergeMovers(
       parts, [](const v1::MarketBreadth& b) -> auto& { return b.top_losers(); },
@@ -490,8 +495,8 @@ std::vector<KeyedEvent> BreadthCache::Apply(RecordPtr record, int,
   auto it = partials_.find(partition);
   if (it != partials_.end()) {
     if (partial->meta().seq() <= it->second.meta().seq()) return {};
-    *gaps += gaps_[partition].Note(it->second.meta().seq(),
-                                   partial->meta().seq());
+    *gaps +=
+        gaps_[partition].Note(it->second.meta().seq(), partial->meta().seq());
   }
   partials_[partition] = std::move(*partial);
   // The newest trading date's partials make the total: a partition whose
@@ -518,7 +523,8 @@ absl::Status BreadthCache::Snapshot(const std::string& symbol,
                                     const ResumePoint& resume,
                                     std::vector<EventPtr>* out) const {
   if (total_ == nullptr) {
-    if (resume.since_seq.has_value()) return NotHeld(symbol, *resume.since_seq, 0);
+    if (resume.since_seq.has_value())
+      return NotHeld(symbol, *resume.since_seq, 0);
     return absl::OkStatus();
   }
   const v1::RecordMeta& meta = total_->market().meta();
@@ -549,7 +555,8 @@ std::vector<KeyedEvent> EventLogCache::Apply(RecordPtr record, int,
                                              uint64_t* gaps) {
   if (delivery != v1::DELIVERY_KAFKA) return {};
   std::unique_ptr<v1::Signal> signal = Take<v1::Signal>(std::move(record));
-  const uint64_t held = events_.empty() ? 0 : events_.back()->signal().meta().seq();
+  const uint64_t held =
+      events_.empty() ? 0 : events_.back()->signal().meta().seq();
   if (signal->meta().seq() <= held) return {};
   *gaps += gaps_.Note(held, signal->meta().seq());
   std::shared_ptr<v1::MarketEvent> event = NewEvent(channel_, delivery);
@@ -580,8 +587,9 @@ absl::Status EventLogCache::Snapshot(const std::string& symbol,
         symbol, ": since_time is before the oldest signal the cache holds"));
   }
   // Without a resume point: the newest trading date's signals.
-  const v1::Date* today =
-      events_.empty() ? nullptr : &events_.back()->signal().meta().trading_date();
+  const v1::Date* today = events_.empty()
+                              ? nullptr
+                              : &events_.back()->signal().meta().trading_date();
   for (const EventPtr& event : events_) {
     const v1::RecordMeta& meta = event->signal().meta();
     if (resume.since_seq.has_value()) {

@@ -23,7 +23,8 @@ template <typename Record>
 std::vector<RecordPtr> Records(std::vector<Record> records) {
   std::vector<RecordPtr> out;
   out.reserve(records.size());
-  for (Record& r : records) out.push_back(std::make_unique<Record>(std::move(r)));
+  for (Record& r : records)
+    out.push_back(std::make_unique<Record>(std::move(r)));
   return out;
 }
 
@@ -71,8 +72,8 @@ absl::StatusOr<std::vector<RecordPtr>> FetchIntradayBars(
 
 // Data the gateway fetched itself is the only data it enriches (labelled
 // INDICATORS_STATE_GATEWAY): same library, same numbers as analytics.
-absl::StatusOr<std::vector<RecordPtr>> FetchHistory(
-    const FetchContext& context, const std::string& symbol) {
+absl::StatusOr<std::vector<RecordPtr>> FetchHistory(const FetchContext& context,
+                                                    const std::string& symbol) {
   absl::StatusOr<vnstock::SymbolBars> series =
       FetchSeries(context, symbol, vnstock::TimeFrame::kOneDay,
                   kFallbackHistoryBars, "history");
@@ -83,9 +84,8 @@ absl::StatusOr<std::vector<RecordPtr>> FetchHistory(
           vnstock::ToDailyHistory(*series, now, *context.calendar),
           *context.indicators, enriched.get());
       !s.ok()) {
-    return absl::UnavailableError(
-        absl::StrCat("VNStock history of ", symbol, " is not usable: ",
-                     s.message()));
+    return absl::UnavailableError(absl::StrCat(
+        "VNStock history of ", symbol, " is not usable: ", s.message()));
   }
   *enriched->mutable_computed_at() = market::ToTimestamp(now);
   std::vector<RecordPtr> out;
@@ -120,19 +120,19 @@ PerChannel<ChannelDef> Declare() {
            .fallback = FallbackSpec{.fetch = FetchIntradayBars,
                                     .ttl = absl::Seconds(20),
                                     .poll = absl::Seconds(60)}});
-  declare({.id = v1::CHANNEL_HISTORY,
-           .name = "history",
-           .topics = {{kafka::kHistoricalTopic,
-                       &v1::DailyHistory::default_instance()},
-                      {kafka::kAnalyticsTopic,
-                       &v1::EnrichedHistory::default_instance()}},
-           .make_cache =
-               [] { return std::make_unique<HistoryCache>(v1::CHANNEL_HISTORY); },
-           .fallback = FallbackSpec{
-               .fetch = FetchHistory,
-               .source_index = HistoryCache::kEnrichedSource,
-               .ttl = absl::Minutes(5),
-               .poll = absl::Minutes(5)}});
+  declare(
+      {.id = v1::CHANNEL_HISTORY,
+       .name = "history",
+       .topics = {{kafka::kHistoricalTopic,
+                   &v1::DailyHistory::default_instance()},
+                  {kafka::kAnalyticsTopic,
+                   &v1::EnrichedHistory::default_instance()}},
+       .make_cache =
+           [] { return std::make_unique<HistoryCache>(v1::CHANNEL_HISTORY); },
+       .fallback = FallbackSpec{.fetch = FetchHistory,
+                                .source_index = HistoryCache::kEnrichedSource,
+                                .ttl = absl::Minutes(5),
+                                .poll = absl::Minutes(5)}});
   declare({.id = v1::CHANNEL_INTRADAY_ANALYTICS,
            .name = "intraday_analytics",
            .topics = {{kafka::kIntradayAnalyticsTopic,
