@@ -3,7 +3,8 @@
 # Idempotent: a second run only checks. Used by run-local.sh, test.sh and CI.
 #   - Debian packages: Bazel 4.2.3 (bazel-bootstrap), gRPC, protobuf,
 #     librdkafka, prometheus-cpp, curl, Abseil, spdlog, yaml-cpp, RapidJSON,
-#     GoogleTest, Google Benchmark, clang-format, Prometheus (promtool), kcat
+#     GoogleTest, Google Benchmark, clang-format, Prometheus (promtool), kcat,
+#     OpenSSL (libssl-dev; the openssl tool for scripts/make-certs.sh)
 #   - PostgreSQL 15 (server binaries and libpq) for the history store
 #   - Apache Kafka jars from Maven Central (tools/kafka/fetch-kafka.sh)
 #   - a Python venv from PyPI (tools/python/requirements.txt: TA-Lib, grpcio)
@@ -17,7 +18,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 packages=(
   bazel-bootstrap
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
-  librdkafka-dev prometheus-cpp-dev libcurl4-openssl-dev libabsl-dev
+  librdkafka-dev prometheus-cpp-dev libcurl4-openssl-dev libabsl-dev libssl-dev openssl
   libgtest-dev libgmock-dev libbenchmark-dev pkg-config
   libspdlog-dev libfmt-dev libyaml-cpp-dev rapidjson-dev libcpp-httplib-dev
   clang-format prometheus kcat chromium
