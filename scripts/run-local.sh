@@ -58,6 +58,10 @@ wait_for() {
   exit 1
 }
 
+# A local CA and certificates (kept across runs): the gateway serves TLS.
+certs="$run/certs"
+scripts/make-certs.sh "$certs"
+
 "$bin/tools/kafka/vnstream-kafka" start --dir="$run/kafka" --port=9092 --controller_port=9093 \
   >/dev/null 2>"$logs/kafka-start.log" || { cat "$logs/kafka-start.log" >&2; exit 1; }
 
@@ -85,31 +89,33 @@ start ingest "$bin/services/ingest/vnstream-ingest" --config=services/ingest/con
 wait_for ingest "ingesting"
 start analytics "$bin/services/analytics/vnstream-analytics" --config=services/analytics/config.yaml
 wait_for analytics "consuming"
+# Demo relaxation: reflection on, so grpcurl needs no .proto files.
 start gateway "$bin/services/gateway/vnstream-gateway" --config=services/gateway/config.yaml \
-  --vnstock_url="$vnstock_url"
+  --vnstock_url="$vnstock_url" --tls_cert_file="$certs/gateway.pem" \
+  --tls_key_file="$certs/gateway.key" --grpc_reflection
 wait_for gateway "serving"
 start dashboard "$cache/venv/bin/python" clients/dashboard/server.py --gateway=127.0.0.1:50051 \
-  --port=8080
+  --gateway_ca="$certs/ca.pem" --port=8080
 wait_for dashboard "dashboard on"
 
 cat <<MSG
 
 vnstream is up. Feed: $feed
   dashboard        http://127.0.0.1:8080/
-  gateway (gRPC)   127.0.0.1:50051   MarketDataService, health, reflection
+  gateway (gRPC)   127.0.0.1:50051   TLS (CA .run/certs/ca.pem); MarketDataService, health, reflection
   metrics          ingest :9101   analytics :9102   gateway :9103   (/metrics)
   Kafka            127.0.0.1:9092    stock-prices stock-intraday stock-historical stock-analytics
   logs             .run/logs/<service>.log, broker .run/kafka/broker.log
 
 Live quotes (grpcurl, built by setup):
-  $cache/bin/grpcurl -plaintext -d '{"symbols":["FPT","VCB","HPG"]}' 127.0.0.1:50051 vnstream.v1.MarketDataService/SubscribeQuotes
+  $cache/bin/grpcurl -cacert .run/certs/ca.pem -d '{"symbols":["FPT","VCB","HPG"]}' 127.0.0.1:50051 vnstream.v1.MarketDataService/SubscribeQuotes
 
 Or with the Python client:
-  $cache/venv/bin/python clients/python/subscribe_example.py FPT VCB HPG
+  $cache/venv/bin/python clients/python/subscribe_example.py --ca_file=.run/certs/ca.pem FPT VCB HPG
 
 Or with the C++ client:
-  $bin/clients/cpp/vnstream-client subscribe quotes FPT,VCB,HPG
-  $bin/clients/cpp/vnstream-client history FPT --limit=5
+  $bin/clients/cpp/vnstream-client --ca_file=.run/certs/ca.pem subscribe quotes FPT,VCB,HPG
+  $bin/clients/cpp/vnstream-client --ca_file=.run/certs/ca.pem history FPT --limit=5
 
 Press Ctrl-C to stop everything.
 MSG

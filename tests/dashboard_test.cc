@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "libs/base/subprocess.h"
+#include "tests/support/certs.h"
 #include "tests/support/kafka_environment.h"
 #include "tests/support/service_process.h"
 
@@ -23,6 +24,9 @@ testing::KafkaEnvironment* kafka_env = nullptr;
 TEST(DashboardTest, ShowsLiveCardsLabelsAndCharts) {
   const char* venv = std::getenv("VNSTREAM_VENV");
   ASSERT_NE(venv, nullptr) << "run scripts/setup.sh";
+  absl::StatusOr<testing::TestCerts> certs =
+      testing::MakeTestCerts(testing::TestTempPath("certs"));
+  ASSERT_TRUE(certs.ok()) << certs.status();
   const std::string csv = Runfile("data/vn30/vn30-daily-2016-2019.csv");
   absl::StatusOr<ServiceProcess> sim =
       StartService("sim", "tools/vnstock_sim/vnstock-sim",
@@ -50,7 +54,9 @@ TEST(DashboardTest, ShowsLiveCardsLabelsAndCharts) {
   absl::StatusOr<ServiceProcess> gateway =
       StartService("gateway", "services/gateway/vnstream-gateway",
                    {brokers, vnstock, "--grpc_address=127.0.0.1:0",
-                    "--metrics_address=127.0.0.1:0"},
+                    "--metrics_address=127.0.0.1:0",
+                    absl::StrCat("--tls_cert_file=", certs->gateway_cert),
+                    absl::StrCat("--tls_key_file=", certs->gateway_key)},
                    "gRPC on :(\\d+), metrics on :(\\d+)");
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   ASSERT_TRUE(testing::WaitForLog(*gateway, "serving", absl::Seconds(60)).ok());
@@ -65,7 +71,7 @@ TEST(DashboardTest, ShowsLiveCardsLabelsAndCharts) {
   auto process = Subprocess::Start(
       {.argv = {absl::StrCat(venv, "/bin/python"), server,
                 absl::StrCat("--gateway=127.0.0.1:", gateway->captured[0]),
-                "--port=0"},
+                absl::StrCat("--gateway_ca=", certs->ca), "--port=0"},
        .env = {{"VNSTREAM_CACHE", testing::TestTempPath("cache")}},
        .log_path = dashboard.log_path});
   ASSERT_TRUE(process.ok()) << process.status();

@@ -23,6 +23,7 @@
 #include "libs/market/calendar.h"
 #include "libs/market/daily_csv.h"
 #include "libs/market/decimal.h"
+#include "tests/support/certs.h"
 #include "tests/support/kafka_environment.h"
 #include "tests/support/service_process.h"
 #include "vnstream/v1/market_data_service.grpc.pb.h"
@@ -37,6 +38,8 @@ using ::vnstream::testing::ServiceProcess;
 using ::vnstream::testing::StartService;
 
 testing::KafkaEnvironment* kafka_env = nullptr;
+// The gateway serves TLS with a certificate of this test's own CA.
+testing::TestCerts* certs = nullptr;
 
 constexpr char kCsv[] = "data/vn30/vn30-daily-2016-2019.csv";
 
@@ -65,8 +68,18 @@ absl::StatusOr<ServiceProcess> StartGateway(const std::string& name,
       {absl::StrCat("--kafka_brokers=", brokers),
        absl::StrCat("--vnstock_url=http://127.0.0.1:", sim_port, "/api/"),
        "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
-       "--shutdown_grace=2s"},
+       "--shutdown_grace=2s",
+       absl::StrCat("--tls_cert_file=", certs->gateway_cert),
+       absl::StrCat("--tls_key_file=", certs->gateway_key)},
       "gRPC on :(\\d+), metrics on :(\\d+)");
+}
+
+// A TLS channel to the gateway, trusting the test's CA.
+std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
+      client::MakeChannel(address, {.ca_file = certs->ca});
+  EXPECT_TRUE(channel.ok()) << channel.status();
+  return channel.ok() ? *channel : nullptr;
 }
 
 // Every call and stream has a deadline: a stuck gateway fails the test
@@ -79,7 +92,7 @@ std::unique_ptr<grpc::ClientContext> Context(
 }
 
 bool WaitServing(const std::string& address) {
-  auto stub = grpc::health::v1::Health::NewStub(client::MakeChannel(address));
+  auto stub = grpc::health::v1::Health::NewStub(Channel(address));
   return PollUntil(
       [&] {
         grpc::health::v1::HealthCheckResponse response;
@@ -139,8 +152,7 @@ class E2eTest : public ::testing::Test {
   }
 
   std::unique_ptr<v1::MarketDataService::Stub> Stub() {
-    return v1::MarketDataService::NewStub(
-        client::MakeChannel(stack_->gateway_address));
+    return v1::MarketDataService::NewStub(Channel(stack_->gateway_address));
   }
   static void SetSimClock(const std::string& time) {
     ASSERT_TRUE(HttpPost(stack_->sim_url + "/sim/clock",
@@ -204,7 +216,7 @@ TEST_F(E2eTest, HistoryWithIndicatorsMatchesTheCsvAndTheLibrary) {
 }
 
 TEST_F(E2eTest, QuoteStreamIsSnapshotThenLiveWithContinuousSequences) {
-  auto channel = client::MakeChannel(stack_->gateway_address);
+  auto channel = Channel(stack_->gateway_address);
   auto stub = v1::MarketDataService::NewStub(channel);
   auto context = Context(absl::Seconds(60));
   v1::SubscribeRequest request;
@@ -318,7 +330,7 @@ TEST_F(E2eTest, PrometheusScrapesEveryService) {
 // once, with no gap.
 TEST_F(E2eTest, ZGatewayRestartGracefulShutdownAndResume) {
   client::ResumingSubscription subscription(
-      client::MakeChannel(stack_->gateway_address),
+      Channel(stack_->gateway_address),
       {.channel = v1::CHANNEL_INTRADAY_BARS,
        .symbols = {"HPG"},
        .initial_backoff = absl::Milliseconds(100),
@@ -367,7 +379,9 @@ TEST_F(E2eTest, ZGatewayRestartGracefulShutdownAndResume) {
       {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
        absl::StrCat("--vnstock_url=", stack_->sim_url, "/api/"),
        absl::StrCat("--grpc_address=", stack_->gateway_address),
-       "--metrics_address=127.0.0.1:0"},
+       "--metrics_address=127.0.0.1:0",
+       absl::StrCat("--tls_cert_file=", certs->gateway_cert),
+       absl::StrCat("--tls_key_file=", certs->gateway_key)},
       "gRPC on :(\\d+), metrics on :(\\d+)");
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   stack_->gateway = *std::move(gateway);
@@ -403,7 +417,7 @@ TEST(E2eFallbackTest, EmptyKafkaServesEverythingFromVnstock) {
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   const std::string address = absl::StrCat("127.0.0.1:", gateway->captured[0]);
   ASSERT_TRUE(WaitServing(address));
-  auto stub = v1::MarketDataService::NewStub(client::MakeChannel(address));
+  auto stub = v1::MarketDataService::NewStub(Channel(address));
 
   v1::GetHistoryRequest history;
   history.set_symbol("VIC");
@@ -447,5 +461,13 @@ TEST(E2eFallbackTest, EmptyKafkaServesEverythingFromVnstock) {
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
   vnstream::kafka_env = vnstream::testing::KafkaEnvironment::Install();
+  absl::StatusOr<vnstream::testing::TestCerts> certs =
+      vnstream::testing::MakeTestCerts(
+          vnstream::testing::TestTempPath("certs"));
+  if (!certs.ok()) {
+    std::fprintf(stderr, "%s\n", certs.status().ToString().c_str());
+    return 1;
+  }
+  vnstream::certs = new vnstream::testing::TestCerts(*certs);
   return RUN_ALL_TESTS();
 }

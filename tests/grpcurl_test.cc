@@ -10,6 +10,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/base/subprocess.h"
+#include "tests/support/certs.h"
 #include "tests/support/kafka_environment.h"
 #include "tests/support/service_process.h"
 
@@ -44,6 +45,9 @@ std::string Grpcurl(const std::vector<std::string>& args) {
 }
 
 TEST(GrpcurlTest, ListDescribeHealthAndStream) {
+  absl::StatusOr<testing::TestCerts> certs =
+      testing::MakeTestCerts(testing::TestTempPath("certs"));
+  ASSERT_TRUE(certs.ok()) << certs.status();
   absl::StatusOr<ServiceProcess> sim = StartService(
       "sim", "tools/vnstock_sim/vnstock-sim",
       {absl::StrCat("--csv=", Runfile("data/vn30/vn30-daily-2016-2019.csv")),
@@ -55,34 +59,40 @@ TEST(GrpcurlTest, ListDescribeHealthAndStream) {
       {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
        absl::StrCat("--vnstock_url=http://127.0.0.1:", sim->captured[0],
                     "/api/"),
-       "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0"},
+       "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
+       absl::StrCat("--tls_cert_file=", certs->gateway_cert),
+       absl::StrCat("--tls_key_file=", certs->gateway_key),
+       "--grpc_reflection"},
       "gRPC on :(\\d+), metrics on :(\\d+)");
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   ASSERT_TRUE(testing::WaitForLog(*gateway, "serving", absl::Seconds(60)).ok());
   const std::string address = absl::StrCat("127.0.0.1:", gateway->captured[0]);
+  const std::string cacert = certs->ca;
 
-  const std::string list = Grpcurl({"-plaintext", address, "list"});
+  const std::string list = Grpcurl({"-cacert", cacert, address, "list"});
   EXPECT_THAT(list, HasSubstr("vnstream.v1.MarketDataService"));
   EXPECT_THAT(list, HasSubstr("grpc.health.v1.Health"));
   EXPECT_THAT(list, HasSubstr("grpc.reflection.v1alpha.ServerReflection"));
 
-  const std::string describe = Grpcurl(
-      {"-plaintext", address, "describe", "vnstream.v1.MarketDataService"});
+  const std::string describe = Grpcurl({"-cacert", cacert, address, "describe",
+                                        "vnstream.v1.MarketDataService"});
   EXPECT_THAT(describe,
               HasSubstr("rpc SubscribeQuotes ( .vnstream.v1.SubscribeRequest ) "
                         "returns ( stream .vnstream.v1.MarketEvent );"));
   EXPECT_THAT(describe, HasSubstr("rpc GetHistory"));
   const std::string message =
-      Grpcurl({"-plaintext", address, "describe", "vnstream.v1.Decimal"});
+      Grpcurl({"-cacert", cacert, address, "describe", "vnstream.v1.Decimal"});
   EXPECT_THAT(message, HasSubstr("int64 units = 1;"));
 
-  EXPECT_THAT(Grpcurl({"-plaintext", address, "grpc.health.v1.Health/Check"}),
-              HasSubstr("\"status\": \"SERVING\""));
+  EXPECT_THAT(
+      Grpcurl({"-cacert", cacert, address, "grpc.health.v1.Health/Check"}),
+      HasSubstr("\"status\": \"SERVING\""));
 
   // A short subscription: statuses, the fallback snapshot, its end.
-  const std::string stream = Grpcurl(
-      {"-plaintext", "-max-time", "5", "-d", R"({"symbols": ["VIC", "FPT"]})",
-       address, "vnstream.v1.MarketDataService/SubscribeQuotes"});
+  const std::string stream =
+      Grpcurl({"-cacert", cacert, "-max-time", "5", "-d",
+               R"({"symbols": ["VIC", "FPT"]})", address,
+               "vnstream.v1.MarketDataService/SubscribeQuotes"});
   EXPECT_THAT(stream, HasSubstr("\"state\": \"SYMBOL_STATE_SUBSCRIBED\""));
   EXPECT_THAT(stream, HasSubstr("\"snapshot_end\": {}"));
   EXPECT_THAT(stream, HasSubstr("\"delivery\": \"DELIVERY_VNSTOCK_FALLBACK\""));
@@ -90,7 +100,7 @@ TEST(GrpcurlTest, ListDescribeHealthAndStream) {
   EXPECT_THAT(stream, HasSubstr("\"source\": \"SOURCE_SIMULATOR\""));
 
   const std::string bad =
-      Grpcurl({"-plaintext", "-d", R"({"symbol": "???"})", address,
+      Grpcurl({"-cacert", cacert, "-d", R"({"symbol": "???"})", address,
                "vnstream.v1.MarketDataService/GetHistory"});
   EXPECT_THAT(bad, HasSubstr("Code: InvalidArgument"));
 }

@@ -1,6 +1,6 @@
 // vnstream-client: a command-line client of the gateway.
 //
-//   vnstream-client --target=127.0.0.1:50051 symbols
+//   vnstream-client --target=127.0.0.1:50051 --ca_file=.run/certs/ca.pem symbols
 //   vnstream-client quotes FPT VCB
 //   vnstream-client bars FPT
 //   vnstream-client history FPT --limit=5
@@ -23,6 +23,14 @@
 #include "libs/base/config.h"
 
 ABSL_FLAG(std::string, target, "127.0.0.1:50051", "Gateway address.");
+ABSL_FLAG(std::string, ca_file, "",
+          "PEM file of the CA the gateway's certificate chains to (the "
+          "demo's: .run/certs/ca.pem); empty = the system's CAs.");
+ABSL_FLAG(std::string, cert_file, "",
+          "Mutual TLS: this client's certificate (PEM).");
+ABSL_FLAG(std::string, key_file, "", "Mutual TLS: its private key (PEM).");
+ABSL_FLAG(bool, plaintext, false,
+          "No TLS (a gateway run with insecure_plaintext only).");
 ABSL_FLAG(int, limit, 0, "history: newest N bars only (0 = all).");
 ABSL_FLAG(int, count, 0, "subscribe: stop after N data events (0 = never).");
 ABSL_FLAG(absl::Duration, duration, absl::InfiniteDuration(),
@@ -34,7 +42,8 @@ namespace vnstream::client {
 namespace {
 
 constexpr char kUsage[] =
-    "vnstream-client [--target=HOST:PORT] symbols | quotes SYM... | bars SYM | "
+    "vnstream-client [--target=HOST:PORT] [--ca_file=PEM] [--cert_file=PEM "
+    "--key_file=PEM] [--plaintext] symbols | quotes SYM... | bars SYM | "
     "history SYM [--limit=N] | subscribe "
     "quotes|bars|history|intraday_analytics|market|signals SYM[,SYM...] "
     "[--count=N] [--duration=D]";
@@ -65,7 +74,17 @@ int Main(int argc, char** argv) {
     return 2;
   }
   const std::string command = args[1];
-  auto channel = MakeChannel(absl::GetFlag(FLAGS_target));
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> made =
+      MakeChannel(absl::GetFlag(FLAGS_target),
+                  {.ca_file = absl::GetFlag(FLAGS_ca_file),
+                   .cert_file = absl::GetFlag(FLAGS_cert_file),
+                   .key_file = absl::GetFlag(FLAGS_key_file),
+                   .plaintext = absl::GetFlag(FLAGS_plaintext)});
+  if (!made.ok()) {
+    std::cerr << "error: " << made.status() << std::endl;
+    return 2;
+  }
+  std::shared_ptr<grpc::Channel> channel = *std::move(made);
   auto stub = v1::MarketDataService::NewStub(channel);
   auto context = [] {
     auto c = std::make_unique<grpc::ClientContext>();

@@ -1,6 +1,8 @@
 #include "clients/cpp/market_data_client.h"
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "absl/random/random.h"
@@ -8,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 
 namespace vnstream::client {
 namespace {
@@ -37,15 +40,36 @@ std::string DateKey(const v1::Date& d) {
 
 }  // namespace
 
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target) {
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
+    const std::string& target, const ChannelOptions& options) {
   grpc::ChannelArguments args;
   // Keepalive within what the gateway permits (min 10 s between pings).
   args.SetInt(GRPC_ARG_KEEPALIVE_TIME_MS, 20000);
   args.SetInt(GRPC_ARG_KEEPALIVE_TIMEOUT_MS, 10000);
   args.SetInt(GRPC_ARG_KEEPALIVE_PERMIT_WITHOUT_CALLS, 0);
   args.SetMaxReceiveMessageSize(16 << 20);
-  return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
-                                   args);
+  if (options.plaintext) {
+    return grpc::CreateCustomChannel(target, grpc::InsecureChannelCredentials(),
+                                     args);
+  }
+  grpc::SslCredentialsOptions ssl;
+  for (auto [path, pem] : {std::pair{&options.ca_file, &ssl.pem_root_certs},
+                           {&options.cert_file, &ssl.pem_cert_chain},
+                           {&options.key_file, &ssl.pem_private_key}}) {
+    if (path->empty()) continue;
+    std::ifstream in(*path, std::ios::binary);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in || text.str().empty()) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot read ", *path));
+    }
+    *pem = text.str();
+  }
+  if (ssl.pem_cert_chain.empty() != ssl.pem_private_key.empty()) {
+    return absl::InvalidArgumentError(
+        "a client certificate needs its key file, and a key its certificate");
+  }
+  return grpc::CreateCustomChannel(target, grpc::SslCredentials(ssl), args);
 }
 
 ResumingSubscription::ResumingSubscription(

@@ -18,15 +18,31 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "vnstream/v1/market_data_service.grpc.pb.h"
 
 namespace vnstream::client {
 
+// How to reach the gateway. The default is TLS verified against the
+// system's CAs.
+struct ChannelOptions {
+  // PEM file of the CA the gateway's certificate must chain to (the demo's:
+  // .run/certs/ca.pem); empty = the system's trusted CAs.
+  std::string ca_file;
+  // Mutual TLS: this client's certificate chain and key (PEM files).
+  std::string cert_file;
+  std::string key_file;
+  // Plaintext, for a gateway run with insecure_plaintext only.
+  bool plaintext = false;
+};
+
 // A channel with keepalive settings the gateway accepts (pings every 20 s
 // while streams are open, never more often than it allows).
-std::shared_ptr<grpc::Channel> MakeChannel(const std::string& target);
+// InvalidArgument naming the file when a PEM file cannot be read.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
+    const std::string& target, const ChannelOptions& options);
 
 struct SubscriptionOptions {
   // Subscribed with the channel's server stream (SubscribeQuotes, ...).

@@ -128,10 +128,14 @@ class Handler(BaseHTTPRequestHandler):
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--gateway", default="127.0.0.1:50051")
+    parser.add_argument("--gateway_ca", help="PEM of the gateway's CA (demo: .run/certs/ca.pem)")
+    parser.add_argument("--gateway_plaintext", action="store_true",
+                        help="no TLS to the gateway (one run with insecure_plaintext only)")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 = any free port")
     args = parser.parse_args()
-    Handler.stub = connect(args.gateway)
+    Handler.stub = connect(args.gateway, ca_file=args.gateway_ca,
+                           plaintext=args.gateway_plaintext)
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
     print(f"dashboard on http://{args.host}:{server.server_address[1]}/ "

@@ -1,6 +1,7 @@
 """Prints live quotes from the gateway, resuming after disconnects.
 
-    ~/.cache/vnstream/venv/bin/python clients/python/subscribe_example.py FPT VCB
+    ~/.cache/vnstream/venv/bin/python clients/python/subscribe_example.py \
+        --ca_file=.run/certs/ca.pem FPT VCB
 """
 
 import argparse
@@ -15,8 +16,14 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("symbols", nargs="+")
     parser.add_argument("--target", default="127.0.0.1:50051")
+    parser.add_argument("--ca_file", help="PEM of the gateway's CA (demo: .run/certs/ca.pem)")
+    parser.add_argument("--cert_file", help="mutual TLS: this client's certificate (PEM)")
+    parser.add_argument("--key_file", help="mutual TLS: its private key (PEM)")
+    parser.add_argument("--plaintext", action="store_true",
+                        help="no TLS (a gateway run with insecure_plaintext only)")
     args = parser.parse_args()
-    stub = connect(args.target)
+    stub = connect(args.target, ca_file=args.ca_file, cert_file=args.cert_file,
+                   key_file=args.key_file, plaintext=args.plaintext)
     for event in subscribe(stub, "quotes", args.symbols):
         if event.WhichOneof("payload") == "quote":
             q = event.quote

@@ -9,6 +9,22 @@
 ABSL_FLAG(std::string, grpc_address, "0.0.0.0:50051", "gRPC listen address.");
 ABSL_FLAG(std::string, metrics_address, "0.0.0.0:9103",
           "Prometheus /metrics address.");
+ABSL_FLAG(std::string, health_address, "",
+          "Plaintext listener serving only grpc.health.v1 (Kubernetes gRPC "
+          "probes cannot do TLS); empty = none.");
+ABSL_FLAG(std::string, tls_cert_file, "",
+          "Server certificate chain (PEM) of the gRPC port; re-read when it "
+          "changes.");
+ABSL_FLAG(std::string, tls_key_file, "", "Private key (PEM) of tls_cert_file.");
+ABSL_FLAG(std::string, tls_client_ca_file, "",
+          "Mutual TLS: clients must present a certificate signed by a CA in "
+          "this PEM file. Empty = no client certificates.");
+ABSL_FLAG(bool, insecure_plaintext, false,
+          "Serve gRPC without TLS (API keys and data in the clear). Without "
+          "a certificate the gateway refuses to start unless this is set.");
+ABSL_FLAG(bool, grpc_reflection, false,
+          "Serve gRPC server reflection (grpcurl list/describe): the public "
+          "API schema, to anyone who can connect.");
 ABSL_FLAG(int, max_symbols_per_subscription, 100,
           "Symbols per Subscribe* call.");
 ABSL_FLAG(int, max_symbols_per_request, 200, "Symbols per GetQuotes call.");
@@ -67,6 +83,25 @@ absl::StatusOr<GatewayConfig> LoadConfig() {
   config.grpc.max_connection_age = absl::GetFlag(FLAGS_max_connection_age);
   config.grpc.max_connection_age_grace =
       absl::GetFlag(FLAGS_max_connection_age_grace);
+  config.grpc.tls = {.cert_file = absl::GetFlag(FLAGS_tls_cert_file),
+                     .key_file = absl::GetFlag(FLAGS_tls_key_file),
+                     .client_ca_file = absl::GetFlag(FLAGS_tls_client_ca_file)};
+  config.grpc.insecure_plaintext = absl::GetFlag(FLAGS_insecure_plaintext);
+  config.grpc.reflection = absl::GetFlag(FLAGS_grpc_reflection);
+  config.grpc.health_address = absl::GetFlag(FLAGS_health_address);
+  if (config.grpc.tls.enabled() == config.grpc.insecure_plaintext) {
+    return absl::InvalidArgumentError(
+        config.grpc.insecure_plaintext
+            ? "insecure_plaintext and tls_cert_file contradict each other"
+            : "no tls_cert_file/tls_key_file: the gateway serves TLS only "
+              "(insecure_plaintext serves plaintext, explicitly)");
+  }
+  if (config.grpc.tls.key_file.empty() != config.grpc.tls.cert_file.empty() ||
+      (!config.grpc.tls.client_ca_file.empty() && !config.grpc.tls.enabled())) {
+    return absl::InvalidArgumentError(
+        "tls_cert_file and tls_key_file go together; tls_client_ca_file "
+        "needs them");
+  }
   config.service.max_symbols_per_subscription =
       absl::GetFlag(FLAGS_max_symbols_per_subscription);
   config.service.max_symbols_per_request =

@@ -3,6 +3,7 @@
 // config.yaml for every setting.
 #include <memory>
 
+#include "absl/strings/str_cat.h"
 #include "libs/base/logging.h"
 #include "libs/base/periodic.h"
 #include "libs/service/service_main.h"
@@ -54,9 +55,15 @@ int Main(int argc, char** argv) {
     return 1;
   }
   GrpcServer& grpc = (*runtime)->grpc();
-  spdlog::info("gRPC on :{}, metrics on :{}, Kafka {}, fallback {}",
-               grpc.port(), (*runtime)->metrics().port(), config->kafka_brokers,
-               config->fallback_enabled ? config->vnstock.base_url : "off");
+  spdlog::info(
+      "gRPC on :{}, metrics on :{}, Kafka {}, fallback {}; {}{}", grpc.port(),
+      (*runtime)->metrics().port(), config->kafka_brokers,
+      config->fallback_enabled ? config->vnstock.base_url : "off",
+      grpc.tls()
+          ? (config->grpc.tls.client_ca_file.empty() ? "TLS" : "mutual TLS")
+          : "PLAINTEXT",
+      grpc.health_port() > 0 ? absl::StrCat(", health on :", grpc.health_port())
+                             : "");
 
   KafkaFeed feed({.bootstrap_servers = config->kafka_brokers,
                   .overrides = config->consumer_config},

@@ -94,8 +94,10 @@ class ServiceTest : public ::testing::Test {
     server_.reset();
     service_ = std::make_unique<MarketDataServiceImpl>(options, state_,
                                                        &fallback_, &metrics_);
-    auto server = GrpcServer::Start({.address = "127.0.0.1:0"},
-                                    {service_.get()}, nullptr);
+    // In-process, over loopback: plaintext is fine (TLS has its own tests).
+    auto server = GrpcServer::Start(
+        {.address = "127.0.0.1:0", .insecure_plaintext = true},
+        {service_.get()}, nullptr);
     ASSERT_TRUE(server.ok()) << server.status();
     server_ = *std::move(server);
     channel_ = grpc::CreateChannel(absl::StrCat("127.0.0.1:", server_->port()),

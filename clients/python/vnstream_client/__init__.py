@@ -8,7 +8,7 @@ stream ends (network, gateway restart, SLOW_CONSUMER), re-subscribes with
 since_seq; on FAILED_PRECONDITION it starts over with a fresh snapshot.
 
     from vnstream_client import connect, subscribe, pb
-    stub = connect("127.0.0.1:50051")
+    stub = connect("127.0.0.1:50051", ca_file=".run/certs/ca.pem")
     for event in subscribe(stub, "quotes", ["FPT", "VCB"]):
         print(event)
 """
@@ -58,13 +58,31 @@ _METHODS = {"quotes": "SubscribeQuotes", "bars": "SubscribeIntradayBars",
             "history": "SubscribeHistory"}
 
 
-def connect(target):
-    """A stub over a channel with keepalive settings the gateway accepts."""
-    channel = grpc.insecure_channel(target, options=[
+def _read(path):
+    return pathlib.Path(path).read_bytes() if path else None
+
+
+def connect(target, ca_file=None, cert_file=None, key_file=None, plaintext=False):
+    """A stub over a channel with keepalive settings the gateway accepts.
+
+    TLS by default, verifying the gateway against the CA in `ca_file` (PEM;
+    the demo's is .run/certs/ca.pem), else the system's CAs; `cert_file` and
+    `key_file` are this client's certificate for mutual TLS. `plaintext` is
+    only for a gateway run with insecure_plaintext."""
+    options = [
         ("grpc.keepalive_time_ms", 20000),
         ("grpc.keepalive_timeout_ms", 10000),
         ("grpc.max_receive_message_length", 16 << 20),
-    ])
+    ]
+    if plaintext:
+        channel = grpc.insecure_channel(target, options=options)
+    else:
+        if bool(cert_file) != bool(key_file):
+            raise ValueError("a client certificate needs its key, and a key its certificate")
+        credentials = grpc.ssl_channel_credentials(
+            root_certificates=_read(ca_file), private_key=_read(key_file),
+            certificate_chain=_read(cert_file))
+        channel = grpc.secure_channel(target, credentials, options=options)
     return pb_grpc.MarketDataServiceStub(channel)
 
 
