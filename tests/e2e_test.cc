@@ -1,4 +1,5 @@
-// The whole pipeline, as it runs in production, on one machine:
+// The whole pipeline, as it runs in production, on one machine, with
+// security on (Kafka SASL_SSL with a user per service, gateway TLS):
 //   vnstock-sim -> ingest -> Kafka -> analytics -> Kafka -> gateway -> gRPC
 // and Prometheus scraping the three services. Checks exact values against
 // the CSV and the indicator library, snapshot-then-live order, sequence
@@ -52,6 +53,12 @@ struct Stack {
   std::string gateway_address;
 };
 
+std::vector<std::string> Args(std::vector<std::string> a,
+                              const std::vector<std::string>& b) {
+  a.insert(a.end(), b.begin(), b.end());
+  return a;
+}
+
 absl::StatusOr<ServiceProcess> StartSim(const std::string& name) {
   return StartService(
       name, "tools/vnstock_sim/vnstock-sim",
@@ -60,17 +67,19 @@ absl::StatusOr<ServiceProcess> StartSim(const std::string& name) {
       "listening on 127.0.0.1:(\\d+)");
 }
 
-absl::StatusOr<ServiceProcess> StartGateway(const std::string& name,
-                                            const std::string& brokers,
-                                            const std::string& sim_port) {
+// `args`: more flags (the Kafka login).
+absl::StatusOr<ServiceProcess> StartGateway(
+    const std::string& name, const std::string& brokers,
+    const std::string& sim_port, std::vector<std::string> args = {}) {
   return StartService(
       name, "services/gateway/vnstream-gateway",
-      {absl::StrCat("--kafka_brokers=", brokers),
-       absl::StrCat("--vnstock_url=http://127.0.0.1:", sim_port, "/api/"),
-       "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
-       "--shutdown_grace=2s",
-       absl::StrCat("--tls_cert_file=", certs->gateway_cert),
-       absl::StrCat("--tls_key_file=", certs->gateway_key)},
+      Args(std::move(args),
+           {absl::StrCat("--kafka_brokers=", brokers),
+            absl::StrCat("--vnstock_url=http://127.0.0.1:", sim_port, "/api/"),
+            "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
+            "--shutdown_grace=2s",
+            absl::StrCat("--tls_cert_file=", certs->gateway_cert),
+            absl::StrCat("--tls_key_file=", certs->gateway_key)}),
       "gRPC on :(\\d+), metrics on :(\\d+)");
 }
 
@@ -115,19 +124,21 @@ class E2eTest : public ::testing::Test {
         absl::StrCat("http://127.0.0.1:", stack_->sim.captured[0]);
     absl::StatusOr<ServiceProcess> ingest = StartService(
         "ingest", "services/ingest/vnstream-ingest",
-        {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
-         absl::StrCat("--vnstock_url=", stack_->sim_url, "/api/"),
-         "--symbols=FPT,VCB,HPG", "--ignore_market_hours",
-         "--price_interval=1s", "--intraday_interval=1s",
-         "--history_interval=1s", "--history_bars=100",
-         "--metrics_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0"},
+        Args(kafka_env->LoginFlags("ingest"),
+             {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
+              absl::StrCat("--vnstock_url=", stack_->sim_url, "/api/"),
+              "--symbols=FPT,VCB,HPG", "--ignore_market_hours",
+              "--price_interval=1s", "--intraday_interval=1s",
+              "--history_interval=1s", "--history_bars=100",
+              "--metrics_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0"}),
         "metrics :(\\d+); gRPC :(\\d+)");
     ASSERT_TRUE(ingest.ok()) << ingest.status();
     stack_->ingest = *std::move(ingest);
     absl::StatusOr<ServiceProcess> analytics = StartService(
         "analytics", "services/analytics/vnstream-analytics",
-        {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
-         "--metrics_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0"},
+        Args(kafka_env->LoginFlags("analytics"),
+             {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
+              "--metrics_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0"}),
         "metrics :(\\d+); gRPC :(\\d+)");
     ASSERT_TRUE(analytics.ok()) << analytics.status();
     stack_->analytics = *std::move(analytics);
@@ -137,8 +148,9 @@ class E2eTest : public ::testing::Test {
                                     "history poll ok: fetched 3, published 3",
                                     absl::Seconds(60))
                     .ok());
-    absl::StatusOr<ServiceProcess> gateway = StartGateway(
-        "gateway", kafka_env->bootstrap_servers(), stack_->sim.captured[0]);
+    absl::StatusOr<ServiceProcess> gateway =
+        StartGateway("gateway", kafka_env->bootstrap_servers(),
+                     stack_->sim.captured[0], kafka_env->LoginFlags("gateway"));
     ASSERT_TRUE(gateway.ok()) << gateway.status();
     stack_->gateway = *std::move(gateway);
     stack_->gateway_address =
@@ -376,12 +388,13 @@ TEST_F(E2eTest, ZGatewayRestartGracefulShutdownAndResume) {
   SetSimClock("11:00");
   absl::StatusOr<ServiceProcess> gateway = StartService(
       "gateway-2", "services/gateway/vnstream-gateway",
-      {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
-       absl::StrCat("--vnstock_url=", stack_->sim_url, "/api/"),
-       absl::StrCat("--grpc_address=", stack_->gateway_address),
-       "--metrics_address=127.0.0.1:0",
-       absl::StrCat("--tls_cert_file=", certs->gateway_cert),
-       absl::StrCat("--tls_key_file=", certs->gateway_key)},
+      Args(kafka_env->LoginFlags("gateway"),
+           {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
+            absl::StrCat("--vnstock_url=", stack_->sim_url, "/api/"),
+            absl::StrCat("--grpc_address=", stack_->gateway_address),
+            "--metrics_address=127.0.0.1:0",
+            absl::StrCat("--tls_cert_file=", certs->gateway_cert),
+            absl::StrCat("--tls_key_file=", certs->gateway_key)}),
       "gRPC on :(\\d+), metrics on :(\\d+)");
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   stack_->gateway = *std::move(gateway);
@@ -458,9 +471,10 @@ TEST(E2eFallbackTest, EmptyKafkaServesEverythingFromVnstock) {
 }  // namespace
 }  // namespace vnstream
 
+// Security on, as in production: Kafka SASL_SSL with each service's own
+// user, the gateway over TLS.
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  vnstream::kafka_env = vnstream::testing::KafkaEnvironment::Install();
   absl::StatusOr<vnstream::testing::TestCerts> certs =
       vnstream::testing::MakeTestCerts(
           vnstream::testing::TestTempPath("certs"));
@@ -469,5 +483,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   vnstream::certs = new vnstream::testing::TestCerts(*certs);
+  vnstream::kafka_env = vnstream::testing::KafkaEnvironment::Install(
+      vnstream::kafka::KafkaSecurity{.keystore_file = certs->kafka_keystore,
+                                     .ca_file = certs->ca});
   return RUN_ALL_TESTS();
 }

@@ -20,13 +20,18 @@ struct HandleDeleter {
 };
 using Handle = std::unique_ptr<rd_kafka_t, HandleDeleter>;
 
-absl::StatusOr<Handle> NewAdminHandle(const std::string& bootstrap_servers) {
+absl::StatusOr<Handle> NewAdminHandle(const std::string& bootstrap_servers,
+                                      const ConfigMap& config) {
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   char error[512];
-  if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap_servers.c_str(),
-                        error, sizeof(error)) != RD_KAFKA_CONF_OK) {
-    rd_kafka_conf_destroy(conf);
-    return absl::InvalidArgumentError(error);
+  for (const auto& [key, value] :
+       Merge(config, {{"bootstrap.servers", bootstrap_servers}})) {
+    if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error,
+                          sizeof(error)) != RD_KAFKA_CONF_OK) {
+      rd_kafka_conf_destroy(conf);
+      // The error names the key, never the value (it may be a password).
+      return absl::InvalidArgumentError(error);
+    }
   }
   // Quiet: callers poll a broker that may not be up yet and report errors
   // themselves.
@@ -43,8 +48,8 @@ absl::StatusOr<Handle> NewAdminHandle(const std::string& bootstrap_servers) {
 
 absl::Status CreateTopics(const std::string& bootstrap_servers,
                           const std::vector<TopicSpec>& topics,
-                          absl::Duration timeout) {
-  absl::StatusOr<Handle> rk = NewAdminHandle(bootstrap_servers);
+                          absl::Duration timeout, const ConfigMap& config) {
+  absl::StatusOr<Handle> rk = NewAdminHandle(bootstrap_servers, config);
   if (!rk.ok()) return rk.status();
   char error[512];
   std::vector<rd_kafka_NewTopic_t*> new_topics;
@@ -110,8 +115,9 @@ absl::Status CreateTopics(const std::string& bootstrap_servers,
 
 absl::StatusOr<int> PartitionCount(const std::string& bootstrap_servers,
                                    const std::string& topic,
-                                   absl::Duration timeout) {
-  absl::StatusOr<Handle> rk = NewAdminHandle(bootstrap_servers);
+                                   absl::Duration timeout,
+                                   const ConfigMap& config) {
+  absl::StatusOr<Handle> rk = NewAdminHandle(bootstrap_servers, config);
   if (!rk.ok()) return rk.status();
   rd_kafka_topic_t* rkt = rd_kafka_topic_new(rk->get(), topic.c_str(), nullptr);
   absl::Cleanup free_topic = [&] { rd_kafka_topic_destroy(rkt); };
@@ -131,14 +137,15 @@ absl::StatusOr<int> PartitionCount(const std::string& bootstrap_servers,
 
 absl::Status ProduceConsumeRoundTrip(const std::string& bootstrap_servers,
                                      const std::string& topic,
-                                     absl::Duration timeout) {
+                                     absl::Duration timeout,
+                                     const ConfigMap& config) {
   const std::string payload =
       absl::StrCat("probe-", absl::ToUnixNanos(absl::Now()));
   absl::StatusOr<std::unique_ptr<RdKafka::Conf>> producer_conf =
-      MakeConf({{"bootstrap.servers", bootstrap_servers},
-                {"enable.idempotence", "true"},
-                {"acks", "all"},
-                {"log_level", "0"}});
+      MakeConf(Merge(config, {{"bootstrap.servers", bootstrap_servers},
+                              {"enable.idempotence", "true"},
+                              {"acks", "all"},
+                              {"log_level", "0"}}));
   if (!producer_conf.ok()) return producer_conf.status();
   std::string error;
   std::unique_ptr<RdKafka::Producer> producer(
@@ -159,10 +166,10 @@ absl::Status ProduceConsumeRoundTrip(const std::string& bootstrap_servers,
   }
 
   absl::StatusOr<std::unique_ptr<RdKafka::Conf>> consumer_conf =
-      MakeConf({{"bootstrap.servers", bootstrap_servers},
-                {"group.id", "vnstream-probe"},
-                {"enable.auto.commit", "false"},
-                {"log_level", "0"}});
+      MakeConf(Merge(config, {{"bootstrap.servers", bootstrap_servers},
+                              {"group.id", "vnstream-probe"},
+                              {"enable.auto.commit", "false"},
+                              {"log_level", "0"}}));
   if (!consumer_conf.ok()) return consumer_conf.status();
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(
       RdKafka::KafkaConsumer::create(consumer_conf->get(), error));

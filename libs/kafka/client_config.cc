@@ -1,10 +1,18 @@
 #include "libs/kafka/client_config.h"
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 
 namespace vnstream::kafka {
+
+bool IsSensitive(absl::string_view key) {
+  return absl::StrContains(key, "password") ||
+         absl::StrContains(key, "secret") || absl::StrContains(key, "jaas") ||
+         absl::StrContains(key, "ssl.key.pem") ||
+         absl::StrContains(key, "ssl_key");
+}
 
 absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(
     const ConfigMap& values) {
@@ -14,7 +22,8 @@ absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(
     std::string error;
     if (conf->set(key, value, error) != RdKafka::Conf::CONF_OK) {
       return absl::InvalidArgumentError(
-          absl::StrCat("kafka config ", key, "=", value, ": ", error));
+          absl::StrCat("kafka config ", key, "=",
+                       IsSensitive(key) ? "(redacted)" : value, ": ", error));
     }
   }
   return conf;

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "librdkafka/rdkafkacpp.h"
 
 namespace vnstream::kafka {
@@ -14,9 +15,14 @@ namespace vnstream::kafka {
 using ConfigMap = std::map<std::string, std::string>;
 
 // Builds a global librdkafka configuration; an unknown key or a bad value
-// is an InvalidArgument error naming it.
+// is an InvalidArgument error naming it (and the value, unless the key is
+// sensitive: IsSensitive).
 absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(
     const ConfigMap& values);
+
+// Whether a setting's value is a secret that must never be logged
+// (sasl.password, ssl.key.password, ...).
+bool IsSensitive(absl::string_view key);
 
 // Applies `overrides` on top of `base` (both key -> value).
 ConfigMap Merge(ConfigMap base, const ConfigMap& overrides);

@@ -4,15 +4,22 @@
 
 namespace vnstream::testing {
 
-KafkaEnvironment* KafkaEnvironment::Install() {
+KafkaEnvironment* KafkaEnvironment::Install(
+    std::optional<kafka::KafkaSecurity> security) {
   auto* env = new KafkaEnvironment();
+  env->security_ = std::move(security);
   ::testing::AddGlobalTestEnvironment(env);
   return env;
 }
 
 void KafkaEnvironment::SetUp() {
   absl::StatusOr<std::unique_ptr<kafka::LocalKafka>> kafka =
-      kafka::LocalKafka::Start({.work_dir = TestTempPath("kafka")});
+      kafka::LocalKafka::Start(
+          {.work_dir = TestTempPath("kafka"),
+           // TLS and SCRAM make a start slower on a loaded machine.
+           .startup_timeout =
+               security_.has_value() ? absl::Minutes(5) : absl::Minutes(2),
+           .security = security_});
   ASSERT_TRUE(kafka.ok()) << kafka.status();
   kafka_ = std::move(*kafka);
 }
@@ -26,6 +33,14 @@ void KafkaEnvironment::TearDown() {
 
 const std::string& KafkaEnvironment::bootstrap_servers() const {
   return kafka_->bootstrap_servers();
+}
+
+std::vector<std::string> KafkaEnvironment::LoginFlags(
+    const std::string& user) const {
+  if (!kafka_->secure()) return {};
+  return {"--kafka_ca_file=" + kafka_->ca_file(),
+          "--kafka_sasl_username=" + user,
+          "--kafka_sasl_password_file=" + kafka_->PasswordFile(user)};
 }
 
 std::string TestTempPath(const std::string& name) {

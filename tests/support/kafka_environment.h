@@ -13,7 +13,9 @@
 #define VNSTREAM_TESTS_SUPPORT_KAFKA_ENVIRONMENT_H_
 
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "gtest/gtest.h"
 #include "tools/kafka/local_kafka.h"
@@ -22,16 +24,22 @@ namespace vnstream::testing {
 
 class KafkaEnvironment : public ::testing::Environment {
  public:
-  // Registers the environment with gtest (which owns it).
-  static KafkaEnvironment* Install();
+  // Registers the environment with gtest (which owns it). With `security`,
+  // the broker runs SASL_SSL with the service users (LoginFlags).
+  static KafkaEnvironment* Install(
+      std::optional<kafka::KafkaSecurity> security = std::nullopt);
 
   void SetUp() override;
   void TearDown() override;
 
   const std::string& bootstrap_servers() const;
   kafka::LocalKafka& broker() { return *kafka_; }
+  // The flags that log a service in as `user` (SASL_SSL; none for a
+  // plaintext broker).
+  std::vector<std::string> LoginFlags(const std::string& user) const;
 
  private:
+  std::optional<kafka::KafkaSecurity> security_;
   std::unique_ptr<kafka::LocalKafka> kafka_;
 };
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "libs/base/config.h"
 #include "libs/base/logging.h"
 #include "libs/base/signals.h"
@@ -21,12 +22,17 @@ ABSL_FLAG(int, controller_port, 0, "KRaft controller port (0 = a free one).");
 ABSL_FLAG(std::string, max_heap, "768m", "JVM maximum heap.");
 ABSL_FLAG(std::string, kafka_home, "",
           "Directory with lib/*.jar (default: the fetch-kafka.sh cache).");
+ABSL_FLAG(std::string, sasl_ssl_certs, "",
+          "SASL_SSL mode: the scripts/make-certs.sh directory (its "
+          "kafka-keystore.pem and ca.pem); users' passwords go to "
+          "<dir>/users/<user>.password. Empty = PLAINTEXT.");
 
 namespace vnstream::kafka {
 namespace {
 
 constexpr char kUsage[] =
-    "vnstream-kafka start|stop|run --dir=DIR [--port=N] [--controller_port=N]";
+    "vnstream-kafka start|stop|run --dir=DIR [--port=N] [--controller_port=N] "
+    "[--sasl_ssl_certs=CERTS_DIR]";
 
 int Main(int argc, char** argv) {
   BlockShutdownSignals();
@@ -47,21 +53,33 @@ int Main(int argc, char** argv) {
     std::fprintf(stderr, "usage: %s\n", kUsage);
     return 2;
   }
-  absl::StatusOr<std::unique_ptr<LocalKafka>> kafka = LocalKafka::Start({
+  LocalKafkaOptions options{
       .kafka_home = absl::GetFlag(FLAGS_kafka_home),
       .work_dir = dir,
       .port = absl::GetFlag(FLAGS_port),
       .controller_port = absl::GetFlag(FLAGS_controller_port),
       .kill_with_parent = command == "run",
       .max_heap = absl::GetFlag(FLAGS_max_heap),
-  });
+  };
+  if (const std::string certs = absl::GetFlag(FLAGS_sasl_ssl_certs);
+      !certs.empty()) {
+    options.security = KafkaSecurity{
+        .keystore_file = certs + "/kafka-keystore.pem",
+        .ca_file = certs + "/ca.pem",
+    };
+  }
+  absl::StatusOr<std::unique_ptr<LocalKafka>> kafka =
+      LocalKafka::Start(std::move(options));
   if (!kafka.ok()) {
     spdlog::error("{}", kafka.status());
     return 1;
   }
-  spdlog::info("Kafka ready at {} (pid {}, log {})",
+  spdlog::info("Kafka ready at {} (pid {}, log {}){}",
                (*kafka)->bootstrap_servers(), (*kafka)->pid(),
-               (*kafka)->log_path());
+               (*kafka)->log_path(),
+               (*kafka)->secure()
+                   ? absl::StrCat("; SASL_SSL, passwords in ", dir, "/users")
+                   : "");
   std::printf("%s\n", (*kafka)->bootstrap_servers().c_str());
   std::fflush(stdout);
   if (command == "start") {

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include "absl/random/random.h"
@@ -13,8 +14,11 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "libs/base/logging.h"
 #include "libs/kafka/admin.h"
+#include "libs/kafka/users.h"
+#include "tools/kafka/kafka_users_java.h"
 
 namespace vnstream::kafka {
 namespace {
@@ -31,6 +35,16 @@ absl::Status WriteFile(const fs::path& path, absl::string_view text) {
   if (!out)
     return absl::InternalError(absl::StrCat("cannot write ", path.string()));
   return absl::OkStatus();
+}
+
+// Writes a file only the owner may read (it holds a password).
+absl::Status WriteSecret(const fs::path& path, absl::string_view text) {
+  std::error_code ec;
+  fs::remove(path, ec);
+  if (absl::Status s = WriteFile(path, ""); !s.ok()) return s;
+  fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write, ec);
+  if (ec) return absl::InternalError(absl::StrCat("chmod ", path.string()));
+  return WriteFile(path, text);
 }
 
 std::string ReadFile(const fs::path& path) {
@@ -120,7 +134,152 @@ std::vector<std::string> JavaCommand(const fs::path& lib_dir,
           "-cp", (lib_dir / "*").string()};
 }
 
+// ---- SASL_SSL mode ----------------------------------------------------------
+
+std::vector<std::string> AllUsers() {
+  std::vector<std::string> users = {kAdminUser};
+  for (const ServiceUser& user : ServiceUsers()) users.push_back(user.name);
+  return users;
+}
+
+fs::path UsersDir(const fs::path& work_dir) { return work_dir / "users"; }
+
+// Marks a storage formatted with the SCRAM users (SASL_SSL mode).
+fs::path ScramMarker(const fs::path& work_dir) {
+  return UsersDir(work_dir) / "formatted-with-scram";
+}
+
+// Each user's password, made on first use: 32 random hex digits from the
+// kernel's CSPRNG, kept 0600 in work_dir/users.
+absl::StatusOr<std::map<std::string, std::string>> Passwords(
+    const fs::path& work_dir) {
+  std::error_code ec;
+  fs::create_directories(UsersDir(work_dir), ec);
+  fs::permissions(UsersDir(work_dir), fs::perms::owner_all, ec);
+  std::map<std::string, std::string> passwords;
+  for (const std::string& user : AllUsers()) {
+    const fs::path file = UsersDir(work_dir) / (user + ".password");
+    std::string password(absl::StripAsciiWhitespace(ReadFile(file)));
+    if (password.empty()) {
+      std::ifstream random("/dev/urandom", std::ios::binary);
+      std::string bytes(16, '\0');
+      if (!random.read(bytes.data(), bytes.size())) {
+        return absl::InternalError("cannot read /dev/urandom");
+      }
+      password = absl::BytesToHexString(bytes);
+      if (absl::Status s = WriteSecret(file, password + "\n"); !s.ok()) {
+        return s;
+      }
+    }
+    passwords[user] = password;
+  }
+  return passwords;
+}
+
+// Appended to server.properties (later keys win): the SASL_SSL listener
+// replaces PLAINTEXT; ACLs are enforced, nothing is allowed without one.
+std::string SecurityProperties(const KafkaSecurity& security, int port,
+                               int controller_port,
+                               const std::string& admin_password) {
+  return absl::StrCat(
+      "# SASL_SSL mode (tools/kafka/local_kafka.cc).\n"
+      "listeners=SASL_SSL://127.0.0.1:",
+      port, ",CONTROLLER://127.0.0.1:", controller_port, "\n",
+      "advertised.listeners=SASL_SSL://127.0.0.1:", port, "\n",
+      "inter.broker.listener.name=SASL_SSL\n"
+      "listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL\n"
+      "sasl.enabled.mechanisms=SCRAM-SHA-512\n"
+      "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512\n"
+      "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
+      "org.apache.kafka.common.security.scram.ScramLoginModule required "
+      "username=\"",
+      kAdminUser, "\" password=\"", admin_password, "\";\n",
+      "ssl.keystore.type=PEM\n"
+      "ssl.keystore.location=",
+      security.keystore_file, "\n",
+      "ssl.truststore.type=PEM\n"
+      "ssl.truststore.location=",
+      security.ca_file, "\n",
+      "authorizer.class.name="
+      "org.apache.kafka.metadata.authorizer.StandardAuthorizer\n"
+      "allow.everyone.if.no.acl.found=false\n"
+      // ANONYMOUS is the broker itself on the loopback controller listener
+      // (the only PLAINTEXT one; the SASL_SSL listener never yields it).
+      "super.users=User:",
+      kAdminUser, ";User:ANONYMOUS\n");
+}
+
+// Creates the service users (upsert) and their ACLs with KafkaUsers.java,
+// logging in as the admin.
+absl::Status ApplyUsersAndAcls(const fs::path& lib_dir,
+                               const fs::path& work_dir,
+                               const std::string& bootstrap,
+                               const KafkaSecurity& security,
+                               const std::string& admin_password) {
+  const fs::path dir = work_dir / "acl-tool";
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  std::string spec;
+  for (const ServiceUser& user : ServiceUsers()) {
+    absl::StrAppend(&spec, "user ", user.name, " ",
+                    (UsersDir(work_dir) / (user.name + ".password")).string(),
+                    "\n");
+    for (const Acl& acl : user.acls) {
+      absl::StrAppend(&spec, "acl User:", user.name, " ", acl.resource, " ",
+                      acl.pattern, " ", acl.name, " ", acl.operation, "\n");
+    }
+  }
+  const std::string admin = absl::StrCat(
+      "bootstrap.servers=", bootstrap,
+      "\nsecurity.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n"
+      "sasl.jaas.config=org.apache.kafka.common.security.scram."
+      "ScramLoginModule required username=\"",
+      kAdminUser, "\" password=\"", admin_password,
+      "\";\nssl.truststore.type=PEM\nssl.truststore.location=",
+      security.ca_file, "\n");
+  for (const auto& [name, text] :
+       {std::pair<std::string, std::string>{"KafkaUsers.java", kKafkaUsersJava},
+        {"spec", spec}}) {
+    if (absl::Status s = WriteFile(dir / name, text); !s.ok()) return s;
+  }
+  if (absl::Status s = WriteSecret(dir / "admin.properties", admin); !s.ok()) {
+    return s;
+  }
+  std::vector<std::string> command = JavaCommand(lib_dir, work_dir, "256m");
+  command.push_back((dir / "KafkaUsers.java").string());
+  command.push_back((dir / "admin.properties").string());
+  command.push_back((dir / "spec").string());
+  const std::string log = (dir / "acl-tool.log").string();
+  fs::remove(log, ec);
+  absl::StatusOr<std::unique_ptr<Subprocess>> tool =
+      Subprocess::Start({.argv = command, .log_path = log});
+  if (!tool.ok()) return tool.status();
+  absl::StatusOr<int> status = (*tool)->Wait(absl::Seconds(180));
+  if (!status.ok() || *status != 0) {
+    return absl::InternalError(absl::StrCat(
+        "creating Kafka users and ACLs failed; ", log, ":\n", Tail(log, 2000)));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+std::string LocalKafka::PasswordFile(const std::string& user) const {
+  if (!secure()) return "";
+  return (UsersDir(work_dir_) / (user + ".password")).string();
+}
+
+ConfigMap LocalKafka::ClientConfig(const std::string& user) const {
+  if (!secure()) return {};
+  return {
+      {"security.protocol", "SASL_SSL"},
+      {"ssl.ca.location", security_->ca_file},
+      {"ssl.endpoint.identification.algorithm", "https"},
+      {"sasl.mechanisms", "SCRAM-SHA-512"},
+      {"sasl.username", user},
+      {"sasl.password",
+       std::string(absl::StripAsciiWhitespace(ReadFile(PasswordFile(user))))}};
+}
 
 std::string LocalKafka::DefaultKafkaHome() {
   if (const char* home = std::getenv("VNSTREAM_KAFKA_HOME"); home != nullptr) {
@@ -168,10 +327,35 @@ absl::StatusOr<std::unique_ptr<LocalKafka>> LocalKafka::Start(
     *port = *free_port;
   }
   const fs::path properties = work_dir / "server.properties";
-  if (absl::Status s = WriteFile(
-          properties,
-          ServerProperties(data_dir, options.port, options.controller_port));
-      !s.ok()) {
+  std::string server_properties =
+      ServerProperties(data_dir, options.port, options.controller_port);
+  std::map<std::string, std::string> passwords;
+  if (options.security.has_value()) {
+    for (const std::string* file :
+         {&options.security->keystore_file, &options.security->ca_file}) {
+      if (!fs::exists(*file, ec)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "no ", *file, ": run scripts/make-certs.sh for the certificates"));
+      }
+    }
+    if (fs::exists(data_dir / "meta.properties") &&
+        !fs::exists(ScramMarker(work_dir))) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          work_dir.string(),
+          " was formatted without SASL users; start SASL_SSL in a new "
+          "directory"));
+    }
+    absl::StatusOr<std::map<std::string, std::string>> made =
+        Passwords(work_dir);
+    if (!made.ok()) return made.status();
+    passwords = *std::move(made);
+    absl::StrAppend(
+        &server_properties,
+        SecurityProperties(*options.security, options.port,
+                           options.controller_port, passwords[kAdminUser]));
+  }
+  // It may hold the admin's password.
+  if (absl::Status s = WriteSecret(properties, server_properties); !s.ok()) {
     return s;
   }
   if (absl::Status s =
@@ -185,6 +369,7 @@ absl::StatusOr<std::unique_ptr<LocalKafka>> LocalKafka::Start(
   kafka->port_ = options.port;
   kafka->bootstrap_ = absl::StrCat("127.0.0.1:", options.port);
   kafka->log_path_ = (work_dir / "broker.log").string();
+  kafka->security_ = options.security;
 
   // Format the storage once; a formatted directory keeps its cluster id.
   if (!fs::exists(data_dir / "meta.properties")) {
@@ -197,6 +382,12 @@ absl::StatusOr<std::unique_ptr<LocalKafka>> LocalKafka::Start(
     format.push_back("-c");
     format.push_back(properties.string());
     format.push_back("--ignore-formatted");
+    // SCRAM users exist from the start: the broker's own login needs its.
+    for (const auto& [user, password] : passwords) {
+      format.push_back("--add-scram");
+      format.push_back(absl::StrCat("SCRAM-SHA-512=[name=", user,
+                                    ",password=", password, "]"));
+    }
     absl::StatusOr<std::unique_ptr<Subprocess>> formatter =
         Subprocess::Start({.argv = format, .log_path = kafka->log_path_});
     if (!formatter.ok()) return formatter.status();
@@ -205,6 +396,11 @@ absl::StatusOr<std::unique_ptr<LocalKafka>> LocalKafka::Start(
       return absl::InternalError(
           absl::StrCat("formatting Kafka storage failed; ", kafka->log_path_,
                        " ends with:\n", Tail(kafka->log_path_, 2000)));
+    }
+    if (options.security.has_value()) {
+      if (absl::Status s = WriteFile(ScramMarker(work_dir), ""); !s.ok()) {
+        return s;
+      }
     }
   }
 
@@ -226,14 +422,16 @@ absl::StatusOr<std::unique_ptr<LocalKafka>> LocalKafka::Start(
 
   std::vector<TopicSpec> topics = options.topics;
   topics.push_back({kProbeTopic, 1, 1, {{"retention.ms", "3600000"}}});
+  const ConfigMap admin = kafka->ClientConfig(kAdminUser);
   absl::Status last_error = absl::UnavailableError("not tried yet");
   const bool ready = PollUntil(
       [&] {
         if (!kafka->process_->Running()) return true;
-        last_error = CreateTopics(kafka->bootstrap_, topics, absl::Seconds(5));
+        last_error =
+            CreateTopics(kafka->bootstrap_, topics, absl::Seconds(5), admin);
         if (last_error.ok()) {
           last_error = ProduceConsumeRoundTrip(kafka->bootstrap_, kProbeTopic,
-                                               absl::Seconds(10));
+                                               absl::Seconds(10), admin);
         }
         return last_error.ok();
       },
@@ -247,6 +445,14 @@ absl::StatusOr<std::unique_ptr<LocalKafka>> LocalKafka::Start(
     return absl::DeadlineExceededError(absl::StrCat(
         "Kafka not ready after ", absl::FormatDuration(options.startup_timeout),
         ": ", last_error.ToString(), "; see ", kafka->log_path_));
+  }
+  if (options.security.has_value()) {
+    if (absl::Status s =
+            ApplyUsersAndAcls(lib_dir, work_dir, kafka->bootstrap_,
+                              *options.security, passwords[kAdminUser]);
+        !s.ok()) {
+      return s;
+    }
   }
   return kafka;
 }

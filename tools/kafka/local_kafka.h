@@ -5,6 +5,7 @@
 #define VNSTREAM_TOOLS_KAFKA_LOCAL_KAFKA_H_
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -12,9 +13,22 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/base/subprocess.h"
+#include "libs/kafka/client_config.h"
 #include "libs/kafka/topics.h"
 
 namespace vnstream::kafka {
+
+// The SASL_SSL mode: one SASL_SSL listener (TLS with these certificates,
+// SCRAM-SHA-512 logins) instead of PLAINTEXT, the users of
+// libs/kafka/users.h with their ACLs, and every other principal denied.
+// The KRaft controller listener stays PLAINTEXT on 127.0.0.1 (the broker
+// and controller share the JVM; SCRAM cannot authenticate controllers).
+struct KafkaSecurity {
+  // The broker's private key and certificate in one PEM file, and the CA
+  // (scripts/make-certs.sh: kafka-keystore.pem and ca.pem).
+  std::string keystore_file;
+  std::string ca_file;
+};
 
 struct LocalKafkaOptions {
   // Directory holding lib/*.jar. Empty: $VNSTREAM_KAFKA_HOME, else the
@@ -35,6 +49,11 @@ struct LocalKafkaOptions {
   bool kill_with_parent = true;
   // JVM maximum heap, e.g. "768m" (the OS page cache does the real caching).
   std::string max_heap = "768m";
+  // SASL_SSL instead of PLAINTEXT. Passwords are made on the first start
+  // (random) and kept in work_dir/users/<user>.password (0600); users are
+  // created when the storage is formatted, so a directory first started
+  // without security cannot be started with it.
+  std::optional<KafkaSecurity> security;
 };
 
 class LocalKafka {
@@ -53,6 +72,14 @@ class LocalKafka {
   int port() const { return port_; }
   pid_t pid() const { return process_->pid(); }
   const std::string& log_path() const { return log_path_; }
+
+  // SASL_SSL mode (else these are empty): the CA, the file with `user`'s
+  // password (kAdminUser or a name of ServiceUsers()), and the librdkafka
+  // settings that log in as `user`.
+  bool secure() const { return security_.has_value(); }
+  std::string ca_file() const { return secure() ? security_->ca_file : ""; }
+  std::string PasswordFile(const std::string& user) const;
+  ConfigMap ClientConfig(const std::string& user) const;
 
   // Controlled shutdown: SIGTERM, wait up to `grace`, then SIGKILL.
   absl::Status Stop(absl::Duration grace = absl::Seconds(30));
@@ -81,6 +108,7 @@ class LocalKafka {
   std::string work_dir_;
   int port_ = 0;
   bool released_ = false;
+  std::optional<KafkaSecurity> security_;
 };
 
 }  // namespace vnstream::kafka
