@@ -2,9 +2,15 @@
 # Brings up the whole vnstream pipeline on this machine, in the foreground:
 #   Kafka (KRaft, 127.0.0.1:9092) -> vnstock-sim (offline VNStock replaying
 #   real VN30 prices at 10x speed) -> ingest -> analytics -> gateway
-#   -> dashboard (http://127.0.0.1:8080/)
+#   -> dashboard (https://127.0.0.1:8443/)
 # then prints what to run next. Ctrl-C stops everything cleanly.
 # Installs what it needs first. State and logs live in .run/.
+#
+# Security is on as in production: Kafka SASL_SSL with one user per service
+# and ACLs, gateway TLS, dashboard HTTPS behind a password. What the demo
+# relaxes: a local CA (scripts/make-certs.sh, .run/certs) instead of a real
+# one; secrets in .run/ files (0600) instead of Kubernetes Secrets; gRPC
+# reflection on; everything on 127.0.0.1.
 #
 #   scripts/run-local.sh                 # offline demo feed (vnstock-sim)
 #   VNSTREAM_LIVE=1 scripts/run-local.sh # the real VNStock (VCI), if reachable;
@@ -14,6 +20,9 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 run="$repo/.run"
 logs="$run/logs"
+# Kafka's state (SASL users are made when it is formatted: a directory of
+# its own, not the plaintext .run/kafka of earlier versions).
+kafka_dir="$run/kafka-sasl"
 mkdir -p "$logs"
 
 scripts/setup.sh
@@ -33,7 +42,7 @@ stop_all() {
   # Reverse order: the gateway first (streams end with UNAVAILABLE), Kafka last.
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  "$bin/tools/kafka/vnstream-kafka" stop --dir="$run/kafka" || true
+  "$bin/tools/kafka/vnstream-kafka" stop --dir="$kafka_dir" || true
   echo "stopped; logs in .run/logs" >&2
 }
 trap 'stop_all; exit 0' INT TERM
@@ -58,12 +67,21 @@ wait_for() {
   exit 1
 }
 
-# A local CA and certificates (kept across runs): the gateway serves TLS.
+# A local CA and certificates, and the dashboard's password (kept across
+# runs).
 certs="$run/certs"
 scripts/make-certs.sh "$certs"
+[[ -s $run/dashboard.password ]] || (umask 077 && openssl rand -hex 12 >"$run/dashboard.password")
 
-"$bin/tools/kafka/vnstream-kafka" start --dir="$run/kafka" --port=9092 --controller_port=9093 \
-  >/dev/null 2>"$logs/kafka-start.log" || { cat "$logs/kafka-start.log" >&2; exit 1; }
+# Kafka with SASL_SSL; each service logs in as its own user.
+"$bin/tools/kafka/vnstream-kafka" start --dir="$kafka_dir" --port=9092 --controller_port=9093 \
+  --sasl_ssl_certs="$certs" >/dev/null 2>"$logs/kafka-start.log" ||
+  { cat "$logs/kafka-start.log" >&2; exit 1; }
+# kafka_login USER: sets $login to the flags that log a service in as USER.
+kafka_login() {
+  login=("--kafka_ca_file=$certs/ca.pem" "--kafka_sasl_username=$1"
+    "--kafka_sasl_password_file=$kafka_dir/users/$1.password")
+}
 
 vnstock_url=http://127.0.0.1:8765/api/
 ingest_mode=(--ignore_market_hours --intraday_interval=10s --history_interval=60s)
@@ -84,28 +102,34 @@ if [[ $vnstock_url == http://127.0.0.1:8765/api/ ]]; then
     --start_time=09:00 --speed=10 --loop
   wait_for vnstock-sim "listening on"
 fi
+kafka_login ingest
 start ingest "$bin/services/ingest/vnstream-ingest" --config=services/ingest/config.yaml \
-  --vnstock_url="$vnstock_url" "${ingest_mode[@]}"
+  --vnstock_url="$vnstock_url" "${ingest_mode[@]}" "${login[@]}"
 wait_for ingest "ingesting"
-start analytics "$bin/services/analytics/vnstream-analytics" --config=services/analytics/config.yaml
+kafka_login analytics
+start analytics "$bin/services/analytics/vnstream-analytics" --config=services/analytics/config.yaml \
+  "${login[@]}"
 wait_for analytics "consuming"
 # Demo relaxation: reflection on, so grpcurl needs no .proto files.
+kafka_login gateway
 start gateway "$bin/services/gateway/vnstream-gateway" --config=services/gateway/config.yaml \
   --vnstock_url="$vnstock_url" --tls_cert_file="$certs/gateway.pem" \
-  --tls_key_file="$certs/gateway.key" --grpc_reflection
+  --tls_key_file="$certs/gateway.key" --grpc_reflection "${login[@]}"
 wait_for gateway "serving"
 start dashboard "$cache/venv/bin/python" clients/dashboard/server.py --gateway=127.0.0.1:50051 \
-  --gateway_ca="$certs/ca.pem" --port=8080
+  --gateway_ca="$certs/ca.pem" --tls_cert="$certs/dashboard.pem" --tls_key="$certs/dashboard.key" \
+  --password_file="$run/dashboard.password" --port=8443
 wait_for dashboard "dashboard on"
 
 cat <<MSG
 
 vnstream is up. Feed: $feed
-  dashboard        http://127.0.0.1:8080/
+  dashboard        https://127.0.0.1:8443/   password: $(cat "$run/dashboard.password")
+                   (the browser warns: its certificate is from the demo's CA, .run/certs/ca.pem)
   gateway (gRPC)   127.0.0.1:50051   TLS (CA .run/certs/ca.pem); MarketDataService, health, reflection
   metrics          ingest :9101   analytics :9102   gateway :9103   (/metrics)
-  Kafka            127.0.0.1:9092    stock-prices stock-intraday stock-historical stock-analytics
-  logs             .run/logs/<service>.log, broker .run/kafka/broker.log
+  Kafka            127.0.0.1:9092    SASL_SSL; users' passwords in .run/kafka-sasl/users
+  logs             .run/logs/<service>.log, broker .run/kafka-sasl/broker.log
 
 Live quotes (grpcurl, built by setup):
   $cache/bin/grpcurl -cacert .run/certs/ca.pem -d '{"symbols":["FPT","VCB","HPG"]}' 127.0.0.1:50051 vnstream.v1.MarketDataService/SubscribeQuotes

@@ -1,6 +1,8 @@
 // The dashboard in a real browser: sim -> ingest -> Kafka -> analytics ->
-// gateway -> dashboard server -> Chromium (playwright-core), checking what
-// the page shows (clients/dashboard/dashboard_test.js).
+// gateway -> dashboard server (HTTPS, password sign-in) -> Chromium
+// (playwright-core), checking that a browser that has not signed in gets
+// nothing and what the page shows once signed in
+// (clients/dashboard/dashboard_test.js).
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -66,24 +68,32 @@ TEST(DashboardTest, ShowsLiveCardsLabelsAndCharts) {
   const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
   const std::string log_dir =
       outputs != nullptr ? outputs : testing::TestTempPath("");
+  // The operator's sign-in password, in a file as a Kubernetes Secret is.
+  const std::string password = "correct horse battery staple";
+  const std::string password_file = testing::TestTempPath("password");
+  std::ofstream(password_file) << password << "\n";
   ServiceProcess dashboard;
   dashboard.log_path = absl::StrCat(log_dir, "/dashboard.log");
   auto process = Subprocess::Start(
       {.argv = {absl::StrCat(venv, "/bin/python"), server,
                 absl::StrCat("--gateway=127.0.0.1:", gateway->captured[0]),
-                absl::StrCat("--gateway_ca=", certs->ca), "--port=0"},
+                absl::StrCat("--gateway_ca=", certs->ca),
+                absl::StrCat("--tls_cert=", certs->dashboard_cert),
+                absl::StrCat("--tls_key=", certs->dashboard_key),
+                absl::StrCat("--password_file=", password_file), "--port=0"},
        .env = {{"VNSTREAM_CACHE", testing::TestTempPath("cache")}},
        .log_path = dashboard.log_path});
   ASSERT_TRUE(process.ok()) << process.status();
   dashboard.process = *std::move(process);
   absl::StatusOr<std::vector<std::string>> url = testing::WaitForLog(
-      dashboard, "dashboard on (http://[0-9.:]+/)", absl::Seconds(60));
+      dashboard, "dashboard on (https://[0-9.:]+/)", absl::Seconds(60));
   ASSERT_TRUE(url.ok()) << url.status();
 
   const std::string browser_log = absl::StrCat(log_dir, "/browser.log");
   auto browser = Subprocess::Start(
       {.argv = {"node", Runfile("clients/dashboard/dashboard_test.js"),
                 (*url)[0], absl::StrCat(log_dir, "/dashboard.png")},
+       .env = {{"DASHBOARD_PASSWORD", password}},
        .log_path = browser_log});
   ASSERT_TRUE(browser.ok()) << browser.status();
   absl::StatusOr<int> status = (*browser)->Wait(absl::Seconds(180));

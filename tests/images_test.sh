@@ -137,6 +137,7 @@ podman run -d --name "$run_id-gateway" "${hardened[@]}" \
   --volume="$root/deploy/k8s/base/config/gateway.yaml:/etc/vnstream/gateway.yaml:ro" \
   --env=VNSTREAM_KAFKA_BROKERS="127.0.0.1:$kafka_port" --env=VNSTREAM_GRPC_ADDRESS=127.0.0.1:0 \
   --env=VNSTREAM_METRICS_ADDRESS=127.0.0.1:0 --env=VNSTREAM_FALLBACK=false \
+  --env=VNSTREAM_TLS_CERT_FILE= --env=VNSTREAM_TLS_KEY_FILE= --env=VNSTREAM_INSECURE_PLAINTEXT=true \
   localhost/vnstream:local vnstream-gateway --config=/etc/vnstream/gateway.yaml >/dev/null
 gateway_port=$(wait_for_log "$run_id-gateway" 'gRPC[^0-9]*:([0-9]+)' 60) || fail "gateway did not start"
 if [[ -n ${gateway_port:-} ]]; then
@@ -152,15 +153,19 @@ fi
 
 # 5. The dashboard, talking to that gateway.
 containers+=("$run_id-dashboard")
-podman run -d --name "$run_id-dashboard" "${hardened[@]}" localhost/vnstream-dashboard:local \
-  --host=127.0.0.1 --port=0 --gateway="127.0.0.1:${gateway_port:-1}" >/dev/null
+podman run -d --name "$run_id-dashboard" "${hardened[@]}" \
+  --env=VNSTREAM_DASHBOARD_PASSWORD=images-test localhost/vnstream-dashboard:local \
+  --host=127.0.0.1 --port=0 --gateway="127.0.0.1:${gateway_port:-1}" --gateway_plaintext \
+  --behind_https_proxy >/dev/null
 dashboard_port=$(wait_for_log "$run_id-dashboard" 'dashboard on http://127.0.0.1:([0-9]+)/' 60) ||
   fail "dashboard did not start"
 if [[ -n ${dashboard_port:-} ]]; then
   [[ $(curl -sS -m 10 "http://127.0.0.1:$dashboard_port/healthz") == ok ]] && pass "dashboard /healthz" ||
     fail "dashboard /healthz"
-  curl -sS -m 10 "http://127.0.0.1:$dashboard_port/" | grep -q '<script src="/app.js">' &&
-    pass "dashboard page" || fail "dashboard page"
+  curl -sS -m 10 "http://127.0.0.1:$dashboard_port/login" | grep -q 'name="password"' &&
+    pass "dashboard sign-in page" || fail "dashboard sign-in page"
+  [[ $(curl -sS -m 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$dashboard_port/api/history?symbol=FPT") == 401 ]] &&
+    pass "dashboard data needs a session" || fail "dashboard data without a session"
 fi
 
 # 6. PostgreSQL: initialised from Secret-like files, password logins.

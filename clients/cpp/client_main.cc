@@ -9,7 +9,10 @@
 //
 // Prints one JSON object per line (proto3 JSON mapping). Subscriptions
 // resume after disconnects with since_seq (see market_data_client.h).
+#include <cstdlib>
+#include <fstream>
 #include <iostream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -17,6 +20,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/notification.h"
 #include "clients/cpp/market_data_client.h"
 #include "google/protobuf/util/json_util.h"
@@ -29,6 +33,9 @@ ABSL_FLAG(std::string, ca_file, "",
 ABSL_FLAG(std::string, cert_file, "",
           "Mutual TLS: this client's certificate (PEM).");
 ABSL_FLAG(std::string, key_file, "", "Mutual TLS: its private key (PEM).");
+ABSL_FLAG(std::string, api_key_file, "",
+          "File holding the API key (the demo's: .run/demo.key); else the "
+          "environment variable VNSTREAM_API_KEY.");
 ABSL_FLAG(bool, plaintext, false,
           "No TLS (a gateway run with insecure_plaintext only).");
 ABSL_FLAG(int, limit, 0, "history: newest N bars only (0 = all).");
@@ -43,8 +50,8 @@ namespace {
 
 constexpr char kUsage[] =
     "vnstream-client [--target=HOST:PORT] [--ca_file=PEM] [--cert_file=PEM "
-    "--key_file=PEM] [--plaintext] symbols | quotes SYM... | bars SYM | "
-    "history SYM [--limit=N] | subscribe "
+    "--key_file=PEM] [--api_key_file=FILE] [--plaintext] symbols | quotes "
+    "SYM... | bars SYM | history SYM [--limit=N] | subscribe "
     "quotes|bars|history|intraday_analytics|market|signals SYM[,SYM...] "
     "[--count=N] [--duration=D]";
 
@@ -74,11 +81,27 @@ int Main(int argc, char** argv) {
     return 2;
   }
   const std::string command = args[1];
+  std::string api_key;
+  if (const std::string file = absl::GetFlag(FLAGS_api_key_file);
+      !file.empty()) {
+    std::ifstream in(file);
+    std::stringstream text;
+    text << in.rdbuf();
+    if (!in) {
+      std::cerr << "error: cannot read " << file << std::endl;
+      return 2;
+    }
+    api_key = std::string(absl::StripAsciiWhitespace(text.str()));
+  } else if (const char* env = std::getenv("VNSTREAM_API_KEY");
+             env != nullptr) {
+    api_key = env;
+  }
   absl::StatusOr<std::shared_ptr<grpc::Channel>> made =
       MakeChannel(absl::GetFlag(FLAGS_target),
                   {.ca_file = absl::GetFlag(FLAGS_ca_file),
                    .cert_file = absl::GetFlag(FLAGS_cert_file),
                    .key_file = absl::GetFlag(FLAGS_key_file),
+                   .api_key = api_key,
                    .plaintext = absl::GetFlag(FLAGS_plaintext)});
   if (!made.ok()) {
     std::cerr << "error: " << made.status() << std::endl;

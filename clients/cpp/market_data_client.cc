@@ -69,7 +69,14 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
     return absl::InvalidArgumentError(
         "a client certificate needs its key file, and a key its certificate");
   }
-  return grpc::CreateCustomChannel(target, grpc::SslCredentials(ssl), args);
+  std::shared_ptr<grpc::ChannelCredentials> credentials =
+      grpc::SslCredentials(ssl);
+  if (!options.api_key.empty()) {
+    // "authorization: Bearer <key>" on every call.
+    credentials = grpc::CompositeChannelCredentials(
+        credentials, grpc::AccessTokenCredentials(options.api_key));
+  }
+  return grpc::CreateCustomChannel(target, credentials, args);
 }
 
 ResumingSubscription::ResumingSubscription(

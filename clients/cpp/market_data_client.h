@@ -34,13 +34,17 @@ struct ChannelOptions {
   // Mutual TLS: this client's certificate chain and key (PEM files).
   std::string cert_file;
   std::string key_file;
+  // Sent as "authorization: Bearer <key>" on every call (TLS only: gRPC
+  // never sends it over plaintext).
+  std::string api_key;
   // Plaintext, for a gateway run with insecure_plaintext only.
   bool plaintext = false;
 };
 
 // A channel with keepalive settings the gateway accepts (pings every 20 s
 // while streams are open, never more often than it allows).
-// InvalidArgument naming the file when a PEM file cannot be read.
+// InvalidArgument naming the file when a PEM file cannot be read, or for an
+// API key over plaintext.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> MakeChannel(
     const std::string& target, const ChannelOptions& options);
 

@@ -8,7 +8,8 @@ stream ends (network, gateway restart, SLOW_CONSUMER), re-subscribes with
 since_seq; on FAILED_PRECONDITION it starts over with a fresh snapshot.
 
     from vnstream_client import connect, subscribe, pb
-    stub = connect("127.0.0.1:50051", ca_file=".run/certs/ca.pem")
+    stub = connect("127.0.0.1:50051", ca_file=".run/certs/ca.pem",
+                   api_key=open(".run/demo.key").read().strip())
     for event in subscribe(stub, "quotes", ["FPT", "VCB"]):
         print(event)
 """
@@ -62,19 +63,23 @@ def _read(path):
     return pathlib.Path(path).read_bytes() if path else None
 
 
-def connect(target, ca_file=None, cert_file=None, key_file=None, plaintext=False):
+def connect(target, ca_file=None, cert_file=None, key_file=None, api_key=None,
+            plaintext=False):
     """A stub over a channel with keepalive settings the gateway accepts.
 
     TLS by default, verifying the gateway against the CA in `ca_file` (PEM;
     the demo's is .run/certs/ca.pem), else the system's CAs; `cert_file` and
-    `key_file` are this client's certificate for mutual TLS. `plaintext` is
-    only for a gateway run with insecure_plaintext."""
+    `key_file` are this client's certificate for mutual TLS. `api_key` is
+    sent as "authorization: Bearer <key>" on every call (over TLS only).
+    `plaintext` is only for a gateway run with insecure_plaintext."""
     options = [
         ("grpc.keepalive_time_ms", 20000),
         ("grpc.keepalive_timeout_ms", 10000),
         ("grpc.max_receive_message_length", 16 << 20),
     ]
     if plaintext:
+        if api_key:
+            raise ValueError("an API key is only sent over TLS")
         channel = grpc.insecure_channel(target, options=options)
     else:
         if bool(cert_file) != bool(key_file):
@@ -82,6 +87,9 @@ def connect(target, ca_file=None, cert_file=None, key_file=None, plaintext=False
         credentials = grpc.ssl_channel_credentials(
             root_certificates=_read(ca_file), private_key=_read(key_file),
             certificate_chain=_read(cert_file))
+        if api_key:
+            credentials = grpc.composite_channel_credentials(
+                credentials, grpc.access_token_call_credentials(api_key))
         channel = grpc.secure_channel(target, credentials, options=options)
     return pb_grpc.MarketDataServiceStub(channel)
 
@@ -143,7 +151,8 @@ def subscribe(stub, kind, symbols, heartbeat_seconds=15, stop=None, max_backoff=
             elif code == grpc.StatusCode.RESOURCE_EXHAUSTED and not slow_consumer:
                 raise
             elif code in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.NOT_FOUND,
-                          grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.PERMISSION_DENIED):
+                          grpc.StatusCode.UNIMPLEMENTED, grpc.StatusCode.PERMISSION_DENIED,
+                          grpc.StatusCode.UNAUTHENTICATED):
                 raise
         time.sleep(backoff * random.uniform(0.5, 1.0))
         backoff = min(backoff * 2, max_backoff)
