@@ -1,6 +1,6 @@
 // vnstream-client: a command-line client of the gateway.
 //
-//   vnstream-client --target=127.0.0.1:50051 --ca_file=.run/certs/ca.pem symbols
+//   vnstream-client --target=127.0.0.1:50051 --ca_file=ca.pem symbols
 //   vnstream-client quotes FPT VCB
 //   vnstream-client bars FPT
 //   vnstream-client history FPT --limit=5
@@ -153,8 +153,8 @@ int Main(int argc, char** argv) {
   if (command == "subscribe" && args.size() == 4) {
     SubscriptionOptions options;
     // quotes, bars, history, intraday_analytics, market, signals.
-    const std::string kind = std::string(args[2]) == "bars" ? "intraday_bars"
-                                                            : args[2];
+    const std::string kind =
+        std::string(args[2]) == "bars" ? "intraday_bars" : args[2];
     if (!v1::Channel_Parse(absl::AsciiStrToUpper("channel_" + kind),
                            &options.channel) ||
         options.channel == v1::CHANNEL_UNSPECIFIED) {

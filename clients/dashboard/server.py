@@ -77,7 +77,9 @@ SECURITY_HEADERS = [
      "object-src 'none'"),
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
-    ("Referrer-Policy", "no-referrer"),
+    # Not no-referrer: with it, browsers send "Origin: null" on the sign-in
+    # form's POST and the CSRF check (same_origin) refuses every sign-in.
+    ("Referrer-Policy", "same-origin"),
     ("Cache-Control", "no-store"),
 ]
 

@@ -7,6 +7,7 @@
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "libs/kafka/users.h"
 
 ABSL_FLAG(std::string, kafka_brokers, "127.0.0.1:9092",
           "Kafka bootstrap servers, host:port[,host:port...].");
@@ -17,13 +18,14 @@ ABSL_FLAG(std::string, kafka_ca_file, "",
           "TLS to Kafka: the CA certificate (PEM) the brokers' certificates "
           "chain to. Empty = no TLS.");
 ABSL_FLAG(std::string, kafka_sasl_username, "",
-          "SASL (SCRAM) user of this service; needs kafka_ca_file (SASL_SSL). "
+          "SASL user of this service; needs kafka_ca_file (SASL_SSL). "
           "Empty = no authentication.");
 ABSL_FLAG(std::string, kafka_sasl_password_file, "",
           "File holding the SASL password (else the environment variable "
           "VNSTREAM_KAFKA_SASL_PASSWORD).");
-ABSL_FLAG(std::string, kafka_sasl_mechanism, "SCRAM-SHA-512",
-          "SASL mechanism.");
+ABSL_FLAG(std::string, kafka_sasl_mechanism, vnstream::kafka::kSaslMechanism,
+          "SASL mechanism: PLAIN (inside TLS), or SCRAM-SHA-512 with "
+          "brokers before Kafka 4 (see libs/kafka/users.h).");
 
 namespace vnstream::kafka {
 

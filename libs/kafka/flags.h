@@ -2,12 +2,12 @@
 // kafka_config (extra librdkafka settings for every client), and the
 // SASL_SSL login:
 //   kafka_ca_file             TLS to the brokers, verified against this CA
-//   kafka_sasl_username       SCRAM user (the service's own; see users.h)
+//   kafka_sasl_username       SASL user (the service's own; see users.h)
 //   kafka_sasl_password_file  a file holding its password, or else the
 //                             environment variable VNSTREAM_KAFKA_SASL_PASSWORD
 //                             (never a flag: command lines are visible to
 //                             every local user)
-//   kafka_sasl_mechanism      SCRAM-SHA-512
+//   kafka_sasl_mechanism      PLAIN (see kSaslMechanism in users.h)
 // Passwords are never logged (see IsSensitive).
 #ifndef VNSTREAM_LIBS_KAFKA_FLAGS_H_
 #define VNSTREAM_LIBS_KAFKA_FLAGS_H_

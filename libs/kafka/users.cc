@@ -32,12 +32,11 @@ std::vector<ServiceUser> ServiceUsers() {
   Group(ingest, "LITERAL", "vnstream-tail-scan");
 
   ServiceUser analytics{"analytics", {}};
-  Topics(analytics, {kHistoricalTopic, kIntradayTopic, kPricesTopic},
-         {"READ"});
-  Topics(analytics,
-         {kAnalyticsTopic, kIntradayAnalyticsTopic, kMarketTopic,
-          kSignalsTopic},
-         {"WRITE"});
+  Topics(analytics, {kHistoricalTopic, kIntradayTopic, kPricesTopic}, {"READ"});
+  Topics(
+      analytics,
+      {kAnalyticsTopic, kIntradayAnalyticsTopic, kMarketTopic, kSignalsTopic},
+      {"WRITE"});
   Group(analytics, "PREFIXED", "vnstream-analytics");
   for (const char* op : {"WRITE", "DESCRIBE"}) {
     analytics.acls.push_back(

@@ -1,7 +1,7 @@
 // The Kafka users of vnstream's services and what each may do: one
 // definition for the local launcher's SASL_SSL mode (tools/kafka) and,
 // mirrored, deploy/k8s's Strimzi KafkaUser resources. Each service
-// authenticates as its own SCRAM-SHA-512 user (its name); the brokers deny
+// authenticates as its own user (its name; SASL over TLS); the brokers deny
 // everything no ACL below allows:
 //   ingest     writes and reads back (sequence recovery) its four topics
 //   analytics  reads prices, intraday and history; writes its four outputs
@@ -28,7 +28,7 @@ struct Acl {
 };
 
 struct ServiceUser {
-  // SCRAM user name = the service's name; principal "User:<name>".
+  // SASL user name = the service's name; principal "User:<name>".
   std::string name;
   std::vector<Acl> acls;
 };
@@ -38,6 +38,13 @@ std::vector<ServiceUser> ServiceUsers();
 // The broker's own user: inter-broker traffic and administration (topic
 // creation, ACLs). A super user.
 inline constexpr char kAdminUser[] = "admin";
+
+// The SASL mechanism of the local launcher and the services' default:
+// PLAIN, always inside TLS. Not SCRAM-SHA-512: librdkafka before 2.6.1
+// (Debian 12 ships 2.0.2) computes a SCRAM client-final nonce that Kafka 4
+// rejects as invalid credentials (librdkafka#4895), while the Java client
+// logs in. Switch back once the services link librdkafka >= 2.6.1.
+inline constexpr char kSaslMechanism[] = "PLAIN";
 
 }  // namespace vnstream::kafka
 

@@ -16,7 +16,7 @@ void KafkaEnvironment::SetUp() {
   absl::StatusOr<std::unique_ptr<kafka::LocalKafka>> kafka =
       kafka::LocalKafka::Start(
           {.work_dir = TestTempPath("kafka"),
-           // TLS and SCRAM make a start slower on a loaded machine.
+           // TLS and SASL make a start slower on a loaded machine.
            .startup_timeout =
                security_.has_value() ? absl::Minutes(5) : absl::Minutes(2),
            .security = security_});

@@ -144,11 +144,6 @@ std::vector<std::string> AllUsers() {
 
 fs::path UsersDir(const fs::path& work_dir) { return work_dir / "users"; }
 
-// Marks a storage formatted with the SCRAM users (SASL_SSL mode).
-fs::path ScramMarker(const fs::path& work_dir) {
-  return UsersDir(work_dir) / "formatted-with-scram";
-}
-
 // Each user's password, made on first use: 32 random hex digits from the
 // kernel's CSPRNG, kept 0600 in work_dir/users.
 absl::StatusOr<std::map<std::string, std::string>> Passwords(
@@ -178,9 +173,15 @@ absl::StatusOr<std::map<std::string, std::string>> Passwords(
 
 // Appended to server.properties (later keys win): the SASL_SSL listener
 // replaces PLAINTEXT; ACLs are enforced, nothing is allowed without one.
-std::string SecurityProperties(const KafkaSecurity& security, int port,
-                               int controller_port,
-                               const std::string& admin_password) {
+// The mechanism is kSaslMechanism (PLAIN inside TLS; users.h says why not
+// SCRAM); the users and their passwords are the broker's JAAS entries,
+// written at every start from work_dir/users.
+std::string SecurityProperties(
+    const KafkaSecurity& security, int port, int controller_port,
+    const std::map<std::string, std::string>& passwords) {
+  std::string users;
+  for (const auto& [user, password] : passwords)
+    absl::StrAppend(&users, " user_", user, "=\"", password, "\"");
   return absl::StrCat(
       "# SASL_SSL mode (tools/kafka/local_kafka.cc).\n"
       "listeners=SASL_SSL://127.0.0.1:",
@@ -188,12 +189,14 @@ std::string SecurityProperties(const KafkaSecurity& security, int port,
       "advertised.listeners=SASL_SSL://127.0.0.1:", port, "\n",
       "inter.broker.listener.name=SASL_SSL\n"
       "listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_SSL:SASL_SSL\n"
-      "sasl.enabled.mechanisms=SCRAM-SHA-512\n"
-      "sasl.mechanism.inter.broker.protocol=SCRAM-SHA-512\n"
-      "listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config="
-      "org.apache.kafka.common.security.scram.ScramLoginModule required "
+      "sasl.enabled.mechanisms=",
+      kSaslMechanism, "\nsasl.mechanism.inter.broker.protocol=", kSaslMechanism,
+      "\n"
+      "listener.name.sasl_ssl.plain.sasl.jaas.config="
+      "org.apache.kafka.common.security.plain.PlainLoginModule required "
       "username=\"",
-      kAdminUser, "\" password=\"", admin_password, "\";\n",
+      kAdminUser, "\" password=\"", passwords.at(kAdminUser), "\"", users,
+      ";\n",
       "ssl.keystore.type=PEM\n"
       "ssl.keystore.location=",
       security.keystore_file, "\n",
@@ -209,21 +212,17 @@ std::string SecurityProperties(const KafkaSecurity& security, int port,
       kAdminUser, ";User:ANONYMOUS\n");
 }
 
-// Creates the service users (upsert) and their ACLs with KafkaUsers.java,
-// logging in as the admin.
-absl::Status ApplyUsersAndAcls(const fs::path& lib_dir,
-                               const fs::path& work_dir,
-                               const std::string& bootstrap,
-                               const KafkaSecurity& security,
-                               const std::string& admin_password) {
+// Creates the service users' ACLs with KafkaUsers.java, logging in as the
+// admin.
+absl::Status ApplyAcls(const fs::path& lib_dir, const fs::path& work_dir,
+                       const std::string& bootstrap,
+                       const KafkaSecurity& security,
+                       const std::string& admin_password) {
   const fs::path dir = work_dir / "acl-tool";
   std::error_code ec;
   fs::create_directories(dir, ec);
   std::string spec;
   for (const ServiceUser& user : ServiceUsers()) {
-    absl::StrAppend(&spec, "user ", user.name, " ",
-                    (UsersDir(work_dir) / (user.name + ".password")).string(),
-                    "\n");
     for (const Acl& acl : user.acls) {
       absl::StrAppend(&spec, "acl User:", user.name, " ", acl.resource, " ",
                       acl.pattern, " ", acl.name, " ", acl.operation, "\n");
@@ -231,9 +230,9 @@ absl::Status ApplyUsersAndAcls(const fs::path& lib_dir,
   }
   const std::string admin = absl::StrCat(
       "bootstrap.servers=", bootstrap,
-      "\nsecurity.protocol=SASL_SSL\nsasl.mechanism=SCRAM-SHA-512\n"
-      "sasl.jaas.config=org.apache.kafka.common.security.scram."
-      "ScramLoginModule required username=\"",
+      "\nsecurity.protocol=SASL_SSL\nsasl.mechanism=", kSaslMechanism,
+      "\nsasl.jaas.config=org.apache.kafka.common.security.plain."
+      "PlainLoginModule required username=\"",
       kAdminUser, "\" password=\"", admin_password,
       "\";\nssl.truststore.type=PEM\nssl.truststore.location=",
       security.ca_file, "\n");
@@ -256,8 +255,8 @@ absl::Status ApplyUsersAndAcls(const fs::path& lib_dir,
   if (!tool.ok()) return tool.status();
   absl::StatusOr<int> status = (*tool)->Wait(absl::Seconds(180));
   if (!status.ok() || *status != 0) {
-    return absl::InternalError(absl::StrCat(
-        "creating Kafka users and ACLs failed; ", log, ":\n", Tail(log, 2000)));
+    return absl::InternalError(absl::StrCat("creating Kafka ACLs failed; ", log,
+                                            ":\n", Tail(log, 2000)));
   }
   return absl::OkStatus();
 }
@@ -275,7 +274,7 @@ ConfigMap LocalKafka::ClientConfig(const std::string& user) const {
       {"security.protocol", "SASL_SSL"},
       {"ssl.ca.location", security_->ca_file},
       {"ssl.endpoint.identification.algorithm", "https"},
-      {"sasl.mechanisms", "SCRAM-SHA-512"},
+      {"sasl.mechanisms", kSaslMechanism},
       {"sasl.username", user},
       {"sasl.password",
        std::string(absl::StripAsciiWhitespace(ReadFile(PasswordFile(user))))}};
@@ -338,23 +337,15 @@ absl::StatusOr<std::unique_ptr<LocalKafka>> LocalKafka::Start(
             "no ", *file, ": run scripts/make-certs.sh for the certificates"));
       }
     }
-    if (fs::exists(data_dir / "meta.properties") &&
-        !fs::exists(ScramMarker(work_dir))) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          work_dir.string(),
-          " was formatted without SASL users; start SASL_SSL in a new "
-          "directory"));
-    }
     absl::StatusOr<std::map<std::string, std::string>> made =
         Passwords(work_dir);
     if (!made.ok()) return made.status();
     passwords = *std::move(made);
-    absl::StrAppend(
-        &server_properties,
-        SecurityProperties(*options.security, options.port,
-                           options.controller_port, passwords[kAdminUser]));
+    absl::StrAppend(&server_properties,
+                    SecurityProperties(*options.security, options.port,
+                                       options.controller_port, passwords));
   }
-  // It may hold the admin's password.
+  // It holds the users' passwords.
   if (absl::Status s = WriteSecret(properties, server_properties); !s.ok()) {
     return s;
   }
@@ -382,12 +373,6 @@ absl::StatusOr<std::unique_ptr<LocalKafka>> LocalKafka::Start(
     format.push_back("-c");
     format.push_back(properties.string());
     format.push_back("--ignore-formatted");
-    // SCRAM users exist from the start: the broker's own login needs its.
-    for (const auto& [user, password] : passwords) {
-      format.push_back("--add-scram");
-      format.push_back(absl::StrCat("SCRAM-SHA-512=[name=", user,
-                                    ",password=", password, "]"));
-    }
     absl::StatusOr<std::unique_ptr<Subprocess>> formatter =
         Subprocess::Start({.argv = format, .log_path = kafka->log_path_});
     if (!formatter.ok()) return formatter.status();
@@ -396,11 +381,6 @@ absl::StatusOr<std::unique_ptr<LocalKafka>> LocalKafka::Start(
       return absl::InternalError(
           absl::StrCat("formatting Kafka storage failed; ", kafka->log_path_,
                        " ends with:\n", Tail(kafka->log_path_, 2000)));
-    }
-    if (options.security.has_value()) {
-      if (absl::Status s = WriteFile(ScramMarker(work_dir), ""); !s.ok()) {
-        return s;
-      }
     }
   }
 
@@ -447,9 +427,8 @@ absl::StatusOr<std::unique_ptr<LocalKafka>> LocalKafka::Start(
         ": ", last_error.ToString(), "; see ", kafka->log_path_));
   }
   if (options.security.has_value()) {
-    if (absl::Status s =
-            ApplyUsersAndAcls(lib_dir, work_dir, kafka->bootstrap_,
-                              *options.security, passwords[kAdminUser]);
+    if (absl::Status s = ApplyAcls(lib_dir, work_dir, kafka->bootstrap_,
+                                   *options.security, passwords[kAdminUser]);
         !s.ok()) {
       return s;
     }

@@ -19,10 +19,10 @@
 namespace vnstream::kafka {
 
 // The SASL_SSL mode: one SASL_SSL listener (TLS with these certificates,
-// SCRAM-SHA-512 logins) instead of PLAINTEXT, the users of
-// libs/kafka/users.h with their ACLs, and every other principal denied.
-// The KRaft controller listener stays PLAINTEXT on 127.0.0.1 (the broker
-// and controller share the JVM; SCRAM cannot authenticate controllers).
+// password logins: kSaslMechanism of libs/kafka/users.h) instead of
+// PLAINTEXT, the users of libs/kafka/users.h with their ACLs, and every
+// other principal denied. The KRaft controller listener stays PLAINTEXT on
+// 127.0.0.1 (the broker and controller share the JVM).
 struct KafkaSecurity {
   // The broker's private key and certificate in one PEM file, and the CA
   // (scripts/make-certs.sh: kafka-keystore.pem and ca.pem).
@@ -50,9 +50,8 @@ struct LocalKafkaOptions {
   // JVM maximum heap, e.g. "768m" (the OS page cache does the real caching).
   std::string max_heap = "768m";
   // SASL_SSL instead of PLAINTEXT. Passwords are made on the first start
-  // (random) and kept in work_dir/users/<user>.password (0600); users are
-  // created when the storage is formatted, so a directory first started
-  // without security cannot be started with it.
+  // (random) and kept in work_dir/users/<user>.password (0600); the broker
+  // reads them at every start (edit one and restart to change it).
   std::optional<KafkaSecurity> security;
 };
 
