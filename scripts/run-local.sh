@@ -2,7 +2,8 @@
 # Brings up the whole vnstream pipeline on this machine, in the foreground:
 #   Kafka (KRaft, 127.0.0.1:9092) -> vnstock-sim (offline VNStock replaying
 #   real VN30 prices at 10x speed) -> ingest -> analytics -> gateway
-#   -> dashboard (http://127.0.0.1:8080/)
+#   -> dashboard (http://127.0.0.1:8080/), and the history store:
+#   PostgreSQL 15 (127.0.0.1:5432) <- store (Kafka -> PostgreSQL)
 # then prints what to run next. Ctrl-C stops everything cleanly.
 # Installs what it needs first. State and logs live in .run/.
 #
@@ -18,7 +19,8 @@ mkdir -p "$logs"
 
 scripts/setup.sh
 cache=${VNSTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vnstream}
-targets=(//tools/kafka:vnstream-kafka //tools/vnstock_sim:vnstock-sim
+targets=(//tools/kafka:vnstream-kafka //tools/postgres:vnstream-postgres
+  //services/store:vnstream-store //tools/vnstock_sim:vnstock-sim
   //services/ingest:vnstream-ingest //services/analytics:vnstream-analytics
   //services/gateway:vnstream-gateway //clients/cpp:vnstream-client)
 echo "building (optimised) ..." >&2
@@ -34,6 +36,7 @@ stop_all() {
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   "$bin/tools/kafka/vnstream-kafka" stop --dir="$run/kafka" || true
+  "$bin/tools/postgres/vnstream-postgres" stop --dir="$run/postgres" || true
   echo "stopped; logs in .run/logs" >&2
 }
 trap 'stop_all; exit 0' INT TERM
@@ -61,6 +64,12 @@ wait_for() {
 "$bin/tools/kafka/vnstream-kafka" start --dir="$run/kafka" --port=9092 --controller_port=9093 \
   >/dev/null 2>"$logs/kafka-start.log" || { cat "$logs/kafka-start.log" >&2; exit 1; }
 
+"$bin/tools/postgres/vnstream-postgres" start --dir="$run/postgres" --port=5432 \
+  >/dev/null 2>"$logs/postgres-start.log" || { cat "$logs/postgres-start.log" >&2; exit 1; }
+# Connection URIs with generated passwords (mode 0600): the owner role for
+# the store, the read-only role for the gateway.
+store_dsn=$(cat "$run/postgres/dsn")
+
 vnstock_url=http://127.0.0.1:8765/api/
 ingest_mode=(--ignore_market_hours --intraday_interval=10s --history_interval=60s)
 feed="vnstock-sim (real VN30 prices 2019, replayed at 10x; virtual dates from today)"
@@ -85,6 +94,9 @@ start ingest "$bin/services/ingest/vnstream-ingest" --config=services/ingest/con
 wait_for ingest "ingesting"
 start analytics "$bin/services/analytics/vnstream-analytics" --config=services/analytics/config.yaml
 wait_for analytics "consuming"
+start store env VNSTREAM_STORE_DSN="$store_dsn" "$bin/services/store/vnstream-store" \
+  --config=services/store/config.yaml
+wait_for store "storing Kafka"
 start gateway "$bin/services/gateway/vnstream-gateway" --config=services/gateway/config.yaml \
   --vnstock_url="$vnstock_url"
 wait_for gateway "serving"
@@ -97,9 +109,11 @@ cat <<MSG
 vnstream is up. Feed: $feed
   dashboard        http://127.0.0.1:8080/
   gateway (gRPC)   127.0.0.1:50051   MarketDataService, health, reflection
-  metrics          ingest :9101   analytics :9102   gateway :9103   (/metrics)
+  metrics          ingest :9101   analytics :9102   gateway :9103   store :9104   (/metrics)
   Kafka            127.0.0.1:9092    stock-prices stock-intraday stock-historical stock-analytics
-  logs             .run/logs/<service>.log, broker .run/kafka/broker.log
+  PostgreSQL       127.0.0.1:5432    history store: psql "\$(cat .run/postgres/dsn)"
+  logs             .run/logs/<service>.log, broker .run/kafka/broker.log,
+                   PostgreSQL .run/postgres/postgres.log
 
 Live quotes (grpcurl, built by setup):
   $cache/bin/grpcurl -plaintext -d '{"symbols":["FPT","VCB","HPG"]}' 127.0.0.1:50051 vnstream.v1.MarketDataService/SubscribeQuotes

@@ -344,7 +344,7 @@ TEST(DeployTest, AlertRulesPassPromtool) {
   out << std::ifstream(log).rdbuf();
   ASSERT_TRUE(status.ok());
   EXPECT_EQ(*status, 0) << out.str();
-  EXPECT_THAT(out.str(), HasSubstr("SUCCESS: 8 rules found"));
+  EXPECT_THAT(out.str(), HasSubstr("SUCCESS: 11 rules found"));
 }
 
 }  // namespace
