@@ -72,7 +72,7 @@ store_dsn=$(cat "$run/postgres/dsn")
 
 vnstock_url=http://127.0.0.1:8765/api/
 ingest_mode=(--ignore_market_hours --intraday_interval=10s --history_interval=60s)
-feed="vnstock-sim (real VN30 prices 2019, replayed at 10x; virtual dates from today)"
+feed="vnstock-sim (real VN30 prices 2019, replayed at 10x from 09:20; virtual dates from today)"
 if [[ ${VNSTREAM_LIVE:-} == 1 ]]; then
   if curl -s -m 5 -o /dev/null -X POST -H 'Content-Type: application/json' \
     -d '{"symbols":["FPT"]}' https://trading.vietcap.com.vn/api/price/symbols/getList; then
@@ -84,9 +84,11 @@ if [[ ${VNSTREAM_LIVE:-} == 1 ]]; then
   fi
 fi
 if [[ $vnstock_url == http://127.0.0.1:8765/api/ ]]; then
+  # The virtual day starts in continuous trading (HOSE's first match is the
+  # 09:15 ATO), so the first quotes already have moving prices.
   start vnstock-sim "$bin/tools/vnstock_sim/vnstock-sim" --config=tools/vnstock_sim/config.yaml \
     --csv=data/vn30/vn30-daily-2016-2019.csv --port=8765 --replay_date=2019-01-02 \
-    --start_time=09:00 --speed=10 --loop
+    --start_time=09:20 --speed=10 --loop
   wait_for vnstock-sim "listening on"
 fi
 start ingest "$bin/services/ingest/vnstream-ingest" --config=services/ingest/config.yaml \
