@@ -2,7 +2,8 @@
 // by playwright-core, no browser download) and checks what a user sees:
 // price cards with their delivery labels, the intraday candles, the daily
 // chart with its SMA and Bollinger overlays, RSI and MACD, the performance
-// figures. Saves a screenshot.
+// figures; a watch-list symbol nobody knows (GVR) says "not found"; the
+// console shows no error (e.g. a 404). Saves a screenshot.
 //   node dashboard_test.js URL SCREENSHOT.png
 "use strict";
 const { chromium } = require("playwright-core");
@@ -24,6 +25,8 @@ function fail(message) {
     const page = await browser.newPage({ viewport: { width: 1280, height: 1400 } });
     const errors = [];
     page.on("pageerror", (e) => errors.push(e.message));
+    // Console errors include every failed resource load (a 404 favicon).
+    page.on("console", (m) => { if (m.type() === "error") errors.push(`console: ${m.text()}`); });
     await page.goto(url);
     const timeout = 60000;
     // FPT comes through Kafka; MSN is not ingested: the gateway's fallback.
@@ -33,6 +36,8 @@ function fail(message) {
     const msn = await page.textContent('.card[data-symbol="MSN"] .source');
     if (fpt !== "Kafka Live") fail(`FPT labelled "${fpt}", expected "Kafka Live"`);
     if (msn !== "VNStock") fail(`MSN labelled "${msn}", expected "VNStock"`);
+    // GVR is in neither Kafka nor vnstock-sim's VN30 CSV: the gateway's NOT_FOUND.
+    await page.waitForFunction(() => document.querySelector('.card[data-symbol="GVR"] .price').textContent === "not found", null, { timeout });
     const price = await page.textContent('.card[data-symbol="FPT"] .price');
     if (!/^[\d,]+(\.\d+)? ₫$/.test(price)) fail(`FPT price "${price}" is not a VND amount`);
     await page.waitForFunction(() => document.querySelectorAll("#intraday rect.candle").length >= 10, null, { timeout });
@@ -46,7 +51,7 @@ function fail(message) {
     await page.waitForFunction(() => document.querySelectorAll("#intraday rect.candle").length >= 10, null, { timeout });
     if (errors.length) fail("page errors: " + errors.join("; "));
     if (screenshot) await page.screenshot({ path: screenshot, fullPage: true });
-    console.log(`PASS: cards, labels, intraday ${await page.$$eval("#intraday rect.candle", (n) => n.length)} candles, daily chart with indicators`);
+    console.log(`PASS: cards, labels, GVR not found, no console errors, intraday ${await page.$$eval("#intraday rect.candle", (n) => n.length)} candles, daily chart with indicators`);
   } finally {
     await browser.close();
   }

@@ -27,7 +27,8 @@ from google.protobuf.json_format import MessageToDict  # noqa: E402
 from vnstream_client import connect, pb, subscribe  # noqa: E402
 
 STATIC = {"/": ("index.html", "text/html"), "/app.js": ("app.js", "text/javascript"),
-          "/style.css": ("style.css", "text/css")}
+          "/style.css": ("style.css", "text/css"),
+          "/favicon.svg": ("favicon.svg", "image/svg+xml")}
 MAX_SYMBOLS = 30
 
 
