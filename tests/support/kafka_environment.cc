@@ -4,15 +4,19 @@
 
 namespace vnstream::testing {
 
-KafkaEnvironment* KafkaEnvironment::Install() {
-  auto* env = new KafkaEnvironment();
+KafkaEnvironment* KafkaEnvironment::Install(int brokers) {
+  auto* env = new KafkaEnvironment(brokers);
   ::testing::AddGlobalTestEnvironment(env);
   return env;
 }
 
 void KafkaEnvironment::SetUp() {
   absl::StatusOr<std::unique_ptr<kafka::LocalKafka>> kafka =
-      kafka::LocalKafka::Start({.work_dir = TestTempPath("kafka")});
+      kafka::LocalKafka::Start(
+          {.work_dir = TestTempPath("kafka"),
+           .brokers = brokers_,
+           // Three JVMs start at once; CI runs two tests in parallel.
+           .startup_timeout = absl::Seconds(brokers_ > 1 ? 240 : 120)});
   ASSERT_TRUE(kafka.ok()) << kafka.status();
   kafka_ = std::move(*kafka);
 }
