@@ -111,8 +111,8 @@ int Main(int argc, char** argv) {
   if (command == "subscribe" && args.size() == 4) {
     SubscriptionOptions options;
     // quotes, bars, history, intraday_analytics, market, signals.
-    const std::string kind = std::string(args[2]) == "bars" ? "intraday_bars"
-                                                            : args[2];
+    const std::string kind =
+        std::string(args[2]) == "bars" ? "intraday_bars" : args[2];
     if (!v1::Channel_Parse(absl::AsciiStrToUpper("channel_" + kind),
                            &options.channel) ||
         options.channel == v1::CHANNEL_UNSPECIFIED) {
