@@ -2,7 +2,8 @@
 # Brings up the whole vnstream pipeline on this machine, in the foreground:
 #   Kafka (KRaft, 127.0.0.1:9092) -> vnstock-sim (offline VNStock replaying
 #   real VN30 prices at 10x speed) -> ingest -> analytics -> gateway
-#   -> dashboard (https://127.0.0.1:8443/)
+#   -> dashboard (https://127.0.0.1:8443/), and the history store:
+#   PostgreSQL 15 (127.0.0.1:5432) <- store (Kafka -> PostgreSQL)
 # then prints what to run next. Ctrl-C stops everything cleanly.
 # Installs what it needs first. State and logs live in .run/.
 #
@@ -27,7 +28,8 @@ mkdir -p "$logs"
 
 scripts/setup.sh
 cache=${VNSTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vnstream}
-targets=(//tools/kafka:vnstream-kafka //tools/vnstock_sim:vnstock-sim
+targets=(//tools/kafka:vnstream-kafka //tools/postgres:vnstream-postgres
+  //services/store:vnstream-store //tools/vnstock_sim:vnstock-sim
   //services/ingest:vnstream-ingest //services/analytics:vnstream-analytics
   //services/gateway:vnstream-gateway //clients/cpp:vnstream-client)
 echo "building (optimised) ..." >&2
@@ -43,6 +45,7 @@ stop_all() {
   for ((i = ${#pids[@]} - 1; i >= 0; i--)); do kill -TERM "${pids[i]}" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   "$bin/tools/kafka/vnstream-kafka" stop --dir="$kafka_dir" || true
+  "$bin/tools/postgres/vnstream-postgres" stop --dir="$run/postgres" || true
   echo "stopped; logs in .run/logs" >&2
 }
 trap 'stop_all; exit 0' INT TERM
@@ -83,9 +86,15 @@ kafka_login() {
     "--kafka_sasl_password_file=$kafka_dir/users/$1.password")
 }
 
+"$bin/tools/postgres/vnstream-postgres" start --dir="$run/postgres" --port=5432 \
+  >/dev/null 2>"$logs/postgres-start.log" || { cat "$logs/postgres-start.log" >&2; exit 1; }
+# Connection URIs with generated passwords (mode 0600): the owner role for
+# the store, the read-only role for the gateway.
+store_dsn=$(cat "$run/postgres/dsn")
+
 vnstock_url=http://127.0.0.1:8765/api/
 ingest_mode=(--ignore_market_hours --intraday_interval=10s --history_interval=60s)
-feed="vnstock-sim (real VN30 prices 2019, replayed at 10x; virtual dates from today)"
+feed="vnstock-sim (real VN30 prices 2019, replayed at 10x from 09:20; virtual dates from today)"
 if [[ ${VNSTREAM_LIVE:-} == 1 ]]; then
   if curl -s -m 5 -o /dev/null -X POST -H 'Content-Type: application/json' \
     -d '{"symbols":["FPT"]}' https://trading.vietcap.com.vn/api/price/symbols/getList; then
@@ -97,9 +106,11 @@ if [[ ${VNSTREAM_LIVE:-} == 1 ]]; then
   fi
 fi
 if [[ $vnstock_url == http://127.0.0.1:8765/api/ ]]; then
+  # The virtual day starts in continuous trading (HOSE's first match is the
+  # 09:15 ATO), so the first quotes already have moving prices.
   start vnstock-sim "$bin/tools/vnstock_sim/vnstock-sim" --config=tools/vnstock_sim/config.yaml \
     --csv=data/vn30/vn30-daily-2016-2019.csv --port=8765 --replay_date=2019-01-02 \
-    --start_time=09:00 --speed=10 --loop
+    --start_time=09:20 --speed=10 --loop
   wait_for vnstock-sim "listening on"
 fi
 kafka_login ingest
@@ -110,6 +121,10 @@ kafka_login analytics
 start analytics "$bin/services/analytics/vnstream-analytics" --config=services/analytics/config.yaml \
   "${login[@]}"
 wait_for analytics "consuming"
+kafka_login store
+start store env VNSTREAM_STORE_DSN="$store_dsn" "$bin/services/store/vnstream-store" \
+  --config=services/store/config.yaml "${login[@]}"
+wait_for store "storing Kafka"
 # Demo relaxation: reflection on, so grpcurl needs no .proto files.
 kafka_login gateway
 start gateway "$bin/services/gateway/vnstream-gateway" --config=services/gateway/config.yaml \
@@ -127,9 +142,11 @@ vnstream is up. Feed: $feed
   dashboard        https://127.0.0.1:8443/   password: $(cat "$run/dashboard.password")
                    (the browser warns: its certificate is from the demo's CA, .run/certs/ca.pem)
   gateway (gRPC)   127.0.0.1:50051   TLS (CA .run/certs/ca.pem); MarketDataService, health, reflection
-  metrics          ingest :9101   analytics :9102   gateway :9103   (/metrics)
+  metrics          ingest :9101   analytics :9102   gateway :9103   store :9104   (/metrics)
   Kafka            127.0.0.1:9092    SASL_SSL; users' passwords in .run/kafka-sasl/users
-  logs             .run/logs/<service>.log, broker .run/kafka-sasl/broker.log
+  PostgreSQL       127.0.0.1:5432    history store: psql "\$(cat .run/postgres/dsn)"
+  logs             .run/logs/<service>.log, broker .run/kafka-sasl/broker.log,
+                   PostgreSQL .run/postgres/postgres.log
 
 Live quotes (grpcurl, built by setup):
   $cache/bin/grpcurl -cacert .run/certs/ca.pem -d '{"symbols":["FPT","VCB","HPG"]}' 127.0.0.1:50051 vnstream.v1.MarketDataService/SubscribeQuotes

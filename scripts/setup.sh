@@ -55,6 +55,11 @@ fi
 kafka_home=$("$repo/tools/kafka/fetch-kafka.sh")
 
 cache=${VNSTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vnstream}
+# The cache is shared by every worktree on the machine: one setup at a time
+# (a second one would delete the venv the first is still filling).
+mkdir -p "$cache"
+exec 9>"$cache/.setup.lock"
+flock 9
 venv="$cache/venv"
 requirements="$repo/tools/python/requirements.txt"
 stamp=$(sha256sum "$requirements" | cut -d' ' -f1)

@@ -5,7 +5,7 @@
 // ConfigMap settings pass their binaries' --check_config, every Kafka client
 // of production has its SCRAM user, every workload its PodDisruptionBudget
 // and NetworkPolicies, monitoring carries the labels kube-prometheus-stack
-// selects, and the alert rules pass `promtool check rules`. (The cluster
+// selects (the alert rules: tests/alerts_test). (The cluster
 // test applies the overlays to a real API server.)
 #include <sys/wait.h>
 
@@ -324,27 +324,6 @@ TEST(DeployTest, MonitoringIsSelectedByKubePrometheusStack) {
     }
   }
   EXPECT_EQ(queried.size(), 5u);
-}
-
-TEST(DeployTest, AlertRulesPassPromtool) {
-  YAML::Node rule;
-  for (const YAML::Node& doc : LoadAll("monitoring/monitoring.yaml")) {
-    if (Kind(doc) == "PrometheusRule") rule = doc;
-  }
-  ASSERT_TRUE(rule.IsDefined());
-  // promtool checks a plain rules file: the CR's spec is one.
-  const std::string path = testing::TestTempPath("rules.yml");
-  std::ofstream(path) << YAML::Dump(rule["spec"]);
-  const std::string log = testing::TestTempPath("promtool.log");
-  auto promtool = Subprocess::Start(
-      {.argv = {"promtool", "check", "rules", path}, .log_path = log});
-  ASSERT_TRUE(promtool.ok()) << promtool.status();
-  absl::StatusOr<int> status = (*promtool)->Wait(absl::Seconds(60));
-  std::stringstream out;
-  out << std::ifstream(log).rdbuf();
-  ASSERT_TRUE(status.ok());
-  EXPECT_EQ(*status, 0) << out.str();
-  EXPECT_THAT(out.str(), HasSubstr("SUCCESS: 8 rules found"));
 }
 
 }  // namespace

@@ -484,7 +484,7 @@ int main(int argc, char** argv) {
   }
   vnstream::certs = new vnstream::testing::TestCerts(*certs);
   vnstream::kafka_env = vnstream::testing::KafkaEnvironment::Install(
-      vnstream::kafka::KafkaSecurity{.keystore_file = certs->kafka_keystore,
-                                     .ca_file = certs->ca});
+      1, vnstream::kafka::KafkaSecurity{.keystore_file = certs->kafka_keystore,
+                                        .ca_file = certs->ca});
   return RUN_ALL_TESTS();
 }

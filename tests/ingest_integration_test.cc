@@ -396,6 +396,44 @@ TEST(IngestIntegrationTest, RecoversFromEveryFaultAndPublishesNothingInvalid) {
   EXPECT_EQ(reader.topics.malformed, 0);
 }
 
+// A quote's session and trading date are the simulator's (its virtual clock
+// is on 2019-06-14, whatever the real clock says): the ATO before the first
+// match, when the board has no match time; CLOSED after the close, when the
+// last match was the 14:45 ATC.
+TEST(IngestIntegrationTest, QuotesCarryTheSimulatorsSession) {
+  absl::StatusOr<ServiceProcess> sim = StartSim("sim-session");
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  const std::string sim_url =
+      absl::StrCat("http://127.0.0.1:", sim->captured[0]);
+  ASSERT_TRUE(HttpPost(sim_url + "/sim/clock", R"({"time":"09:05"})").ok());
+  absl::StatusOr<ServiceProcess> ingest =
+      StartIngest("ingest-session", sim->captured[0], "SAB",
+                  {"--intraday_interval=1h", "--history_interval=1h"});
+  ASSERT_TRUE(ingest.ok()) << ingest.status();
+  TopicReader reader;
+  auto quotes_of = [](size_t n) {
+    return [n](const Topics& t) {
+      return t.quotes.count("SAB") && t.quotes.at("SAB").size() >= n;
+    };
+  };
+  ASSERT_TRUE(reader.ReadUntil(quotes_of(1), absl::Seconds(60)));
+  const v1::Quote before = reader.topics.quotes.at("SAB")[0];
+  EXPECT_FALSE(before.has_last_price());
+  EXPECT_FALSE(before.has_exchange_time());
+  EXPECT_EQ(before.session(), v1::TRADING_SESSION_ATO);
+  EXPECT_EQ(market::ToCivilDay(before.meta().trading_date()), kToday);
+
+  ASSERT_TRUE(HttpPost(sim_url + "/sim/clock", R"({"time":"15:05"})").ok());
+  ASSERT_TRUE(reader.ReadUntil(quotes_of(2), absl::Seconds(60)));
+  const v1::Quote after = reader.topics.quotes.at("SAB")[1];
+  EXPECT_TRUE(after.has_last_price());
+  EXPECT_EQ(after.session(), v1::TRADING_SESSION_CLOSED);
+  EXPECT_EQ(market::FromTimestamp(after.exchange_time()),
+            absl::FromCivil(absl::CivilSecond(2019, 6, 14, 14, 45, 0),
+                            market::VietnamTime()));
+  EXPECT_EQ(market::ToCivilDay(after.meta().trading_date()), kToday);
+}
+
 // A restarted ingest continues every sequence where Kafka ends and does not
 // republish what did not change.
 TEST(IngestIntegrationTest, RestartContinuesSequences) {

@@ -3,7 +3,9 @@
 // data, no cross-site sign-in, no wrong password. Then signed in, what a
 // user sees: price cards with their delivery labels, the intraday candles,
 // the daily chart with its SMA and Bollinger overlays, RSI and MACD, the
-// performance figures. Saves a screenshot.
+// performance figures; a watch-list symbol nobody knows (GVR) says "not
+// found"; the console shows no error once signed in (e.g. a 404). Saves a
+// screenshot.
 //   DASHBOARD_PASSWORD=... node dashboard_test.js URL SCREENSHOT.png
 "use strict";
 const { chromium } = require("playwright-core");
@@ -56,6 +58,9 @@ function fail(message) {
     await page.waitForSelector("text=Wrong password.", { timeout });
     if ((await context.cookies()).length) fail("a cookie without signing in");
 
+    // From here on, console errors include every failed resource load (a
+    // 404 favicon). Not before: the wrong password's 401 is one.
+    page.on("console", (m) => { if (m.type() === "error") errors.push(`console: ${m.text()}`); });
     await page.fill('input[name="password"]', password);
     await page.click('button[type="submit"]');
     await page.waitForURL(url, { timeout });
@@ -71,6 +76,8 @@ function fail(message) {
     const msn = await page.textContent('.card[data-symbol="MSN"] .source');
     if (fpt !== "Kafka Live") fail(`FPT labelled "${fpt}", expected "Kafka Live"`);
     if (msn !== "VNStock") fail(`MSN labelled "${msn}", expected "VNStock"`);
+    // GVR is in neither Kafka nor vnstock-sim's VN30 CSV: the gateway's NOT_FOUND.
+    await page.waitForFunction(() => document.querySelector('.card[data-symbol="GVR"] .price').textContent === "not found", null, { timeout });
     const price = await page.textContent('.card[data-symbol="FPT"] .price');
     if (!/^[\d,]+(\.\d+)? ₫$/.test(price)) fail(`FPT price "${price}" is not a VND amount`);
     await page.waitForFunction(() => document.querySelectorAll("#intraday rect.candle").length >= 10, null, { timeout });
@@ -90,7 +97,7 @@ function fail(message) {
     const after = await api.get(url + "api/history?symbol=FPT",
                                 { headers: { Cookie: `__Host-vnstream=${session.value}` } });
     if (after.status() !== 401) fail(`a signed-out session still works: ${after.status()}`);
-    console.log(`PASS: refused before sign-in (401, /login, CSRF 403, wrong password); cards, labels, candles, daily chart with indicators; sign-out`);
+    console.log(`PASS: refused before sign-in (401, /login, CSRF 403, wrong password); cards, labels, GVR not found, no console errors, candles, daily chart with indicators; sign-out`);
   } finally {
     await browser.close();
   }

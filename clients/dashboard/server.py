@@ -56,13 +56,15 @@ from google.protobuf.json_format import MessageToDict  # noqa: E402
 
 from vnstream_client import connect, pb, subscribe  # noqa: E402
 
-# Public files: code and style, no data. The page itself needs a session.
-PUBLIC = {"/app.js": ("app.js", "text/javascript"), "/style.css": ("style.css", "text/css")}
+# Public files: code, style and icon, no data. The page itself needs a session.
+PUBLIC = {"/app.js": ("app.js", "text/javascript"), "/style.css": ("style.css", "text/css"),
+          "/favicon.svg": ("favicon.svg", "image/svg+xml")}
 MAX_SYMBOLS = 30
 
 LOGIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>vnstream — sign in</title>
-<link rel="stylesheet" href="/style.css"></head>
+<link rel="stylesheet" href="/style.css">
+<link rel="icon" href="/favicon.svg" type="image/svg+xml"></head>
 <body><header><h1>vnstream</h1></header>
 <form method="post" action="/login" class="panel">
 <label>Password <input type="password" name="password" autocomplete="current-password"

@@ -37,9 +37,20 @@ absl::Status ApplyYamlConfig(absl::string_view yaml_text,
 // `flag_names` (all registered flags if empty).
 absl::Status ApplyEnvironment(const std::vector<std::string>& flag_names = {});
 
+// The --help text of a binary: `usage`, where settings come from (the
+// precedence above), then every setting the binary links as
+// --name=default and its description, grouped by the library that defines
+// it, the binary's own settings (titled `program`) first. With a non-empty
+// `filter`, only the settings whose name, description or file contains it.
+// Abseil's own flags (--flagfile, ...) are left to --helpfull.
+std::string SettingsHelp(absl::string_view program, absl::string_view usage,
+                         absl::string_view filter = "");
+
 // Sets usage, applies the YAML file and the environment, then parses the
 // command line (which wins). Prints the error and exits(2) on bad
-// configuration. Returns the positional arguments (argv[0] first).
+// configuration. On --help, -h or --help=SUBSTRING prints SettingsHelp to
+// stdout and exits(0) before reading any configuration. Returns the
+// positional arguments (argv[0] first).
 std::vector<char*> ParseConfig(int argc, char** argv, absl::string_view usage);
 
 // True when --check_config was given: the binary validates its settings,

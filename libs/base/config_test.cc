@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -17,6 +18,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 class ConfigTest : public ::testing::Test {
  protected:
@@ -80,6 +82,34 @@ TEST_F(ConfigTest, EnvironmentOverridesYaml) {
   ASSERT_TRUE(ApplyEnvironment({"test_brokers", "test_interval"}).ok());
   EXPECT_EQ(absl::GetFlag(FLAGS_test_brokers), "from-env:2");
   EXPECT_EQ(absl::GetFlag(FLAGS_test_interval), 10);
+}
+
+TEST_F(ConfigTest, HelpListsSettingsWithDefaultsAndSources) {
+  const std::string help = SettingsHelp("config_test", "config_test: usage");
+  EXPECT_THAT(help, HasSubstr("config_test: usage\n"));
+  // The test flags are defined in libs/base, beside --config.
+  EXPECT_THAT(help, HasSubstr("\nConfiguration and logging (libs/base):\n"));
+  EXPECT_THAT(help,
+              HasSubstr("  --test_brokers=default:9092\n      test flag\n"));
+  EXPECT_THAT(help, HasSubstr("  --test_interval=10\n"));
+  EXPECT_THAT(help, HasSubstr("  --test_symbols=\"\"\n"));
+  EXPECT_THAT(help, HasSubstr("--config=FILE.yaml"));
+  EXPECT_THAT(help, HasSubstr("VNSTREAM_<NAME>"));
+  EXPECT_THAT(help, HasSubstr("\nPrecedence: flag > environment > YAML file > "
+                              "default (shown below).\n"));
+  EXPECT_THAT(help, Not(HasSubstr("--flagfile")));  // Abseil's own.
+  for (absl::string_view line : absl::StrSplit(help, '\n')) {
+    if (line == "config_test: usage") continue;
+    EXPECT_LE(line.size(), 80u) << line;
+  }
+}
+
+TEST_F(ConfigTest, HelpFilterKeepsMatchingSettings) {
+  const std::string help = SettingsHelp("config_test", "usage", "test_int");
+  EXPECT_THAT(help, HasSubstr("--test_interval=10"));
+  EXPECT_THAT(help, Not(HasSubstr("--test_brokers")));
+  EXPECT_THAT(SettingsHelp("config_test", "usage", "no_such_setting"),
+              HasSubstr("No settings match 'no_such_setting'."));
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "libs/kafka/admin.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/cleanup/cleanup.h"
@@ -133,6 +134,85 @@ absl::StatusOr<int> PartitionCount(const std::string& bootstrap_servers,
     return absl::NotFoundError(absl::StrCat("topic ", topic, " not found"));
   }
   return metadata->topics[0].partition_cnt;
+}
+
+namespace {
+
+struct MetadataDeleter {
+  void operator()(const rd_kafka_metadata_t* m) const {
+    rd_kafka_metadata_destroy(m);
+  }
+};
+using Metadata = std::unique_ptr<const rd_kafka_metadata_t, MetadataDeleter>;
+
+// Metadata of all topics from any reachable broker of the list.
+absl::StatusOr<Metadata> AllMetadata(const std::string& bootstrap_servers,
+                                     absl::Duration timeout) {
+  absl::StatusOr<Handle> rk = NewAdminHandle(bootstrap_servers, {});
+  if (!rk.ok()) return rk.status();
+  const rd_kafka_metadata_t* metadata = nullptr;
+  if (rd_kafka_resp_err_t err = rd_kafka_metadata(rk->get(), 1, nullptr,
+                                                  &metadata, ToMillis(timeout));
+      err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return absl::UnavailableError(
+        absl::StrCat("metadata: ", rd_kafka_err2str(err)));
+  }
+  return Metadata(metadata);
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<PartitionReplicas>> DescribePartitions(
+    const std::string& bootstrap_servers, absl::Duration timeout) {
+  absl::StatusOr<Metadata> metadata = AllMetadata(bootstrap_servers, timeout);
+  if (!metadata.ok()) return metadata.status();
+  std::vector<PartitionReplicas> out;
+  for (int t = 0; t < (*metadata)->topic_cnt; ++t) {
+    const rd_kafka_metadata_topic_t& topic = (*metadata)->topics[t];
+    if (topic.err != RD_KAFKA_RESP_ERR_NO_ERROR) continue;
+    for (int p = 0; p < topic.partition_cnt; ++p) {
+      const rd_kafka_metadata_partition_t& partition = topic.partitions[p];
+      out.push_back(
+          {.topic = topic.topic,
+           .partition = partition.id,
+           .leader = partition.leader,
+           .replicas = std::vector<int>(
+               partition.replicas, partition.replicas + partition.replica_cnt),
+           .in_sync = std::vector<int>(partition.isrs,
+                                       partition.isrs + partition.isr_cnt)});
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<int> PartitionLeader(const std::string& bootstrap_servers,
+                                    const std::string& topic, int partition,
+                                    absl::Duration timeout) {
+  absl::StatusOr<std::vector<PartitionReplicas>> partitions =
+      DescribePartitions(bootstrap_servers, timeout);
+  if (!partitions.ok()) return partitions.status();
+  for (const PartitionReplicas& p : *partitions) {
+    if (p.topic != topic || p.partition != partition) continue;
+    if (p.leader < 0) {
+      return absl::UnavailableError(
+          absl::StrCat(topic, "/", partition, " has no leader"));
+    }
+    return p.leader;
+  }
+  return absl::NotFoundError(
+      absl::StrCat("no partition ", topic, "/", partition));
+}
+
+absl::StatusOr<std::vector<int>> BrokerIds(const std::string& bootstrap_servers,
+                                           absl::Duration timeout) {
+  absl::StatusOr<Metadata> metadata = AllMetadata(bootstrap_servers, timeout);
+  if (!metadata.ok()) return metadata.status();
+  std::vector<int> ids;
+  for (int b = 0; b < (*metadata)->broker_cnt; ++b) {
+    ids.push_back((*metadata)->brokers[b].id);
+  }
+  std::sort(ids.begin(), ids.end());
+  return ids;
 }
 
 absl::Status ProduceConsumeRoundTrip(const std::string& bootstrap_servers,

@@ -110,17 +110,56 @@ TEST(PublisherTest, BoundedBufferDropsOldestWhileNoBroker) {
     (*publisher)->Publish(Record(kPricesTopic, "FPT", seq));
   }
   // 5 in flight + 10 buffered are kept; the 25 oldest of the rest dropped.
-  EXPECT_EQ(MetricValue(registry, "test_records_dropped_total",
+  EXPECT_EQ(MetricValue(registry, "test_records_lost_total",
                         {{"topic", kPricesTopic}, {"reason", "buffer_full"}}),
             25);
-  // Nothing is lost silently: undeliverable records time out as errors.
+  // Nothing is lost silently: undeliverable records time out and are
+  // counted as lost.
   EXPECT_TRUE(PollUntil(
       [&] {
-        return MetricValue(registry, "test_produce_errors_total",
-                           {{"topic", kPricesTopic}}) == 15;
+        return MetricValue(registry, "test_records_lost_total",
+                           {{"topic", kPricesTopic},
+                            {"reason", "delivery_timeout"}}) == 15;
       },
       absl::Seconds(30)));
   EXPECT_EQ((*publisher)->pending(), 0u);
+}
+
+TEST(PublisherTest, CountsUnsendableAndShutdownRecordsAsLost) {
+  prometheus::Registry registry;
+  {
+    auto publisher =
+        Publisher::Create({.bootstrap_servers = kafka_env->bootstrap_servers()},
+                          registry, "test");
+    ASSERT_TRUE(publisher.ok());
+    // Larger than message.max.bytes: librdkafka refuses it at once.
+    OutgoingRecord huge = Record(kPricesTopic, "FPT", 1);
+    huge.value.assign(kMaxMessageBytes + 1, 'x');
+    (*publisher)->Publish(std::move(huge));
+    ASSERT_TRUE(PollUntil(
+        [&] {
+          return MetricValue(registry, "test_records_lost_total",
+                             {{"topic", kPricesTopic},
+                              {"reason", "produce_failed"}}) == 1;
+        },
+        absl::Seconds(10)));
+  }
+  {
+    // No broker: whatever is still buffered or in flight when the
+    // publisher goes away is counted.
+    auto publisher = Publisher::Create(
+        {.bootstrap_servers = "127.0.0.1:1", .max_in_flight = 5}, registry,
+        "test");
+    ASSERT_TRUE(publisher.ok());
+    for (uint64_t seq = 1; seq <= 12; ++seq) {
+      (*publisher)->Publish(Record(kIntradayTopic, "VCB", seq));
+    }
+    ASSERT_TRUE(PollUntil([&] { return (*publisher)->buffered() == 7; },
+                          absl::Seconds(5)));
+  }
+  EXPECT_EQ(MetricValue(registry, "test_records_lost_total",
+                        {{"topic", kIntradayTopic}, {"reason", "shutdown"}}),
+            12);
 }
 
 TEST(PublisherTest, BuffersThroughABrokerRestart) {

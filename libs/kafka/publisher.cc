@@ -17,14 +17,12 @@ struct Publisher::Metrics {
                      .Name(prefix + "_records_produced_total")
                      .Help("Records acknowledged by Kafka.")
                      .Register(registry)),
-        errors(prometheus::BuildCounter()
-                   .Name(prefix + "_produce_errors_total")
-                   .Help("Records Kafka did not acknowledge, by reason.")
-                   .Register(registry)),
-        dropped(prometheus::BuildCounter()
-                    .Name(prefix + "_records_dropped_total")
-                    .Help("Records dropped before sending, by reason.")
-                    .Register(registry)),
+        lost(prometheus::BuildCounter()
+                 .Name(prefix + "_records_lost_total")
+                 .Help("Records that never reached Kafka, by reason: "
+                       "buffer_full, produce_failed, delivery_timeout, "
+                       "delivery_failed, shutdown.")
+                 .Register(registry)),
         last_publish(prometheus::BuildGauge()
                          .Name(prefix + "_last_publish_timestamp_seconds")
                          .Help("Time of the last acknowledged record, Unix "
@@ -37,8 +35,7 @@ struct Publisher::Metrics {
                      .Add({})) {}
 
   prometheus::Family<prometheus::Counter>& produced;
-  prometheus::Family<prometheus::Counter>& errors;
-  prometheus::Family<prometheus::Counter>& dropped;
+  prometheus::Family<prometheus::Counter>& lost;
   prometheus::Family<prometheus::Gauge>& last_publish;
   prometheus::Gauge& buffered;
 };
@@ -47,7 +44,8 @@ class Publisher::DeliveryReports : public RdKafka::DeliveryReportCb {
  public:
   explicit DeliveryReports(Metrics* metrics) : metrics_(metrics) {}
 
-  // Runs on the sender thread (inside poll()).
+  // Runs on the sender thread (inside poll()), or in the destructor once
+  // the sender has stopped.
   void dr_cb(RdKafka::Message& message) override {
     const std::string topic = message.topic_name();
     if (message.err() == RdKafka::ERR_NO_ERROR) {
@@ -56,12 +54,25 @@ class Publisher::DeliveryReports : public RdKafka::DeliveryReportCb {
           .Set(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
       return;
     }
-    metrics_->errors
-        .Add({{"topic", topic}, {"reason", RdKafka::err2str(message.err())}})
-        .Increment();
-    spdlog::warn("kafka: record for {} key {} not delivered: {}", topic,
-                 message.key() != nullptr ? *message.key() : "",
-                 message.errstr());
+    const char* reason = "delivery_failed";
+    switch (message.err()) {
+      case RdKafka::ERR__MSG_TIMED_OUT:
+        reason = "delivery_timeout";
+        break;
+      case RdKafka::ERR__PURGE_QUEUE:
+      case RdKafka::ERR__PURGE_INFLIGHT:
+        reason = "shutdown";
+        break;
+      default:
+        break;
+    }
+    metrics_->lost.Add({{"topic", topic}, {"reason", reason}}).Increment();
+    const bool maybe_written =
+        message.status() == RdKafka::Message::MSG_STATUS_POSSIBLY_PERSISTED;
+    spdlog::error("kafka: record for {} key {} lost ({}{}): {}", topic,
+                  message.key() != nullptr ? *message.key() : "", reason,
+                  maybe_written ? ", possibly persisted" : "",
+                  message.errstr());
   }
 
  private:
@@ -115,15 +126,44 @@ Publisher::~Publisher() {
     stopping_ = true;
   }
   if (sender_.joinable()) sender_.join();
+  // Nothing is lost silently, not even at shutdown: buffered records are
+  // counted here, in-flight ones by their purge delivery reports.
+  std::deque<OutgoingRecord> left;
+  {
+    absl::MutexLock lock(&mu_);
+    left.swap(buffer_);
+  }
+  for (const OutgoingRecord& record : left) {
+    metrics_->lost.Add({{"topic", record.topic}, {"reason", "shutdown"}})
+        .Increment();
+  }
+  const int in_flight = producer_->outq_len();
+  if (!left.empty() || in_flight > 0) {
+    spdlog::error(
+        "kafka: {} records lost at shutdown ({} buffered, {} in "
+        "flight)",
+        left.size() + static_cast<size_t>(in_flight), left.size(), in_flight);
+  }
+  producer_->purge(RdKafka::Producer::PURGE_QUEUE |
+                   RdKafka::Producer::PURGE_INFLIGHT);
+  producer_->flush(1000);  // Serves the purged records' delivery reports.
 }
 
 void Publisher::Publish(OutgoingRecord record) {
   absl::MutexLock lock(&mu_);
   if (buffer_.size() >= options_.buffer_capacity) {
     // Oldest first: the newest data is the most valuable to a market feed.
-    metrics_->dropped
-        .Add({{"topic", buffer_.front().topic}, {"reason", "buffer_full"}})
+    const OutgoingRecord& oldest = buffer_.front();
+    metrics_->lost.Add({{"topic", oldest.topic}, {"reason", "buffer_full"}})
         .Increment();
+    // One line per 1,000 (the buffer holds 200,000 by default: a long
+    // outage would otherwise write a line per record).
+    if (++dropped_ % 1000 == 1) {
+      spdlog::error(
+          "kafka: buffer full ({} records): dropped the oldest record for {} "
+          "key {} ({} dropped so far)",
+          buffer_.size(), oldest.topic, oldest.key, dropped_);
+    }
     buffer_.pop_front();
   }
   buffer_.push_back(std::move(record));
@@ -163,11 +203,10 @@ void Publisher::Drain() {
       return;
     }
     // Not retryable (too large, unknown topic): counted and dropped.
-    metrics_->errors
-        .Add({{"topic", record.topic}, {"reason", RdKafka::err2str(err)}})
+    metrics_->lost.Add({{"topic", record.topic}, {"reason", "produce_failed"}})
         .Increment();
-    spdlog::error("kafka: cannot produce to {} key {}: {}", record.topic,
-                  record.key, RdKafka::err2str(err));
+    spdlog::error("kafka: record for {} key {} lost (produce_failed): {}",
+                  record.topic, record.key, RdKafka::err2str(err));
   }
 }
 

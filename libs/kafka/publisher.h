@@ -4,10 +4,23 @@
 // growing without bound. librdkafka is idempotent with acks=all, so a
 // retried send is never duplicated within the producer's session.
 //
+// Every record handed to Publish() ends up either acknowledged by Kafka or
+// counted as lost, with a log line, by reason:
+//   buffer_full       dropped (oldest first) while the buffer was full
+//   produce_failed    librdkafka refused it outright (too large, unknown
+//                     topic): not retryable
+//   delivery_timeout  not acknowledged within delivery_timeout (a broker
+//                     outage longer than that); librdkafka may have
+//                     written it ("possibly persisted" in the log), but
+//                     nothing proves it, so it counts as lost
+//   delivery_failed   any other failed delivery report (e.g. a broker
+//                     rejecting the record)
+//   shutdown          still buffered or in flight when the Publisher was
+//                     destroyed (Flush first)
+//
 // Metrics (prefix given at creation, e.g. "vnstream_ingest"):
 //   <prefix>_records_produced_total{topic}          delivered (acked)
-//   <prefix>_produce_errors_total{topic,reason}     delivery failures
-//   <prefix>_records_dropped_total{topic,reason}    dropped before sending
+//   <prefix>_records_lost_total{topic,reason}       never delivered (above)
 //   <prefix>_last_publish_timestamp_seconds{topic}  last delivery, Unix s
 //   <prefix>_buffered_records                       waiting + in flight
 #ifndef VNSTREAM_LIBS_KAFKA_PUBLISHER_H_
@@ -44,7 +57,7 @@ struct PublisherOptions {
   // Records handed to librdkafka and not yet acknowledged.
   int max_in_flight = 20'000;
   // librdkafka gives up on a record after this long without an ack (a
-  // broker outage): it is counted as a produce error.
+  // broker outage): it is counted as lost (reason delivery_timeout).
   absl::Duration delivery_timeout = absl::Minutes(5);
   // Extra librdkafka settings (they win over the defaults).
   ConfigMap overrides;
@@ -55,8 +68,8 @@ class Publisher : public RecordSink {
   static absl::StatusOr<std::unique_ptr<Publisher>> Create(
       PublisherOptions options, prometheus::Registry& registry,
       const std::string& metric_prefix);
-  // Stops the sender thread; records not yet delivered are lost (Flush
-  // first).
+  // Stops the sender thread; records not yet delivered are lost (counted,
+  // reason shutdown; Flush first).
   ~Publisher() override;
 
   void Publish(OutgoingRecord record) override;
@@ -84,6 +97,8 @@ class Publisher : public RecordSink {
   std::unique_ptr<RdKafka::Producer> producer_;
   absl::Mutex mu_;
   std::deque<OutgoingRecord> buffer_ ABSL_GUARDED_BY(mu_);
+  // Records dropped because the buffer was full (log throttling).
+  uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread sender_;
 };

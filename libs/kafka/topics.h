@@ -43,8 +43,19 @@ struct TopicSpec {
   std::vector<std::pair<std::string, std::string>> configs;
 };
 
-// The topics with their partition counts and policies, for a broker
-// with `replication_factor` replicas (1 locally, 3 in production).
+// Replication factor of the vnstream topics on a cluster of `brokers`:
+// 3 when there are at least 3, else all of them.
+int ReplicationFactorFor(int brokers);
+
+// min.insync.replicas for `replication_factor` replicas: 2 of 3 (an
+// acks=all producer goes on when any one broker is down, and an
+// acknowledged record is on at least two brokers), 1 below 3.
+int MinInSyncReplicasFor(int replication_factor);
+
+// The topics with their partition counts and policies, for a cluster
+// with `replication_factor` replicas (1 on one local broker, 3 on the local
+// 3-broker cluster and in production); min.insync.replicas follows
+// MinInSyncReplicasFor.
 std::vector<TopicSpec> DefaultTopics(int replication_factor = 1);
 
 }  // namespace vnstream::kafka

@@ -5,15 +5,17 @@
 
 #include "absl/flags/flag.h"
 #include "absl/strings/str_cat.h"
+#include "libs/market/holidays.h"
 
 ABSL_FLAG(std::vector<std::string>, holidays, {},
-          "Exchange holidays (YYYY-MM-DD, comma-separated): no trading on "
-          "these weekdays (Tet, Hung Kings, 30/4, 1/5, 2/9, ...).");
+          "Exchange holidays (YYYY-MM-DD, comma-separated) in addition to the "
+          "shipped calendar (data/calendar/vn-holidays.csv, 2024-2027): no "
+          "trading on these weekdays.");
 
 namespace vnstream::market {
 
 absl::StatusOr<TradingCalendar> CalendarFromFlags() {
-  absl::flat_hash_set<absl::CivilDay> days;
+  absl::flat_hash_set<absl::CivilDay> days = ShippedHolidayDays();
   for (const std::string& text : absl::GetFlag(FLAGS_holidays)) {
     absl::CivilDay day;
     if (!absl::ParseCivilTime(text, &day)) {

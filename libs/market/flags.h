@@ -8,7 +8,8 @@
 
 namespace vnstream::market {
 
-// A calendar with the --holidays dates; InvalidArgument for a bad date.
+// A calendar with the shipped holidays (libs/market/holidays.h) and the
+// --holidays dates; InvalidArgument for a bad date.
 absl::StatusOr<TradingCalendar> CalendarFromFlags();
 
 }  // namespace vnstream::market

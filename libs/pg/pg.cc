@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "libs/base/logging.h"
 
 namespace vnstream::pg {
 namespace {
@@ -24,26 +25,6 @@ constexpr char kSqlStatePayload[] = "type.vnstream/pg.sqlstate";
 std::string Trimmed(const char* message) {
   return std::string(
       absl::StripTrailingAsciiWhitespace(message != nullptr ? message : ""));
-}
-
-absl::Status StatusForSqlState(absl::string_view state,
-                               absl::string_view message) {
-  absl::StatusCode code = absl::StatusCode::kInternal;
-  if (absl::StartsWith(state, "08") || state == "57P01" || state == "57P02" ||
-      state == "57P03" || state == "53300") {
-    code = absl::StatusCode::kUnavailable;
-  } else if (state == "40001" || state == "40P01") {
-    code = absl::StatusCode::kAborted;
-  } else if (state == "57014") {
-    code = absl::StatusCode::kDeadlineExceeded;
-  } else if (absl::StartsWith(state, "22")) {
-    code = absl::StatusCode::kInvalidArgument;
-  } else if (absl::StartsWith(state, "23")) {
-    code = absl::StatusCode::kFailedPrecondition;
-  }
-  absl::Status status(code, absl::StrCat("postgres [", state, "]: ", message));
-  status.SetPayload(kSqlStatePayload, absl::Cord(state));
-  return status;
 }
 
 uint16_t Be16(const char* p) {
@@ -66,9 +47,53 @@ constexpr int32_t kPgEpochUnixDays = 10957;
 
 }  // namespace
 
+absl::Status StatusForSqlState(absl::string_view state,
+                               absl::string_view message) {
+  absl::StatusCode code = absl::StatusCode::kInternal;
+  if (absl::StartsWith(state, "08") || state == "57P01" || state == "57P02" ||
+      state == "57P03" || state == "53300") {
+    code = absl::StatusCode::kUnavailable;
+  } else if (state == "40001" || state == "40P01") {
+    code = absl::StatusCode::kAborted;
+  } else if (state == "57014") {
+    code = absl::StatusCode::kDeadlineExceeded;
+  } else if (absl::StartsWith(state, "22")) {
+    code = absl::StatusCode::kInvalidArgument;
+  } else if (absl::StartsWith(state, "23")) {
+    code = absl::StatusCode::kFailedPrecondition;
+  }
+  absl::Status status(code, absl::StrCat("postgres [", state, "]: ", message));
+  status.SetPayload(kSqlStatePayload, absl::Cord(state));
+  return status;
+}
+
 std::string SqlState(const absl::Status& status) {
   auto state = status.GetPayload(kSqlStatePayload);
   return state.has_value() ? std::string(*state) : std::string();
+}
+
+std::string DescribeDsn(const std::string& dsn) {
+  char* error = nullptr;
+  PQconninfoOption* options = PQconninfoParse(dsn.c_str(), &error);
+  if (options == nullptr) {
+    PQfreemem(error);
+    return "(unparsable DSN)";
+  }
+  std::string user, host, port, dbname;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (o->val == nullptr) continue;
+    const absl::string_view keyword = o->keyword;
+    if (keyword == "user") user = o->val;
+    if (keyword == "host" || (keyword == "hostaddr" && host.empty())) {
+      host = o->val;
+    }
+    if (keyword == "port") port = o->val;
+    if (keyword == "dbname") dbname = o->val;
+  }
+  PQconninfoFree(options);
+  return absl::StrCat(user, user.empty() ? "" : "@",
+                      host.empty() ? "localhost" : host,
+                      port.empty() ? "" : ":", port, "/", dbname);
 }
 
 std::string QuoteIdentifier(absl::string_view name) {
@@ -246,6 +271,13 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     }
     poll_status = PQconnectPoll(conn);
   }
+  // Notices ("relation ... already exists, skipping") are not errors.
+  PQsetNoticeProcessor(
+      conn,
+      [](void*, const char* message) {
+        spdlog::debug("postgres: {}", Trimmed(message));
+      },
+      nullptr);
   if (PQsetnonblocking(conn, 1) != 0) {
     return absl::InternalError("libpq: cannot enter non-blocking mode");
   }

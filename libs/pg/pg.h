@@ -41,6 +41,14 @@ using Param = std::optional<std::string>;
 
 // The SQLSTATE of a status returned by this library ("23505"), or "".
 std::string SqlState(const absl::Status& status);
+// The status this library returns for a server error with SQLSTATE
+// `state` (also for fakes in tests).
+absl::Status StatusForSqlState(absl::string_view state,
+                               absl::string_view message);
+
+// "user@host:port/dbname" of a connection string or URI, without the
+// password (for logs); "(unparsable DSN)" when libpq cannot parse it.
+std::string DescribeDsn(const std::string& dsn);
 
 // Quotes an identifier for SQL text ("minute_bars" -> "\"minute_bars\"").
 std::string QuoteIdentifier(absl::string_view name);

@@ -7,15 +7,16 @@
 
 namespace vnstream {
 
-void InitService(int argc, char** argv, absl::string_view name,
-                 absl::string_view usage) {
+std::vector<char*> InitService(int argc, char** argv, absl::string_view name,
+                               absl::string_view usage) {
   // Debian's Abseil is built without NDEBUG, so every absl::Mutex
   // acquisition would feed the deadlock detector's lock graph: ~9% of the
   // gateway's CPU under fan-out (perf). Tests keep the detector.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   BlockShutdownSignals();
-  ParseConfig(argc, argv, usage);
+  std::vector<char*> args = ParseConfig(argc, argv, usage);
   InitLogging(name);
+  return args;
 }
 
 std::optional<int> ConfigExit(const absl::Status& config_status) {

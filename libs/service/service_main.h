@@ -28,9 +28,10 @@ namespace vnstream {
 
 // Blocks SIGINT/SIGTERM (before any thread exists), reads the configuration
 // (flags > VNSTREAM_* environment > --config YAML; exits 2 on a bad one) and
-// sets up logging as `name`.
-void InitService(int argc, char** argv, absl::string_view name,
-                 absl::string_view usage);
+// sets up logging as `name`. Returns the positional arguments (argv[0]
+// first), for binaries with sub-commands.
+std::vector<char*> InitService(int argc, char** argv, absl::string_view name,
+                               absl::string_view usage);
 
 // Given the status of loading the service's configuration: the exit code
 // when the binary must stop here (2, logged, for an invalid configuration;

@@ -174,7 +174,8 @@ absl::StatusOr<v1::Quote> ConvertQuote(const Value& item,
   quote.set_total_volume(r.Count(match, "accumulatedVolume"));
   quote.set_foreign_buy_volume(r.Count(match, "foreignBuyVolume"));
   quote.set_foreign_sell_volume(r.Count(match, "foreignSellVolume"));
-  if (const Value* book = Member(item, "bidAsk"); book != nullptr) {
+  const Value* book = Member(item, "bidAsk");
+  if (book != nullptr) {
     AddLevels(Member(*book, "bidPrices"), r, quote.mutable_bids());
     AddLevels(Member(*book, "askPrices"), r, quote.mutable_asks());
   }
@@ -226,10 +227,26 @@ absl::StatusOr<v1::Quote> ConvertQuote(const Value& item,
 
   const std::optional<absl::Time> exchange_time =
       ParseTimeValue(Member(match, "time"));
-  const absl::Time as_of = exchange_time.value_or(context.fetched_at);
   if (exchange_time.has_value()) {
     *quote.mutable_exchange_time() = market::ToTimestamp(*exchange_time);
   }
+  // The session and the trading date are read on the upstream's clock: the
+  // newest time it put in the record (the last match, the order book's
+  // update, each part's receivedTime). Before the first match of the day
+  // only the receivedTimes say where the market is, and a replayed market
+  // (vnstock-sim) is not at our clock's time. With no time at all: when
+  // fetched.
+  std::optional<absl::Time> upstream_time = exchange_time;
+  for (const Value* part : {listing_ptr, match_ptr, book}) {
+    if (part == nullptr) continue;
+    for (const char* field : {"receivedTime", "time"}) {
+      const std::optional<absl::Time> t = ParseTimeValue(Member(*part, field));
+      if (t.has_value() && (!upstream_time || *t > *upstream_time)) {
+        upstream_time = t;
+      }
+    }
+  }
+  const absl::Time as_of = upstream_time.value_or(context.fetched_at);
   quote.set_session(context.calendar->SessionAt(quote.exchange(), as_of));
   quote.set_trading_status(Text(Member(listing, "tradingStatus")));
 

@@ -78,7 +78,10 @@ struct QuoteContext {
 
 // Parses a price-board response into quotes (meta.symbol, source,
 // fetched_at and trading_date filled; seq and published_at are the
-// publisher's). InvalidArgument if the body is not the expected JSON.
+// publisher's). exchange_time is matchPrice.time; the session and the
+// trading date are at the newest time in the record (matchPrice.time, the
+// receivedTime and time of each part), else at fetched_at. InvalidArgument
+// if the body is not the expected JSON.
 absl::StatusOr<std::vector<v1::Quote>> ParsePriceBoard(
     absl::string_view body, const QuoteContext& context, Rejections* rejected);
 

@@ -115,6 +115,59 @@ TEST(PriceBoardTest, NullBookAndNoMatchYet) {
   EXPECT_EQ(q.session(), v1::TRADING_SESSION_CONTINUOUS);
 }
 
+// vnstock-sim's board at virtual 09:05 on 2019-06-14, before the ATO match:
+// match fields 0, no match time; every part stamped with receivedTime.
+constexpr char kBeforeFirstMatch[] = R"([{
+  "listingInfo": {"symbol": "FPT", "board": "HSX", "ceiling": 47650,
+    "floor": 41450, "refPrice": 44550, "receivedTime": "2019-06-14T02:05:00.000Z"},
+  "bidAsk": {"session": "ATO", "bidPrices": [{"price": 44550, "volume": 100}],
+    "askPrices": [], "receivedTime": "2019-06-14T02:05:00.000Z",
+    "time": "2019-06-14T02:05:00.000000Z"},
+  "matchPrice": {"matchPrice": 0, "matchVol": 0, "highest": 0, "lowest": 0,
+    "time": "", "session": "ATO", "receivedTime": "2019-06-14T02:05:00.000Z"}}])";
+
+TEST(PriceBoardTest, SessionAndDateFollowTheUpstreamClock) {
+  // Fetched 2025-11-20 09:30 (continuous) by our clock; the upstream's clock
+  // says 2019-06-14 09:05: the ATO, on that day.
+  Rejections rejected;
+  std::vector<v1::Quote> quotes = Board(kBeforeFirstMatch, &rejected);
+  ASSERT_EQ(quotes.size(), 1u) << ::testing::PrintToString(rejected);
+  EXPECT_EQ(quotes[0].session(), v1::TRADING_SESSION_ATO);
+  EXPECT_FALSE(quotes[0].has_exchange_time());
+  EXPECT_EQ(quotes[0].meta().trading_date().year(), 2019);
+  EXPECT_EQ(quotes[0].meta().trading_date().month(), 6);
+  EXPECT_EQ(quotes[0].meta().trading_date().day(), 14);
+  EXPECT_EQ(quotes[0].meta().fetched_at().seconds(), 1763605800);
+}
+
+TEST(PriceBoardTest, SessionAfterTheCloseIsClosedNotTheLastMatchs) {
+  // The last match was the 14:45 ATC; the board was sent at 15:05.
+  const std::string body = R"([{
+    "listingInfo": {"symbol": "FPT", "board": "HSX", "ceiling": 47650,
+      "floor": 41450, "refPrice": 44550, "receivedTime": "2019-06-14T08:05:00.000Z"},
+    "matchPrice": {"matchPrice": 44400, "matchVol": 28000, "highest": 44900,
+      "lowest": 44400, "time": "2019-06-14T07:45:00.000Z",
+      "receivedTime": "2019-06-14T08:05:00.000Z"}}])";
+  Rejections rejected;
+  std::vector<v1::Quote> quotes = Board(body, &rejected);
+  ASSERT_EQ(quotes.size(), 1u) << ::testing::PrintToString(rejected);
+  EXPECT_EQ(quotes[0].session(), v1::TRADING_SESSION_CLOSED);
+  // 07:45 UTC = 14:45 in Hanoi.
+  EXPECT_EQ(quotes[0].exchange_time().seconds(), 1560498300);
+}
+
+TEST(PriceBoardTest, UnreadableUpstreamTimesFallBackToTheFetch) {
+  const std::string body = R"([{
+    "listingInfo": {"symbol": "VCB", "board": "HSX", "ceiling": 61900,
+      "floor": 53900, "refPrice": 57900, "receivedTime": "yesterday"},
+    "matchPrice": {"matchPrice": 0, "time": "", "receivedTime": 0}}])";
+  Rejections rejected;
+  std::vector<v1::Quote> quotes = Board(body, &rejected);
+  ASSERT_EQ(quotes.size(), 1u) << ::testing::PrintToString(rejected);
+  EXPECT_EQ(quotes[0].session(), v1::TRADING_SESSION_CONTINUOUS);
+  EXPECT_EQ(quotes[0].meta().trading_date().day(), 20);
+}
+
 TEST(PriceBoardTest, DropsInvalidRecordsAndKeepsTheRest) {
   const std::string body = absl::StrCat(
       "[", kFpt, ",",

@@ -34,7 +34,8 @@ ABSL_FLAG(std::string, kafka_producer_config, "",
           "Extra librdkafka producer settings, key=value[,...].");
 ABSL_FLAG(int64_t, publish_buffer_records, 200000,
           "Records buffered while Kafka is unreachable; beyond it the oldest "
-          "are dropped (vnstream_ingest_records_dropped_total).");
+          "are dropped "
+          "(vnstream_ingest_records_lost_total{reason=\"buffer_full\"}).");
 ABSL_FLAG(absl::Duration, recovery_timeout, absl::Minutes(2),
           "Time allowed to read sequence state back from Kafka at start-up "
           "(retried until it succeeds).");

@@ -31,6 +31,19 @@ void LogProblems(Schedule schedule, const vnstock::Rejections& rejected,
   }
 }
 
+// Whether HOSE is trading (including the auctions and put-through).
+bool InSession(v1::TradingSession session) {
+  switch (session) {
+    case v1::TRADING_SESSION_ATO:
+    case v1::TRADING_SESSION_CONTINUOUS:
+    case v1::TRADING_SESSION_ATC:
+    case v1::TRADING_SESSION_PUT_THROUGH:
+      return true;
+    default:
+      return false;
+  }
+}
+
 template <typename Message>
 Message WithoutMeta(Message message) {
   message.clear_meta();
@@ -121,15 +134,7 @@ bool Ingestor::ShouldPoll(Schedule schedule, absl::Time now) {
     return true;
   }
   if (options_.ignore_market_hours) return true;
-  switch (calendar_.SessionAt(v1::EXCHANGE_HOSE, now)) {
-    case v1::TRADING_SESSION_ATO:
-    case v1::TRADING_SESSION_CONTINUOUS:
-    case v1::TRADING_SESSION_ATC:
-    case v1::TRADING_SESSION_PUT_THROUGH:
-      return true;
-    default:
-      break;
-  }
+  if (InSession(calendar_.SessionAt(v1::EXCHANGE_HOSE, now))) return true;
   // One last poll after the close of a trading day, for the final values.
   const absl::CivilSecond local =
       absl::ToCivilSecond(now, market::VietnamTime());
@@ -140,6 +145,45 @@ bool Ingestor::ShouldPoll(Schedule schedule, absl::Time now) {
     return true;
   }
   return false;
+}
+
+std::shared_ptr<prometheus::Collectable> Ingestor::MarketCollector() const {
+  class Collector : public prometheus::Collectable {
+   public:
+    explicit Collector(const Ingestor* ingestor) : ingestor_(ingestor) {}
+
+    std::vector<prometheus::MetricFamily> Collect() const override {
+      const absl::Time now = ingestor_->options_.now();
+      const market::TradingCalendar& calendar = ingestor_->calendar_;
+      const absl::CivilDay today(
+          absl::ToCivilSecond(now, market::VietnamTime()));
+      const absl::Weekday weekday = absl::GetWeekday(today);
+      const bool weekend = weekday == absl::Weekday::saturday ||
+                           weekday == absl::Weekday::sunday;
+      auto gauge = [](const char* name, const char* help, bool value) {
+        prometheus::MetricFamily family{
+            .name = name, .help = help, .type = prometheus::MetricType::Gauge};
+        prometheus::ClientMetric metric;
+        metric.gauge.value = value ? 1 : 0;
+        family.metric.push_back(std::move(metric));
+        return family;
+      };
+      return {
+          gauge("vnstream_market_open",
+                "1 while HOSE trades (09:00-11:30, 13:00-15:00 "
+                "Asia/Ho_Chi_Minh on trading days), else 0.",
+                InSession(calendar.SessionAt(v1::EXCHANGE_HOSE, now))),
+          gauge("vnstream_market_holiday",
+                "1 on a weekday that is an exchange holiday (Vietnamese "
+                "date; data/calendar/vn-holidays.csv), else 0.",
+                !weekend && !calendar.IsTradingDay(today)),
+      };
+    }
+
+   private:
+    const Ingestor* ingestor_;
+  };
+  return std::make_shared<Collector>(this);
 }
 
 void Ingestor::Finish(Schedule schedule, const CycleStats& stats,

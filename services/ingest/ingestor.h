@@ -22,6 +22,7 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@
 #include "libs/kafka/publisher.h"
 #include "libs/market/calendar.h"
 #include "libs/vnstock/client.h"
+#include "prometheus/collectable.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/histogram.h"
@@ -84,6 +86,16 @@ class Ingestor {
   // weekends, holidays, before the open or in the lunch break, unless
   // ignore_market_hours.
   bool ShouldPoll(Schedule schedule, absl::Time now);
+
+  // Metrics computed at scrape time from the calendar and the clock, for
+  // the alerts (deploy/monitoring/vnstream.rules.yml):
+  //   vnstream_market_open     1 while HOSE trades (09:00-11:30 and
+  //                            13:00-15:00 Asia/Ho_Chi_Minh on trading days)
+  //   vnstream_market_holiday  1 all day (Vietnamese date) on a weekday that
+  //                            is an exchange holiday (shipped calendar plus
+  //                            --holidays)
+  // The Ingestor must outlive the collectable's registration.
+  std::shared_ptr<prometheus::Collectable> MarketCollector() const;
 
   CycleStats RunPrices(absl::Time deadline);
   CycleStats RunIntraday(absl::Time deadline);

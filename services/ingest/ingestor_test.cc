@@ -1,10 +1,15 @@
 #include "services/ingest/ingestor.h"
 
+#include <map>
+#include <memory>
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/kafka/topics.h"
 #include "libs/market/decimal.h"
+#include "libs/market/holidays.h"
 
 namespace vnstream::ingest {
 namespace {
@@ -327,6 +332,37 @@ TEST_F(IngestorTest, MarketHours) {
   ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 28, 3, 0));
   EXPECT_TRUE(
       ingestor_->ShouldPoll(Schedule::kPrices, Local(2026, 11, 28, 3, 0)));
+}
+
+TEST_F(IngestorTest, MarketMetricsFollowTheShippedCalendar) {
+  const market::TradingCalendar calendar(market::ShippedHolidayDays());
+  Ingestor ingestor({.symbols = {"FPT"}, .now = [this] { return now_; }},
+                    source_, sink_, calendar, registry_);
+  std::shared_ptr<prometheus::Collectable> collector =
+      ingestor.MarketCollector();
+  auto at = [&](absl::Time t) {
+    now_ = t;
+    std::map<std::string, double> values;
+    for (const prometheus::MetricFamily& f : collector->Collect()) {
+      values[f.name] = f.metric.at(0).gauge.value;
+    }
+    return std::make_pair(values["vnstream_market_open"],
+                          values["vnstream_market_holiday"]);
+  };
+  using P = std::pair<double, double>;
+  // Wednesday: the sessions, the lunch break, after the close.
+  EXPECT_EQ(at(Local(2026, 11, 25, 8, 59)), P(0, 0));
+  EXPECT_EQ(at(Local(2026, 11, 25, 9, 0)), P(1, 0));
+  EXPECT_EQ(at(Local(2026, 11, 25, 11, 29)), P(1, 0));
+  EXPECT_EQ(at(Local(2026, 11, 25, 11, 30)), P(0, 0));
+  EXPECT_EQ(at(Local(2026, 11, 25, 13, 0)), P(1, 0));
+  EXPECT_EQ(at(Local(2026, 11, 25, 14, 59)), P(1, 0));
+  EXPECT_EQ(at(Local(2026, 11, 25, 15, 0)), P(0, 0));
+  // A Saturday is closed but no holiday; Tet 2026 and National Day are.
+  EXPECT_EQ(at(Local(2026, 11, 28, 10, 0)), P(0, 0));
+  EXPECT_EQ(at(Local(2026, 2, 17, 10, 0)), P(0, 1));
+  EXPECT_EQ(at(Local(2026, 9, 2, 0, 30)), P(0, 1));
+  EXPECT_EQ(at(Local(2026, 9, 3, 10, 0)), P(1, 0));
 }
 
 }  // namespace

@@ -51,6 +51,7 @@ int Main(int argc, char** argv) {
   vnstock::VciClient client(config->vnstock, &config->calendar, &registry);
   Ingestor ingestor(config->ingest, client, **publisher, config->calendar,
                     registry);
+  (*runtime)->metrics().RegisterCollectable(ingestor.MarketCollector());
   spdlog::info("ingesting {} symbols from {}; Kafka {}; metrics :{}; gRPC :{}",
                config->ingest.symbols.size(), config->vnstock.base_url,
                config->kafka_brokers, (*runtime)->metrics().port(),

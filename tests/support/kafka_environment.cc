@@ -5,8 +5,8 @@
 namespace vnstream::testing {
 
 KafkaEnvironment* KafkaEnvironment::Install(
-    std::optional<kafka::KafkaSecurity> security) {
-  auto* env = new KafkaEnvironment();
+    int brokers, std::optional<kafka::KafkaSecurity> security) {
+  auto* env = new KafkaEnvironment(brokers);
   env->security_ = std::move(security);
   ::testing::AddGlobalTestEnvironment(env);
   return env;
@@ -16,9 +16,11 @@ void KafkaEnvironment::SetUp() {
   absl::StatusOr<std::unique_ptr<kafka::LocalKafka>> kafka =
       kafka::LocalKafka::Start(
           {.work_dir = TestTempPath("kafka"),
-           // TLS and SASL make a start slower on a loaded machine.
+           .brokers = brokers_,
+           // Three JVMs start at once (CI runs two tests in parallel); TLS
+           // and SASL make a start slower too.
            .startup_timeout =
-               security_.has_value() ? absl::Minutes(5) : absl::Minutes(2),
+               absl::Seconds(brokers_ > 1 || security_.has_value() ? 240 : 120),
            .security = security_});
   ASSERT_TRUE(kafka.ok()) << kafka.status();
   kafka_ = std::move(*kafka);

@@ -1,11 +1,15 @@
-// vnstream-kafka: runs a real single-node Apache Kafka on 127.0.0.1.
+// vnstream-kafka: runs a real Apache Kafka on 127.0.0.1, one node or a
+// KRaft cluster of N broker+controller nodes.
 //
-//   vnstream-kafka start --dir=.run/kafka --port=9092   # daemon; prints
-//   bootstrap vnstream-kafka stop  --dir=.run/kafka vnstream-kafka run
-//   --dir=/tmp/k                   # foreground until Ctrl-C
+//   vnstream-kafka start --dir=.run/kafka --port=9092  # daemon; prints the
+//                                                      # bootstrap servers
+//   vnstream-kafka start --dir=/tmp/k3 --brokers=3     # 3 nodes, free ports
+//   vnstream-kafka stop  --dir=.run/kafka              # every node
+//   vnstream-kafka run   --dir=/tmp/k                  # until Ctrl-C
 //
 // Jars come from tools/kafka/fetch-kafka.sh (run it first). The vnstream
-// topics are created with their partition counts and cleanup policies.
+// topics are created with their partition counts and cleanup policies,
+// replicated 3 times with min.insync.replicas=2 on 3 or more nodes.
 #include <cstdio>
 #include <string>
 
@@ -17,9 +21,15 @@
 #include "tools/kafka/local_kafka.h"
 
 ABSL_FLAG(std::string, dir, "", "Work directory: data, config, broker.log.");
-ABSL_FLAG(int, port, 0, "Broker port on 127.0.0.1 (0 = a free one).");
-ABSL_FLAG(int, controller_port, 0, "KRaft controller port (0 = a free one).");
-ABSL_FLAG(std::string, max_heap, "768m", "JVM maximum heap.");
+ABSL_FLAG(int, brokers, 1,
+          "Nodes (each a broker and a KRaft controller); 3 replicates the "
+          "topics 3 times with min.insync.replicas=2.");
+ABSL_FLAG(int, port, 0,
+          "Broker port of node 1 on 127.0.0.1 (0 = a free one); other nodes "
+          "pick free ports.");
+ABSL_FLAG(int, controller_port, 0,
+          "KRaft controller port of node 1 (0 = a free one).");
+ABSL_FLAG(std::string, max_heap, "768m", "JVM maximum heap per node.");
 ABSL_FLAG(std::string, kafka_home, "",
           "Directory with lib/*.jar (default: the fetch-kafka.sh cache).");
 ABSL_FLAG(std::string, sasl_ssl_certs, "",
@@ -31,8 +41,8 @@ namespace vnstream::kafka {
 namespace {
 
 constexpr char kUsage[] =
-    "vnstream-kafka start|stop|run --dir=DIR [--port=N] [--controller_port=N] "
-    "[--sasl_ssl_certs=CERTS_DIR]";
+    "vnstream-kafka start|stop|run --dir=DIR [--brokers=N] [--port=N] "
+    "[--controller_port=N] [--sasl_ssl_certs=CERTS_DIR]";
 
 int Main(int argc, char** argv) {
   BlockShutdownSignals();
@@ -56,6 +66,7 @@ int Main(int argc, char** argv) {
   LocalKafkaOptions options{
       .kafka_home = absl::GetFlag(FLAGS_kafka_home),
       .work_dir = dir,
+      .brokers = absl::GetFlag(FLAGS_brokers),
       .port = absl::GetFlag(FLAGS_port),
       .controller_port = absl::GetFlag(FLAGS_controller_port),
       .kill_with_parent = command == "run",
@@ -74,9 +85,9 @@ int Main(int argc, char** argv) {
     spdlog::error("{}", kafka.status());
     return 1;
   }
-  spdlog::info("Kafka ready at {} (pid {}, log {}){}",
-               (*kafka)->bootstrap_servers(), (*kafka)->pid(),
-               (*kafka)->log_path(),
+  spdlog::info("Kafka ready at {} ({} node(s); node 1: pid {}, log {}){}",
+               (*kafka)->bootstrap_servers(), (*kafka)->broker_count(),
+               (*kafka)->pid(), (*kafka)->log_path(),
                (*kafka)->secure()
                    ? absl::StrCat("; SASL_SSL, passwords in ", dir, "/users")
                    : "");

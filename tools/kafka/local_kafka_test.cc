@@ -2,6 +2,7 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "gtest/gtest.h"
@@ -47,24 +48,29 @@ TEST(LocalKafkaTest, StartsCreatesTopicsAndRestartsOnSameData) {
                   .ok());
 }
 
-TEST(LocalKafkaTest, ReleasedBrokerOutlivesItsObjectUntilStopDetached) {
+// A released 3-node cluster (vnstream-kafka start --brokers=3) runs on
+// until StopDetached stops every node.
+TEST(LocalKafkaTest, ReleasedClusterOutlivesItsObjectUntilStopDetached) {
   const std::string dir = TestDir("detached");
-  pid_t pid = 0;
+  std::vector<pid_t> pids;
   std::string bootstrap;
   {
-    absl::StatusOr<std::unique_ptr<LocalKafka>> kafka =
-        LocalKafka::Start({.work_dir = dir, .kill_with_parent = false});
+    absl::StatusOr<std::unique_ptr<LocalKafka>> kafka = LocalKafka::Start(
+        {.work_dir = dir, .brokers = 3, .kill_with_parent = false});
     ASSERT_TRUE(kafka.ok()) << kafka.status();
-    pid = (*kafka)->pid();
+    ASSERT_EQ((*kafka)->broker_count(), 3);
+    for (int id = 1; id <= 3; ++id) pids.push_back((*kafka)->pid(id));
     bootstrap = (*kafka)->bootstrap_servers();
+    EXPECT_EQ(std::count(bootstrap.begin(), bootstrap.end(), ','), 2)
+        << bootstrap;
     (*kafka)->Release();
   }
   EXPECT_TRUE(
       ProduceConsumeRoundTrip(bootstrap, "stock-prices", absl::Seconds(30))
           .ok())
-      << "the released broker must keep running";
+      << "the released cluster must keep running";
   ASSERT_TRUE(LocalKafka::StopDetached(dir).ok());
-  EXPECT_NE(::kill(pid, 0), 0);
+  for (pid_t pid : pids) EXPECT_NE(::kill(pid, 0), 0) << pid;
 }
 
 TEST(LocalKafkaTest, MissingJarsIsAClearError) {

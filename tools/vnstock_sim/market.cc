@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "libs/market/exchange.h"
+#include "libs/market/holidays.h"
 #include "tools/vnstock_sim/rng.h"
 
 namespace vnstream::sim {
@@ -13,9 +14,11 @@ namespace {
 
 constexpr v1::Exchange kHose = v1::EXCHANGE_HOSE;
 
-// Weekdays in the CSV's range without any row: the exchange's holidays.
+// Weekdays in the CSV's range without any row: the exchange's holidays
+// then; plus the shipped holidays (2024-2027), so the days the sim serves
+// around today close when the real exchange does.
 market::TradingCalendar CsvCalendar(const std::vector<absl::CivilDay>& days) {
-  absl::flat_hash_set<absl::CivilDay> holidays;
+  absl::flat_hash_set<absl::CivilDay> holidays = market::ShippedHolidayDays();
   const absl::flat_hash_set<absl::CivilDay> trading(days.begin(), days.end());
   const market::TradingCalendar weekdays;
   if (!days.empty()) {

@@ -67,6 +67,9 @@ TEST_F(MarketTest, DatesAreTheCsvsOwnWhenTodayIsTheReplayDate) {
   // Weekdays the CSV skips are its holidays (Tet 2016, 8-12 Feb).
   EXPECT_FALSE(market_->calendar().IsTradingDay(absl::CivilDay(2016, 2, 8)));
   EXPECT_TRUE(market_->calendar().IsTradingDay(absl::CivilDay(2016, 2, 15)));
+  // Today's exchange holidays come from data/calendar (Tet 2026).
+  EXPECT_FALSE(market_->calendar().IsTradingDay(absl::CivilDay(2026, 2, 17)));
+  EXPECT_TRUE(market_->calendar().IsTradingDay(absl::CivilDay(2026, 2, 23)));
   EXPECT_TRUE(market_->calendar().IsTradingDay(absl::CivilDay(2025, 11, 20)));
 }
 

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 
 #include "absl/strings/ascii.h"
@@ -13,6 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/market/calendar.h"
+#include "libs/market/exchange.h"
+#include "libs/vnstock/vci.h"
 #include "rapidjson/document.h"
 #include "tools/vnstock_sim/simulator.h"
 #include "tools/vnstock_sim/vci_json.h"
@@ -236,6 +240,58 @@ TEST_F(ServerTest, PriceBoardBeforeTheOpenAndAfterTheClose) {
   EXPECT_EQ(Str(doc[0]["matchPrice"]["matchType"]), "unknown");  // ATC.
   EXPECT_EQ(Str(doc[0]["matchPrice"]["time"]), "2019-06-14T07:45:00.000Z");
   EXPECT_EQ(Str(doc[0]["bidAsk"]["session"]), "CLOSED");
+}
+
+// The board carries the virtual clock (receivedTime of every part, the last
+// match's time), so ingest's parser reads each quote in the simulator's
+// session and on its date, whatever the real clock says.
+TEST_F(ServerTest, PriceBoardQuotesReadInTheSimulatorsSession) {
+  const std::map<std::string, v1::TradingSession> vci_sessions = {
+      {"STARTED", v1::TRADING_SESSION_PRE_OPEN},
+      {"ATO", v1::TRADING_SESSION_ATO},
+      {"LO_MORNING", v1::TRADING_SESSION_CONTINUOUS},
+      {"LUNCH_BREAK", v1::TRADING_SESSION_LUNCH_BREAK},
+      {"LO_AFTERNOON", v1::TRADING_SESSION_CONTINUOUS},
+      {"ATC", v1::TRADING_SESSION_ATC},
+      {"ENDED", v1::TRADING_SESSION_PUT_THROUGH},
+      {"CLOSED", v1::TRADING_SESSION_CLOSED}};
+  const market::TradingCalendar calendar;
+  std::set<std::string> seen;
+  for (const std::string time : {"08:30", "09:05", "10:30", "12:00", "13:30",
+                                 "14:35", "14:50", "15:05"}) {
+    SCOPED_TRACE(time);
+    ASSERT_EQ(
+        client_->Post("/sim/clock", absl::StrCat(R"({"time":")", time, R"("})"))
+            .status,
+        200);
+    const Reply reply = client_->Post(kPriceBoard, R"({"symbols": ["FPT"]})");
+    const rapidjson::Document doc = Json(reply.body);
+    const std::string session = Str(doc[0]["matchPrice"]["session"]);
+    seen.insert(session);
+    // The virtual time, UTC: 08:30 in Hanoi is 01:30Z.
+    const std::string received = absl::FormatTime(
+        "2019-06-14T%H:%M:00.000Z",
+        absl::FromCivil(absl::CivilSecond(2019, 6, 14, std::stoi(time),
+                                          std::stoi(time.substr(3)), 0),
+                        market::VietnamTime()),
+        absl::UTCTimeZone());
+    EXPECT_EQ(Str(doc[0]["listingInfo"]["receivedTime"]), received);
+    EXPECT_EQ(Str(doc[0]["matchPrice"]["receivedTime"]), received);
+
+    vnstock::Rejections rejected;
+    absl::StatusOr<std::vector<v1::Quote>> quotes =
+        vnstock::ParsePriceBoard(reply.body,
+                                 {.source = v1::SOURCE_SIMULATOR,
+                                  .fetched_at = absl::Now(),
+                                  .calendar = &calendar},
+                                 &rejected);
+    ASSERT_TRUE(quotes.ok()) << quotes.status();
+    ASSERT_EQ(quotes->size(), 1u);
+    ASSERT_TRUE(vci_sessions.contains(session)) << session;
+    EXPECT_EQ((*quotes)[0].session(), vci_sessions.at(session));
+    EXPECT_EQ(market::ToCivilDay((*quotes)[0].meta().trading_date()), kToday);
+  }
+  EXPECT_EQ(seen.size(), 8u);  // Every session once.
 }
 
 TEST_F(ServerTest, TicksAreStringsNewestFirstAndPageByTruncTime) {

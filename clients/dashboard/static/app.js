@@ -3,7 +3,10 @@
 "use strict";
 
 const WATCH = ["FPT", "SSI", "VCB", "VHM", "HPG", "GAS", "MSN", "MWG", "GVR", "VIC"];
-const state = { focus: "FPT", quotes: {}, bars: new Map(), history: [], source: null };
+const state = { focus: "FPT", quotes: {}, statuses: {}, bars: new Map(), history: [], source: null };
+// What a card without a quote says for the gateway's SymbolStatus.
+const STATUS_TEXT = { SYMBOL_STATE_NOT_FOUND: "not found", SYMBOL_STATE_UNAVAILABLE: "unavailable",
+                      SYMBOL_STATE_INVALID: "not a ticker" };
 
 // vnstream.v1.Decimal -> Number (display only; the wire value is exact).
 const num = (d) => d ? Number(d.units || 0) + Number(d.nanos || 0) / 1e9 : NaN;
@@ -31,7 +34,14 @@ function renderCard(symbol) {
   }
   card.classList.toggle("selected", symbol === state.focus);
   const item = state.quotes[symbol];
-  if (!item) return;
+  const status = state.statuses[symbol];
+  const missing = !item && status !== undefined && STATUS_TEXT[status.state] !== undefined;
+  card.classList.toggle("missing", missing);
+  if (!item) {
+    card.querySelector(".price").textContent = missing ? STATUS_TEXT[status.state] : "—";
+    card.querySelector(".meta").textContent = missing ? status.message || "" : "";
+    return;
+  }
   const q = item.quote;
   const change = num(q.change);
   card.querySelector(".price").textContent = vnd(num(q.last_price)) + " ₫";
@@ -123,7 +133,10 @@ function setBadge(id, delivery) {
 function onMessage(msg) {
   const e = msg.event;
   if (!e) return;
-  if (msg.stream === "quotes" && e.quote) {
+  if (msg.stream === "quotes" && e.status && e.status.symbol) {
+    state.statuses[e.status.symbol] = e.status;
+    renderCard(e.status.symbol);
+  } else if (msg.stream === "quotes" && e.quote) {
     state.quotes[e.quote.meta.symbol] = { quote: e.quote, delivery: e.delivery };
     renderCard(e.quote.meta.symbol);
   } else if (msg.stream === "bars" && e.bar && e.bar.meta.symbol === state.focus) {
