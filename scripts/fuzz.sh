@@ -10,13 +10,10 @@
 # once fixed). New inputs libFuzzer finds stay in $VNSTREAM_FUZZ_DIR
 # (default .fuzz/<target>, not committed). Exits 1 if anything crashed.
 #
-# Not covered yet: the gateway (being rewritten for issue 14's channel
-# refactor). To add against its new API: services/gateway:apply_fuzzer
-# (records decoded with kafka::DecodeRecordParts, as record_fuzzer does,
-# applied to a MarketState with every Apply*; then unary reads of the
-# symbol) and services/gateway:request_fuzzer (v1::SubscribeRequest parsed
-# from the bytes: symbol lists and since_seq/since_time resume maps through
-# the service's validation and MarketState::Subscribe).
+# Not covered yet: gateway requests (a v1::SubscribeRequest parsed from the
+# bytes: symbol lists and since_seq/since_time resume maps through the
+# service's validation); records applied to the gateway's state are
+# (services/gateway:apply_fuzzer).
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
