@@ -31,6 +31,7 @@ flock -w 3000 8
 for stale in /tmp/vnstream-k8s.*; do
   [[ -d $stale/pids ]] && { echo "removing the stale cluster $stale" >&2; "$cluster" down "$stale" || true; }
 done
+netns_before=$(ls /var/run/netns 2>/dev/null || true)
 # A short path: containerd's socket path must fit a sockaddr_un.
 state=$(mktemp -d /tmp/vnstream-k8s.XXXXXX)
 started=$SECONDS
@@ -39,9 +40,9 @@ failures=0
 fail() { echo "FAIL: $*" >&2; failures=$((failures + 1)); }
 pass() { echo "ok: $*" >&2; }
 
-forwards=()
+background=()  # port-forwards and Prometheus
 cleanup() {
-  for pid in "${forwards[@]}"; do kill "$pid" 2>/dev/null || true; done
+  for pid in "${background[@]}"; do kill "$pid" 2>/dev/null || true; done
   if [[ -d $state ]]; then
     # Keep the components' logs with the test's outputs.
     [[ -n ${TEST_UNDECLARED_OUTPUTS_DIR:-} && -d $state/logs ]] &&
@@ -57,7 +58,7 @@ phase "images"
 bins="$tmp/bin"
 mkdir -p "$bins"
 for b in services/ingest/vnstream-ingest services/analytics/vnstream-analytics \
-  services/gateway/vnstream-gateway tools/vnstock_sim/vnstock-sim \
+  services/gateway/vnstream-gateway services/store/vnstream-store tools/vnstock_sim/vnstock-sim \
   clients/cpp/vnstream-client tools/kafka/vnstream-kafka-topics; do
   cp -L "$root/$b" "$bins/"
 done
@@ -106,26 +107,46 @@ if ! k -n vnstream wait --for=condition=Complete job/kafka-topics --timeout=300s
   fail "the kafka-topics Job did not complete"
   k -n vnstream logs job/kafka-topics --tail=20 >&2 || true
 fi
-if k -n vnstream wait --for=condition=Ready pod -l 'app.kubernetes.io/name!=kafka-topics' \
-  --timeout=300s >/dev/null; then
+# Every workload's pods Ready, polled on a fresh list (a pod replaced
+# meanwhile counts as its replacement), within one deadline.
+apps="analytics dashboard gateway ingest kafka postgres store vnstock-sim"
+not_ready() {
+  k -n vnstream get pods -l 'app.kubernetes.io/name!=kafka-topics' -o json 2>/dev/null | python3 -c '
+import json, sys
+pods = json.load(sys.stdin)["items"]
+ready = {p["metadata"]["labels"].get("app.kubernetes.io/name") for p in pods
+         if p["metadata"].get("deletionTimestamp") is None and any(
+             c["type"] == "Ready" and c["status"] == "True" for c in p["status"].get("conditions", []))}
+late = {p["metadata"]["labels"].get("app.kubernetes.io/name") for p in pods} - ready
+print(" ".join(sorted((set(sys.argv[1:]) - ready) | late)))' $apps || echo "$apps"
+}
+deadline=$((SECONDS + 300))
+late=$(not_ready)
+while [[ -n $late ]] && ((SECONDS < deadline)); do
+  sleep 2
+  late=$(not_ready)
+done
+if [[ -z $late ]]; then
   pass "every pod Ready: $(k -n vnstream get pods -l 'app.kubernetes.io/name!=kafka-topics' \
     -o jsonpath='{.items[*].metadata.name}')"
 else
-  fail "pods not Ready"
+  fail "pods not Ready: $late"
   k -n vnstream get pods -o wide >&2 || true
   k -n vnstream get events --sort-by=.lastTimestamp 2>/dev/null | tail -n 30 >&2 || true
 fi
 phase "pods Ready"
 
-# port_forward TARGET PORT: a loopback port forwarded to TARGET's PORT.
+# port_forward TARGET PORT: forwards a loopback port to TARGET's PORT and
+# sets $forwarded to it (not a $(...) subshell: the pid must reach cleanup).
 port_forward() {
-  local log="$tmp/forward.$RANDOM.log"
+  local log="$tmp/forward.${#background[@]}.log"
   k -n vnstream port-forward --address=127.0.0.1 "$1" ":$2" >"$log" 2>&1 &
-  forwards+=($!)
-  local deadline=$((SECONDS + 30)) port
+  background+=($!)
+  local deadline=$((SECONDS + 30))
+  forwarded=""
   while ((SECONDS < deadline)); do
-    port=$(sed -nE 's/^Forwarding from 127\.0\.0\.1:([0-9]+) .*/\1/p' "$log" | head -n 1)
-    [[ -n $port ]] && { echo "$port"; return 0; }
+    forwarded=$(sed -nE 's/^Forwarding from 127\.0\.0\.1:([0-9]+) .*/\1/p' "$log" | head -n 1)
+    [[ -n $forwarded ]] && return 0
     sleep 0.2
   done
   echo "port-forward to $1:$2 failed: $(cat "$log")" >&2
@@ -134,8 +155,8 @@ port_forward() {
 
 # 4. The gateway through its Service, from outside the cluster.
 phase "gRPC through port-forward"
-if gateway=$(port_forward svc/gateway 50051); then
-  address="127.0.0.1:$gateway"
+if port_forward svc/gateway 50051; then
+  address="127.0.0.1:$forwarded"
   list=$("$grpcurl" -plaintext -max-time 10 "$address" list 2>&1 || true)
   grep -qx vnstream.v1.MarketDataService <<<"$list" && grep -qx grpc.health.v1.Health <<<"$list" &&
     pass "grpcurl list" || fail "grpcurl list: $list"
@@ -177,38 +198,84 @@ PY
     fail "SubscribeQuotes: ${summary:-} $(head -c 2000 "$tmp/stream.json") $(cat "$tmp/stream.err")"
   fi
 fi
+# The dashboard through its Service.
+if port_forward svc/dashboard 8080; then
+  [[ $(curl -sS -m 10 "http://127.0.0.1:$forwarded/healthz" 2>&1) == ok ]] &&
+    pass "dashboard /healthz" || fail "dashboard /healthz"
+fi
 
-# Prometheus: each service pod's metrics endpoint, scraped through its own
-# port-forward, with the samples that show it working.
-phase "metrics"
-scrape() { # POD PORT METRIC: the sum of METRIC's samples.
-  local port
-  port=$(port_forward "pod/$1" "$2") || return 1
-  curl -sS -m 10 "http://127.0.0.1:$port/metrics" | python3 -c '
-import sys
-name, total, found = sys.argv[1], 0.0, False
-for line in sys.stdin:
-    if line.startswith(name + "{") or line.startswith(name + " "):
-        total += float(line.rsplit(" ", 1)[1]); found = True
-print(total if found else "absent")' "$3"
-}
+# Prometheus (Debian's server, on loopback) scrapes each service pod through
+# its own port-forward; PromQL then shows every target up and the samples
+# that show each service working (the store's rows reach PostgreSQL).
+phase "Prometheus scrape"
+targets=""
 pod() { k -n vnstream get pods -l "app.kubernetes.io/name=$1" -o jsonpath='{.items[0].metadata.name}'; }
-for target in "ingest 9101 vnstream_ingest_records_published_total" \
-  "analytics 9102 vnstream_analytics_records_in_total" \
-  "gateway 9103 vnstream_gateway_kafka_records_total"; do
-  read -r name port metric <<<"$target"
-  value=$(scrape "$(pod "$name")" "$port" "$metric" || echo "scrape failed")
-  if python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)' "$value" 2>/dev/null; then
-    pass "$name metrics: $metric = $value"
+for target in ingest:9101 analytics:9102 gateway:9103 store:9104; do
+  name=${target%:*}
+  if port_forward "pod/$(pod "$name")" "${target#*:}"; then
+    targets+="      - {targets: ['127.0.0.1:$forwarded'], labels: {service: $name}}"$'\n'
   else
-    fail "$name metrics: $metric = $value"
+    fail "no port-forward to $name's metrics"
+  fi
+done
+cat > "$tmp/prometheus.yml" <<EOF
+global: {scrape_interval: 2s, scrape_timeout: 2s}
+scrape_configs:
+  - job_name: vnstream
+    static_configs:
+$targets
+EOF
+prometheus_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+prometheus --config.file="$tmp/prometheus.yml" --storage.tsdb.path="$tmp/prometheus" \
+  --web.listen-address="127.0.0.1:$prometheus_port" >"$tmp/prometheus.log" 2>&1 &
+background+=($!)
+# promql QUERY: one line "SERVICE VALUE" per series of an instant query
+# (nothing while Prometheus is starting).
+promql() {
+  curl -sS -m 5 -G "http://127.0.0.1:$prometheus_port/api/v1/query" --data-urlencode "query=$1" 2>/dev/null |
+    python3 -c '
+import json, sys
+try:
+    for r in json.load(sys.stdin)["data"]["result"]:
+        print(r["metric"].get("service", "-"), r["value"][1])
+except ValueError:
+    pass' || true
+}
+# Each service: its metric and the least value that shows it working.
+declare -A want=(
+  [ingest]=vnstream_ingest_records_published_total
+  [analytics]=vnstream_analytics_records_in_total
+  [gateway]=vnstream_gateway_kafka_records_total
+  [store]=vnstream_store_rows_written_total
+)
+deadline=$((SECONDS + 120))
+while :; do
+  up=$(promql 'up == 1' | wc -l)
+  missing=()
+  for name in "${!want[@]}"; do
+    value=$(promql "sum by (service) (${want[$name]}{service=\"$name\"})" | awk '{print $2}')
+    python3 -c 'import sys; sys.exit(0 if float(sys.argv[1]) > 0 else 1)' "${value:-0}" || missing+=("$name")
+  done
+  ((up == ${#want[@]} && ${#missing[@]} == 0)) && break
+  ((SECONDS < deadline)) || break
+  sleep 2
+done
+[[ $up -eq ${#want[@]} ]] && pass "Prometheus: $up of ${#want[@]} targets up" ||
+  fail "Prometheus: $up of ${#want[@]} targets up; $(promql up | tr '\n' ' ') $(tail -n 5 "$tmp/prometheus.log")"
+for name in "${!want[@]}"; do
+  value=$(promql "sum by (service) (${want[$name]}{service=\"$name\"})" | awk '{print $2}')
+  if [[ " ${missing[*]} " != *" $name "* ]]; then
+    pass "Prometheus: $name ${want[$name]} = $value"
+  else
+    fail "Prometheus: $name ${want[$name]} = ${value:-absent}"
   fi
 done
 
 # 5. Teardown, then the host as it was.
 phase "teardown"
-for pid in "${forwards[@]}"; do kill "$pid" 2>/dev/null || true; done
-forwards=()
+for pid in "${background[@]}"; do kill "$pid" 2>/dev/null || true; done
+for pid in "${background[@]}"; do wait "$pid" 2>/dev/null || true; done
+background=()
 declare -A before
 for f in "$state"/sysctl.*; do
   before[${f#"$state"/sysctl.}]=$(cat "$f")
@@ -222,6 +289,10 @@ if iptables-save 2>/dev/null | grep -qE '(KUBE-|CNI-)'; then fail "iptables chai
 if ip link show vnsk8s0 >/dev/null 2>&1; then fail "bridge vnsk8s0 left"; else pass "bridge removed"; fi
 if findmnt -rn -o TARGET | grep -qF "$state"; then fail "mounts left under $state"; else pass "no mounts left"; fi
 [[ ! -e $state ]] && pass "state removed" || fail "$state left"
+left=$(pgrep -af -- "$state" || true)
+[[ -z $left ]] && pass "no process of the cluster left" || fail "processes left: $left"
+new_netns=$(comm -13 <(sort <<<"$netns_before") <(ls /var/run/netns 2>/dev/null | sort) || true)
+[[ -z $new_netns ]] && pass "no network namespace left" || fail "network namespaces left: $new_netns"
 phase "done"
 echo "$failures failure(s)" >&2
 [[ $failures -eq 0 ]]
