@@ -8,10 +8,16 @@
 #  3. the `local` overlay deployed: every pod Ready, the topics Job done;
 #  4. through `kubectl port-forward` (loopback): grpcurl list and health, a
 #     SubscribeQuotes stream receiving live quotes that ingest (fed by
-#     vnstock-sim in the cluster) published through Kafka, and a Prometheus
-#     text scrape of each service pod;
+#     vnstock-sim in the cluster) published through Kafka, the dashboard's
+#     /healthz, and Debian's Prometheus scraping the four services' pods
+#     (every target up; records published, consumed, served, and the rows
+#     the store wrote to the cluster's PostgreSQL);
 #  5. everything torn down, the host as before: no KUBE-/CNI- iptables
-#     chains, no bridge, no mounts, the sysctls the kubelet changes restored.
+#     chains or isolation rule, no bridge, network namespace, mount or
+#     process of the cluster, the sysctls the kubelet changes restored.
+# Traffic stays on the machine: the API server and port-forwards on
+# loopback, pods without a resolver and unable to forward beyond the pod
+# network (cluster.sh), images never pulled.
 # Needs root, podman, containerd and the Kubernetes binaries (scripts/setup.sh
 # builds them once, in the background, into ~/.cache/vnstream/k8s-v1.34.0;
 # this test waits for that build). Bazel tags: see tests/BUILD.bazel.
@@ -285,7 +291,11 @@ cp -r "$state/logs" "${TEST_UNDECLARED_OUTPUTS_DIR:-$tmp}/cluster-logs" 2>/dev/n
 for s in "${!before[@]}"; do
   [[ $(sysctl -n "$s") == "${before[$s]}" ]] && pass "$s restored" || fail "$s is $(sysctl -n "$s"), was ${before[$s]}"
 done
-if iptables-save 2>/dev/null | grep -qE '(KUBE-|CNI-)'; then fail "iptables chains left"; else pass "no KUBE-/CNI- iptables chains"; fi
+if iptables-save 2>/dev/null | grep -qE '(KUBE-|CNI-|vnstream-test-cluster)'; then
+  fail "iptables rules left: $(iptables-save | grep -E '(KUBE-|CNI-|vnstream-test-cluster)' | head -n 5)"
+else
+  pass "no KUBE-/CNI- chains, no isolation rule left in iptables"
+fi
 if ip link show vnsk8s0 >/dev/null 2>&1; then fail "bridge vnsk8s0 left"; else pass "bridge removed"; fi
 if findmnt -rn -o TARGET | grep -qF "$state"; then fail "mounts left under $state"; else pass "no mounts left"; fi
 [[ ! -e $state ]] && pass "state removed" || fail "$state left"

@@ -3,7 +3,8 @@
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubelet and
 # kube-proxy (built by build-k8s.sh) on Debian's containerd, runc and CNI
 # plugins. Everything lives in one state directory; nothing listens beyond
-# loopback, and pods live in network namespaces on a bridge of their own.
+# loopback, and pods live in network namespaces on a bridge of their own,
+# with no resolver and no route beyond the pod network (a FORWARD reject).
 #   cluster.sh up DIR           start (prints the kubeconfig path)
 #   cluster.sh load DIR IMAGE…  copy podman images into the node
 #   cluster.sh down DIR         stop and remove everything it created, and
@@ -28,6 +29,8 @@ node=localhost
 # change; saved by up, restored by down.
 sysctls=(vm.overcommit_memory vm.panic_on_oom kernel.panic kernel.panic_on_oops
   kernel.keys.root_maxkeys kernel.keys.root_maxbytes net.ipv4.ip_forward)
+# The FORWARD rule that keeps pod traffic on the node (added by up).
+isolate=(-s "$pod_cidr" ! -d "$pod_cidr" -m comment --comment vnstream-test-cluster -j REJECT)
 pause_image=registry.k8s.io/pause:3.10.1
 # containerd's image store outlives the cluster, so a kept machine imports
 # only images that changed (`load` compares podman's image ids).
@@ -114,6 +117,9 @@ up() {
   for s in "${sysctls[@]}"; do sysctl -n "$s" > "$dir/sysctl.$s" 2>/dev/null || rm -f "$dir/sysctl.$s"; done
   ls /var/run/netns 2>/dev/null | sort > "$dir/netns.before" || true
   sysctl -qw net.ipv4.ip_forward=1
+  # Forwarding is on for the pods' bridge only: pods reach pods (Services
+  # are translated to pods before this rule), never beyond the machine.
+  iptables -I FORWARD "${isolate[@]}"
   certs
   local etcd_port etcd_peer api_port kubelet_port
   etcd_port=$(free_port); etcd_peer=$(free_port); api_port=$(free_port); kubelet_port=$(free_port)
@@ -211,7 +217,10 @@ cgroupDriver: cgroupfs
 failCgroupV1: false
 failSwapOn: false
 protectKernelDefaults: false
-resolvConf: /etc/resolv.conf
+# No resolver in the pods: there is no cluster DNS, the overlays address
+# Services by their environment variables, and nothing may query the
+# host's resolver from inside the cluster.
+resolvConf: ""
 podCIDR: $pod_cidr
 maxPods: 60
 serializeImagePulls: false
@@ -353,6 +362,7 @@ down() {
   done
   ip link delete "$bridge" 2>/dev/null || true
   clean_iptables
+  while iptables -D FORWARD "${isolate[@]}" 2>/dev/null; do :; done
   # cgroups of the pods (cgroupfs driver).
   find /sys/fs/cgroup -depth -type d -path '*kubepods*' -exec rmdir {} + 2>/dev/null || true
   for s in "${sysctls[@]}"; do
