@@ -86,7 +86,9 @@ k apply --server-side -f "$root/third_party/k8s-crds/strimzi-1.2.0" \
   -f "$root/third_party/k8s-crds/cert-manager-v1.21.1" >/dev/null
 k wait --for=condition=Established crd --all --timeout=120s >/dev/null
 phase "production overlay (server-side dry run, strict validation)"
-k kustomize "$root/deploy/k8s/production" > "$tmp/production.yaml"
+# kustomize does not follow the runfiles' symlinks: a plain copy.
+cp -rL "$root/deploy/k8s" "$tmp/k8s"
+k kustomize "$tmp/k8s/production" > "$tmp/production.yaml"
 expected=$(grep -c '^kind: ' "$tmp/production.yaml")
 # Namespaced resources need their namespace to exist even in a dry run.
 k create namespace vnstream >/dev/null
@@ -108,7 +110,7 @@ fi
 
 # 3. The local overlay, for real.
 phase "local overlay"
-k apply --server-side --validate=strict -k "$root/deploy/k8s/local" >/dev/null
+k apply --server-side --validate=strict -k "$tmp/k8s/local" >/dev/null
 if ! k -n vnstream wait --for=condition=Complete job/kafka-topics --timeout=300s >/dev/null; then
   fail "the kafka-topics Job did not complete"
   k -n vnstream logs job/kafka-topics --tail=20 >&2 || true
