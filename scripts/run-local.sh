@@ -113,6 +113,7 @@ vnstream is up. Feed: $feed
   gateway (gRPC)   127.0.0.1:50051   MarketDataService, health, reflection
   metrics          ingest :9101   analytics :9102   gateway :9103   store :9104   (/metrics)
   Kafka            127.0.0.1:9092    stock-prices stock-intraday stock-historical stock-analytics
+                                     stock-intraday-analytics stock-market stock-signals
   PostgreSQL       127.0.0.1:5432    history store: psql "\$(cat .run/postgres/dsn)"
   logs             .run/logs/<service>.log, broker .run/kafka/broker.log,
                    PostgreSQL .run/postgres/postgres.log
