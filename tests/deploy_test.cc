@@ -140,7 +140,7 @@ TEST(DeployTest, KafkaTopicsAreTheCodesTopicsOnStrimziV1) {
     ++strimzi;
     EXPECT_EQ(api, "kafka.strimzi.io/v1") << Kind(doc) << " " << Name(doc);
   }
-  EXPECT_EQ(strimzi, 8 + 4 + 3);  // topics, users, Kafka + 2 node pools
+  EXPECT_EQ(strimzi, 9 + 4 + 3);  // topics, users, Kafka + 2 node pools
 }
 
 TEST(DeployTest, WorkloadsAreHardened) {
