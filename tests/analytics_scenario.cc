@@ -359,7 +359,7 @@ std::vector<std::string> Problems(const std::string& brokers,
     }
   }
   for (const auto& [scope, quotes] : scopes) {
-    const v1::MarketBreadth want = analytics::ComputeBreadth(quotes, 10);
+    const v1::MarketBreadth want = analytics::ComputeBreadth(quotes);
     v1::MarketBreadth total;
     __int128 value = 0;
     std::vector<v1::Mover> gainers, losers, by_value;

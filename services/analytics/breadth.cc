@@ -78,8 +78,7 @@ bool CountsInBreadth(v1::InstrumentType type) {
          type == v1::INSTRUMENT_TYPE_STOCK || type == v1::INSTRUMENT_TYPE_ETF;
 }
 
-v1::MarketBreadth ComputeBreadth(std::span<const v1::Quote* const> quotes,
-                                 int top_n) {
+v1::MarketBreadth ComputeBreadth(std::span<const v1::Quote* const> quotes) {
   v1::MarketBreadth b;
   __int128 value = 0;
   __int128 foreign_net = 0;
@@ -134,21 +133,21 @@ v1::MarketBreadth ComputeBreadth(std::span<const v1::Quote* const> quotes,
   // Ties go to the symbol first in alphabetical order, so every replica
   // ranks the same way.
   Top(
-      std::move(gainers), top_n,
+      std::move(gainers), kTopMovers,
       [](const v1::Quote* a, const v1::Quote* b) {
         const int c = market::Compare(a->percent_change(), b->percent_change());
         return c != 0 ? c > 0 : BySymbol(a, b);
       },
       b.mutable_top_gainers());
   Top(
-      std::move(losers), top_n,
+      std::move(losers), kTopMovers,
       [](const v1::Quote* a, const v1::Quote* b) {
         const int c = market::Compare(a->percent_change(), b->percent_change());
         return c != 0 ? c < 0 : BySymbol(a, b);
       },
       b.mutable_top_losers());
   Top(
-      std::move(traded), top_n,
+      std::move(traded), kTopMovers,
       [](const v1::Quote* a, const v1::Quote* b) {
         const int c = market::Compare(a->total_value(), b->total_value());
         return c != 0 ? c > 0 : BySymbol(a, b);

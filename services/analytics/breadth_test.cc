@@ -59,7 +59,7 @@ TEST(BreadthTest, CountsTotalsAndRankingsByHand) {
   };
   std::vector<const v1::Quote*> in;
   for (const v1::Quote& q : quotes) in.push_back(&q);
-  const v1::MarketBreadth b = ComputeBreadth(in, 10);
+  const v1::MarketBreadth b = ComputeBreadth(in);
   EXPECT_EQ(b.symbols(), 7);
   EXPECT_EQ(b.advancers(), 3);  // AAA BBB GGG
   EXPECT_EQ(b.decliners(), 2);  // DDD EEE
@@ -93,7 +93,7 @@ TEST(BreadthTest, RankingsKeepTheTopN) {
   }
   std::vector<const v1::Quote*> in;
   for (const v1::Quote& q : quotes) in.push_back(&q);
-  const v1::MarketBreadth b = ComputeBreadth(in, 10);
+  const v1::MarketBreadth b = ComputeBreadth(in);
   ASSERT_EQ(b.top_gainers_size(), 10);
   EXPECT_EQ(b.top_gainers(0).symbol(), "S24");
   EXPECT_EQ(b.top_gainers(9).symbol(), "S15");
@@ -102,7 +102,7 @@ TEST(BreadthTest, RankingsKeepTheTopN) {
 }
 
 TEST(BreadthTest, EmptyScope) {
-  const v1::MarketBreadth b = ComputeBreadth({}, 10);
+  const v1::MarketBreadth b = ComputeBreadth({});
   EXPECT_EQ(b.symbols(), 0);
   EXPECT_EQ(market::DecimalToString(b.total_value()), "0");
 }

@@ -10,9 +10,8 @@
 #include "libs/indicators/flags.h"
 #include "libs/kafka/flags.h"
 
-ABSL_FLAG(
-    std::string, group_id, "vnstream-analytics",
-    "Kafka consumer group; replicas share the partitions of stock-historical.");
+ABSL_FLAG(std::string, group_id, "vnstream-analytics",
+          "Kafka consumer group; replicas share the input topics' partitions.");
 ABSL_FLAG(std::string, transactional_id, "",
           "Kafka transactional id, unique and stable per replica (default: "
           "vnstream-analytics-<hostname>, i.e. the pod name).");
@@ -34,8 +33,6 @@ ABSL_FLAG(std::vector<std::string>, groups,
                "VRE"}),
           "Index groups for market breadth, GROUP=SYMBOL SYMBOL ..., until "
           "stock-instruments publishes a symbol's groups.");
-ABSL_FLAG(int, top_movers, 10,
-          "Securities per ranking (gainers, losers, by value) in breadth.");
 ABSL_FLAG(std::string, kafka_consumer_config, "",
           "Extra librdkafka consumer settings, k=v,...");
 ABSL_FLAG(std::string, kafka_producer_config, "",
@@ -90,10 +87,6 @@ absl::StatusOr<AnalyticsConfig> LoadConfig() {
   absl::StatusOr<GroupMap> groups = ParseGroups(absl::GetFlag(FLAGS_groups));
   if (!groups.ok()) return groups.status();
   processor.groups = *std::move(groups);
-  processor.top_movers = absl::GetFlag(FLAGS_top_movers);
-  if (processor.top_movers < 1 || processor.top_movers > 100) {
-    return absl::InvalidArgumentError("top_movers must be 1..100");
-  }
   config.grpc_address = absl::GetFlag(FLAGS_grpc_address);
   config.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   return config;

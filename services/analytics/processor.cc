@@ -382,7 +382,7 @@ void AnalyticsProcessor::FinishBatch(std::vector<Output>* out) {
           newest = &*s.quote;
         }
       }
-      v1::MarketBreadth breadth = ComputeBreadth(quotes, options_.top_movers);
+      v1::MarketBreadth breadth = ComputeBreadth(quotes);
       uint64_t& seq = p.breadth_seq[scope];
       v1::RecordMeta* meta = breadth.mutable_meta();
       meta->set_symbol(scope);

@@ -55,8 +55,6 @@ struct ProcessorOptions {
   indicators::IntradayParams intraday;
   // Index groups for breadth until stock-instruments says otherwise.
   GroupMap groups;
-  // Movers per ranking in a breadth record.
-  int top_movers = 10;
 };
 
 // One record to produce: to `partition` of record.topic, or (-1) to the
