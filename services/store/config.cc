@@ -58,10 +58,8 @@ absl::StatusOr<StoreConfig> LoadConfig() {
   absl::StatusOr<pg::ConnectionOptions> database =
       ConnectionOptionsFromFlags("vnstream-store");
   if (!database.ok()) return database.status();
-  if (database->dsn.empty()) {
-    return absl::InvalidArgumentError(
-        "store_dsn is required (VNSTREAM_STORE_DSN=postgresql://...)");
-  }
+  // An empty store_dsn is libpq's environment (PGHOST, PGUSER, ...), as
+  // deploy/k8s sets it.
   config.database = *std::move(database);
   config.consumer_name = absl::GetFlag(FLAGS_consumer_name);
   if (config.consumer_name.empty()) {
