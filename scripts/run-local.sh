@@ -69,6 +69,7 @@ wait_for() {
 # Connection URIs with generated passwords (mode 0600): the owner role for
 # the store, the read-only role for the gateway.
 store_dsn=$(cat "$run/postgres/dsn")
+reader_dsn=$(cat "$run/postgres/reader.dsn")
 
 vnstock_url=http://127.0.0.1:8765/api/
 ingest_mode=(--ignore_market_hours --intraday_interval=10s --history_interval=60s)
@@ -97,10 +98,10 @@ wait_for ingest "ingesting"
 start analytics "$bin/services/analytics/vnstream-analytics" --config=services/analytics/config.yaml
 wait_for analytics "consuming"
 start store env VNSTREAM_STORE_DSN="$store_dsn" "$bin/services/store/vnstream-store" \
-  --config=services/store/config.yaml
+  --config=services/store/config.yaml --vnstock_url="$vnstock_url"
 wait_for store "storing Kafka"
-start gateway "$bin/services/gateway/vnstream-gateway" --config=services/gateway/config.yaml \
-  --vnstock_url="$vnstock_url"
+start gateway env VNSTREAM_STORE_DSN="$reader_dsn" "$bin/services/gateway/vnstream-gateway" \
+  --config=services/gateway/config.yaml --vnstock_url="$vnstock_url"
 wait_for gateway "serving"
 start dashboard "$cache/venv/bin/python" clients/dashboard/server.py --gateway=127.0.0.1:50051 \
   --port=8080
@@ -120,6 +121,9 @@ vnstream is up. Feed: $feed
 
 Live quotes (grpcurl, built by setup):
   $cache/bin/grpcurl -plaintext -d '{"symbols":["FPT","VCB","HPG"]}' 127.0.0.1:50051 vnstream.v1.MarketDataService/SubscribeQuotes
+
+Candles from the history store (the store backfills from VNStock at start-up):
+  $cache/bin/grpcurl -plaintext -d '{"symbol":"FPT","start":"2025-01-01T00:00:00Z","end":"2026-01-01T00:00:00Z","interval":"BAR_INTERVAL_ONE_WEEK"}' 127.0.0.1:50051 vnstream.v1.MarketDataService/GetCandles
 
 Or with the Python client:
   $cache/venv/bin/python clients/python/subscribe_example.py FPT VCB HPG
