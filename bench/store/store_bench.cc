@@ -21,7 +21,8 @@
 // over all calls of all runs).
 //
 //   bazel run -c opt //bench/store:store_bench
-//   bazel run -c opt //bench/store:store_bench -- --universe=100 --repetitions=3
+//   bazel run -c opt //bench/store:store_bench -- --universe=100
+//   --repetitions=3
 #include <stdlib.h>
 
 #include <algorithm>
@@ -58,7 +59,8 @@ ABSL_FLAG(int, repetitions, 5, "Runs of each measurement (medians).");
 ABSL_FLAG(int, sink_symbols, 20, "Symbols of the sink benchmark.");
 ABSL_FLAG(int, sink_days, 50,
           "Trading days of 1-minute bars per symbol (sink benchmark).");
-ABSL_FLAG(int, batch_rows, 5000, "Rows per write transaction (the store's "
+ABSL_FLAG(int, batch_rows, 5000,
+          "Rows per write transaction (the store's "
           "default batch_rows).");
 ABSL_FLAG(int, candle_calls, 40, "GetCandles calls per run.");
 ABSL_FLAG(int, universe, 1600,
@@ -105,8 +107,7 @@ std::unique_ptr<pg::Connection> Connect(const std::string& dsn) {
 std::vector<absl::CivilDay> TradingDays(absl::CivilDay first, int count) {
   const market::TradingCalendar calendar;
   std::vector<absl::CivilDay> days;
-  for (absl::CivilDay d = first; static_cast<int>(days.size()) < count;
-       ++d) {
+  for (absl::CivilDay d = first; static_cast<int>(days.size()) < count; ++d) {
     if (calendar.IsTradingDay(d)) days.push_back(d);
   }
   return days;
@@ -114,8 +115,9 @@ std::vector<absl::CivilDay> TradingDays(absl::CivilDay first, int count) {
 
 // 1-minute bars of `symbols` over `days` on HOSE's grid, final, each with
 // a realistic walk of prices (VND, on the 50-VND tick).
-std::vector<v1::IntradayBar> MinuteBars(const std::vector<std::string>& symbols,
-                                        const std::vector<absl::CivilDay>& days) {
+std::vector<v1::IntradayBar> MinuteBars(
+    const std::vector<std::string>& symbols,
+    const std::vector<absl::CivilDay>& days) {
   std::vector<v1::IntradayBar> bars;
   for (size_t s = 0; s < symbols.size(); ++s) {
     int64_t close = 20000 + 1000 * static_cast<int64_t>(s);
@@ -128,8 +130,8 @@ std::vector<v1::IntradayBar> MinuteBars(const std::vector<std::string>& symbols,
         v1::IntradayBar bar;
         bar.mutable_meta()->set_symbol(symbols[s]);
         bar.mutable_meta()->set_seq(++seq);
-        *bar.mutable_start_time() = market::ToTimestamp(
-            absl::FromCivil(minute, market::VietnamTime()));
+        *bar.mutable_start_time() =
+            market::ToTimestamp(absl::FromCivil(minute, market::VietnamTime()));
         *bar.mutable_open() = market::MakeDecimal(open);
         *bar.mutable_high() = market::MakeDecimal(std::max(open, close) + 50);
         *bar.mutable_low() = market::MakeDecimal(std::min(open, close) - 50);
@@ -150,16 +152,15 @@ std::vector<std::string> CopyChunks(const std::vector<v1::IntradayBar>& bars,
   for (size_t i = 0; i < bars.size(); ++i) {
     if (i % chunk == 0) chunks.emplace_back();
     const v1::IntradayBar& b = bars[i];
-    absl::StrAppend(
-        &chunks.back(), b.meta().symbol(), "\t",
-        absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00",
-                         market::FromTimestamp(b.start_time()),
-                         absl::UTCTimeZone()),
-        "\t", market::DecimalToString(b.open()), "\t",
-        market::DecimalToString(b.high()), "\t",
-        market::DecimalToString(b.low()), "\t",
-        market::DecimalToString(b.close()), "\t", b.volume(), "\tt\tstream\t",
-        b.meta().seq(), "\n");
+    absl::StrAppend(&chunks.back(), b.meta().symbol(), "\t",
+                    absl::FormatTime("%Y-%m-%d %H:%M:%E6S+00",
+                                     market::FromTimestamp(b.start_time()),
+                                     absl::UTCTimeZone()),
+                    "\t", market::DecimalToString(b.open()), "\t",
+                    market::DecimalToString(b.high()), "\t",
+                    market::DecimalToString(b.low()), "\t",
+                    market::DecimalToString(b.close()), "\t", b.volume(),
+                    "\tt\tstream\t", b.meta().seq(), "\n");
   }
   return chunks;
 }
@@ -172,14 +173,13 @@ constexpr char kCopyMinutes[] =
 
 double SinkRowsPerSecond(const std::string& dsn,
                          const std::vector<v1::IntradayBar>& bars) {
-  Check(Connect(dsn)->Script("TRUNCATE minute_bars, kafka_offsets",
-                             Deadline()),
+  Check(Connect(dsn)->Script("TRUNCATE minute_bars, kafka_offsets", Deadline()),
         "truncate");
   prometheus::Registry registry;
   store::PgWriter writer({.dsn = dsn}, "bench");
-  store::Sink sink({.batch_rows = static_cast<size_t>(
-                        absl::GetFlag(FLAGS_batch_rows))},
-                   writer, registry);
+  store::Sink sink(
+      {.batch_rows = static_cast<size_t>(absl::GetFlag(FLAGS_batch_rows))},
+      writer, registry);
   const absl::Time start = absl::Now();
   int64_t offset = 0;
   for (const v1::IntradayBar& bar : bars) {
@@ -196,23 +196,20 @@ double SinkRowsPerSecond(const std::string& dsn,
 }
 
 double CopyRowsPerSecond(const std::string& dsn,
-                         const std::vector<std::string>& chunks,
-                         size_t rows) {
+                         const std::vector<std::string>& chunks, size_t rows) {
   std::unique_ptr<pg::Connection> conn = Connect(dsn);
   Check(conn->Script("TRUNCATE minute_bars, kafka_offsets", Deadline()),
         "truncate");
   const absl::Time start = absl::Now();
   for (const std::string& chunk : chunks) {
-    Check(conn->Transaction(Deadline(),
-                            [&] {
-                              return conn->CopyIn(kCopyMinutes, chunk,
-                                                  Deadline())
-                                  .status();
-                            }),
+    Check(conn->Transaction(
+              Deadline(),
+              [&] {
+                return conn->CopyIn(kCopyMinutes, chunk, Deadline()).status();
+              }),
           "copy");
   }
-  return static_cast<double>(rows) /
-         absl::ToDoubleSeconds(absl::Now() - start);
+  return static_cast<double>(rows) / absl::ToDoubleSeconds(absl::Now() - start);
 }
 
 void BenchSink(const std::string& dsn) {
@@ -269,8 +266,8 @@ void BenchCandles(const std::string& dsn) {
       absl::FromCivil(absl::CivilDay(2019, 1, 1), market::VietnamTime());
 
   market::TradingCalendar calendar;
-  PgCandleStore store({.pool = {.connection = {.dsn = dsn},
-                                .max_connections = 1}});
+  PgCandleStore store(
+      {.pool = {.connection = {.dsn = dsn}, .max_connections = 1}});
   CandleQuery query({}, store, calendar);
   v1::GetCandlesRequest request;
   request.set_symbol("FPT");
@@ -378,9 +375,9 @@ BackfillRun RunBackfill(const std::string& base_url,
   client_options.requests_per_minute = 1e9;
   client_options.burst = 1'000'000;
   vnstock::VciClient client(client_options, &calendar, &registry);
-  store::Backfill backfill({.symbols = universe,
-                            .progress_interval = absl::Hours(1)},
-                           client, calendar, target, registry);
+  store::Backfill backfill(
+      {.symbols = universe, .progress_interval = absl::Hours(1)}, client,
+      calendar, target, registry);
   absl::Notification stop;
   const absl::Time start = absl::Now();
   absl::StatusOr<store::BackfillResult> result = backfill.Run(stop);
@@ -411,10 +408,10 @@ void BenchBackfill(const std::string& dsn, const std::string& work_dir) {
   for (int i = 0; i < absl::GetFlag(FLAGS_backfill_repetitions); ++i) {
     DiscardStore discard;
     fetch_s.push_back(RunBackfill(base_url, universe, discard).seconds);
-    Check(Connect(dsn)->Script(
-              "TRUNCATE daily_bars, minute_bars, backfill_progress",
-              Deadline()),
-          "truncate");
+    Check(
+        Connect(dsn)->Script(
+            "TRUNCATE daily_bars, minute_bars, backfill_progress", Deadline()),
+        "truncate");
     store::PgWriter writer({.dsn = dsn}, "bench");
     store::PgBackfillStore target(writer);
     const BackfillRun run = RunBackfill(base_url, universe, target);
