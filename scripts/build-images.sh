@@ -34,6 +34,7 @@ targets=(
   //services/ingest:vnstream-ingest
   //services/analytics:vnstream-analytics
   //services/gateway:vnstream-gateway
+  //services/store:vnstream-store
   //tools/vnstock_sim:vnstock-sim
   //clients/cpp:vnstream-client
   //tools/kafka:vnstream-kafka-topics

@@ -91,6 +91,7 @@ kafka_login() {
 # Connection URIs with generated passwords (mode 0600): the owner role for
 # the store, the read-only role for the gateway.
 store_dsn=$(cat "$run/postgres/dsn")
+reader_dsn=$(cat "$run/postgres/reader.dsn")
 
 vnstock_url=http://127.0.0.1:8765/api/
 ingest_mode=(--ignore_market_hours --intraday_interval=10s --history_interval=60s)
@@ -123,13 +124,14 @@ start analytics "$bin/services/analytics/vnstream-analytics" --config=services/a
 wait_for analytics "consuming"
 kafka_login store
 start store env VNSTREAM_STORE_DSN="$store_dsn" "$bin/services/store/vnstream-store" \
-  --config=services/store/config.yaml "${login[@]}"
+  --config=services/store/config.yaml --vnstock_url="$vnstock_url" "${login[@]}"
 wait_for store "storing Kafka"
 # Demo relaxation: reflection on, so grpcurl needs no .proto files.
 kafka_login gateway
-start gateway "$bin/services/gateway/vnstream-gateway" --config=services/gateway/config.yaml \
-  --vnstock_url="$vnstock_url" --tls_cert_file="$certs/gateway.pem" \
-  --tls_key_file="$certs/gateway.key" --grpc_reflection "${login[@]}"
+start gateway env VNSTREAM_STORE_DSN="$reader_dsn" "$bin/services/gateway/vnstream-gateway" \
+  --config=services/gateway/config.yaml --vnstock_url="$vnstock_url" \
+  --tls_cert_file="$certs/gateway.pem" --tls_key_file="$certs/gateway.key" --grpc_reflection \
+  "${login[@]}"
 wait_for gateway "serving"
 start dashboard "$cache/venv/bin/python" clients/dashboard/server.py --gateway=127.0.0.1:50051 \
   --gateway_ca="$certs/ca.pem" --tls_cert="$certs/dashboard.pem" --tls_key="$certs/dashboard.key" \
@@ -144,12 +146,17 @@ vnstream is up. Feed: $feed
   gateway (gRPC)   127.0.0.1:50051   TLS (CA .run/certs/ca.pem); MarketDataService, health, reflection
   metrics          ingest :9101   analytics :9102   gateway :9103   store :9104   (/metrics)
   Kafka            127.0.0.1:9092    SASL_SSL; users' passwords in .run/kafka-sasl/users
+                                     stock-prices stock-intraday stock-historical stock-analytics
+                                     stock-intraday-analytics stock-market stock-signals
   PostgreSQL       127.0.0.1:5432    history store: psql "\$(cat .run/postgres/dsn)"
   logs             .run/logs/<service>.log, broker .run/kafka-sasl/broker.log,
                    PostgreSQL .run/postgres/postgres.log
 
 Live quotes (grpcurl, built by setup):
   $cache/bin/grpcurl -cacert .run/certs/ca.pem -d '{"symbols":["FPT","VCB","HPG"]}' 127.0.0.1:50051 vnstream.v1.MarketDataService/SubscribeQuotes
+
+Candles from the history store (the store backfills from VNStock at start-up):
+  $cache/bin/grpcurl -cacert .run/certs/ca.pem -d '{"symbol":"FPT","start":"2025-01-01T00:00:00Z","end":"2026-01-01T00:00:00Z","interval":"BAR_INTERVAL_ONE_WEEK"}' 127.0.0.1:50051 vnstream.v1.MarketDataService/GetCandles
 
 Or with the Python client:
   $cache/venv/bin/python clients/python/subscribe_example.py --ca_file=.run/certs/ca.pem FPT VCB HPG

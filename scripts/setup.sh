@@ -4,7 +4,8 @@
 #   - Debian packages: Bazel 4.2.3 (bazel-bootstrap), gRPC, protobuf,
 #     librdkafka, prometheus-cpp, curl, Abseil, spdlog, yaml-cpp, RapidJSON,
 #     GoogleTest, Google Benchmark, clang-format, Prometheus (promtool), kcat,
-#     OpenSSL (libssl-dev; the openssl tool for scripts/make-certs.sh)
+#     OpenSSL (libssl-dev; the openssl tool for scripts/make-certs.sh);
+#     clang-14 for the sanitizer and fuzzing stages
 #   - PostgreSQL 15 (server binaries and libpq) for the history store
 #   - Apache Kafka jars from Maven Central (tools/kafka/fetch-kafka.sh)
 #   - a Python venv from PyPI (tools/python/requirements.txt: TA-Lib, grpcio)
@@ -51,6 +52,22 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
     "${missing[@]}" >/dev/null
 fi
+
+# --- Hardening (issue 14): Debian's clang-14 and its runtime libraries for
+# the clang stages of scripts/test.sh (ASan+UBSan, TSan, -Wthread-safety)
+# and the libFuzzer targets (scripts/fuzz.sh). GCC stays the main compiler.
+clang_packages=(clang-14 libclang-rt-14-dev)
+clang_missing=()
+for p in "${clang_packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || clang_missing+=("$p")
+done
+if ((${#clang_missing[@]})); then
+  echo "setup: installing ${clang_missing[*]}" >&2
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends \
+    "${clang_missing[@]}" >/dev/null
+fi
+# --- end of the hardening block
 
 kafka_home=$("$repo/tools/kafka/fetch-kafka.sh")
 

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of vnstream: formatting, then `bazel test //...` (unit
-# tests, and cross-service tests against a real Kafka broker). Installs what
-# it needs first. Ends with one line "N passed, M failed" counting test cases
+# tests, cross-service tests against a real Kafka broker, and, last and
+# alone, the deployment tests: tests/images_test and tests/k8s_cluster_test,
+# a real single-node Kubernetes, about 5-7 min warm). Installs what it needs
+# first. Ends with one line "N passed, M failed" counting test cases
 # (gtest cases and the format check; a test target that did not build or
 # run counts as one failure).
 #   scripts/test.sh                 # everything

@@ -140,7 +140,7 @@ TEST(DeployTest, KafkaTopicsAreTheCodesTopicsOnStrimziV1) {
     ++strimzi;
     EXPECT_EQ(api, "kafka.strimzi.io/v1") << Kind(doc) << " " << Name(doc);
   }
-  EXPECT_EQ(strimzi, 8 + 4 + 3);  // topics, users, Kafka + 2 node pools
+  EXPECT_EQ(strimzi, 9 + 4 + 3);  // topics, users, Kafka + 2 node pools
 }
 
 TEST(DeployTest, WorkloadsAreHardened) {
@@ -183,6 +183,10 @@ int CheckConfig(const std::string& binary, const std::string& config) {
   auto process = Subprocess::Start(
       {.argv = {Runfile(binary), absl::StrCat("--config=", config),
                 "--check_config"},
+       // The store's DSN comes from the manifest's environment
+       // (base/store.yaml); the others ignore it.
+       .env = {{"VNSTREAM_STORE_DSN",
+                "postgresql://postgres-rw:5432/vnstream"}},
        .log_path = testing::TestTempPath("check.log")});
   EXPECT_TRUE(process.ok());
   absl::StatusOr<int> status = (*process)->Wait(absl::Seconds(30));
@@ -191,7 +195,8 @@ int CheckConfig(const std::string& binary, const std::string& config) {
 }
 
 TEST(DeployTest, ConfigMapSettingsPassTheBinariesCheck) {
-  for (const std::string service : {"ingest", "analytics", "gateway"}) {
+  for (const std::string service :
+       {"ingest", "analytics", "gateway", "store"}) {
     SCOPED_TRACE(service);
     EXPECT_EQ(
         CheckConfig(

@@ -2,10 +2,6 @@
 // running gateway: reflection (list, describe), health, and a short stream
 // subscription, checking what it prints. Kafka is empty here, so the data
 // comes from the VNStock fallback (vnstock-sim).
-#include <cstdlib>
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -18,31 +14,12 @@ namespace vnstream {
 namespace {
 
 using ::testing::HasSubstr;
+using ::vnstream::testing::Grpcurl;
 using ::vnstream::testing::Runfile;
 using ::vnstream::testing::ServiceProcess;
 using ::vnstream::testing::StartService;
 
 testing::KafkaEnvironment* kafka_env = nullptr;
-
-// Runs grpcurl with `args`; returns what it printed.
-std::string Grpcurl(const std::vector<std::string>& args) {
-  const char* grpcurl = std::getenv("VNSTREAM_GRPCURL");
-  EXPECT_NE(grpcurl, nullptr) << "VNSTREAM_GRPCURL unset: run scripts/setup.sh";
-  if (grpcurl == nullptr) return "";
-  static int n = 0;
-  const std::string log =
-      testing::TestTempPath(absl::StrCat("grpcurl-", ++n, ".out"));
-  std::vector<std::string> argv = {grpcurl};
-  argv.insert(argv.end(), args.begin(), args.end());
-  auto process = Subprocess::Start({.argv = argv, .log_path = log});
-  EXPECT_TRUE(process.ok());
-  if (!process.ok()) return "";
-  EXPECT_TRUE((*process)->Wait(absl::Seconds(60)).ok());
-  std::ifstream in(log);
-  std::stringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
 
 TEST(GrpcurlTest, ListDescribeHealthAndStream) {
   absl::StatusOr<testing::TestCerts> certs =

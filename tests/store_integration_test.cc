@@ -188,8 +188,8 @@ absl::StatusOr<ServiceProcess> StartStore(const std::string& name,
       {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
        absl::StrCat("--store_dsn=", dsn), "--batch_rows=400",
        "--batch_wait=50ms", "--retry_backoff=100ms", "--max_retry_backoff=1s",
-       "--store_connect_timeout=2s", "--metrics_address=127.0.0.1:0",
-       "--grpc_address=127.0.0.1:0"},
+       "--store_connect_timeout=2s", "--backfill_on_start=false",
+       "--metrics_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0"},
       "metrics :(\\d+); gRPC :(\\d+)");
 }
 

@@ -141,6 +141,13 @@ absl::Status ApplyYamlConfig(absl::string_view yaml_text,
         absl::StrCat(origin, ": expected a mapping of setting: value"));
   }
   for (const auto& entry : root) {
+    // A key like "[1]" or "{a: b}" is valid YAML but no setting name (and
+    // as<std::string>() would throw).
+    if (!entry.first.IsScalar()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(origin, ": keys must be setting names (line ",
+                       entry.first.Mark().line + 1, ")"));
+    }
     const std::string key = entry.first.as<std::string>();
     const YAML::Node& value = entry.second;
     std::string text;

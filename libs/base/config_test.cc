@@ -71,6 +71,15 @@ TEST_F(ConfigTest, NestedMapIsAnError) {
   EXPECT_FALSE(ApplyYamlConfig("test_brokers: {a: 1}\n", "map.yaml").ok());
 }
 
+// Found with the config fuzz target: a non-scalar key threw from
+// as<std::string>() and terminated the service at start-up.
+TEST_F(ConfigTest, NonScalarKeyIsAnErrorNotACrash) {
+  const absl::Status s = ApplyYamlConfig("[1]: 2\n", "key.yaml");
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(s.message(), HasSubstr("keys must be setting names (line 1)"));
+  EXPECT_FALSE(ApplyYamlConfig("? {a: b}\n: c\n", "key.yaml").ok());
+}
+
 TEST_F(ConfigTest, MalformedYamlIsAnError) {
   EXPECT_FALSE(
       ApplyYamlConfig("test_brokers: [unclosed\n", "broken.yaml").ok());

@@ -39,28 +39,38 @@ std::string HeaderValue(RdKafka::Message& message, absl::string_view name) {
 
 absl::Status DecodeRecord(RdKafka::Message& message,
                           google::protobuf::Message& record) {
+  const std::string type = HeaderValue(message, kHeaderType);
+  const std::string version = HeaderValue(message, kHeaderSchemaVersion);
+  return DecodeRecordParts(
+      message.key(), type, version,
+      absl::string_view(static_cast<const char*>(message.payload()),
+                        message.payload() == nullptr ? 0 : message.len()),
+      record);
+}
+
+absl::Status DecodeRecordParts(const std::string* key, absl::string_view type,
+                               absl::string_view schema_version,
+                               absl::string_view payload,
+                               google::protobuf::Message& record) {
   const std::string& expected = record.GetDescriptor()->full_name();
-  if (const std::string type = HeaderValue(message, kHeaderType);
-      !type.empty() && type != expected) {
+  if (!type.empty() && type != expected) {
     return absl::InvalidArgumentError(
         absl::StrCat("record type ", type, ", expected ", expected));
   }
-  if (const std::string version = HeaderValue(message, kHeaderSchemaVersion);
-      !version.empty() && version != kSchemaVersion) {
+  if (!schema_version.empty() && schema_version != kSchemaVersion) {
     return absl::InvalidArgumentError(
-        absl::StrCat("unsupported schema version ", version));
+        absl::StrCat("unsupported schema version ", schema_version));
   }
-  if (message.payload() == nullptr ||
-      !record.ParseFromArray(message.payload(),
-                             static_cast<int>(message.len()))) {
+  if (payload.data() == nullptr ||
+      !record.ParseFromArray(payload.data(),
+                             static_cast<int>(payload.size()))) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "payload of ", message.len(), " bytes is not a ", expected));
+        "payload of ", payload.size(), " bytes is not a ", expected));
   }
   // Every record carries its RecordMeta; the key must match.
   if (const v1::RecordMeta* meta = market::RecordMetaOf(record);
       meta != nullptr) {
     const std::string& symbol = meta->symbol();
-    const std::string* key = message.key();
     if (key == nullptr || *key != symbol || symbol.empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("key '", key == nullptr ? "" : *key,

@@ -47,6 +47,14 @@ std::string HeaderValue(RdKafka::Message& message, absl::string_view name);
 absl::Status DecodeRecord(RdKafka::Message& message,
                           google::protobuf::Message& record);
 
+// DecodeRecord on the parts of a message it reads: the key (nullptr: none),
+// the type and schema-version headers ("" when absent) and the payload
+// (data() == nullptr: none). For callers and fuzzers without a message.
+absl::Status DecodeRecordParts(const std::string* key, absl::string_view type,
+                               absl::string_view schema_version,
+                               absl::string_view payload,
+                               google::protobuf::Message& record);
+
 }  // namespace vnstream::kafka
 
 #endif  // VNSTREAM_LIBS_KAFKA_RECORD_H_

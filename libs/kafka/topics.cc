@@ -42,6 +42,7 @@ std::vector<TopicSpec> DefaultTopics(int replication_factor) {
       {kMarketTopic, kPartitions, replication_factor, compacted},
       {kSignalsTopic, kPartitions, replication_factor, three_days},
       {kInstrumentsTopic, kPartitions, replication_factor, compacted},
+      {kAnalyticsStateTopic, kPartitions, replication_factor, compacted},
   };
 }
 

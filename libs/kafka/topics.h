@@ -30,6 +30,11 @@ inline constexpr char kSignalsTopic[] = "stock-signals";
 // vnstream.v1.Instrument (ingest: the listed universe), key = symbol.
 // Compacted.
 inline constexpr char kInstrumentsTopic[] = "stock-instruments";
+// The analytics service's changelog (vnstream.internal.StateRecord): its
+// state, written in the same transactions as its outputs, to the partition
+// number of the input it derives from; key = a state key (see
+// proto/vnstream/internal/analytics_state.proto). Compacted.
+inline constexpr char kAnalyticsStateTopic[] = "vnstream-analytics-state";
 
 // Largest record any vnstream topic accepts, bytes. A 2,000-bar enriched
 // history is ~300 KiB; the margin covers longer windows.

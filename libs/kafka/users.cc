@@ -32,7 +32,12 @@ std::vector<ServiceUser> ServiceUsers() {
   Group(ingest, "LITERAL", "vnstream-tail-scan");
 
   ServiceUser analytics{"analytics", {}};
-  Topics(analytics, {kHistoricalTopic, kIntradayTopic, kPricesTopic}, {"READ"});
+  Topics(analytics,
+         {kHistoricalTopic, kIntradayTopic, kPricesTopic, kInstrumentsTopic},
+         {"READ"});
+  // Its state changelog: written in its transactions, read back when
+  // partitions are assigned.
+  Topics(analytics, {kAnalyticsStateTopic}, {"WRITE", "READ"});
   Topics(
       analytics,
       {kAnalyticsTopic, kIntradayAnalyticsTopic, kMarketTopic, kSignalsTopic},

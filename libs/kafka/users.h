@@ -4,8 +4,10 @@
 // authenticates as its own user (its name; SASL over TLS); the brokers deny
 // everything no ACL below allows:
 //   ingest     writes and reads back (sequence recovery) its four topics
-//   analytics  reads prices, intraday and history; writes its four outputs
-//              in transactions (transactional ids "vnstream-analytics*")
+//   analytics  reads prices, intraday, history and instruments; writes its
+//              four outputs and its state changelog in transactions
+//              (transactional ids "vnstream-analytics*") and reads the
+//              changelog back
 //   gateway    reads every topic
 //   store      reads every topic
 // Consumers also need their group: services that only assign partitions

@@ -142,6 +142,7 @@ void Batch::Merge(const Batch& other) {
            });
   }
   for (const InstrumentRow& row : other.instruments_) AddInstrument(row);
+  for (const ProgressRow& row : other.progress_) progress_.push_back(row);
   for (const auto& [key, offset] : other.offsets_) {
     SetOffset(key.first, key.second, offset);
   }

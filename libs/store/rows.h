@@ -19,6 +19,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -91,6 +92,17 @@ struct InstrumentRow {
   int64_t version = 0;
 };
 
+// backfill_progress: a symbol's backfill of one interval ("1D", "1m") is
+// finished; written with its last rows.
+struct ProgressRow {
+  std::string symbol;
+  std::string interval;
+  int64_t rows = 0;
+  // Oldest and newest bar fetched; unset when VNStock had none.
+  std::optional<absl::Time> oldest;
+  std::optional<absl::Time> newest;
+};
+
 // The name stored for a type ("STOCK", "INDEX", ...) and an exchange
 // ("HOSE", "HNX", "UPCOM", "" when unknown); and back.
 std::string InstrumentTypeName(v1::InstrumentType type);
@@ -107,6 +119,7 @@ class Batch {
   // `params` is stored once per batch; rows refer to it by index.
   void AddIndicator(IndicatorRow row, const v1::IndicatorParams& params);
   void AddInstrument(InstrumentRow row);
+  void AddProgress(ProgressRow row) { progress_.push_back(std::move(row)); }
   // The next offset to read from (topic, partition); the largest wins.
   void SetOffset(const std::string& topic, int32_t partition,
                  int64_t next_offset);
@@ -123,6 +136,7 @@ class Batch {
   const std::vector<std::string>& indicator_params() const {
     return indicator_params_;
   }
+  const std::vector<ProgressRow>& progress() const { return progress_; }
   const std::map<std::pair<std::string, int32_t>, int64_t>& offsets() const {
     return offsets_;
   }
@@ -131,7 +145,9 @@ class Batch {
     return daily_.size() + minutes_.size() + indicators_.size() +
            instruments_.size();
   }
-  bool empty() const { return rows() == 0 && offsets_.empty(); }
+  bool empty() const {
+    return rows() == 0 && offsets_.empty() && progress_.empty();
+  }
 
  private:
   std::vector<DailyRow> daily_;
@@ -139,6 +155,7 @@ class Batch {
   std::vector<IndicatorRow> indicators_;
   std::vector<InstrumentRow> instruments_;
   std::vector<std::string> indicator_params_;
+  std::vector<ProgressRow> progress_;
   absl::flat_hash_map<std::pair<std::string, absl::CivilDay>, size_t>
       daily_index_;
   absl::flat_hash_map<std::pair<std::string, int64_t>, size_t> minute_index_;

@@ -80,6 +80,22 @@ TEST(MigrationsTest, EmptyDatabaseGetsEverySchemaVersionOnce) {
                   "SELECT partstrat FROM pg_partitioned_table WHERE partrelid "
                   "= 'minute_bars'::regclass"),
             "r");
+  // The gateway's read-only role reads every table, also those created
+  // after the migrations (default privileges are per database, so this
+  // new database has only what the migrations granted).
+  ASSERT_TRUE(conn->Script("CREATE TABLE later (x int)", Deadline()).ok());
+  for (const char* table : {"daily_bars", "minute_bars", "instruments",
+                            "daily_indicators", "later"}) {
+    EXPECT_EQ(Query(*conn, absl::StrCat("SELECT has_table_privilege("
+                                        "'vnstream_reader', '",
+                                        table, "', 'SELECT')")),
+              "t")
+        << table;
+  }
+  EXPECT_EQ(Query(*conn,
+                  "SELECT has_table_privilege('vnstream_reader', "
+                  "'daily_bars', 'INSERT')"),
+            "f");
   // Again: nothing to do.
   version = Migrate(*conn, all, Deadline());
   ASSERT_TRUE(version.ok());

@@ -337,7 +337,8 @@ absl::Status PgWriter::WriteRows(pg::Connection& conn, const Batch& batch,
         absl::StrCat(
             "INSERT INTO daily_bars AS t (symbol, trading_date, open, high, "
             "low, close, volume, final, origin, version) SELECT * FROM "
-            "stage_daily ON CONFLICT (symbol, trading_date) DO UPDATE SET ",
+            "stage_daily ORDER BY symbol, trading_date ON CONFLICT (symbol, "
+            "trading_date) DO UPDATE SET ",
             kBarSet, " WHERE ", kBarWins),
         deadline);
     if (!r.ok()) return r.status();
@@ -359,7 +360,8 @@ absl::Status PgWriter::WriteRows(pg::Connection& conn, const Batch& batch,
         absl::StrCat(
             "INSERT INTO minute_bars AS t (symbol, start_time, open, high, "
             "low, close, volume, final, origin, version) SELECT * FROM "
-            "stage_minute ON CONFLICT (symbol, start_time) DO UPDATE SET ",
+            "stage_minute ORDER BY symbol, start_time ON CONFLICT (symbol, "
+            "start_time) DO UPDATE SET ",
             kBarSet, " WHERE ", kBarWins),
         deadline);
     if (!r.ok()) return r.status();
@@ -413,7 +415,8 @@ absl::Status PgWriter::WriteRows(pg::Connection& conn, const Batch& batch,
         absl::StrCat("INSERT INTO daily_indicators AS t (symbol, "
                      "trading_date, params_id, ",
                      kIndicatorColumns,
-                     ", version) SELECT * FROM stage_indicators ON CONFLICT "
+                     ", version) SELECT * FROM stage_indicators ORDER BY "
+                     "symbol, trading_date ON CONFLICT "
                      "(symbol, trading_date) DO UPDATE SET ",
                      set,
                      ", version = EXCLUDED.version, updated_at = now() "
@@ -447,7 +450,8 @@ absl::Status PgWriter::WriteRows(pg::Connection& conn, const Batch& batch,
     absl::StatusOr<pg::Result> r = conn.Exec(
         "INSERT INTO instruments AS t (symbol, type, exchange, name, "
         "en_name, groups, listed, version) SELECT * FROM stage_instruments "
-        "ON CONFLICT (symbol) DO UPDATE SET type = EXCLUDED.type, exchange "
+        "ORDER BY symbol ON CONFLICT (symbol) DO UPDATE SET type = "
+        "EXCLUDED.type, exchange "
         "= EXCLUDED.exchange, name = EXCLUDED.name, en_name = "
         "EXCLUDED.en_name, groups = EXCLUDED.groups, listed = "
         "EXCLUDED.listed, version = EXCLUDED.version, updated_at = now() "
@@ -455,6 +459,20 @@ absl::Status PgWriter::WriteRows(pg::Connection& conn, const Batch& batch,
         deadline);
     if (!r.ok()) return r.status();
     counts->instruments = r->affected_rows();
+  }
+  for (const ProgressRow& row : batch.progress()) {
+    auto time = [](const std::optional<absl::Time>& t) -> pg::Param {
+      return t.has_value() ? pg::Param(Utc(*t)) : std::nullopt;
+    };
+    absl::StatusOr<pg::Result> r = conn.Exec(
+        "INSERT INTO backfill_progress AS t (symbol, bar_interval, rows, "
+        "oldest, newest) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (symbol, "
+        "bar_interval) DO UPDATE SET rows = EXCLUDED.rows, oldest = "
+        "EXCLUDED.oldest, newest = EXCLUDED.newest, finished_at = now()",
+        {row.symbol, row.interval, absl::StrCat(row.rows), time(row.oldest),
+         time(row.newest)},
+        deadline);
+    if (!r.ok()) return r.status();
   }
   if (!batch.offsets().empty()) {
     std::vector<std::string> topics, partitions, offsets;

@@ -20,9 +20,50 @@ using ::vnstream::market::Compare;
 using ::vnstream::market::ParseDecimal;
 
 // Numbers are kept as their text so prices convert to Decimal exactly.
-constexpr unsigned kParseFlags = rapidjson::kParseNumbersAsStringsFlag;
+// Iterative parsing: RapidJSON's default parser recurses once per nesting
+// level, so a body like "[[[[..." could exhaust the stack.
+constexpr unsigned kParseFlags =
+    rapidjson::kParseNumbersAsStringsFlag | rapidjson::kParseIterativeFlag;
+
+// VCI's responses nest 3 levels deep ({"data": [{"bidAsk": ...}]}, bars'
+// arrays); anything deeper is not a VCI response.
+constexpr int kMaxJsonDepth = 16;
+
+// Rejects bodies nested deeper than kMaxJsonDepth before parsing them: the
+// DOM of a deep body would only be refused later, after allocating it.
+absl::Status CheckJsonDepth(absl::string_view body) {
+  int depth = 0;
+  bool in_string = false;
+  bool escaped = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (escaped) {
+        escaped = false;
+      } else if (c == '\\') {
+        escaped = true;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > kMaxJsonDepth) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("JSON nested deeper than ", kMaxJsonDepth,
+                         " levels at offset ", i));
+      }
+    } else if (c == ']' || c == '}') {
+      --depth;
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<rapidjson::Document> ParseJson(absl::string_view body) {
+  if (absl::Status s = CheckJsonDepth(body); !s.ok()) return s;
   rapidjson::Document doc;
   doc.Parse<kParseFlags>(body.data(), body.size());
   if (doc.HasParseError()) {

@@ -10,6 +10,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::vnstream::market::DecimalToString;
 
 const absl::Time kFetched =
@@ -215,6 +216,34 @@ TEST(PriceBoardTest, WrapperEmptyAndMalformed) {
       ParsePriceBoard("<html>blocked</html>", Context(), &rejected).ok());
   EXPECT_FALSE(
       ParsePriceBoard(R"({"status": "error"})", Context(), &rejected).ok());
+}
+
+// A hostile or broken upstream cannot drive the parser into deep
+// recursion: nesting beyond 16 levels is refused before parsing, brackets
+// inside strings do not count, and the parse itself is iterative.
+TEST(PriceBoardTest, NestingDepthIsLimited) {
+  Rejections rejected;
+  const std::string deep(1'000'000, '[');
+  for (const std::string& body :
+       {deep, absl::StrCat(R"({"data": [)", std::string(20, '['))}) {
+    absl::StatusOr<std::vector<v1::Quote>> quotes =
+        ParsePriceBoard(body, Context(), &rejected);
+    EXPECT_EQ(quotes.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(quotes.status().message(),
+                HasSubstr("nested deeper than 16 levels"));
+  }
+  EXPECT_FALSE(ParseGapChart(deep, &rejected).ok());
+  EXPECT_FALSE(ParseTicks(deep, &rejected).ok());
+  // 16 levels are fine (not a board, but valid JSON); brackets in strings
+  // are text.
+  const std::string sixteen =
+      absl::StrCat(std::string(16, '['), std::string(16, ']'));
+  EXPECT_THAT(ParseTicks(sixteen, &rejected).status().message(),
+              Not(HasSubstr("nested")));
+  EXPECT_THAT(
+      Board(absl::StrCat(R"([{"x": ")", std::string(100, '['), R"(\"["}])"),
+            &rejected),
+      IsEmpty());
 }
 
 TEST(GapChartTest, ParsesColumnArraysWithStringTimes) {

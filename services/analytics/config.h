@@ -6,14 +6,14 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "libs/indicators/indicators.h"
 #include "services/analytics/pipeline.h"
+#include "services/analytics/processor.h"
 
 namespace vnstream::analytics {
 
 struct AnalyticsConfig {
   PipelineOptions pipeline;
-  indicators::Params indicators;
+  ProcessorOptions processor;
   std::string grpc_address;
   std::string metrics_address;
 };

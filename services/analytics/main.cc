@@ -1,5 +1,6 @@
-// vnstream-analytics: stock-historical -> indicators (TA-Lib semantics) ->
-// stock-analytics, exactly once (Kafka transactions). See config.yaml.
+// vnstream-analytics: daily and 1-minute indicators (TA-Lib semantics),
+// market breadth and signals from the ingest topics, exactly once (Kafka
+// transactions with a changelog for its state). See config.yaml.
 #include <memory>
 #include <thread>
 
@@ -15,7 +16,8 @@ namespace {
 int Main(int argc, char** argv) {
   InitService(
       argc, argv, "vnstream-analytics",
-      "vnstream-analytics: stock-historical -> indicators -> stock-analytics.\n"
+      "vnstream-analytics: indicators, intraday analytics, market breadth and "
+      "signals.\n"
       "Settings: flags, VNSTREAM_<FLAG> or --config=FILE.yaml");
   absl::StatusOr<AnalyticsConfig> config = LoadConfig();
   if (std::optional<int> code = ConfigExit(config.status())) return *code;
@@ -33,7 +35,7 @@ int Main(int argc, char** argv) {
   }
   prometheus::Registry& registry = (*runtime)->registry();
   GrpcServer& grpc = (*runtime)->grpc();
-  AnalyticsProcessor processor(config->indicators, registry);
+  AnalyticsProcessor processor(config->processor, registry);
   absl::StatusOr<std::unique_ptr<Pipeline>> pipeline =
       Pipeline::Create(config->pipeline, processor, registry);
   if (!pipeline.ok()) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <tuple>
 
+#include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "libs/market/calendar.h"
@@ -114,6 +115,33 @@ static uint32_t Conflated(uint64_t previous, uint64_t seq, const GapLog& gaps) {
       between - std::min(between, gaps.MissingBetween(previous, seq)));
 }
 
+// The snapshot of a cache holding one latest event (`latest`, null when
+// none): that event, unless the resume point already has it (or is newer
+// than its fetch time); FAILED_PRECONDITION when the resume point is not
+// held. `conflated` gives the snapshot event's conflated count.
+static absl::Status SnapshotOfLatest(
+    const std::string& symbol, const ResumePoint& resume,
+    const EventPtr& latest,
+    absl::FunctionRef<uint32_t(const v1::RecordMeta&)> conflated,
+    std::vector<EventPtr>* out) {
+  if (latest == nullptr) {
+    if (resume.since_seq.has_value())
+      return NotHeld(symbol, *resume.since_seq, 0);
+    return absl::OkStatus();
+  }
+  const v1::RecordMeta& meta = *EventMeta(*latest);
+  if (resume.since_seq.has_value()) {
+    if (*resume.since_seq > meta.seq())
+      return NotHeld(symbol, *resume.since_seq, meta.seq());
+    if (*resume.since_seq == meta.seq()) return absl::OkStatus();
+  } else if (resume.since_time.has_value() &&
+             FetchedAt(meta) < *resume.since_time) {
+    return absl::OkStatus();
+  }
+  out->push_back(SnapshotCopy(*latest, conflated(meta)));
+  return absl::OkStatus();
+}
+
 // --- LatestValueCache -------------------------------------------------------
 
 std::vector<KeyedEvent> LatestValueCache::Apply(RecordPtr record, int,
@@ -140,23 +168,12 @@ std::vector<KeyedEvent> LatestValueCache::Apply(RecordPtr record, int,
 absl::Status LatestValueCache::Snapshot(const std::string& symbol,
                                         const ResumePoint& resume,
                                         std::vector<EventPtr>* out) const {
-  if (latest_ == nullptr) {
-    if (resume.since_seq.has_value())
-      return NotHeld(symbol, *resume.since_seq, 0);
-    return absl::OkStatus();
-  }
-  const v1::RecordMeta& meta = latest_->quote().meta();
-  if (resume.since_seq.has_value()) {
-    if (*resume.since_seq > meta.seq())
-      return NotHeld(symbol, *resume.since_seq, meta.seq());
-    if (*resume.since_seq == meta.seq()) return absl::OkStatus();
-  } else if (resume.since_time.has_value() &&
-             FetchedAt(meta) < *resume.since_time) {
-    return absl::OkStatus();
-  }
-  out->push_back(SnapshotCopy(
-      *latest_, Conflated(resume.since_seq.value_or(0), meta.seq(), gaps_)));
-  return absl::OkStatus();
+  return SnapshotOfLatest(
+      symbol, resume, latest_,
+      [&](const v1::RecordMeta& meta) {
+        return Conflated(resume.since_seq.value_or(0), meta.seq(), gaps_);
+      },
+      out);
 }
 
 const v1::RecordMeta* LatestValueCache::newest() const {
@@ -522,26 +539,15 @@ std::vector<KeyedEvent> BreadthCache::Apply(RecordPtr record, int,
 absl::Status BreadthCache::Snapshot(const std::string& symbol,
                                     const ResumePoint& resume,
                                     std::vector<EventPtr>* out) const {
-  if (total_ == nullptr) {
-    if (resume.since_seq.has_value())
-      return NotHeld(symbol, *resume.since_seq, 0);
-    return absl::OkStatus();
-  }
-  const v1::RecordMeta& meta = total_->market().meta();
-  if (resume.since_seq.has_value()) {
-    if (*resume.since_seq > meta.seq())
-      return NotHeld(symbol, *resume.since_seq, meta.seq());
-    if (*resume.since_seq == meta.seq()) return absl::OkStatus();
-  } else if (resume.since_time.has_value() &&
-             FetchedAt(meta) < *resume.since_time) {
-    return absl::OkStatus();
-  }
   // Totals replace each other: every skipped total counts as conflated.
-  out->push_back(SnapshotCopy(
-      *total_, resume.since_seq.has_value()
+  return SnapshotOfLatest(
+      symbol, resume, total_,
+      [&](const v1::RecordMeta& meta) {
+        return resume.since_seq.has_value()
                    ? static_cast<uint32_t>(meta.seq() - *resume.since_seq - 1)
-                   : 0));
-  return absl::OkStatus();
+                   : 0;
+      },
+      out);
 }
 
 const v1::RecordMeta* BreadthCache::newest() const {

@@ -4,6 +4,7 @@
 #include "libs/indicators/flags.h"
 #include "libs/kafka/flags.h"
 #include "libs/market/flags.h"
+#include "libs/store/flags.h"
 #include "libs/vnstock/flags.h"
 
 ABSL_FLAG(std::string, grpc_address, "0.0.0.0:50051", "gRPC listen address.");
@@ -65,6 +66,11 @@ ABSL_FLAG(absl::Duration, fallback_not_found_ttl, absl::Minutes(5),
           "A symbol VNStock does not know is not asked for again this long.");
 ABSL_FLAG(absl::Duration, shutdown_grace, absl::Seconds(5),
           "On SIGTERM: time calls get to finish before they are cancelled.");
+ABSL_FLAG(int, store_connections, 4,
+          "Connections to the history store at most (GetCandles calls beyond "
+          "wait for one, within their deadline).");
+ABSL_FLAG(absl::Duration, candles_max_wait, absl::Seconds(30),
+          "Longest time a GetCandles call may take (also without a deadline).");
 
 namespace vnstream::gateway {
 
@@ -162,6 +168,17 @@ absl::StatusOr<GatewayConfig> LoadConfig() {
   config.consumer_config = *std::move(kafka_config);
   config.shutdown_grace = absl::GetFlag(FLAGS_shutdown_grace);
   config.metrics_address = absl::GetFlag(FLAGS_metrics_address);
+  absl::StatusOr<pg::ConnectionOptions> store =
+      store::ConnectionOptionsFromFlags("vnstream-gateway");
+  if (!store.ok()) return store.status();
+  config.store = *std::move(store);
+  config.store_connections = absl::GetFlag(FLAGS_store_connections);
+  config.candles.max_wait = absl::GetFlag(FLAGS_candles_max_wait);
+  if (config.store_connections < 1 ||
+      config.candles.max_wait < absl::Seconds(1)) {
+    return absl::InvalidArgumentError(
+        "store_connections must be positive, candles_max_wait at least 1s");
+  }
   return config;
 }
 

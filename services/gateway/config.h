@@ -10,8 +10,10 @@
 #include "libs/indicators/indicators.h"
 #include "libs/kafka/client_config.h"
 #include "libs/market/calendar.h"
+#include "libs/pg/pg.h"
 #include "libs/service/grpc_server.h"
 #include "libs/vnstock/client.h"
+#include "services/gateway/candles.h"
 #include "services/gateway/channel.h"
 #include "services/gateway/fallback.h"
 #include "services/gateway/service.h"
@@ -33,6 +35,10 @@ struct GatewayConfig {
   std::string kafka_brokers;
   kafka::ConfigMap consumer_config;
   absl::Duration shutdown_grace;
+  // The history store for GetCandles (dsn empty: none) and its pool size.
+  pg::ConnectionOptions store;
+  int store_connections = 4;
+  CandlesOptions candles;
   std::string metrics_address;
 };
 

@@ -6,8 +6,12 @@
 #include "absl/strings/str_cat.h"
 #include "libs/base/logging.h"
 #include "libs/base/periodic.h"
+#include "libs/candles/pg_store.h"
+#include "libs/candles/query.h"
+#include "libs/pg/pg.h"
 #include "libs/service/service_main.h"
 #include "libs/vnstock/client.h"
+#include "services/gateway/candles.h"
 #include "services/gateway/config.h"
 #include "services/gateway/fallback.h"
 #include "services/gateway/kafka_feed.h"
@@ -47,8 +51,21 @@ int Main(int argc, char** argv) {
         std::make_unique<Fallback>(config->fallback, *client, config->calendar,
                                    config->indicators, state, &metrics);
   }
+  // GetCandles: the history store, when one is configured.
+  std::unique_ptr<candles::PgCandleStore> store;
+  std::unique_ptr<candles::CandleQuery> query;
+  if (!config->store.dsn.empty()) {
+    store =
+        std::make_unique<candles::PgCandleStore>(candles::PgCandleStoreOptions{
+            .pool = {.connection = config->store,
+                     .max_connections = config->store_connections}});
+    query = std::make_unique<candles::CandleQuery>(
+        candles::QueryOptions{.indicators = config->indicators}, *store,
+        config->calendar);
+  }
+  CandlesHandler candles(config->candles, query.get(), registry);
   auto service = std::make_unique<MarketDataServiceImpl>(
-      config->service, state, fallback.get(), &metrics);
+      config->service, state, fallback.get(), &metrics, &candles);
   if (absl::Status s = (*runtime)->StartGrpc(config->grpc, {service.get()});
       !s.ok()) {
     spdlog::error("{}", s);
@@ -56,9 +73,11 @@ int Main(int argc, char** argv) {
   }
   GrpcServer& grpc = (*runtime)->grpc();
   spdlog::info(
-      "gRPC on :{}, metrics on :{}, Kafka {}, fallback {}; {}{}", grpc.port(),
-      (*runtime)->metrics().port(), config->kafka_brokers,
+      "gRPC on :{}, metrics on :{}, Kafka {}, fallback {}, history {}; {}{}",
+      grpc.port(), (*runtime)->metrics().port(), config->kafka_brokers,
       config->fallback_enabled ? config->vnstock.base_url : "off",
+      config->store.dsn.empty() ? std::string("off")
+                                : pg::DescribeDsn(config->store.dsn),
       grpc.tls()
           ? (config->grpc.tls.client_ca_file.empty() ? "TLS" : "mutual TLS")
           : "PLAINTEXT",

@@ -221,11 +221,13 @@ class MarketDataServiceImpl::BidiStream
 MarketDataServiceImpl::MarketDataServiceImpl(ServiceOptions options,
                                              MarketState& state,
                                              Fallback* fallback,
-                                             GatewayMetrics* metrics)
+                                             GatewayMetrics* metrics,
+                                             CandlesHandler* candles)
     : options_(options),
       state_(state),
       fallback_(fallback),
-      metrics_(metrics) {}
+      metrics_(metrics),
+      candles_(candles) {}
 
 MarketDataServiceImpl::~MarketDataServiceImpl() = default;
 
@@ -322,6 +324,16 @@ grpc::Status MarketDataServiceImpl::GetIntradayBars(
   }
   *response = *std::move(bars);
   return grpc::Status::OK;
+}
+
+grpc::Status MarketDataServiceImpl::GetCandles(
+    grpc::ServerContext* context, const v1::GetCandlesRequest* request,
+    v1::GetCandlesResponse* response) {
+  if (candles_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                        "GetCandles needs the history store (store_dsn)");
+  }
+  return candles_->GetCandles(context, request, response);
 }
 
 grpc::Status MarketDataServiceImpl::GetHistory(

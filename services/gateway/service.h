@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "services/gateway/candles.h"
 #include "services/gateway/channel.h"
 #include "services/gateway/fallback.h"
 #include "services/gateway/market_state.h"
@@ -56,9 +57,11 @@ using ServiceBase = v1::MarketDataService::WithCallbackMethod_SubscribeQuotes<
 // Thread-safe.
 class MarketDataServiceImpl final : public ServiceBase {
  public:
-  // `fallback` may be null (fallback disabled).
+  // `fallback` may be null (fallback disabled). GetCandles is answered by
+  // `candles` (not owned; null: UNIMPLEMENTED).
   MarketDataServiceImpl(ServiceOptions options, MarketState& state,
-                        Fallback* fallback, GatewayMetrics* metrics);
+                        Fallback* fallback, GatewayMetrics* metrics,
+                        CandlesHandler* candles = nullptr);
   ~MarketDataServiceImpl() override;
 
   grpc::Status ListSymbols(grpc::ServerContext* context,
@@ -73,6 +76,9 @@ class MarketDataServiceImpl final : public ServiceBase {
   grpc::Status GetHistory(grpc::ServerContext* context,
                           const v1::GetHistoryRequest* request,
                           v1::GetHistoryResponse* response) override;
+  grpc::Status GetCandles(grpc::ServerContext* context,
+                          const v1::GetCandlesRequest* request,
+                          v1::GetCandlesResponse* response) override;
 
   grpc::ServerWriteReactor<v1::MarketEvent>* SubscribeQuotes(
       grpc::CallbackServerContext* context,
@@ -137,6 +143,7 @@ class MarketDataServiceImpl final : public ServiceBase {
   MarketState& state_;
   Fallback* const fallback_;
   GatewayMetrics* const metrics_;
+  CandlesHandler* const candles_;
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<Stream*> streams_ ABSL_GUARDED_BY(mu_);

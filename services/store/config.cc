@@ -1,8 +1,12 @@
 #include "services/store/config.h"
 
 #include "absl/flags/flag.h"
+#include "absl/strings/str_cat.h"
 #include "libs/kafka/flags.h"
+#include "libs/market/exchange.h"
+#include "libs/market/flags.h"
 #include "libs/store/flags.h"
+#include "libs/vnstock/flags.h"
 
 ABSL_FLAG(std::string, consumer_name, "vnstream-store",
           "Name of this store's Kafka positions in kafka_offsets.");
@@ -24,6 +28,24 @@ ABSL_FLAG(int, minute_retention_months, 0,
           "partitions are dropped (0 = keep everything).");
 ABSL_FLAG(absl::Duration, maintenance_interval, absl::Hours(1),
           "How often partitions are created ahead and old ones dropped.");
+ABSL_FLAG(bool, backfill_on_start, true,
+          "Backfill at start-up (finished symbols are skipped).");
+ABSL_FLAG(std::vector<std::string>, backfill_symbols,
+          std::vector<std::string>({"FPT", "SSI", "VCB", "VHM", "HPG", "GAS",
+                                    "MSN", "MWG", "GVR", "VIC"}),
+          "The backfill's universe while the instruments table lists none.");
+ABSL_FLAG(int, backfill_daily_bars, 5000,
+          "Daily bars asked for per symbol (~20 years).");
+ABSL_FLAG(int, backfill_minute_bars, 5000,
+          "1-minute bars per request when walking back the history.");
+ABSL_FLAG(int, backfill_max_minute_pages, 200,
+          "Requests of 1-minute bars per symbol at most.");
+ABSL_FLAG(int, backfill_group_size, 20,
+          "Symbols fetched together (daily bars, newest 1-minute page).");
+ABSL_FLAG(bool, backfill_refresh, false,
+          "Backfill symbols already finished again.");
+ABSL_FLAG(absl::Duration, backfill_progress_interval, absl::Seconds(10),
+          "How often the backfill logs its progress.");
 ABSL_FLAG(std::string, grpc_address, "0.0.0.0:50054",
           "gRPC health + reflection listen address.");
 ABSL_FLAG(std::string, metrics_address, "0.0.0.0:9104",
@@ -36,10 +58,8 @@ absl::StatusOr<StoreConfig> LoadConfig() {
   absl::StatusOr<pg::ConnectionOptions> database =
       ConnectionOptionsFromFlags("vnstream-store");
   if (!database.ok()) return database.status();
-  if (database->dsn.empty()) {
-    return absl::InvalidArgumentError(
-        "store_dsn is required (VNSTREAM_STORE_DSN=postgresql://...)");
-  }
+  // An empty store_dsn is libpq's environment (PGHOST, PGUSER, ...), as
+  // deploy/k8s sets it.
   config.database = *std::move(database);
   config.consumer_name = absl::GetFlag(FLAGS_consumer_name);
   if (config.consumer_name.empty()) {
@@ -79,6 +99,38 @@ absl::StatusOr<StoreConfig> LoadConfig() {
         "minute_partitions_ahead and minute_retention_months must not be "
         "negative, maintenance_interval at least 1s");
   }
+  BackfillOptions& backfill = config.backfill;
+  for (const std::string& symbol : absl::GetFlag(FLAGS_backfill_symbols)) {
+    const std::string normalized = market::NormalizeSymbol(symbol);
+    if (!market::IsValidSymbol(normalized)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("backfill_symbols: '", symbol, "' is not a ticker"));
+    }
+    backfill.symbols.push_back(normalized);
+  }
+  backfill.daily_bars = absl::GetFlag(FLAGS_backfill_daily_bars);
+  backfill.minute_bars_per_request = absl::GetFlag(FLAGS_backfill_minute_bars);
+  backfill.max_minute_pages = absl::GetFlag(FLAGS_backfill_max_minute_pages);
+  backfill.group_size = absl::GetFlag(FLAGS_backfill_group_size);
+  backfill.refresh = absl::GetFlag(FLAGS_backfill_refresh);
+  backfill.progress_interval = absl::GetFlag(FLAGS_backfill_progress_interval);
+  if (backfill.daily_bars < 1 || backfill.minute_bars_per_request < 1 ||
+      backfill.max_minute_pages < 1 || backfill.group_size < 1 ||
+      backfill.progress_interval < absl::Seconds(1)) {
+    return absl::InvalidArgumentError(
+        "backfill_daily_bars, backfill_minute_bars, backfill_max_minute_pages "
+        "and backfill_group_size must be positive, "
+        "backfill_progress_interval at least 1s");
+  }
+  config.backfill_on_start = absl::GetFlag(FLAGS_backfill_on_start);
+  absl::StatusOr<vnstock::VciClientOptions> vnstock =
+      vnstock::VciClientOptionsFromFlags();
+  if (!vnstock.ok()) return vnstock.status();
+  config.vnstock = *std::move(vnstock);
+  absl::StatusOr<market::TradingCalendar> calendar =
+      market::CalendarFromFlags();
+  if (!calendar.ok()) return calendar.status();
+  config.calendar = *std::move(calendar);
   config.grpc_address = absl::GetFlag(FLAGS_grpc_address);
   config.metrics_address = absl::GetFlag(FLAGS_metrics_address);
   return config;

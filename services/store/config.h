@@ -8,7 +8,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "libs/market/calendar.h"
 #include "libs/pg/pg.h"
+#include "libs/vnstock/client.h"
+#include "services/store/backfill.h"
 #include "services/store/consumer.h"
 #include "services/store/maintenance.h"
 #include "services/store/sink.h"
@@ -22,6 +25,12 @@ struct StoreConfig {
   ConsumerOptions consumer;
   SinkOptions sink;
   MaintenanceOptions maintenance;
+  BackfillOptions backfill;
+  // Run a backfill at start-up (finished symbols are skipped, so this
+  // resumes an interrupted one and picks up new listings).
+  bool backfill_on_start = true;
+  vnstock::VciClientOptions vnstock;
+  market::TradingCalendar calendar;
   std::string grpc_address;
   std::string metrics_address;
 };

@@ -3,14 +3,19 @@
 // setting.
 //
 //   vnstream-store            migrate the schema, then consume until SIGTERM
+//                             (and backfill in the background)
+//   vnstream-store backfill   migrate, backfill, exit (1 if symbols failed)
 //   vnstream-store migrate    migrate the schema and exit
 #include <memory>
+#include <thread>
 
 #include "libs/base/logging.h"
 #include "libs/pg/pg.h"
 #include "libs/service/service_main.h"
 #include "libs/store/migrations.h"
 #include "libs/store/writer.h"
+#include "libs/vnstock/client.h"
+#include "services/store/backfill.h"
 #include "services/store/config.h"
 #include "services/store/consumer.h"
 #include "services/store/maintenance.h"
@@ -20,7 +25,7 @@ namespace vnstream::store {
 namespace {
 
 constexpr char kUsage[] =
-    "vnstream-store [migrate]: Kafka -> PostgreSQL history store.\n"
+    "vnstream-store [backfill|migrate]: Kafka -> PostgreSQL history store.\n"
     "Settings: flags, VNSTREAM_<FLAG> or --config=FILE.yaml";
 
 // Applies the migrations, retrying while the database is unreachable.
@@ -52,7 +57,8 @@ int Main(int argc, char** argv) {
   absl::StatusOr<StoreConfig> config = LoadConfig();
   if (std::optional<int> code = ConfigExit(config.status())) return *code;
   const std::string mode = args.size() > 1 ? args[1] : "";
-  if (args.size() > 2 || (!mode.empty() && mode != "migrate")) {
+  if (args.size() > 2 ||
+      (!mode.empty() && mode != "migrate" && mode != "backfill")) {
     spdlog::error("unknown command line: {}\n{}", mode, kUsage);
     return 2;
   }
@@ -88,6 +94,33 @@ int Main(int argc, char** argv) {
                pg::DescribeDsn(config->database.dsn));
   if (mode == "migrate") return 0;
 
+  // The backfill: its own connection and VNStock client, on this thread
+  // (backfill mode) or in the background.
+  vnstock::VciClient client(config->vnstock, &config->calendar, &registry);
+  PgWriter backfill_writer(config->database, config->consumer_name);
+  backfill_writer.set_minute_retention_months(
+      config->maintenance.retention_months);
+  PgBackfillStore backfill_store(backfill_writer);
+  Backfill backfill(config->backfill, client, config->calendar, backfill_store,
+                    registry);
+  if (mode == "backfill") {
+    grpc.SetServing(true);
+    absl::StatusOr<BackfillResult> result = backfill.Run(stop);
+    grpc.Shutdown(absl::Seconds(2));
+    if (!result.ok()) {
+      spdlog::error("backfill: {}", result.status());
+      return 1;
+    }
+    return result->failed > 0 ? 1 : 0;
+  }
+  std::thread backfill_thread;
+  if (config->backfill_on_start) {
+    backfill_thread = std::thread([&] {
+      absl::StatusOr<BackfillResult> result = backfill.Run(stop);
+      if (!result.ok()) spdlog::error("backfill: {}", result.status());
+    });
+  }
+
   PgWriter writer(config->database, config->consumer_name);
   Maintenance maintenance(config->maintenance, writer, registry);
   Sink sink(config->sink, writer, registry);
@@ -102,6 +135,7 @@ int Main(int argc, char** argv) {
   grpc.SetServing(true);
   const absl::Status status = consumer.Run(stop);
   grpc.SetServing(false);
+  if (backfill_thread.joinable()) backfill_thread.join();
   grpc.Shutdown(absl::Seconds(2));
   if (!status.ok()) {
     spdlog::error("stopping: {}", status);

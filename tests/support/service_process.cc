@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "gtest/gtest.h"
 #include "tests/support/kafka_environment.h"
 
 namespace vnstream::testing {
@@ -141,6 +143,23 @@ absl::StatusOr<std::string> HttpPost(const std::string& url,
                                      const std::string& body,
                                      const std::string& method) {
   return Http(url, &body, method);
+}
+
+std::string Grpcurl(const std::vector<std::string>& args,
+                    absl::Duration timeout) {
+  const char* grpcurl = std::getenv("VNSTREAM_GRPCURL");
+  EXPECT_NE(grpcurl, nullptr) << "VNSTREAM_GRPCURL unset: run scripts/setup.sh";
+  if (grpcurl == nullptr) return "";
+  static std::atomic<int> n{0};
+  const std::string log = TestTempPath(absl::StrCat("grpcurl-", ++n, ".out"));
+  std::vector<std::string> argv = {grpcurl};
+  argv.insert(argv.end(), args.begin(), args.end());
+  absl::StatusOr<std::unique_ptr<Subprocess>> process =
+      Subprocess::Start({.argv = argv, .log_path = log});
+  EXPECT_TRUE(process.ok()) << process.status();
+  if (!process.ok()) return "";
+  EXPECT_TRUE((*process)->Wait(timeout).ok());
+  return ReadFrom(log, 0);
 }
 
 std::optional<double> MetricValue(

@@ -50,6 +50,12 @@ absl::StatusOr<std::string> HttpPost(const std::string& url,
                                      const std::string& body,
                                      const std::string& method = "POST");
 
+// Runs grpcurl ($VNSTREAM_GRPCURL, built by scripts/setup.sh) with `args`
+// and returns what it printed (stdout and stderr); fails the current test
+// when grpcurl is missing or runs longer than `timeout`.
+std::string Grpcurl(const std::vector<std::string>& args,
+                    absl::Duration timeout = absl::Seconds(60));
+
 // The value of one Prometheus sample, e.g.
 //   MetricValue(text, "vnstream_ingest_records_produced_total",
 //               {{"topic", "stock-prices"}})
