@@ -9,6 +9,7 @@
 #   - Apache Kafka jars from Maven Central (tools/kafka/fetch-kafka.sh)
 #   - a Python venv from PyPI (tools/python/requirements.txt: TA-Lib, grpcio)
 #   - grpcurl, built with `go install` from the Go module proxy
+#   - buf from npm (tools/buf) for the proto lint and breaking-change tests
 #   - playwright-core from npm for the dashboard's browser test (Debian's
 #     Chromium; no browser download)
 #   - .bazelrc.local: tells tests where the Kafka jars and the venv are
@@ -141,6 +142,16 @@ if ((${#deploy_missing[@]})); then
 fi
 VNSTREAM_CACHE=$cache "$repo/deploy/local-cluster/build-k8s.sh" --background
 # --- end of the deployment block --------------------------------------------
+# ---- buf (lint and breaking checks of proto/, //proto:buf_*_test) ----------
+# From npm: the @bufbuild/buf package ships the prebuilt binary, pinned by
+# tools/buf/package-lock.json.
+buf_dir="$repo/tools/buf"
+buf_stamp=$(sha256sum "$buf_dir/package-lock.json" | cut -d' ' -f1)
+if [[ "$(cat "$buf_dir/node_modules/.vnstream-lock" 2>/dev/null)" != "$buf_stamp" ]]; then
+  echo "setup: npm ci (tools/buf)" >&2
+  (cd "$buf_dir" && npm ci --no-audit --no-fund --loglevel=error) >&2
+  echo "$buf_stamp" > "$buf_dir/node_modules/.vnstream-lock"
+fi
 
 # Bazel runs tests with HOME=$TEST_TMPDIR and a minimal environment, so they
 # are told where the jars and the venv are.
@@ -149,6 +160,7 @@ cat > "$repo/.bazelrc.local" <<EOT
 test --test_env=VNSTREAM_KAFKA_HOME=$kafka_home
 test --test_env=VNSTREAM_VENV=$venv
 test --test_env=VNSTREAM_GRPCURL=$grpcurl
+test --test_env=VNSTREAM_BUF=$buf_dir/node_modules/.bin/buf
 EOT
 # The images' and the cluster's tests use the machine's cache (base image,
 # wheels, Kubernetes binaries); other tests keep theirs in $TEST_TMPDIR.
