@@ -103,8 +103,10 @@ wait_for store "storing Kafka"
 start gateway env VNSTREAM_STORE_DSN="$reader_dsn" "$bin/services/gateway/vnstream-gateway" \
   --config=services/gateway/config.yaml --vnstock_url="$vnstock_url"
 wait_for gateway "serving"
-start dashboard "$cache/venv/bin/python" clients/dashboard/server.py --gateway=127.0.0.1:50051 \
-  --port=8080
+# The dashboard uses the Python package (clients/python), built from this checkout.
+clients/python/install.sh "$cache/venv/bin/python" .run/python
+start dashboard env PYTHONPATH=.run/python "$cache/venv/bin/python" clients/dashboard/server.py \
+  --gateway=127.0.0.1:50051 --port=8080
 wait_for dashboard "dashboard on"
 
 cat <<MSG
@@ -126,7 +128,7 @@ Candles from the history store (the store backfills from VNStock at start-up):
   $cache/bin/grpcurl -plaintext -d '{"symbol":"FPT","start":"2025-01-01T00:00:00Z","end":"2026-01-01T00:00:00Z","interval":"BAR_INTERVAL_ONE_WEEK"}' 127.0.0.1:50051 vnstream.v1.MarketDataService/GetCandles
 
 Or with the Python client:
-  $cache/venv/bin/python clients/python/subscribe_example.py FPT VCB HPG
+  PYTHONPATH=.run/python $cache/venv/bin/python -m vnstream.subscribe FPT VCB HPG
 
 Or with the C++ client:
   $bin/clients/cpp/vnstream-client subscribe quotes FPT,VCB,HPG

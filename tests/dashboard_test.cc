@@ -55,18 +55,30 @@ TEST(DashboardTest, ShowsLiveCardsLabelsAndCharts) {
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   ASSERT_TRUE(testing::WaitForLog(*gateway, "serving", absl::Seconds(60)).ok());
 
-  // The dashboard server is a Python program of the venv (grpcio).
+  // The dashboard server is a Python program of the venv (grpcio) using the
+  // vnstream package, built from this checkout into a directory of its own.
   const std::string server = Runfile("clients/dashboard/server.py");
   const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
   const std::string log_dir =
       outputs != nullptr ? outputs : testing::TestTempPath("");
+  const std::string python_path = testing::TestTempPath("python");
+  {
+    auto install = Subprocess::Start(
+        {.argv = {Runfile("clients/python/install.sh"),
+                  absl::StrCat(venv, "/bin/python"), python_path},
+         .log_path = absl::StrCat(log_dir, "/install.log")});
+    ASSERT_TRUE(install.ok()) << install.status();
+    absl::StatusOr<int> status = (*install)->Wait(absl::Seconds(180));
+    ASSERT_TRUE(status.ok() && *status == 0)
+        << "clients/python/install.sh failed; see install.log";
+  }
   ServiceProcess dashboard;
   dashboard.log_path = absl::StrCat(log_dir, "/dashboard.log");
   auto process = Subprocess::Start(
       {.argv = {absl::StrCat(venv, "/bin/python"), server,
                 absl::StrCat("--gateway=127.0.0.1:", gateway->captured[0]),
                 "--port=0"},
-       .env = {{"VNSTREAM_CACHE", testing::TestTempPath("cache")}},
+       .env = {{"PYTHONPATH", python_path}},
        .log_path = dashboard.log_path});
   ASSERT_TRUE(process.ok()) << process.status();
   dashboard.process = *std::move(process);

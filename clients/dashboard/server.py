@@ -3,10 +3,11 @@
 Serves the page (static/) and, per browser, one Server-Sent-Events stream
 fed by the gateway's gRPC subscriptions (quotes of the watch list; bars and
 history of the selected symbol), so the page updates live without polling.
-Standard library HTTP + the Python client (clients/python).
+Standard library HTTP + the vnstream Python package (clients/python):
 
-    ~/.cache/vnstream/venv/bin/python clients/dashboard/server.py \
-        --gateway 127.0.0.1:50051 --port 8080
+    clients/python/install.sh ~/.cache/vnstream/venv/bin/python .run/python
+    PYTHONPATH=.run/python ~/.cache/vnstream/venv/bin/python \
+        clients/dashboard/server.py --gateway 127.0.0.1:50051 --port 8080
 """
 
 import argparse
@@ -18,13 +19,13 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+import grpc
+from google.protobuf.json_format import MessageToDict
+
+from vnstream import connect, subscribe
+from vnstream.v1 import market_data_service_pb2 as pb
+
 HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "python"))
-
-import grpc  # noqa: E402
-from google.protobuf.json_format import MessageToDict  # noqa: E402
-
-from vnstream_client import connect, pb, subscribe  # noqa: E402
 
 STATIC = {"/": ("index.html", "text/html"), "/app.js": ("app.js", "text/javascript"),
           "/style.css": ("style.css", "text/css"),
@@ -48,7 +49,7 @@ def symbols_from(query):
 
 
 class Handler(BaseHTTPRequestHandler):
-    stub = None  # Set by main().
+    client = None  # Set by main().
     protocol_version = "HTTP/1.1"
 
     def log_message(self, fmt, *args):  # Quieter than the default.
@@ -72,7 +73,7 @@ class Handler(BaseHTTPRequestHandler):
         elif url.path == "/healthz":
             self.send_body(200, "text/plain", "ok\n")
         elif url.path == "/api/history":
-            self.unary(lambda: self.stub.GetHistory(
+            self.unary(lambda: self.client.stub.GetHistory(
                 pb.GetHistoryRequest(symbol=query.get("symbol", [""])[0],
                                      limit=int(query.get("limit", ["250"])[0])), timeout=15))
         elif url.path == "/api/events":
@@ -97,19 +98,20 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.end_headers()
         out = queue.Queue(maxsize=10000)
-        done = threading.Event()
         streams = [("quotes", symbols)]
         if focus:
             streams += [("bars", [focus]), ("history", [focus])]
 
-        def pump(kind, syms):
+        subscriptions = [(kind, subscribe(self.client, kind, syms)) for kind, syms in streams]
+
+        def pump(kind, subscription):
             try:
-                for event in subscribe(self.stub, kind, syms, stop=done.is_set):
+                for event in subscription:
                     out.put(json.dumps({"stream": kind, "event": json.loads(to_json(event))}))
             except grpc.RpcError as error:
                 out.put(json.dumps({"stream": kind, "error": error.details()}))
 
-        threads = [threading.Thread(target=pump, args=s, daemon=True) for s in streams]
+        threads = [threading.Thread(target=pump, args=s, daemon=True) for s in subscriptions]
         for t in threads:
             t.start()
         try:
@@ -123,7 +125,8 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # The browser went away.
         finally:
-            done.set()
+            for _, subscription in subscriptions:
+                subscription.close()
 
 
 def main():
@@ -132,7 +135,7 @@ def main():
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8080, help="0 = any free port")
     args = parser.parse_args()
-    Handler.stub = connect(args.gateway)
+    Handler.client = connect(args.gateway)
     server = ThreadingHTTPServer((args.host, args.port), Handler)
     server.daemon_threads = True
     print(f"dashboard on http://{args.host}:{server.server_address[1]}/ "
