@@ -7,7 +7,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-cache=${VNSTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vnstream}
+cache=${VNSTREAM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/vnstream}
 buf=${VNSTREAM_BUF:-$repo/tools/buf/node_modules/.bin/buf}
 out=${1:-$repo}
 export PATH="${VNSTREAM_GO_PLUGINS:-$cache/bin}:$PATH"

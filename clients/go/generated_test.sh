@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "${TEST_SRCDIR:-.}/${TEST_WORKSPACE:-.}"
 out=$(mktemp -d "${TEST_TMPDIR:-/tmp}/gen.XXXXXX")
+export BUF_CACHE_DIR="$out/.buf-cache"
 clients/go/generate.sh "$out"
 if ! diff -r clients/go/gen "$out/clients/go/gen"; then
   echo "clients/go/gen is out of date: run clients/go/generate.sh and commit" >&2
