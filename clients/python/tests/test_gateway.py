@@ -192,12 +192,8 @@ def test_stream_resumes_across_a_real_disconnect() -> None:
             for symbol, received in seen.items():
                 # Never a record twice, never out of order, across the cut.
                 assert received == sorted(set(received)), (symbol, received)
-            # Not asserted: sub.gaps == []. The gateway replays the cached
-            # latest quote on a since_seq resume with conflated = 0, so quotes
-            # published while the client reconnected read as lost although
-            # they reached the gateway (services/gateway/market_state.cc,
-            # Subscribe). Gap accounting itself is tested on the fake.
-            print(f"gaps after the cut: {sub.gaps}")
+            # What the gateway skipped during the cut is conflated, not lost.
+            assert sub.gaps == []
     finally:
         proxy.close()
 
@@ -221,6 +217,7 @@ def test_async_stream_resumes_across_a_real_disconnect() -> None:
                     proxy.cut()
                 elif cut_seq and q.meta.seq > cut_seq + 1:
                     sub.close()
+            assert sub.gaps == []
             return received, sub.reconnects, cut_seq
 
     try:
