@@ -812,8 +812,10 @@ type Quote struct {
 	Meta  *RecordMeta            `protobuf:"bytes,1,opt,name=meta,proto3" json:"meta,omitempty"`
 	// Listing exchange.
 	Exchange Exchange `protobuf:"varint,2,opt,name=exchange,proto3,enum=vnstream.v1.Exchange" json:"exchange,omitempty"`
-	// Trading phase at `exchange_time` (or `meta.fetched_at` when the upstream
-	// sends no time), from the exchange's schedule.
+	// Trading phase, from the exchange's schedule, at the newest time the
+	// upstream put in the record (the last match, or when it last updated the
+	// quote: VCI's receivedTime), so vnstock-sim's quotes carry its virtual
+	// clock's phase; at `meta.fetched_at` when the upstream sends no time.
 	Session TradingSession `protobuf:"varint,3,opt,name=session,proto3,enum=vnstream.v1.TradingSession" json:"session,omitempty"`
 	// The upstream's listing status code, verbatim (VCI: e.g.
 	// "TRADING_ACTIVATED"); empty when not reported.
