@@ -16,7 +16,7 @@ trap 'rm -rf "$copy"' EXIT
 mkdir -p "$copy/clients"
 cp -rL "$here" "$copy/clients/python"
 cp -rL "$here/../../proto" "$copy/proto"
-cache=${VNSTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vnstream}
+cache=${VNSTREAM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/nonexistent}/.cache}/vnstream}
 export PIP_NO_INDEX=1 PIP_FIND_LINKS=${VNSTREAM_WHEELS:-$cache/wheels} PIP_NO_CACHE_DIR=1 \
   PIP_DISABLE_PIP_VERSION_CHECK=1
 rm -rf "$target"
