@@ -134,7 +134,7 @@ TEST_F(ClientsTest, PythonPackage) {
       {{"VNSTREAM_GATEWAY", stack_->address},
        {"VNSTREAM_REQUIRE_GATEWAY", "1"},
        {"VNSTREAM_WHEELS", wheels}},
-      absl::Minutes(6));
+      absl::Minutes(8));
   EXPECT_THAT(out, HasSubstr("Success: no issues found"));  // mypy
   EXPECT_THAT(out,
               HasSubstr("test_stream_resumes_across_a_real_disconnect PASSED"));
@@ -146,7 +146,7 @@ TEST_F(ClientsTest, GoModule) {
       "go", {Runfile("clients/go/run_tests.sh"), Runfile("clients/go")},
       {{"VNSTREAM_GATEWAY", stack_->address},
        {"VNSTREAM_REQUIRE_GATEWAY", "1"}},
-      absl::Minutes(5));
+      absl::Minutes(3));
   EXPECT_THAT(
       out, HasSubstr("--- PASS: TestGatewaySubscriberResumesAfterDisconnect"));
   EXPECT_THAT(out, HasSubstr("--- PASS: TestGatewayQuotesAndListing"));

@@ -12,6 +12,9 @@ proto=$(readlink -f "$2")
 constraints=$(readlink -f "$3")
 wheels=${VNSTREAM_WHEELS:?VNSTREAM_WHEELS unset: run scripts/setup.sh}
 work=$(mktemp -d "${TEST_TMPDIR:-/tmp}/vnstream-python.XXXXXX")
+# --no-compile: no byte-compiling every installed module (pandas, numpy,
+# mypy...), which took minutes of CPU on a loaded machine; what the tests
+# import is compiled when imported.
 export PIP_NO_INDEX=1 PIP_FIND_LINKS=$wheels PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_NO_CACHE_DIR=1
 
 # The checkout's layout (clients/python beside proto/), as real files.
@@ -21,14 +24,14 @@ cp -rL "$proto" "$work/repo/proto"
 python3 -m venv "$work/venv"
 py="$work/venv/bin/python"
 echo "== pip install ./clients/python[test] (fresh venv)"
-"$py" -m pip install -q -c "$constraints" "$work/repo/clients/python[test]"
+"$py" -m pip install -q --no-compile -c "$constraints" "$work/repo/clients/python[test]"
 
 echo "== sdist: built from the checkout, installed without it"
 "$py" -m build --sdist --no-isolation --skip-dependency-check -o "$work/dist" "$work/repo/clients/python" >/dev/null
 sdist=$(ls "$work/dist"/vnstream-*.tar.gz)
 [[ $(tar -tzf "$sdist") == */proto/vnstream/v1/market_data_service.proto* ]] ||
   { echo "the sdist has no protos" >&2; exit 1; }
-"$py" -m pip install -q --no-deps --force-reinstall "$sdist"
+"$py" -m pip install -q --no-compile --no-deps --force-reinstall "$sdist"
 installed=$("$py" -c "import vnstream.v1.market_data_service_pb2 as m; print(m.__file__)")
 echo "stubs: $installed"
 [[ $installed == "$work/venv/"* ]] || { echo "stubs not from the venv" >&2; exit 1; }
