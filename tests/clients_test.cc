@@ -58,8 +58,10 @@ std::string RunSuite(const std::string& name,
 // sim's clock runs (10 virtual seconds a second from 09:20, so continuous
 // trading lasts 13 real minutes, longer than the test may take): ingest
 // publishes only quotes that changed, and the resume tests need new ones
-// after they cut the connection. Intraday bars are then still being
-// revised; the suites compare final ones only.
+// after they cut the connection. The newest intraday bar is then still
+// being revised (though flagged final: ingest's settle rule uses its wall
+// clock, the sim's bars are on 2019-06-14); the suites compare the bars
+// before it only.
 class ClientsTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {

@@ -127,8 +127,12 @@ def test_intraday_matches_get_intraday_bars(client: vnstream.Client) -> None:
     assert len(raw.bars) >= 2
     frame = Quote("FPT", client=client).intraday(page_size=10_000)
     units = Quote("FPT", client=client, units="vnd").intraday(page_size=10_000)
-    # Final bars only: the newest may be revised between the two calls.
-    n = min(len(frame), sum(1 for bar in raw.bars if bar.final))
+    # Every bar but the newest: that one may still be in progress and be
+    # revised between the calls. Its `final` flag cannot tell here: ingest
+    # sets it once the bar's minute is 5 s past by its own clock, and the
+    # sim's minutes are on its virtual day (2019-06-14), so every bar is
+    # flagged final. A bar followed by a later one is complete in the sim.
+    n = min(len(frame), len(raw.bars) - 1)
     assert n >= 1
     for i in range(n):
         bar = raw.bars[i]
