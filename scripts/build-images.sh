@@ -95,6 +95,14 @@ cp "$repo/data/vn30/vn30-daily-2016-2019.csv" "$ctx/services/"
 
 cp -rL "$repo/clients/dashboard/server.py" "$repo/clients/dashboard/static" \
   "$ctx/dashboard/app/clients/dashboard/"
+# The charting library the page loads, from npm (setup.sh's npm ci; found
+# beside the real server.py: runfiles do not hold node_modules), with its
+# licence.
+charts=$(dirname "$(readlink -f "$repo/clients/dashboard/server.py")")/node_modules/lightweight-charts
+mkdir -p "$ctx/dashboard/app/clients/dashboard/node_modules/lightweight-charts/dist"
+cp "$charts/LICENSE" "$ctx/dashboard/app/clients/dashboard/node_modules/lightweight-charts/"
+cp "$charts/dist/lightweight-charts.standalone.production.js" \
+  "$ctx/dashboard/app/clients/dashboard/node_modules/lightweight-charts/dist/"
 find "$ctx/dashboard/app" -name __pycache__ -prune -exec rm -rf {} +
 # The vnstream package (clients/python) the dashboard uses, as a wheel whose
 # stubs the build generates from proto/; built from a copy of the checkout's

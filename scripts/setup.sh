@@ -12,8 +12,9 @@
 #   - grpcurl, built with `go install` from the Go module proxy
 #   - protoc-gen-go, protoc-gen-go-grpc and clients/go's modules (Go proxy)
 #   - buf from npm (tools/buf) for the proto lint and breaking-change tests
-#   - playwright-core from npm for the dashboard's browser test (Debian's
-#     Chromium; no browser download)
+#   - from npm (clients/dashboard): lightweight-charts, the dashboard's
+#     charting library, served by server.py; playwright-core for its browser
+#     test (Debian's Chromium; no browser download)
 #   - .bazelrc.local: tells tests where the Kafka jars and the venv are
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)

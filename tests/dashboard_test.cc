@@ -1,7 +1,11 @@
 // The dashboard in a real browser: sim -> ingest -> Kafka -> analytics ->
 // gateway -> dashboard server -> Chromium (playwright-core), checking what
-// the page shows (clients/dashboard/dashboard_test.js).
+// the page shows against what the gateway serves, the watch list, the
+// language switch, not-found and the disconnected state
+// (clients/dashboard/dashboard_test.js). Screenshots and logs are test
+// outputs.
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -20,7 +24,7 @@ using ::vnstream::testing::StartService;
 
 testing::KafkaEnvironment* kafka_env = nullptr;
 
-TEST(DashboardTest, ShowsLiveCardsLabelsAndCharts) {
+TEST(DashboardTest, ShowsWhatTheGatewayServes) {
   const char* venv = std::getenv("VNSTREAM_VENV");
   ASSERT_NE(venv, nullptr) << "run scripts/setup.sh";
   const std::string csv = Runfile("data/vn30/vn30-daily-2016-2019.csv");
@@ -38,7 +42,7 @@ TEST(DashboardTest, ShowsLiveCardsLabelsAndCharts) {
       "ingest", "services/ingest/vnstream-ingest",
       {brokers, vnstock, "--symbols=FPT,VCB,HPG", "--ignore_market_hours",
        "--price_interval=1s", "--intraday_interval=2s", "--history_interval=2s",
-       "--history_bars=120", "--metrics_address=127.0.0.1:0",
+       "--history_bars=260", "--metrics_address=127.0.0.1:0",
        "--grpc_address=127.0.0.1:0"},
       "metrics :(\\d+); gRPC :(\\d+)");
   ASSERT_TRUE(ingest.ok()) << ingest.status();
@@ -55,9 +59,14 @@ TEST(DashboardTest, ShowsLiveCardsLabelsAndCharts) {
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   ASSERT_TRUE(testing::WaitForLog(*gateway, "serving", absl::Seconds(60)).ok());
 
-  // The dashboard server is a Python program of the venv (grpcio) using the
-  // vnstream package, built from this checkout into a directory of its own.
-  const std::string server = Runfile("clients/dashboard/server.py");
+  // The browser test starts the dashboard server (a Python program of the
+  // venv using the vnstream package, built from this checkout into a
+  // directory of its own) itself, to kill and restart it, and reads the
+  // gateway's values with grpcurl to compare the page with.
+  const char* grpcurl = std::getenv("VNSTREAM_GRPCURL");
+  ASSERT_NE(grpcurl, nullptr) << "run scripts/setup.sh";
+  const std::string gateway_address =
+      absl::StrCat("127.0.0.1:", gateway->captured[0]);
   const char* outputs = std::getenv("TEST_UNDECLARED_OUTPUTS_DIR");
   const std::string log_dir =
       outputs != nullptr ? outputs : testing::TestTempPath("");
@@ -72,27 +81,23 @@ TEST(DashboardTest, ShowsLiveCardsLabelsAndCharts) {
     ASSERT_TRUE(status.ok() && *status == 0)
         << "clients/python/install.sh failed; see install.log";
   }
-  ServiceProcess dashboard;
-  dashboard.log_path = absl::StrCat(log_dir, "/dashboard.log");
-  auto process = Subprocess::Start(
-      {.argv = {absl::StrCat(venv, "/bin/python"), server,
-                absl::StrCat("--gateway=127.0.0.1:", gateway->captured[0]),
-                "--port=0"},
-       .env = {{"PYTHONPATH", python_path}},
-       .log_path = dashboard.log_path});
-  ASSERT_TRUE(process.ok()) << process.status();
-  dashboard.process = *std::move(process);
-  absl::StatusOr<std::vector<std::string>> url = testing::WaitForLog(
-      dashboard, "dashboard on (http://[0-9.:]+/)", absl::Seconds(60));
-  ASSERT_TRUE(url.ok()) << url.status();
-
+  const std::string proto = Runfile("proto/vnstream/v1/market_data.proto");
   const std::string browser_log = absl::StrCat(log_dir, "/browser.log");
   auto browser = Subprocess::Start(
-      {.argv = {"node", Runfile("clients/dashboard/dashboard_test.js"),
-                (*url)[0], absl::StrCat(log_dir, "/dashboard.png")},
+      {.argv = {"node", Runfile("clients/dashboard/dashboard_test.js"), log_dir,
+                "--", absl::StrCat(venv, "/bin/python"),
+                Runfile("clients/dashboard/server.py"),
+                absl::StrCat("--gateway=", gateway_address)},
+       .env = {{"PYTHONPATH", python_path},
+               {"GRPCURL", grpcurl},
+               {"GRPCURL_ARGS", "[\"-plaintext\"]"},
+               {"GATEWAY", gateway_address},
+               {"PROTO_ROOT",
+                proto.substr(0, proto.size() -
+                                    strlen("/vnstream/v1/market_data.proto"))}},
        .log_path = browser_log});
   ASSERT_TRUE(browser.ok()) << browser.status();
-  absl::StatusOr<int> status = (*browser)->Wait(absl::Seconds(180));
+  absl::StatusOr<int> status = (*browser)->Wait(absl::Seconds(600));
   std::stringstream out;
   out << std::ifstream(browser_log).rdbuf();
   ASSERT_TRUE(status.ok()) << "browser test timed out: " << out.str();

@@ -168,6 +168,10 @@ if [[ -n ${dashboard_port:-} ]]; then
     fail "dashboard /healthz"
   curl -sS -m 10 "http://127.0.0.1:$dashboard_port/" | grep -q '<script src="/app.js">' &&
     pass "dashboard page" || fail "dashboard page"
+  # The charting library comes from the image (npm's file), not a CDN.
+  curl -sS -m 10 "http://127.0.0.1:$dashboard_port/vendor/lightweight-charts.js" |
+    grep -c 'LightweightCharts' >/dev/null && pass "dashboard serves lightweight-charts" ||
+    fail "dashboard /vendor/lightweight-charts.js"
 fi
 
 # 6. PostgreSQL: initialised from Secret-like files, password logins.

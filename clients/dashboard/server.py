@@ -1,8 +1,12 @@
 """vnstream dashboard: a small web server between browsers and the gateway.
 
-Serves the page (static/) and, per browser, one Server-Sent-Events stream
-fed by the gateway's gRPC subscriptions (quotes of the watch list; bars and
-history of the selected symbol), so the page updates live without polling.
+Serves the page (static/, and the charting library from node_modules) and,
+per browser, one Server-Sent-Events stream fed by the gateway's gRPC
+subscriptions (quotes of the watch list and the indices; bars, history and
+signals of the selected symbol; market breadth of the chosen scopes), so the
+page updates live without polling. Unary reads for the symbol search
+(ListSymbols) and the history range (GetCandles). The browser talks only to
+this server; this server is the only one talking to the gateway.
 Standard library HTTP + the vnstream Python package (clients/python):
 
     clients/python/install.sh ~/.cache/vnstream/venv/bin/python .run/python
@@ -11,6 +15,7 @@ Standard library HTTP + the vnstream Python package (clients/python):
 """
 
 import argparse
+import datetime
 import json
 import pathlib
 import queue
@@ -21,16 +26,28 @@ from urllib.parse import parse_qs, urlparse
 
 import grpc
 from google.protobuf.json_format import MessageToDict
+from google.protobuf.timestamp_pb2 import Timestamp
 
 from vnstream import connect, subscribe
+from vnstream.v1 import market_data_pb2 as records
 from vnstream.v1 import market_data_service_pb2 as pb
 
 HERE = pathlib.Path(__file__).resolve().parent
 
 STATIC = {"/": ("index.html", "text/html"), "/app.js": ("app.js", "text/javascript"),
+          "/charts.js": ("charts.js", "text/javascript"),
+          "/i18n.js": ("i18n.js", "text/javascript"),
           "/style.css": ("style.css", "text/css"),
           "/favicon.svg": ("favicon.svg", "image/svg+xml")}
-MAX_SYMBOLS = 30
+# The charting library, installed from npm by scripts/setup.sh (npm ci) and
+# served from here: the page loads nothing from other sites.
+VENDOR = {"/vendor/lightweight-charts.js":
+          HERE / "node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js"}
+MAX_SYMBOLS = 60  # Watch list + indices + the selected symbol.
+MAX_SCOPES = 8
+SEARCH_RESULTS = 50
+INTERVALS = {"1D": "BAR_INTERVAL_ONE_DAY", "1W": "BAR_INTERVAL_ONE_WEEK",
+             "1M": "BAR_INTERVAL_ONE_MONTH"}
 
 
 def to_json(message):
@@ -38,14 +55,57 @@ def to_json(message):
                                     use_integers_for_enums=False))
 
 
-def symbols_from(query):
-    raw = query.get("symbols", [""])[0]
+def symbols_from(query, name="symbols", limit=MAX_SYMBOLS):
+    raw = query.get(name, [""])[0]
     out = []
     for s in raw.split(","):
         s = s.strip().upper()
         if s and s not in out:
             out.append(s)
-    return out[:MAX_SYMBOLS]
+    return out[:limit]
+
+
+def search_symbols(stub, text, instrument_type):
+    """ListSymbols, filtered by `text` (symbol prefix first, then a symbol or
+    name containing it) and type; at most SEARCH_RESULTS, and how many
+    matched."""
+    request = pb.ListSymbolsRequest()
+    if instrument_type:
+        request.types.append(records.InstrumentType.Value("INSTRUMENT_TYPE_" + instrument_type))
+    text = text.strip().upper()
+    found = [s for s in stub.ListSymbols(request, timeout=15).symbols
+             if not text or text in s.symbol or text in s.name.upper()]
+    found.sort(key=lambda s: (not s.symbol.startswith(text), s.symbol))
+    return {"symbols": [json.loads(to_json(s)) for s in found[:SEARCH_RESULTS]],
+            "matched": len(found)}
+
+
+def utc_midnight(text):
+    """'YYYY-MM-DD' -> a Timestamp at 00:00 Asia/Ho_Chi_Minh (UTC+7) of that
+    day, where GetCandles starts daily candles."""
+    day = datetime.datetime.strptime(text, "%Y-%m-%d").replace(
+        tzinfo=datetime.timezone(datetime.timedelta(hours=7)))
+    stamp = Timestamp()
+    stamp.FromDatetime(day.astimezone(datetime.timezone.utc))
+    return stamp
+
+
+def candles(stub, symbol, start, end, interval):
+    """GetCandles over [start, end) with indicators, all pages in one
+    response."""
+    request = pb.GetCandlesRequest(symbol=symbol, interval=INTERVALS[interval],
+                                   with_indicators=True)
+    request.start.CopyFrom(utc_midnight(start))
+    request.end.CopyFrom(utc_midnight(end))
+    result = pb.GetCandlesResponse()
+    while True:
+        page = stub.GetCandles(request, timeout=30)
+        token = page.next_page_token
+        page.ClearField("next_page_token")
+        result.MergeFrom(page)
+        if not token:
+            return result
+        request.page_token = token
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -70,26 +130,59 @@ class Handler(BaseHTTPRequestHandler):
         if url.path in STATIC:
             name, content_type = STATIC[url.path]
             self.send_body(200, content_type, (HERE / "static" / name).read_bytes())
+        elif url.path in VENDOR:
+            if VENDOR[url.path].is_file():
+                self.send_body(200, "text/javascript", VENDOR[url.path].read_bytes())
+            else:
+                self.send_body(500, "text/plain", f"{VENDOR[url.path]} is missing: run "
+                               "scripts/setup.sh (npm ci in clients/dashboard)\n")
         elif url.path == "/healthz":
             self.send_body(200, "text/plain", "ok\n")
         elif url.path == "/api/history":
             self.unary(lambda: self.client.stub.GetHistory(
                 pb.GetHistoryRequest(symbol=query.get("symbol", [""])[0],
                                      limit=int(query.get("limit", ["250"])[0])), timeout=15))
+        elif url.path == "/api/symbols":
+            self.unary_json(lambda: search_symbols(self.client.stub, query.get("q", [""])[0],
+                                                   query.get("type", [""])[0].upper()))
+        elif url.path == "/api/candles":
+            self.candles(query)
         elif url.path == "/api/events":
-            self.events(symbols_from(query), query.get("focus", [""])[0].upper())
+            self.events(symbols_from(query), query.get("focus", [""])[0].upper(),
+                        symbols_from(query, "scopes", MAX_SCOPES))
         else:
             self.send_body(404, "text/plain", "not found\n")
 
     def unary(self, call):
-        try:
-            self.send_body(200, "application/json", to_json(call()))
-        except grpc.RpcError as error:
-            self.send_body(502, "application/json",
-                           json.dumps({"code": error.code().name, "message": error.details()}))
+        self.unary_json(lambda: json.loads(to_json(call())))
 
-    def events(self, symbols, focus):
-        """Server-Sent Events: {"stream": quotes|bars|history, "event": MarketEvent}."""
+    def unary_json(self, call):
+        """Answers with call()'s JSON, or the gateway's answer when it is an
+        error: {"error": {"code": "NOT_FOUND", ...}} (UNIMPLEMENTED: the
+        gateway does not serve that call yet), as a relayed answer (200)."""
+        try:
+            self.send_body(200, "application/json", json.dumps(call()))
+        except grpc.RpcError as error:
+            self.send_body(200, "application/json", json.dumps(
+                {"error": {"code": error.code().name, "message": error.details()}}))
+        except ValueError as error:  # A malformed query (dates, type).
+            self.send_body(400, "application/json",
+                           json.dumps({"code": "INVALID_ARGUMENT", "message": str(error)}))
+
+    def candles(self, query):
+        """/api/candles?symbol=FPT&start=YYYY-MM-DD&end=YYYY-MM-DD[&interval=1D]"""
+        arg = lambda name, default="": query.get(name, [default])[0]  # noqa: E731
+        interval = arg("interval", "1D")
+        if interval not in INTERVALS:
+            self.send_body(400, "application/json", json.dumps(
+                {"code": "INVALID_ARGUMENT", "message": f"interval: one of {sorted(INTERVALS)}"}))
+            return
+        self.unary(lambda: candles(self.client.stub, arg("symbol").upper(), arg("start"), arg("end"),
+                                   interval))
+
+    def events(self, symbols, focus, scopes):
+        """Server-Sent Events: {"stream": quotes|bars|history|signals|market,
+        "event": MarketEvent} or {"stream": ..., "error": ...}."""
         if not symbols:
             self.send_body(400, "text/plain", "symbols=FPT,VCB,... required\n")
             return
@@ -100,7 +193,9 @@ class Handler(BaseHTTPRequestHandler):
         out = queue.Queue(maxsize=10000)
         streams = [("quotes", symbols)]
         if focus:
-            streams += [("bars", [focus]), ("history", [focus])]
+            streams += [("bars", [focus]), ("history", [focus]), ("signals", [focus])]
+        if scopes:
+            streams.append(("market", scopes))
 
         subscriptions = [(kind, subscribe(self.client, kind, syms)) for kind, syms in streams]
 
