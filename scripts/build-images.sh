@@ -75,7 +75,7 @@ fi
 # 2. Build contexts: only what each image needs.
 ctx=$(mktemp -d "$images/context.XXXXXX")
 trap 'rm -rf "$ctx"' EXIT
-mkdir -p "$ctx/services/bin" "$ctx/dashboard/app/clients" "$ctx/dashboard/app/proto/vnstream" \
+mkdir -p "$ctx/services/bin" "$ctx/dashboard/app/clients/dashboard" "$ctx/dashboard/wheels" \
   "$ctx/kafka" "$ctx/postgres"
 if [[ -z $binaries ]]; then
   log "bazel build -c opt"
@@ -93,15 +93,30 @@ fi
 chmod 0755 "$ctx/services/bin/"*
 cp "$repo/data/vn30/vn30-daily-2016-2019.csv" "$ctx/services/"
 
-cp -rL "$repo/clients/python" "$ctx/dashboard/app/clients/python"
-mkdir -p "$ctx/dashboard/app/clients/dashboard"
 cp -rL "$repo/clients/dashboard/server.py" "$repo/clients/dashboard/static" \
   "$ctx/dashboard/app/clients/dashboard/"
-cp -rL "$repo/proto/vnstream/v1" "$ctx/dashboard/app/proto/vnstream/"
+# The charting library the page loads, from npm (setup.sh's npm ci; found
+# beside the real server.py: runfiles do not hold node_modules), with its
+# licence.
+charts=$(dirname "$(readlink -f "$repo/clients/dashboard/server.py")")/node_modules/lightweight-charts
+mkdir -p "$ctx/dashboard/app/clients/dashboard/node_modules/lightweight-charts/dist"
+cp "$charts/LICENSE" "$ctx/dashboard/app/clients/dashboard/node_modules/lightweight-charts/"
+cp "$charts/dist/lightweight-charts.standalone.production.js" \
+  "$ctx/dashboard/app/clients/dashboard/node_modules/lightweight-charts/dist/"
 find "$ctx/dashboard/app" -name __pycache__ -prune -exec rm -rf {} +
-# The dashboard's Python packages, at the versions of requirements.txt,
-# downloaded once from PyPI as wheels for Debian 12's Python 3.11.
-mapfile -t pins < <(grep -E '^(grpcio|grpcio-tools|protobuf)==' "$repo/tools/python/requirements.txt")
+# The vnstream package (clients/python) the dashboard uses, as a wheel whose
+# stubs the build generates from proto/; built from a copy of the checkout's
+# layout, offline (build requirements: the wheels setup.sh downloaded).
+mkdir -p "$ctx/python/clients"
+cp -rL "$repo/clients/python" "$ctx/python/clients/python"
+cp -rL "$repo/proto" "$ctx/python/proto"
+log "pip wheel clients/python"
+PIP_NO_INDEX=1 PIP_FIND_LINKS="$cache/wheels" PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 \
+  "$cache/venv/bin/python" -m pip wheel --quiet --no-deps -w "$ctx/dashboard/wheels" \
+  "$ctx/python/clients/python"
+# Its dependencies, at the versions of requirements.txt, downloaded once
+# from PyPI as wheels for Debian 12's Python 3.11.
+mapfile -t pins < <(grep -E '^(grpcio|protobuf|pandas|numpy)==' "$repo/tools/python/requirements.txt")
 wheels="$images/wheels-$(printf '%s\n' "${pins[@]}" | sha256sum | cut -c1-12)"
 if [[ ! -f $wheels/.complete ]]; then
   log "pip download ${pins[*]}"
@@ -113,7 +128,6 @@ if [[ ! -f $wheels/.complete ]]; then
     --dest "$wheels" "${pins[@]}"
   touch "$wheels/.complete"
 fi
-mkdir -p "$ctx/dashboard/wheels"
 cp "$wheels"/*.whl "$ctx/dashboard/wheels/"
 
 kafka_home=$("$repo/tools/kafka/fetch-kafka.sh")

@@ -133,9 +133,11 @@ start gateway env VNSTREAM_STORE_DSN="$reader_dsn" "$bin/services/gateway/vnstre
   --tls_cert_file="$certs/gateway.pem" --tls_key_file="$certs/gateway.key" --grpc_reflection \
   "${login[@]}"
 wait_for gateway "serving"
-start dashboard "$cache/venv/bin/python" clients/dashboard/server.py --gateway=127.0.0.1:50051 \
-  --gateway_ca="$certs/ca.pem" --tls_cert="$certs/dashboard.pem" --tls_key="$certs/dashboard.key" \
-  --password_file="$run/dashboard.password" --port=8443
+# The dashboard uses the Python package (clients/python), built from this checkout.
+clients/python/install.sh "$cache/venv/bin/python" .run/python
+start dashboard env PYTHONPATH=.run/python "$cache/venv/bin/python" clients/dashboard/server.py \
+  --gateway=127.0.0.1:50051 --gateway_ca="$certs/ca.pem" --tls_cert="$certs/dashboard.pem" \
+  --tls_key="$certs/dashboard.key" --password_file="$run/dashboard.password" --port=8443
 wait_for dashboard "dashboard on"
 
 cat <<MSG
@@ -159,7 +161,7 @@ Candles from the history store (the store backfills from VNStock at start-up):
   $cache/bin/grpcurl -cacert .run/certs/ca.pem -d '{"symbol":"FPT","start":"2025-01-01T00:00:00Z","end":"2026-01-01T00:00:00Z","interval":"BAR_INTERVAL_ONE_WEEK"}' 127.0.0.1:50051 vnstream.v1.MarketDataService/GetCandles
 
 Or with the Python client:
-  $cache/venv/bin/python clients/python/subscribe_example.py --ca_file=.run/certs/ca.pem FPT VCB HPG
+  PYTHONPATH=.run/python $cache/venv/bin/python -m vnstream.subscribe --root_ca=.run/certs/ca.pem FPT VCB HPG
 
 Or with the C++ client:
   $bin/clients/cpp/vnstream-client --ca_file=.run/certs/ca.pem subscribe quotes FPT,VCB,HPG

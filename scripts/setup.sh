@@ -9,9 +9,13 @@
 #   - PostgreSQL 15 (server binaries and libpq) for the history store
 #   - Apache Kafka jars from Maven Central (tools/kafka/fetch-kafka.sh)
 #   - a Python venv from PyPI (tools/python/requirements.txt: TA-Lib, grpcio)
+#     and the wheels the Python package's tests install offline
 #   - grpcurl, built with `go install` from the Go module proxy
-#   - playwright-core from npm for the dashboard's browser test (Debian's
-#     Chromium; no browser download)
+#   - protoc-gen-go, protoc-gen-go-grpc and clients/go's modules (Go proxy)
+#   - buf from npm (tools/buf) for the proto lint and breaking-change tests
+#   - from npm (clients/dashboard): lightweight-charts, the dashboard's
+#     charting library, served by server.py; playwright-core for its browser
+#     test (Debian's Chromium; no browser download)
 #   - .bazelrc.local: tells tests where the Kafka jars and the venv are
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -23,7 +27,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev pkg-config
   libspdlog-dev libfmt-dev libyaml-cpp-dev rapidjson-dev libcpp-httplib-dev
   clang-format prometheus kcat chromium
-  default-jdk-headless maven python3 python3-venv
+  default-jdk-headless maven python3 python3-venv openssl
 )
 # --- PostgreSQL 15 (the history store: services/store, tools/postgres) ---
 # The server binaries (/usr/lib/postgresql/15/bin; tools/postgres runs them
@@ -142,6 +146,69 @@ if ((${#deploy_missing[@]})); then
 fi
 VNSTREAM_CACHE=$cache "$repo/deploy/local-cluster/build-k8s.sh" --background
 # --- end of the deployment block --------------------------------------------
+# ---- Python package (clients/python) -----------------------------------------
+# Its tests install it into a fresh venv offline: the wheels of its
+# dependencies, test tools and build requirements, at the shared venv's
+# versions, are downloaded here.
+wheels="$cache/wheels"
+pyproject="$repo/clients/python/pyproject.toml"
+wheels_stamp=$(cat "$pyproject" "$requirements" | sha256sum | cut -d' ' -f1)
+if [[ "$(cat "$wheels/.stamp" 2>/dev/null)" != "$wheels_stamp" ]]; then
+  echo "setup: downloading wheels for clients/python into $wheels" >&2
+  mapfile -t build_requires < <("$venv/bin/python" -c '
+import sys, tomllib
+print("\n".join(tomllib.load(open(sys.argv[1], "rb"))["build-system"]["requires"]))' "$pyproject")
+  "$venv/bin/pip" download -q --disable-pip-version-check -d "$wheels" \
+    -c "$requirements" "$repo/clients/python[test]" "${build_requires[@]}" >&2
+  echo "$wheels_stamp" > "$wheels/.stamp"
+fi
+
+# ---- Go client (clients/go) -------------------------------------------------
+# protoc-gen-go and protoc-gen-go-grpc (pinned here) for clients/go/generate.sh
+# and //clients/go:generated_test; the module's dependencies into a module
+# cache of our own, so `go test` in //tests:clients_test runs offline
+# (GOPROXY=off). The machine's Go (1.25+: grpc-go needs it).
+go_bin=$(command -v go || echo /usr/local/go/bin/go)
+go_plugins="google.golang.org/protobuf/cmd/protoc-gen-go@v1.36.12
+google.golang.org/grpc/cmd/protoc-gen-go-grpc@v1.6.2"
+if [[ "$(cat "$cache/bin/.go-plugins" 2>/dev/null)" != "$go_plugins" ]]; then
+  echo "setup: installing protoc-gen-go, protoc-gen-go-grpc" >&2
+  mkdir -p "$cache/bin"
+  for plugin in $go_plugins; do
+    (cd /tmp && GOBIN="$cache/bin" GOFLAGS=-mod=mod "$go_bin" install "$plugin") >&2
+  done
+  echo "$go_plugins" > "$cache/bin/.go-plugins"
+fi
+gomodcache="$cache/gomod"
+go_stamp=$(cat "$repo/clients/go/go.mod" "$repo/clients/go/go.sum" | sha256sum | cut -d' ' -f1)
+if [[ "$(cat "$gomodcache/.vnstream-go-sum" 2>/dev/null)" != "$go_stamp" ]]; then
+  echo "setup: go mod download (clients/go) into $gomodcache" >&2
+  (cd "$repo/clients/go" && GOMODCACHE="$gomodcache" GOFLAGS=-mod=mod "$go_bin" mod download) >&2
+  echo "$go_stamp" > "$gomodcache/.vnstream-go-sum"
+fi
+# A build cache with the module's dependencies compiled (grpc-go takes
+# minutes on a loaded machine): clients/go/run_tests.sh starts from a copy.
+gocache="$cache/gocache"
+gocache_stamp="$go_stamp $("$go_bin" env GOVERSION)"
+if [[ "$(cat "$gocache/.vnstream-stamp" 2>/dev/null)" != "$gocache_stamp" ]]; then
+  echo "setup: compiling clients/go's dependencies into $gocache" >&2
+  rm -rf "$gocache"
+  (cd "$repo/clients/go" && export GOMODCACHE="$gomodcache" GOFLAGS=-mod=mod GOPROXY=off \
+    GOTOOLCHAIN=local GOCACHE="$gocache" GOTELEMETRY=off &&
+    "$go_bin" vet ./... && "$go_bin" test -count=1 -run '^$' ./... >/dev/null) >&2
+  echo "$gocache_stamp" > "$gocache/.vnstream-stamp"
+fi
+
+# ---- buf (lint and breaking checks of proto/, //proto:buf_*_test) ----------
+# From npm: the @bufbuild/buf package ships the prebuilt binary, pinned by
+# tools/buf/package-lock.json.
+buf_dir="$repo/tools/buf"
+buf_stamp=$(sha256sum "$buf_dir/package-lock.json" | cut -d' ' -f1)
+if [[ "$(cat "$buf_dir/node_modules/.vnstream-lock" 2>/dev/null)" != "$buf_stamp" ]]; then
+  echo "setup: npm ci (tools/buf)" >&2
+  (cd "$buf_dir" && npm ci --no-audit --no-fund --loglevel=error) >&2
+  echo "$buf_stamp" > "$buf_dir/node_modules/.vnstream-lock"
+fi
 
 # Bazel runs tests with HOME=$TEST_TMPDIR and a minimal environment, so they
 # are told where the jars and the venv are.
@@ -150,6 +217,12 @@ cat > "$repo/.bazelrc.local" <<EOT
 test --test_env=VNSTREAM_KAFKA_HOME=$kafka_home
 test --test_env=VNSTREAM_VENV=$venv
 test --test_env=VNSTREAM_GRPCURL=$grpcurl
+test --test_env=VNSTREAM_WHEELS=$wheels
+test --test_env=VNSTREAM_GO=$go_bin
+test --test_env=VNSTREAM_GOMODCACHE=$gomodcache
+test --test_env=VNSTREAM_GOCACHE=$gocache
+test --test_env=VNSTREAM_GO_PLUGINS=$cache/bin
+test --test_env=VNSTREAM_BUF=$buf_dir/node_modules/.bin/buf
 EOT
 # The images' and the cluster's tests use the machine's cache (base image,
 # wheels, Kubernetes binaries); other tests keep theirs in $TEST_TMPDIR.

@@ -174,6 +174,10 @@ if [[ -n ${dashboard_port:-} ]]; then
     pass "dashboard sign-in page" || fail "dashboard sign-in page"
   [[ $(curl -sS -m 10 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$dashboard_port/api/history?symbol=FPT") == 401 ]] &&
     pass "dashboard data needs a session" || fail "dashboard data without a session"
+  # The charting library comes from the image (npm's file), not a CDN.
+  curl -sS -m 10 "http://127.0.0.1:$dashboard_port/vendor/lightweight-charts.js" |
+    grep -c 'LightweightCharts' >/dev/null && pass "dashboard serves lightweight-charts" ||
+    fail "dashboard /vendor/lightweight-charts.js"
 fi
 
 # 6. PostgreSQL: initialised from Secret-like files, password logins.

@@ -1,9 +1,13 @@
 """vnstream dashboard: a small web server between browsers and the gateway.
 
-Serves the page (static/) and, per browser, one Server-Sent-Events stream
-fed by the gateway's gRPC subscriptions (quotes of the watch list; bars and
-history of the selected symbol), so the page updates live without polling.
-Standard library HTTP + the Python client (clients/python).
+Serves the page (static/, and the charting library from node_modules) and,
+per browser, one Server-Sent-Events stream fed by the gateway's gRPC
+subscriptions (quotes of the watch list and the indices; bars, history and
+signals of the selected symbol; market breadth of the chosen scopes), so the
+page updates live without polling. Unary reads for the symbol search
+(ListSymbols) and the history range (GetCandles). The browser talks only to
+this server; this server is the only one talking to the gateway.
+Standard library HTTP + the vnstream Python package (clients/python).
 
 Security (secure by default; the demo relaxes nothing but where it runs):
   * HTTPS only (--tls_cert/--tls_key), or plain HTTP behind a proxy that
@@ -26,7 +30,8 @@ Security (secure by default; the demo relaxes nothing but where it runs):
     (--api_key_file or VNSTREAM_DASHBOARD_API_KEY): the gateway applies that
     key's entitlements and quotas to everything the dashboard relays.
 
-    ~/.cache/vnstream/venv/bin/python clients/dashboard/server.py \\
+    clients/python/install.sh ~/.cache/vnstream/venv/bin/python .run/python
+    PYTHONPATH=.run/python ~/.cache/vnstream/venv/bin/python clients/dashboard/server.py \\
         --gateway 127.0.0.1:50051 --gateway_ca .run/certs/ca.pem \\
         --api_key_file .run/dashboard.key --password_file .run/dashboard.password \\
         --tls_cert .run/certs/dashboard.pem --tls_key .run/certs/dashboard.key --port 8443
@@ -34,6 +39,7 @@ Security (secure by default; the demo relaxes nothing but where it runs):
 
 import argparse
 import collections
+import datetime
 import hashlib
 import hmac
 import json
@@ -48,18 +54,31 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+import grpc
+from google.protobuf.json_format import MessageToDict
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from vnstream import connect, subscribe
+from vnstream.v1 import market_data_pb2 as records
+from vnstream.v1 import market_data_service_pb2 as pb
+
 HERE = pathlib.Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "python"))
-
-import grpc  # noqa: E402
-from google.protobuf.json_format import MessageToDict  # noqa: E402
-
-from vnstream_client import connect, pb, subscribe  # noqa: E402
 
 # Public files: code, style and icon, no data. The page itself needs a session.
-PUBLIC = {"/app.js": ("app.js", "text/javascript"), "/style.css": ("style.css", "text/css"),
+PUBLIC = {"/app.js": ("app.js", "text/javascript"),
+          "/charts.js": ("charts.js", "text/javascript"),
+          "/i18n.js": ("i18n.js", "text/javascript"),
+          "/style.css": ("style.css", "text/css"),
           "/favicon.svg": ("favicon.svg", "image/svg+xml")}
-MAX_SYMBOLS = 30
+# The charting library, installed from npm by scripts/setup.sh (npm ci) and
+# served from here: the page loads nothing from other sites.
+VENDOR = {"/vendor/lightweight-charts.js":
+          HERE / "node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js"}
+MAX_SYMBOLS = 60  # Watch list + indices + the selected symbol.
+MAX_SCOPES = 8
+SEARCH_RESULTS = 50
+INTERVALS = {"1D": "BAR_INTERVAL_ONE_DAY", "1W": "BAR_INTERVAL_ONE_WEEK",
+             "1M": "BAR_INTERVAL_ONE_MONTH"}
 
 LOGIN_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>vnstream — sign in</title>
@@ -91,14 +110,57 @@ def to_json(message):
                                     use_integers_for_enums=False))
 
 
-def symbols_from(query):
-    raw = query.get("symbols", [""])[0]
+def symbols_from(query, name="symbols", limit=MAX_SYMBOLS):
+    raw = query.get(name, [""])[0]
     out = []
     for s in raw.split(","):
         s = s.strip().upper()
         if s and s not in out:
             out.append(s)
-    return out[:MAX_SYMBOLS]
+    return out[:limit]
+
+
+def search_symbols(stub, text, instrument_type):
+    """ListSymbols, filtered by `text` (symbol prefix first, then a symbol or
+    name containing it) and type; at most SEARCH_RESULTS, and how many
+    matched."""
+    request = pb.ListSymbolsRequest()
+    if instrument_type:
+        request.types.append(records.InstrumentType.Value("INSTRUMENT_TYPE_" + instrument_type))
+    text = text.strip().upper()
+    found = [s for s in stub.ListSymbols(request, timeout=15).symbols
+             if not text or text in s.symbol or text in s.name.upper()]
+    found.sort(key=lambda s: (not s.symbol.startswith(text), s.symbol))
+    return {"symbols": [json.loads(to_json(s)) for s in found[:SEARCH_RESULTS]],
+            "matched": len(found)}
+
+
+def utc_midnight(text):
+    """'YYYY-MM-DD' -> a Timestamp at 00:00 Asia/Ho_Chi_Minh (UTC+7) of that
+    day, where GetCandles starts daily candles."""
+    day = datetime.datetime.strptime(text, "%Y-%m-%d").replace(
+        tzinfo=datetime.timezone(datetime.timedelta(hours=7)))
+    stamp = Timestamp()
+    stamp.FromDatetime(day.astimezone(datetime.timezone.utc))
+    return stamp
+
+
+def candles(stub, symbol, start, end, interval):
+    """GetCandles over [start, end) with indicators, all pages in one
+    response."""
+    request = pb.GetCandlesRequest(symbol=symbol, interval=INTERVALS[interval],
+                                   with_indicators=True)
+    request.start.CopyFrom(utc_midnight(start))
+    request.end.CopyFrom(utc_midnight(end))
+    result = pb.GetCandlesResponse()
+    while True:
+        page = stub.GetCandles(request, timeout=30)
+        token = page.next_page_token
+        page.ClearField("next_page_token")
+        result.MergeFrom(page)
+        if not token:
+            return result
+        request.page_token = token
 
 
 def read_secret(path, env):
@@ -201,7 +263,7 @@ class Sessions:
 
 class Handler(BaseHTTPRequestHandler):
     # Set by main().
-    stub = None
+    client = None
     config = None
     protocol_version = "HTTP/1.1"
     # Idle connections (and clients that stop reading) are closed.
@@ -272,6 +334,12 @@ class Handler(BaseHTTPRequestHandler):
         if url.path in PUBLIC:
             name, content_type = PUBLIC[url.path]
             self.send_body(200, content_type, (HERE / "static" / name).read_bytes())
+        elif url.path in VENDOR:
+            if VENDOR[url.path].is_file():
+                self.send_body(200, "text/javascript", VENDOR[url.path].read_bytes())
+            else:
+                self.send_body(500, "text/plain", f"{VENDOR[url.path]} is missing: run "
+                               "scripts/setup.sh (npm ci in clients/dashboard)\n")
         elif url.path == "/healthz":
             self.send_body(200, "text/plain", "ok\n")
         elif url.path == "/login":
@@ -284,15 +352,17 @@ class Handler(BaseHTTPRequestHandler):
         elif url.path == "/":
             self.send_body(200, "text/html", (HERE / "static" / "index.html").read_bytes())
         elif url.path == "/api/history":
-            try:
-                limit = int(query.get("limit", ["250"])[0])
-            except ValueError:
-                limit = -1
-            self.unary(lambda: self.stub.GetHistory(
-                pb.GetHistoryRequest(symbol=query.get("symbol", [""])[0], limit=limit),
-                timeout=15))
+            self.unary(lambda: self.client.stub.GetHistory(
+                pb.GetHistoryRequest(symbol=query.get("symbol", [""])[0],
+                                     limit=int(query.get("limit", ["250"])[0])), timeout=15))
+        elif url.path == "/api/symbols":
+            self.unary_json(lambda: search_symbols(self.client.stub, query.get("q", [""])[0],
+                                                   query.get("type", [""])[0].upper()))
+        elif url.path == "/api/candles":
+            self.candles(query)
         elif url.path == "/api/events":
-            self.events(symbols_from(query), query.get("focus", [""])[0].upper())
+            self.events(symbols_from(query), query.get("focus", [""])[0].upper(),
+                        symbols_from(query, "scopes", MAX_SCOPES))
         else:
             self.send_body(404, "text/plain", "not found\n")
 
@@ -331,14 +401,35 @@ class Handler(BaseHTTPRequestHandler):
         self.redirect("/", [self.cookie(sid, int(self.config.sessions.lifetime))])
 
     def unary(self, call):
-        try:
-            self.send_body(200, "application/json", to_json(call()))
-        except grpc.RpcError as error:
-            self.send_body(502, "application/json",
-                           json.dumps({"code": error.code().name, "message": error.details()}))
+        self.unary_json(lambda: json.loads(to_json(call())))
 
-    def events(self, symbols, focus):
-        """Server-Sent Events: {"stream": quotes|bars|history, "event": MarketEvent}."""
+    def unary_json(self, call):
+        """Answers with call()'s JSON, or the gateway's answer when it is an
+        error: {"error": {"code": "NOT_FOUND", ...}} (UNIMPLEMENTED: the
+        gateway does not serve that call yet), as a relayed answer (200)."""
+        try:
+            self.send_body(200, "application/json", json.dumps(call()))
+        except grpc.RpcError as error:
+            self.send_body(200, "application/json", json.dumps(
+                {"error": {"code": error.code().name, "message": error.details()}}))
+        except ValueError as error:  # A malformed query (dates, type).
+            self.send_body(400, "application/json",
+                           json.dumps({"code": "INVALID_ARGUMENT", "message": str(error)}))
+
+    def candles(self, query):
+        """/api/candles?symbol=FPT&start=YYYY-MM-DD&end=YYYY-MM-DD[&interval=1D]"""
+        arg = lambda name, default="": query.get(name, [default])[0]  # noqa: E731
+        interval = arg("interval", "1D")
+        if interval not in INTERVALS:
+            self.send_body(400, "application/json", json.dumps(
+                {"code": "INVALID_ARGUMENT", "message": f"interval: one of {sorted(INTERVALS)}"}))
+            return
+        self.unary(lambda: candles(self.client.stub, arg("symbol").upper(), arg("start"), arg("end"),
+                                   interval))
+
+    def events(self, symbols, focus, scopes):
+        """Server-Sent Events: {"stream": quotes|bars|history|signals|market,
+        "event": MarketEvent} or {"stream": ..., "error": ...}."""
         if not symbols:
             self.send_body(400, "text/plain", "symbols=FPT,VCB,... required\n")
             return
@@ -348,26 +439,29 @@ class Handler(BaseHTTPRequestHandler):
             self.send_body(429, "text/plain", "too many live streams\n")
             return
         try:
-            self.stream_events(symbols, focus)
+            self.stream_events(symbols, focus, scopes)
         finally:
             self.config.streams.release(*keys)
 
-    def stream_events(self, symbols, focus):
+    def stream_events(self, symbols, focus, scopes):
         self.send_head(200, "text/event-stream")
         out = queue.Queue(maxsize=10000)
-        done = threading.Event()
         streams = [("quotes", symbols)]
         if focus:
-            streams += [("bars", [focus]), ("history", [focus])]
+            streams += [("bars", [focus]), ("history", [focus]), ("signals", [focus])]
+        if scopes:
+            streams.append(("market", scopes))
 
-        def pump(kind, syms):
+        subscriptions = [(kind, subscribe(self.client, kind, syms)) for kind, syms in streams]
+
+        def pump(kind, subscription):
             try:
-                for event in subscribe(self.stub, kind, syms, stop=done.is_set):
+                for event in subscription:
                     out.put(json.dumps({"stream": kind, "event": json.loads(to_json(event))}))
             except grpc.RpcError as error:
                 out.put(json.dumps({"stream": kind, "error": error.details()}))
 
-        threads = [threading.Thread(target=pump, args=s, daemon=True) for s in streams]
+        threads = [threading.Thread(target=pump, args=s, daemon=True) for s in subscriptions]
         for t in threads:
             t.start()
         try:
@@ -381,7 +475,8 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError, TimeoutError, ssl.SSLError):
             pass  # The browser went away.
         finally:
-            done.set()
+            for _, subscription in subscriptions:
+                subscription.close()
             self.close_connection = True
 
 
@@ -485,9 +580,9 @@ def main():
         login_per_client=RateLimit(args.logins_per_minute_per_client, 60),
         login_total=RateLimit(args.logins_per_minute, 60))
     Handler.config = config
-    Handler.stub = connect(args.gateway, ca_file=args.gateway_ca, cert_file=args.gateway_cert,
-                           key_file=args.gateway_key, api_key=api_key,
-                           plaintext=args.gateway_plaintext)
+    Handler.client = connect(args.gateway, tls=not args.gateway_plaintext,
+                             root_ca=args.gateway_ca, client_cert=args.gateway_cert,
+                             client_key=args.gateway_key, api_key=api_key)
     server = Server((args.host, args.port), Handler, config)
     scheme = "https" if tls else "http"
     print(f"dashboard on {scheme}://{args.host}:{server.server_address[1]}/ "
