@@ -47,6 +47,7 @@ import os
 import pathlib
 import queue
 import secrets
+import select
 import ssl
 import sys
 import threading
@@ -443,6 +444,11 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             self.config.streams.release(*keys)
 
+    def browser_closed(self):
+        """Whether the browser closed an event stream's connection: it sends
+        nothing after its GET, so the socket turning readable is its end."""
+        return bool(select.select([self.connection], [], [], 0)[0])
+
     def stream_events(self, symbols, focus, scopes):
         self.send_head(200, "text/event-stream")
         out = queue.Queue(maxsize=10000)
@@ -465,12 +471,20 @@ class Handler(BaseHTTPRequestHandler):
         for t in threads:
             t.start()
         try:
-            while self.signed_in():  # Signing out ends the stream.
+            written = time.monotonic()
+            # Signing out ends the stream, and so does the browser closing it
+            # (the page opens a new stream whenever what it shows changes):
+            # noticed within a second, so a closed stream stops counting
+            # against the limits before the next one is refused.
+            while self.signed_in() and not self.browser_closed():
                 try:
-                    item = out.get(timeout=15)
+                    item = out.get(timeout=1)
                     self.wfile.write(f"data: {item}\n\n".encode())
                 except queue.Empty:
+                    if time.monotonic() - written < 15:
+                        continue
                     self.wfile.write(b": keepalive\n\n")
+                written = time.monotonic()
                 self.wfile.flush()
         except (BrokenPipeError, ConnectionResetError, TimeoutError, ssl.SSLError):
             pass  # The browser went away.
@@ -535,8 +549,8 @@ def main():
     parser.add_argument("--session_idle_minutes", type=float, default=120)
     parser.add_argument("--session_hours", type=float, default=12)
     parser.add_argument("--max_sessions", type=int, default=1000)
-    parser.add_argument("--streams_per_session", type=int, default=4)
-    parser.add_argument("--streams_per_client", type=int, default=8)
+    parser.add_argument("--streams_per_session", type=int, default=6)
+    parser.add_argument("--streams_per_client", type=int, default=12)
     parser.add_argument("--max_streams", type=int, default=200)
     parser.add_argument("--connections_per_client", type=int, default=32)
     parser.add_argument("--max_connections", type=int, default=512)
