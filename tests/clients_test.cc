@@ -1,5 +1,6 @@
 // The client libraries against the whole pipeline: sim -> ingest -> Kafka ->
-// analytics -> gateway, then each library's own test suite with the
+// analytics -> gateway (GetCandles: store -> PostgreSQL, backfilled from the
+// sim), then each library's own test suite with the
 // gateway's address in VNSTREAM_GATEWAY:
 //   Python: clients/python/tests/run_tests.sh (a fresh venv, pip install,
 //           sdist, mypy --strict, pytest with the integration tests)
@@ -15,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "libs/base/subprocess.h"
 #include "tests/support/kafka_environment.h"
+#include "tests/support/postgres_environment.h"
 #include "tests/support/service_process.h"
 
 namespace vnstream {
@@ -94,16 +96,32 @@ class ClientsTest : public ::testing::Test {
                      "metrics :(\\d+); gRPC :(\\d+)");
     ASSERT_TRUE(analytics.ok()) << analytics.status();
     stack_->analytics = *std::move(analytics);
-    absl::StatusOr<ServiceProcess> gateway =
-        StartService("gateway", "services/gateway/vnstream-gateway",
-                     {brokers, vnstock, "--grpc_address=127.0.0.1:0",
-                      "--metrics_address=127.0.0.1:0"},
-                     "gRPC on :(\\d+), metrics on :(\\d+)");
+    // The history store behind GetCandles (Quote.history).
+    stack_->pg = testing::StartPostgres("pg");
+    ASSERT_NE(stack_->pg, nullptr);
+    absl::StatusOr<ServiceProcess> store = StartService(
+        "store", "services/store/vnstream-store",
+        {brokers, vnstock, absl::StrCat("--store_dsn=", stack_->pg->dsn()),
+         "--backfill_symbols=FPT,VCB,HPG", "--batch_wait=100ms",
+         "--metrics_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0"},
+        "metrics :(\\d+); gRPC :(\\d+)");
+    ASSERT_TRUE(store.ok()) << store.status();
+    stack_->store = *std::move(store);
+    absl::StatusOr<ServiceProcess> gateway = StartService(
+        "gateway", "services/gateway/vnstream-gateway",
+        {brokers, vnstock,
+         absl::StrCat("--store_dsn=", stack_->pg->reader_dsn()),
+         "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0"},
+        "gRPC on :(\\d+), metrics on :(\\d+)");
     ASSERT_TRUE(gateway.ok()) << gateway.status();
     stack_->gateway = *std::move(gateway);
     ASSERT_TRUE(
         testing::WaitForLog(stack_->gateway, "serving", absl::Seconds(60))
             .ok());
+    ASSERT_TRUE(testing::WaitForLog(stack_->store,
+                                    "backfill done: 3 of 3 symbols finished",
+                                    absl::Seconds(120))
+                    .ok());
     stack_->address = absl::StrCat("127.0.0.1:", stack_->gateway.captured[0]);
   }
 
@@ -118,7 +136,9 @@ class ClientsTest : public ::testing::Test {
   }
 
   struct Stack {
-    ServiceProcess sim, ingest, analytics, gateway;
+    // Declared first: stopped after the services using it.
+    std::unique_ptr<postgres::LocalPostgres> pg;
+    ServiceProcess sim, ingest, analytics, store, gateway;
     std::string address;
   };
   static Stack* stack_;
@@ -140,6 +160,7 @@ TEST_F(ClientsTest, PythonPackage) {
   EXPECT_THAT(out, HasSubstr("Success: no issues found"));  // mypy
   EXPECT_THAT(out,
               HasSubstr("test_stream_resumes_across_a_real_disconnect PASSED"));
+  EXPECT_THAT(out, HasSubstr("test_history PASSED"));  // GetCandles.
   EXPECT_THAT(out, Not(HasSubstr(" failed")));
 }
 

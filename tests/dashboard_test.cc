@@ -1,9 +1,9 @@
 // The dashboard in a real browser: sim -> ingest -> Kafka -> analytics ->
-// gateway -> dashboard server -> Chromium (playwright-core), checking what
-// the page shows against what the gateway serves, the watch list, the
-// language switch, not-found and the disconnected state
-// (clients/dashboard/dashboard_test.js). Screenshots and logs are test
-// outputs.
+// gateway (GetCandles: store -> PostgreSQL) -> dashboard server -> Chromium
+// (playwright-core), checking what the page shows against what the gateway
+// serves, the watch list, the language switch, not-found and the
+// disconnected state (clients/dashboard/dashboard_test.js). Screenshots and
+// logs are test outputs.
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "libs/base/subprocess.h"
 #include "tests/support/kafka_environment.h"
+#include "tests/support/postgres_environment.h"
 #include "tests/support/service_process.h"
 
 namespace vnstream {
@@ -51,13 +52,29 @@ TEST(DashboardTest, ShowsWhatTheGatewayServes) {
       {brokers, "--metrics_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0"},
       "metrics :(\\d+); gRPC :(\\d+)");
   ASSERT_TRUE(analytics.ok()) << analytics.status();
-  absl::StatusOr<ServiceProcess> gateway =
-      StartService("gateway", "services/gateway/vnstream-gateway",
-                   {brokers, vnstock, "--grpc_address=127.0.0.1:0",
-                    "--metrics_address=127.0.0.1:0"},
-                   "gRPC on :(\\d+), metrics on :(\\d+)");
+  // The history store behind GetCandles (the page's 1M..5Y ranges):
+  // PostgreSQL, the store backfilling FPT's daily bars from the sim's CSV
+  // (2016-2019), the gateway reading it.
+  std::unique_ptr<postgres::LocalPostgres> pg = testing::StartPostgres("pg");
+  ASSERT_NE(pg, nullptr);
+  absl::StatusOr<ServiceProcess> store = StartService(
+      "store", "services/store/vnstream-store",
+      {brokers, vnstock, absl::StrCat("--store_dsn=", pg->dsn()),
+       "--backfill_symbols=FPT", "--batch_wait=100ms",
+       "--metrics_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0"},
+      "metrics :(\\d+); gRPC :(\\d+)");
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::StatusOr<ServiceProcess> gateway = StartService(
+      "gateway", "services/gateway/vnstream-gateway",
+      {brokers, vnstock, absl::StrCat("--store_dsn=", pg->reader_dsn()),
+       "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0"},
+      "gRPC on :(\\d+), metrics on :(\\d+)");
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   ASSERT_TRUE(testing::WaitForLog(*gateway, "serving", absl::Seconds(60)).ok());
+  ASSERT_TRUE(testing::WaitForLog(*store,
+                                  "backfill done: 1 of 1 symbols finished",
+                                  absl::Seconds(120))
+                  .ok());
 
   // The browser test starts the dashboard server (a Python program of the
   // venv using the vnstream package, built from this checkout into a

@@ -6,8 +6,8 @@
 // indices and the breadth, the daily chart (candles, SMA 20/50/200,
 // Bollinger, volume, MACD, RSI, Stochastic, cumulative return; crosshair
 // values, zoom and pan), the performance figures, the intraday chart
-// (session shading, "now" marker), the live feed, the history range (or
-// why it is disabled), the symbol search, the watch-list editing (kept
+// (session shading, "now" marker), the live feed, the history ranges 1M,
+// 1Y and 5Y (GetCandles from the history store), the symbol search, the watch-list editing (kept
 // across a reload), the language switch (vi-VN and en-US numbers), a
 // not-found symbol, and the disconnected state (server killed: banner;
 // restarted: recovery). No page or console errors. Screenshots go to
@@ -294,21 +294,38 @@ function stopServer(child) {
                   vi(num(bySymbol.get("FPT").quote.lastPrice)), "FPT in the live feed");
     checked.push("live feed");
 
-    // ---- history range: GetCandles, or disabled with the reason ---------------------------------
-    const candles = gateway("GetCandles", { symbol: "FPT", interval: "BAR_INTERVAL_ONE_DAY",
-                                            start: "2018-06-14T17:00:00Z", end: "2019-06-14T17:00:00Z" });
-    if (candles.error) {
-      await waitFor(() => [...document.querySelectorAll(".range button[data-range]")]
-        .every((b) => b.disabled === (b.dataset.range !== "live")), null, "range buttons disabled");
-      const note = await text("#range-note");
-      if (!note.includes("GetCandles")) fail(`range note: "${note}"`);
-      checked.push(`range selector disabled (GetCandles: code ${candles.error.code})`);
-    } else {
-      await page.click('.range button[data-range="1Y"]');
-      await waitFor((n) => daily.series.candles.data().length === n, candles.candles.length, "1Y candles");
-      await page.click('.range button[data-range="live"]');
-      checked.push(`range 1Y (${candles.candles.length} candles)`);
+    // ---- history range: GetCandles from the history store ---------------------------------------
+    // The page asks [start, end) in whole days, Vietnam time: end is the day
+    // after the newest history bar (2019-06-14), start that many months
+    // before it.
+    const candleBar = (c) => ({ bar: { date: c.tradingDate, close: c.close, volume: c.volume },
+                                indicators: c.indicators || {} });
+    const rangeEnd = "2019-06-14T17:00:00Z";
+    for (const [range, start] of [["1M", "2019-05-14T17:00:00Z"], ["1Y", "2018-06-14T17:00:00Z"],
+                                  ["5Y", "2014-06-14T17:00:00Z"]]) {
+      const answer = gateway("GetCandles", { symbol: "FPT", interval: "BAR_INTERVAL_ONE_DAY", start,
+                                             end: rangeEnd, withIndicators: true });
+      if (answer.error) fail(`GetCandles ${range}: ${JSON.stringify(answer.error)}`);
+      const candles = answer.candles;
+      if (answer.nextPageToken) fail(`GetCandles ${range}: more than one page`);
+      await waitFor(() => !document.querySelector(`.range button[data-range="5Y"]`).disabled, null,
+                    "range buttons enabled");
+      await page.click(`.range button[data-range="${range}"]`);
+      await waitFor((n) => daily.series.candles.data().length === n, candles.length,
+                    `${range}: ${candles.length} candles`);
+      const first = await page.evaluate(() => daily.series.candles.data()[0]);
+      if (first.time !== dateKey(candles[0].tradingDate) || first.close !== num(candles[0].close)) {
+        fail(`${range}: first candle ${JSON.stringify(first)}, the gateway's ${JSON.stringify(candles[0])}`);
+      }
+      await expectLegend(candleBar(candles[candles.length - 1]));
+      await waitText("#range-note", `${range}: ${candles.length} nến từ kho lịch sử (GetCandles)`,
+                     `${range} note`);
+      checked.push(`range ${range} (${candles.length} candles from ${dateKey(candles[0].tradingDate)})`);
     }
+    await page.click('.range button[data-range="live"]');
+    await waitFor((n) => daily.series.candles.data().length === n, bars.length, "back to the stream's window");
+    await waitFor((n) => { const r = daily.chart.timeScale().getVisibleLogicalRange(); return r.from <= 0.5 && r.to >= n - 1.5; },
+                  bars.length, "the stream's window fitted, not left at the 5Y zoom");
     await page.screenshot({ path: path.join(outputs, "dashboard-vi.png"), fullPage: true });
 
     // ---- search over ListSymbols --------------------------------------------------------------------
