@@ -109,6 +109,7 @@ TEST(DashboardTest, ShowsWhatTheGatewayServes) {
                {"GRPCURL", grpcurl},
                {"GRPCURL_ARGS", "[\"-plaintext\"]"},
                {"GATEWAY", gateway_address},
+               {"SIM_URL", absl::StrCat("http://127.0.0.1:", sim->captured[0])},
                {"PROTO_ROOT",
                 proto.substr(0, proto.size() -
                                     strlen("/vnstream/v1/market_data.proto"))}},
