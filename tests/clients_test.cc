@@ -1,5 +1,6 @@
 // The client libraries against the whole pipeline: sim -> ingest -> Kafka ->
-// analytics -> gateway, then each library's own test suite with the
+// analytics -> gateway (GetCandles: store -> PostgreSQL, backfilled from the
+// sim), then each library's own test suite with the
 // gateway's address in VNSTREAM_GATEWAY:
 //   Python: clients/python/tests/run_tests.sh (a fresh venv, pip install,
 //           sdist, mypy --strict, pytest with the integration tests)
@@ -16,6 +17,7 @@
 #include "libs/base/subprocess.h"
 #include "tests/support/certs.h"
 #include "tests/support/kafka_environment.h"
+#include "tests/support/postgres_environment.h"
 #include "tests/support/service_process.h"
 
 namespace vnstream {
@@ -99,18 +101,34 @@ class ClientsTest : public ::testing::Test {
         testing::MakeTestCerts(testing::TestTempPath("certs"));
     ASSERT_TRUE(certs.ok()) << certs.status();
     stack_->ca = certs->ca;
-    absl::StatusOr<ServiceProcess> gateway =
-        StartService("gateway", "services/gateway/vnstream-gateway",
-                     {brokers, vnstock, "--grpc_address=127.0.0.1:0",
-                      "--metrics_address=127.0.0.1:0",
-                      absl::StrCat("--tls_cert_file=", certs->gateway_cert),
-                      absl::StrCat("--tls_key_file=", certs->gateway_key)},
-                     "gRPC on :(\\d+), metrics on :(\\d+)");
+    // The history store behind GetCandles (Quote.history).
+    stack_->pg = testing::StartPostgres("pg");
+    ASSERT_NE(stack_->pg, nullptr);
+    absl::StatusOr<ServiceProcess> store = StartService(
+        "store", "services/store/vnstream-store",
+        {brokers, vnstock, absl::StrCat("--store_dsn=", stack_->pg->dsn()),
+         "--backfill_symbols=FPT,VCB,HPG", "--batch_wait=100ms",
+         "--metrics_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0"},
+        "metrics :(\\d+); gRPC :(\\d+)");
+    ASSERT_TRUE(store.ok()) << store.status();
+    stack_->store = *std::move(store);
+    absl::StatusOr<ServiceProcess> gateway = StartService(
+        "gateway", "services/gateway/vnstream-gateway",
+        {brokers, vnstock,
+         absl::StrCat("--store_dsn=", stack_->pg->reader_dsn()),
+         "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
+         absl::StrCat("--tls_cert_file=", certs->gateway_cert),
+         absl::StrCat("--tls_key_file=", certs->gateway_key)},
+        "gRPC on :(\\d+), metrics on :(\\d+)");
     ASSERT_TRUE(gateway.ok()) << gateway.status();
     stack_->gateway = *std::move(gateway);
     ASSERT_TRUE(
         testing::WaitForLog(stack_->gateway, "serving", absl::Seconds(60))
             .ok());
+    ASSERT_TRUE(testing::WaitForLog(stack_->store,
+                                    "backfill done: 3 of 3 symbols finished",
+                                    absl::Seconds(120))
+                    .ok());
     stack_->address = absl::StrCat("127.0.0.1:", stack_->gateway.captured[0]);
   }
 
@@ -125,7 +143,9 @@ class ClientsTest : public ::testing::Test {
   }
 
   struct Stack {
-    ServiceProcess sim, ingest, analytics, gateway;
+    // Declared first: stopped after the services using it.
+    std::unique_ptr<postgres::LocalPostgres> pg;
+    ServiceProcess sim, ingest, analytics, store, gateway;
     std::string address;
     // The CA of the gateway's certificate (PEM file).
     std::string ca;
@@ -150,6 +170,7 @@ TEST_F(ClientsTest, PythonPackage) {
   EXPECT_THAT(out, HasSubstr("Success: no issues found"));  // mypy
   EXPECT_THAT(out,
               HasSubstr("test_stream_resumes_across_a_real_disconnect PASSED"));
+  EXPECT_THAT(out, HasSubstr("test_history PASSED"));  // GetCandles.
   EXPECT_THAT(out, Not(HasSubstr(" failed")));
 }
 

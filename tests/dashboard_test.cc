@@ -126,6 +126,7 @@ TEST(DashboardTest, ShowsWhatTheGatewayServes) {
                 absl::StrCat("[\"-cacert\", \"", certs->ca, "\"]")},
                {"DASHBOARD_PASSWORD", password},
                {"GATEWAY", gateway_address},
+               {"SIM_URL", absl::StrCat("http://127.0.0.1:", sim->captured[0])},
                {"PROTO_ROOT",
                 proto.substr(0, proto.size() -
                                     strlen("/vnstream/v1/market_data.proto"))}},

@@ -8,7 +8,8 @@
 // values, zoom and pan), the performance figures, the intraday chart
 // (session shading, "now" marker), the live feed, the history ranges 1M,
 // 1Y and 5Y (GetCandles from the history store), the symbol search, the watch-list editing (kept
-// across a reload), the language switch (vi-VN and en-US numbers), a
+// across a reload), the language switch (vi-VN and en-US numbers), an
+// unavailable symbol (the sim's price board failing) and its recovery, a
 // not-found symbol, and the disconnected state (server killed: banner;
 // restarted: recovery). Before all that, as a stranger: no page, no data,
 // no cross-site sign-in, no wrong password; then the sign-in and its
@@ -17,7 +18,8 @@
 // Screenshots go to OUTPUT_DIR.
 //
 //   GRPCURL=... GRPCURL_ARGS='["-cacert", "ca.pem"]' GATEWAY=host:port PROTO_ROOT=proto \
-//   DASHBOARD_PASSWORD=... node dashboard_test.js OUTPUT_DIR -- python server.py --gateway=... [args]
+//   SIM_URL=http://127.0.0.1:port DASHBOARD_PASSWORD=... \
+//   node dashboard_test.js OUTPUT_DIR -- python server.py --gateway=... [args]
 // The server command gets --port=0 (then the same port on the restart).
 "use strict";
 const { chromium } = require("playwright-core");
@@ -83,6 +85,14 @@ const vi = (x, digits = 0) => format(x, digits, "vi");
 const signed = (x, digits = 0, lang = "vi") => (x > 0 ? "+" : "") + format(x, digits, lang);
 const priceClass = (p, q) => p >= num(q.ceilingPrice) ? "ceil" : p <= num(q.floorPrice) ? "floor" :
   p === num(q.referencePrice) ? "ref" : p > num(q.referencePrice) ? "up" : "down";
+
+// The sim's fault injection (SIM_URL): POST adds a rule, DELETE clears all.
+async function sim(method, rule) {
+  const r = await fetch(`${process.env.SIM_URL}/sim/faults`, {
+    method, headers: { "content-type": "application/json" },
+    body: rule ? JSON.stringify(rule) : undefined });
+  if (!r.ok) fail(`sim ${method} /sim/faults: ${r.status} ${await r.text()}`);
+}
 
 // ---- the dashboard server (killed and restarted by the test) ----------------------
 
@@ -368,12 +378,18 @@ function stopServer(child) {
     await page.screenshot({ path: path.join(outputs, "dashboard-vi.png"), fullPage: true });
 
     // ---- search over ListSymbols --------------------------------------------------------------------
-    const listed = gateway("ListSymbols", {}).symbols.filter((s) => s.symbol.includes("C"));
+    // What the page must list: a symbol or name containing "C", symbols
+    // starting with it first, then by symbol; the first 50 and the count.
+    const listed = gateway("ListSymbols", {}).symbols
+      .filter((s) => s.symbol.includes("C") || (s.name || "").toUpperCase().includes("C"))
+      .sort((a, b) => (b.symbol.startsWith("C") - a.symbol.startsWith("C")) ||
+                      (a.symbol < b.symbol ? -1 : a.symbol > b.symbol ? 1 : 0));
+    if (!listed.length) fail("ListSymbols has no symbol with a C");
+    const expected = listed.slice(0, 50).map((s) => s.symbol);
     await page.fill("#search", "c");
-    await waitFor((n) => document.querySelectorAll("#search-results .result").length === Math.min(n, 50),
-                  listed.length, `search "c": ${listed.length} symbols`);
-    const shown = await page.$$eval("#search-results .result", (n) => n.map((x) => x.dataset.symbol));
-    for (const s of listed.slice(0, 50)) if (!shown.includes(s.symbol)) fail(`search misses ${s.symbol}`);
+    await waitFor((want) => [...document.querySelectorAll("#search-results .result")]
+      .map((n) => n.dataset.symbol).join() === want, expected.join(), `search "c": ${expected}`);
+    await waitText("#search-results > .note", `${expected.length}/${listed.length} mã`, "search count");
     await page.press("#search", "Escape");
     checked.push(`search ("c": ${listed.length} symbols)`);
 
@@ -397,6 +413,27 @@ function stopServer(child) {
     await page.click('#search-results .result[data-symbol="CTD"] button.show');
     await waitText("#focus-panel .focus-name", "CTD", "focus from the search");
     checked.push("watch list (add, remove, reload), search opens a symbol");
+
+    // ---- unavailable: VNStock fails (the sim answers 500), then recovers ------------------------------
+    // VNM is in the sim's CSV but not ingested: only the gateway's fallback
+    // can fetch it, and while the sim's price board fails it cannot.
+    await sim("POST", { route: "price_board", kind: "http_500" });
+    await page.fill("#watch-input", "VNM");
+    await page.click('#watch-form button[type="submit"]');
+    const vnm = '#board tr[data-symbol="VNM"]';
+    await waitText(`${vnm} td[data-col="ref"]`, "tạm thời không có dữ liệu", "VNM unavailable");
+    await page.screenshot({ path: path.join(outputs, "unavailable.png") });
+    await sim("DELETE");
+    let vnmQuote = null;
+    for (const deadline = Date.now() + timeout; !vnmQuote && Date.now() < deadline;) {
+      const answer = gateway("GetQuotes", { symbols: ["VNM"] });
+      vnmQuote = answer.items && answer.items.length ? answer.items[0].quote : null;
+      if (!vnmQuote) await new Promise((r) => setTimeout(r, 1000));  // The gateway's error TTL.
+    }
+    if (!vnmQuote) fail("VNM: no quote after the sim recovered");
+    await waitText(`${vnm} td[data-col="last"]`, vi(num(vnmQuote.lastPrice)), "VNM after VNStock recovered");
+    await waitText(`${vnm} td[data-col="source"]`, "VNStock", "VNM delivery");
+    checked.push("unavailable (the sim's price board failing) and recovery");
 
     // ---- not found -------------------------------------------------------------------------------
     await page.fill("#search", "ZZZZ");

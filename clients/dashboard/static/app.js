@@ -528,6 +528,7 @@ async function selectRange(range) {
   state.range = range;
   if (range === "live") {
     state.candles = null;
+    daily.clear();  // The stream's window is fitted anew, not left at the range's zoom.
     renderDaily();
     return;
   }
