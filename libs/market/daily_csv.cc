@@ -73,14 +73,19 @@ absl::StatusOr<int64_t> ParseVolume(absl::string_view text) {
   return std::llround(volume);
 }
 
+// Optional: the index the row's symbol belongs to.
+constexpr absl::string_view kIndexColumn = "index";
+
 struct Row {
   std::string symbol;
   std::string name;
+  std::string index_name;
   DailyBar bar;
 };
 
 absl::StatusOr<Row> ParseRow(const std::vector<std::string>& fields,
-                             const std::array<size_t, 8>& index) {
+                             const std::array<size_t, 8>& index,
+                             std::optional<size_t> index_column) {
   Row row;
   auto field = [&](Column c) -> absl::string_view {
     return absl::StripAsciiWhitespace(fields[index[c]]);
@@ -95,6 +100,10 @@ absl::StatusOr<Row> ParseRow(const std::vector<std::string>& fields,
         absl::StrCat("ticket '", row.symbol, "' is not a symbol"));
   }
   row.name = std::string(field(kName));
+  if (index_column.has_value()) {
+    row.index_name =
+        std::string(absl::StripAsciiWhitespace(fields[*index_column]));
+  }
   const std::array<std::pair<Column, int64_t*>, 4> prices = {{
       {kOpen, &row.bar.open},
       {kHigh, &row.bar.high},
@@ -129,6 +138,7 @@ absl::StatusOr<DailyData> ParseDailyCsv(absl::string_view text,
   };
   const std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
   std::array<size_t, 8> index{};
+  std::optional<size_t> index_column;
   size_t field_count = 0;
   absl::flat_hash_map<std::string, SymbolHistory> by_symbol;
   absl::flat_hash_set<std::pair<std::string, absl::CivilDay>> seen;
@@ -148,6 +158,10 @@ absl::StatusOr<DailyData> ParseDailyCsv(absl::string_view text,
         }
         index[c] = static_cast<size_t>(it - fields->begin());
       }
+      auto it = std::find(fields->begin(), fields->end(), kIndexColumn);
+      if (it != fields->end()) {
+        index_column = static_cast<size_t>(it - fields->begin());
+      }
       continue;
     }
     if (fields->size() != field_count) {
@@ -155,7 +169,7 @@ absl::StatusOr<DailyData> ParseDailyCsv(absl::string_view text,
                    absl::StrCat("expected ", field_count, " fields, found ",
                                 fields->size()));
     }
-    absl::StatusOr<Row> row = ParseRow(*fields, index);
+    absl::StatusOr<Row> row = ParseRow(*fields, index, index_column);
     if (!row.ok()) return error(line_number, row.status().message());
     if (!seen.emplace(row->symbol, row->bar.date).second) {
       return error(line_number,
@@ -168,6 +182,7 @@ absl::StatusOr<DailyData> ParseDailyCsv(absl::string_view text,
     // the newest row.
     if (history.bars.empty() || row->bar.date > history.bars.back().date) {
       history.name = std::move(row->name);
+      history.index_name = std::move(row->index_name);
     }
     history.bars.push_back(row->bar);
   }

@@ -3,8 +3,9 @@
 //   date,change_per,close,high,index,low,name,open,ticket,volume
 //   2019-06-14,-1.92,102300.0,104300.0,VN 30 (VNI30),102000.0,Cotec
 //   ...,CTD,468500.0
-// Columns are found by name (order and extra columns do not matter); rows
-// may come in any order (the shipped file is newest-first per symbol).
+// Columns are found by name (order and extra columns do not matter; the
+// `index` column is optional); rows may come in any order (the shipped
+// file is newest-first per symbol).
 #ifndef VNSTREAM_LIBS_MARKET_DAILY_CSV_H_
 #define VNSTREAM_LIBS_MARKET_DAILY_CSV_H_
 
@@ -39,6 +40,9 @@ struct SymbolHistory {
   // The company name (CSV `name`, from the newest row); served as
   // organName and enOrganName.
   std::string name;
+  // The index the symbol belonged to (CSV `index` of the newest row, e.g.
+  // "VN 30 (VNI30)"); empty when the file has no `index` column.
+  std::string index_name;
   std::vector<DailyBar> bars;  // Oldest first, one per date.
 };
 

@@ -41,6 +41,7 @@ TEST(DailyCsvTest, LoadsTheVn30File) {
   const SymbolHistory* ctd = Find(*data, "CTD");
   ASSERT_NE(ctd, nullptr);
   EXPECT_EQ(ctd->name, "Cotec Construction JSC");
+  EXPECT_EQ(ctd->index_name, "VN 30 (VNI30)");
   ASSERT_EQ(ctd->bars.size(), 858u);
   // Oldest first, whatever the file's order.
   EXPECT_EQ(ctd->bars.front().date, absl::CivilDay(2016, 1, 4));
@@ -83,6 +84,7 @@ TEST(DailyCsvTest, AcceptsAnyColumnOrderQuotesAndCrLf) {
   ASSERT_EQ(data->symbols.size(), 1u);
   const SymbolHistory& fpt = data->symbols[0];
   EXPECT_EQ(fpt.name, "FPT Corp, Hanoi");  // From the newest row.
+  EXPECT_EQ(fpt.index_name, "") << "no index column";
   ASSERT_EQ(fpt.bars.size(), 2u);
   EXPECT_EQ(fpt.bars[0].date, absl::CivilDay(2019, 6, 13));
   EXPECT_EQ(fpt.bars[0].open, 45050);

@@ -6,6 +6,7 @@
 // a circuit breaker per endpoint. Every outcome is a metric:
 //   vnstream_vnstock_request_duration_seconds{endpoint}       histogram
 //   vnstream_vnstock_requests_total{endpoint,outcome}           counter
+//     endpoint: price_board, gap_chart, ticks, listing, group
 //     outcome: ok, timeout, unavailable, http_5xx, http_429, http_403,
 //              http_4xx, bad_response, circuit_open, rate_limited
 //   vnstream_vnstock_retries_total{endpoint}                    counter
@@ -66,6 +67,13 @@ struct Bars {
   Rejections rejected;
   std::vector<absl::Status> errors;
 };
+// The listing (getAll) as received.
+struct Listing {
+  std::vector<ListedSecurity> securities;
+  Rejections rejected;
+  v1::Source source = v1::SOURCE_UNSPECIFIED;
+  absl::Time fetched_at;
+};
 
 // What ingest and the gateway need from VNStock; faked in their tests.
 // Implementations are thread-safe.
@@ -84,7 +92,24 @@ class MarketDataSource {
                          absl::Time deadline) = 0;
 };
 
-class VciClient : public MarketDataSource {
+// What ingest's universe discovery needs from VNStock; faked in its tests.
+// Implementations are thread-safe.
+class ListingSource {
+ public:
+  virtual ~ListingSource() = default;
+
+  // Every listed security (VCI getAll). An error when the call failed or
+  // the body was not a listing; entries that fail validation are in
+  // `rejected`.
+  virtual absl::StatusOr<Listing> FetchListing(absl::Time deadline) = 0;
+
+  // The members of index group `group` (VCI getByGroup, e.g. "VN30",
+  // "HNX30", "VNMidCap"; letters, digits and '_' only).
+  virtual absl::StatusOr<std::vector<std::string>> FetchGroup(
+      const std::string& group, absl::Time deadline) = 0;
+};
+
+class VciClient : public MarketDataSource, public ListingSource {
  public:
   // `calendar` must outlive the client. `metrics` may be null.
   VciClient(VciClientOptions options, const market::TradingCalendar* calendar,
@@ -96,6 +121,10 @@ class VciClient : public MarketDataSource {
   Bars FetchBars(std::span<const std::string> symbols, TimeFrame time_frame,
                  absl::Time to, int count_back, absl::Time deadline) override;
 
+  absl::StatusOr<Listing> FetchListing(absl::Time deadline) override;
+  absl::StatusOr<std::vector<std::string>> FetchGroup(
+      const std::string& group, absl::Time deadline) override;
+
   // The newest `limit` matches of one symbol, oldest first.
   absl::StatusOr<std::vector<Tick>> FetchTicks(const std::string& symbol,
                                                int limit, absl::Time deadline);
@@ -103,10 +132,12 @@ class VciClient : public MarketDataSource {
  private:
   struct Endpoint;
   // One HTTP call with rate limit, breaker and retries; `parse` turns a 200
-  // response into a result (a parse error is retried like a 5xx).
+  // response into a result (a parse error is retried like a 5xx). POST
+  // endpoints send `body`; GET endpoints append `query` to the URL.
   absl::Status Call(
       Endpoint& endpoint, const std::string& body, absl::Time deadline,
-      const std::function<absl::Status(const HttpResponse&)>& parse);
+      const std::function<absl::Status(const HttpResponse&)>& parse,
+      const std::string& query = "");
 
   const VciClientOptions options_;
   const market::TradingCalendar* const calendar_;
@@ -117,6 +148,8 @@ class VciClient : public MarketDataSource {
   std::unique_ptr<Endpoint> price_board_;
   std::unique_ptr<Endpoint> gap_chart_;
   std::unique_ptr<Endpoint> ticks_;
+  std::unique_ptr<Endpoint> listing_;
+  std::unique_ptr<Endpoint> group_;
 };
 
 }  // namespace vnstream::vnstock

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/market/calendar.h"
 #include "libs/market/daily_csv.h"
+#include "libs/market/exchange.h"
 
 namespace vnstream::sim {
 namespace {
@@ -28,6 +29,14 @@ absl::StatusOr<std::unique_ptr<Simulator>> Simulator::Create(
   absl::StatusOr<market::DailyData> data = market::LoadDailyCsv(options.csv);
   if (!data.ok()) return data.status();
   auto market = std::make_unique<SimMarket>(*std::move(data));
+  for (const std::string& symbol : options.delisted) {
+    if (absl::Status s =
+            market->SetListed(market::NormalizeSymbol(symbol), false);
+        !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--delisted: ", s.message()));
+    }
+  }
   const std::vector<absl::CivilDay>& days = market->data().days;
 
   SessionClock::Options clock;
