@@ -26,8 +26,8 @@ struct Spec {
 
 // Bases near the real indices' levels, so the numbers look familiar.
 constexpr Spec kSpecs[] = {
-    {"VNINDEX", false, 1000'00}, {"VN30", true, 1000'00},
-    {"HNXINDEX", false, 200'00}, {"HNX30", true, 400'00},
+    {"VNINDEX", false, 1000'00},  {"VN30", true, 1000'00},
+    {"HNXINDEX", false, 200'00},  {"HNX30", true, 400'00},
     {"UPCOMINDEX", false, 80'00},
 };
 
@@ -90,8 +90,8 @@ std::vector<SimIndex> BuildIndices(const market::DailyData& data) {
       // they rejoin against their last close.
       if (!any) {
         if (last != nullptr) {
-          index.days[d] = {true, last->close, last->close, last->close,
-                           last->close, 0};
+          index.days[d] = {true,        last->close, last->close,
+                           last->close, last->close, 0};
           last = &index.days[d];
         }
         continue;

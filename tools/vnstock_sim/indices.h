@@ -52,8 +52,8 @@ struct SimIndex {
   std::string name;                           // e.g. "VN30-Index (simulated)"
   // Indices in DailyData::symbols.
   std::vector<int> constituents;
-  int64_t base = 0;             // Hundredths of a point, the first day.
-  std::vector<IndexDay> days;   // Per CSV day (DailyData::days).
+  int64_t base = 0;            // Hundredths of a point, the first day.
+  std::vector<IndexDay> days;  // Per CSV day (DailyData::days).
 };
 
 // True if the CSV `index` column puts the symbol in VN30 ("VN 30 (VNI30)").
@@ -69,8 +69,7 @@ std::vector<SimIndex> BuildIndices(const market::DailyData& data);
 // of the day, null if it does not trade today), after `previous_close`
 // (hundredths). One point per second with trades, in time order.
 std::vector<IndexPoint> IndexPoints(
-    int64_t previous_close,
-    const std::vector<const DayReplay*>& replays);
+    int64_t previous_close, const std::vector<const DayReplay*>& replays);
 
 }  // namespace vnstream::sim
 
