@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "libs/market/decimal.h"
 #include "libs/market/exchange.h"
+#include "libs/market/ohlc.h"
 
 namespace vnstream::market {
 namespace {
@@ -81,6 +82,8 @@ struct Row {
   std::string name;
   std::string index_name;
   DailyBar bar;
+  // What was normalised, if anything (NormaliseOhlc).
+  std::string normalised;
 };
 
 absl::StatusOr<Row> ParseRow(const std::vector<std::string>& fields,
@@ -116,11 +119,24 @@ absl::StatusOr<Row> ParseRow(const std::vector<std::string>& fields,
     if (!price.ok()) return price.status();
     *out = *price;
   }
-  const DailyBar& b = row.bar;
-  if (b.low > std::min(b.open, b.close) || b.high < std::max(b.open, b.close)) {
+  // Adjusted prices may break low <= open, close <= high by a rounding
+  // unit: kept, normalised; more is an error.
+  DailyBar& b = row.bar;
+  v1::Decimal high = MakeDecimal(b.high), low = MakeDecimal(b.low);
+  absl::StatusOr<OhlcCheck> check =
+      NormaliseOhlc(MakeDecimal(b.open), high, low, MakeDecimal(b.close),
+                    MakeDecimal(kVndRoundingUnit));
+  if (!check.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("prices are inconsistent: open ", b.open, " high ", b.high,
-                     " low ", b.low, " close ", b.close));
+        absl::StrCat("prices are inconsistent: ", check.status().message()));
+  }
+  if (*check == OhlcCheck::kNormalised) {
+    row.normalised =
+        absl::StrCat(absl::FormatCivilTime(b.date), ": open ", b.open, " high ",
+                     b.high, " low ", b.low, " close ", b.close, " -> high ",
+                     high.units(), " low ", low.units());
+    b.high = high.units();
+    b.low = low.units();
   }
   absl::StatusOr<int64_t> volume = ParseVolume(field(kVolume));
   if (!volume.ok()) return volume.status();
@@ -183,6 +199,9 @@ absl::StatusOr<DailyData> ParseDailyCsv(absl::string_view text,
     if (history.bars.empty() || row->bar.date > history.bars.back().date) {
       history.name = std::move(row->name);
       history.index_name = std::move(row->index_name);
+    }
+    if (!row->normalised.empty() && history.normalised++ == 0) {
+      history.first_normalised = std::move(row->normalised);
     }
     history.bars.push_back(row->bar);
   }

@@ -44,6 +44,11 @@ struct SymbolHistory {
   // "VN 30 (VNI30)"); empty when the file has no `index` column.
   std::string index_name;
   std::vector<DailyBar> bars;  // Oldest first, one per date.
+  // Rows kept after normalising high/low by at most a rounding unit
+  // (libs/market/ohlc.h), and the first of them ("2019-06-14: open ..
+  // -> high .. low ..").
+  int normalised = 0;
+  std::string first_normalised;
 };
 
 struct DailyData {
@@ -55,7 +60,9 @@ struct DailyData {
 // Parses CSV text. `origin` names the text in errors, which read
 // "origin:LINE: what" (1-based lines, the header is line 1). Rejected:
 // a missing column, a wrong field count, a bad date, a price that is not a
-// positive whole number of VND, low > open/close or high < open/close, a
+// positive whole number of VND, low > open/close or high < open/close by
+// more than NormaliseOhlc's tolerance (within it the row is kept with high
+// and low widened, and counted in SymbolHistory::normalised), a
 // negative or non-numeric volume, a bad symbol, a duplicate (symbol, date),
 // and a file without rows.
 absl::StatusOr<DailyData> ParseDailyCsv(absl::string_view text,

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "libs/base/logging.h"
 #include "libs/service/metrics.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
@@ -162,6 +163,15 @@ VciClient::VciClient(VciClientOptions options,
   ticks_ = endpoint("ticks", "POST", kTicksPath);
   listing_ = endpoint("listing", "GET", kListingPath);
   group_ = endpoint("group", "GET", kGroupPath);
+  bars_normalised_ =
+      &prometheus::BuildCounter()
+           .Name("vnstream_vnstock_bars_normalised_total")
+           .Help(
+               "Bars kept after normalising high/low by at most a rounding "
+               "unit (low <= open, close <= high broken slightly), per "
+               "fetch.")
+           .Register(registry)
+           .Add({});
 }
 
 VciClient::~VciClient() = default;
@@ -338,6 +348,18 @@ Bars VciClient::FetchBars(std::span<const std::string> symbols,
               std::back_inserter(result.errors));
   }
   gap_chart_->rejected->Increment(static_cast<double>(result.rejected.size()));
+  for (const SymbolBars& series : result.series) {
+    if (series.normalised.empty()) continue;
+    bars_normalised_->Increment(static_cast<double>(series.normalised.size()));
+    absl::MutexLock lock(&normalised_mu_);
+    if (normalised_logged_.insert(series.symbol).second) {
+      spdlog::warn(
+          "{}: {} bar(s) off by a rounding unit kept, normalised (logged once "
+          "per symbol; vnstream_vnstock_bars_normalised_total counts them); "
+          "first: {}",
+          series.symbol, series.normalised.size(), series.normalised.front());
+    }
+  }
   return result;
 }
 

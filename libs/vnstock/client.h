@@ -12,6 +12,9 @@
 //   vnstream_vnstock_retries_total{endpoint}                    counter
 //   vnstream_vnstock_circuit_state{endpoint}  0 closed, 1 half-open, 2 open
 //   vnstream_vnstock_records_rejected_total{endpoint}           counter
+//   vnstream_vnstock_bars_normalised_total   bars kept after normalising
+//     high/low within a rounding unit (vci.h ParseGapChart), counted per
+//     fetch; the first such bar of each symbol is logged once
 // Thread-safe.
 #ifndef VNSTREAM_LIBS_VNSTOCK_CLIENT_H_
 #define VNSTREAM_LIBS_VNSTOCK_CLIENT_H_
@@ -22,7 +25,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/market/calendar.h"
 #include "libs/vnstock/http_client.h"
@@ -150,6 +156,11 @@ class VciClient : public MarketDataSource, public ListingSource {
   std::unique_ptr<Endpoint> ticks_;
   std::unique_ptr<Endpoint> listing_;
   std::unique_ptr<Endpoint> group_;
+  prometheus::Counter* bars_normalised_;
+  absl::Mutex normalised_mu_;
+  // Symbols whose normalised bars were logged already.
+  absl::flat_hash_set<std::string> normalised_logged_
+      ABSL_GUARDED_BY(normalised_mu_);
 };
 
 }  // namespace vnstream::vnstock

@@ -9,6 +9,7 @@
 #include "libs/market/decimal.h"
 #include "libs/market/exchange.h"
 #include "libs/market/instruments.h"
+#include "libs/market/ohlc.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 #include "rapidjson/stringbuffer.h"
@@ -320,18 +321,12 @@ absl::StatusOr<v1::Quote> ConvertQuote(const Value& item,
   return quote;
 }
 
-absl::Status ValidateBar(const RawBar& bar) {
+// Prices > 0 and low <= open, close <= high, normalised within
+// market::NormaliseOhlc's tolerance (`unit`: VND or index points).
+absl::StatusOr<market::OhlcCheck> CheckBar(RawBar& bar,
+                                           const v1::Decimal& unit) {
   if (!Positive(bar.low)) return absl::InvalidArgumentError("low <= 0");
-  if (Compare(bar.low, bar.open) > 0 || Compare(bar.low, bar.close) > 0 ||
-      Compare(bar.high, bar.open) < 0 || Compare(bar.high, bar.close) < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("low <= open, close <= high does not hold (o=",
-                     market::DecimalToString(bar.open),
-                     " h=", market::DecimalToString(bar.high),
-                     " l=", market::DecimalToString(bar.low),
-                     " c=", market::DecimalToString(bar.close), ")"));
-  }
-  return absl::OkStatus();
+  return market::NormaliseOhlc(bar.open, bar.high, bar.low, bar.close, unit);
 }
 
 absl::StatusOr<SymbolBars> ConvertBars(const Value& item,
@@ -364,6 +359,9 @@ absl::StatusOr<SymbolBars> ConvertBars(const Value& item,
     return absl::InvalidArgumentError(
         absl::StrCat(out.symbol, ": missing columns"));
   }
+  const v1::Decimal unit = market::FindIndex(out.symbol) != nullptr
+                               ? market::PointsRoundingUnit()
+                               : market::MakeDecimal(market::kVndRoundingUnit);
   for (size_t i = 0; i < n; ++i) {
     FieldReader r;
     auto cell = [&](int column) -> std::optional<v1::Decimal> {
@@ -395,7 +393,19 @@ absl::StatusOr<SymbolBars> ConvertBars(const Value& item,
       status = absl::InvalidArgumentError("bad volume");
     } else {
       bar = {absl::FromUnixSeconds(t->units()), *o, *h, *l, *c, v->units()};
-      status = ValidateBar(bar);
+      absl::StatusOr<market::OhlcCheck> check = CheckBar(bar, unit);
+      if (!check.ok()) {
+        status = check.status();
+      } else if (*check == market::OhlcCheck::kNormalised) {
+        out.normalised.push_back(absl::StrCat(
+            "bar ", i, " at ",
+            absl::FormatTime(absl::RFC3339_sec, bar.time, absl::UTCTimeZone()),
+            ": o=", market::DecimalToString(*o), " h=",
+            market::DecimalToString(*h), " l=", market::DecimalToString(*l),
+            " c=", market::DecimalToString(*c),
+            " -> h=", market::DecimalToString(bar.high),
+            " l=", market::DecimalToString(bar.low)));
+      }
     }
     if (!status.ok()) {
       rejected->push_back(

@@ -51,6 +51,10 @@ struct SymbolBars {
   // Set by VciClient: where and when the response came from.
   v1::Source source = v1::SOURCE_UNSPECIFIED;
   absl::Time fetched_at;
+  // Bars kept after widening high/low by at most a rounding unit
+  // (market::NormaliseOhlc: real adjusted prices break low <= open,
+  // close <= high that way), one note each: which bar, what changed.
+  std::vector<std::string> normalised;
 };
 
 // One match from LEData.
@@ -106,6 +110,10 @@ struct QuoteContext {
 absl::StatusOr<std::vector<v1::Quote>> ParsePriceBoard(
     absl::string_view body, const QuoteContext& context, Rejections* rejected);
 
+// Parses a gap-chart response. A bar breaking low <= open, close <= high
+// within market::NormaliseOhlc's tolerance (VND, or points for an index) is
+// kept normalised and noted in SymbolBars::normalised; beyond it, it is
+// rejected like any invalid bar.
 absl::StatusOr<std::vector<SymbolBars>> ParseGapChart(absl::string_view body,
                                                       Rejections* rejected);
 

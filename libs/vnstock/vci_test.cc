@@ -273,8 +273,10 @@ TEST(GapChartTest, ParsesColumnArraysWithStringTimes) {
 
 TEST(GapChartTest, DropsBadBarsAndBadSeries) {
   const std::string body = R"([
-    {"symbol": "FPT", "t": [100, 200, 300, 100], "o": [10, 10, 10, 10],
-     "h": [11, 9, 11, 11], "l": [9, 9, 0, 9], "c": [10, 10, 10, 10], "v": [1, 1, 1, 1]},
+    {"symbol": "FPT", "t": [100, 200, 300, 100],
+     "o": [10000, 10000, 10000, 10000], "h": [11000, 9000, 11000, 11000],
+     "l": [9000, 9000, 0, 9000], "c": [10000, 10000, 10000, 10000],
+     "v": [1, 1, 1, 1]},
     {"symbol": "SSI", "t": [100, 200], "o": [10], "h": [11], "l": [9], "c": [10], "v": [1]},
     {"symbol": "VNALL", "t": [], "o": [], "h": [], "l": [], "c": [], "v": []},
     {"symbol": "MWG"}])";
@@ -294,6 +296,42 @@ TEST(GapChartTest, DropsBadBarsAndBadSeries) {
   EXPECT_THAT(rejected[1], HasSubstr("FPT bar 2: low <= 0"));
   EXPECT_THAT(rejected[2], HasSubstr("FPT bar 3: time not after"));
   EXPECT_THAT(rejected[3], HasSubstr("SSI: column arrays differ"));
+}
+
+// Real adjusted prices break low <= open, close <= high by a rounding
+// unit: such bars are kept, normalised and noted; gross ones rejected.
+TEST(GapChartTest, OneRoundingUnitOffIsNormalisedGrossIsRejected) {
+  const std::string body = R"([
+    {"symbol": "FPT", "t": [100, 200, 300],
+     "o": [104000, 104000, 100000], "h": [104300, 104300, 100000],
+     "l": [102000, 102000, 95000], "c": [104300, 104310, 110000],
+     "v": [1, 2, 3]},
+    {"symbol": "VNINDEX", "t": [100], "o": [1250.1], "h": [1261.75],
+     "l": [1249], "c": [1261.76], "v": [9]}])";
+  Rejections rejected;
+  absl::StatusOr<std::vector<SymbolBars>> series =
+      ParseGapChart(body, &rejected);
+  ASSERT_TRUE(series.ok()) << series.status();
+  ASSERT_EQ(series->size(), 2u);
+  const SymbolBars& fpt = (*series)[0];
+  ASSERT_EQ(fpt.bars.size(), 2u);
+  EXPECT_EQ(fpt.bars[0].high.units(), 104'300);
+  EXPECT_EQ(fpt.bars[1].high.units(), 104'310) << "raised to the close";
+  EXPECT_EQ(fpt.bars[1].close.units(), 104'310);
+  EXPECT_EQ(fpt.bars[1].low.units(), 102'000);
+  EXPECT_EQ(fpt.bars[1].volume, 2);
+  ASSERT_EQ(fpt.normalised.size(), 1u);
+  EXPECT_THAT(fpt.normalised[0],
+              HasSubstr("bar 1 at 1970-01-01T00:03:20+00:00: o=104000 "
+                        "h=104300 l=102000 c=104310 -> h=104310 l=102000"));
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_THAT(rejected[0],
+              HasSubstr("FPT bar 2: low <= open, close <= high does not hold "
+                        "(o=100000 h=100000 l=95000 c=110000) by 10000"));
+  const SymbolBars& index = (*series)[1];
+  ASSERT_EQ(index.bars.size(), 1u);
+  EXPECT_EQ(DecimalToString(index.bars[0].high), "1261.76");
+  EXPECT_EQ(index.normalised.size(), 1u);
 }
 
 TEST(TicksTest, StringNumbersSortedByTime) {

@@ -346,6 +346,12 @@ void SimServer::ServeState(httplib::Response& response) {
   w.Double(sim_.clock().speed());
   w.Key("loop");
   w.Bool(sim_.clock().loop());
+  w.Key("normalised_bars");
+  int normalised = 0;
+  for (const market::SymbolHistory& h : sim_.market().data().symbols) {
+    normalised += h.normalised;
+  }
+  w.Int(normalised);
   w.Key("delisted");
   w.StartArray();
   for (const std::string& symbol : sim_.market().Delisted()) {
