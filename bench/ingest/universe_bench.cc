@@ -31,6 +31,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -56,14 +57,16 @@ using testing::ServiceProcess;
 struct RunResult {
   int securities = 0;
   int indices = 0;
-  std::vector<double> cycle_seconds;  // Price-board polls in the window.
+  std::vector<double> cycle_seconds;       // Price-board polls in the window.
   std::map<std::string, double> requests;  // By endpoint, in the window.
   absl::Duration window;
 };
 
 // HTTP requests sent, by endpoint (vnstream_vnstock_requests_total over
 // every outcome but the two that send nothing, circuit_open and
-// rate_limited; those are summed under "not sent").
+// rate_limited; those are counted as "not sent: <outcome>").
+constexpr absl::string_view kNotSent = "not sent: ";
+
 std::map<std::string, double> Requests(const std::string& metrics_url) {
   std::map<std::string, double> out;
   absl::StatusOr<std::string> text = testing::HttpGet(metrics_url);
@@ -79,7 +82,7 @@ std::map<std::string, double> Requests(const std::string& metrics_url) {
       continue;
     }
     const bool sent = sm[2] != "circuit_open" && sm[2] != "rate_limited";
-    out[sent ? sm[1].str() : "not sent"] += value;
+    out[sent ? sm[1].str() : absl::StrCat(kNotSent, sm[2].str())] += value;
   }
   return out;
 }
@@ -131,10 +134,10 @@ absl::StatusOr<RunResult> Run(const std::string& name, const std::string& csv,
   (void)absl::SimpleAtoi((*universe)[0], &result.securities);
   (void)absl::SimpleAtoi((*universe)[1], &result.indices);
   for (const char* schedule : {"prices", "intraday", "history"}) {
-    if (absl::Status s = testing::WaitForLog(
-                             *ingest, absl::StrCat(schedule, " poll "),
-                             absl::Minutes(3))
-                             .status();
+    if (absl::Status s =
+            testing::WaitForLog(*ingest, absl::StrCat(schedule, " poll "),
+                                absl::Minutes(3))
+                .status();
         !s.ok()) {
       return s;
     }
@@ -173,9 +176,9 @@ absl::StatusOr<RunResult> Run(const std::string& name, const std::string& csv,
 }
 
 double Quantile(const std::vector<double>& sorted, double q) {
-  return sorted[std::min(sorted.size() - 1,
-                         static_cast<size_t>(q * static_cast<double>(
-                                                     sorted.size())))];
+  return sorted[std::min(
+      sorted.size() - 1,
+      static_cast<size_t>(q * static_cast<double>(sorted.size())))];
 }
 
 double PerMinute(const RunResult& r, double count) {
@@ -185,7 +188,7 @@ double PerMinute(const RunResult& r, double count) {
 double TotalPerMinute(const RunResult& r) {
   double total = 0;
   for (const auto& [endpoint, count] : r.requests) {
-    if (endpoint != "not sent") total += count;
+    if (!absl::StartsWith(endpoint, kNotSent)) total += count;
   }
   return PerMinute(r, total);
 }
@@ -200,7 +203,8 @@ void Print(const std::string& name, const RunResult& r) {
   std::printf("%-9s  requests/min: total %.1f", name.c_str(),
               TotalPerMinute(r));
   for (const auto& [endpoint, count] : r.requests) {
-    if (count > 0) std::printf(", %s %.1f", endpoint.c_str(), PerMinute(r, count));
+    if (count > 0)
+      std::printf(", %s %.1f", endpoint.c_str(), PerMinute(r, count));
   }
   std::printf("\n");
 }
@@ -211,9 +215,9 @@ int Main() {
   const std::string work_dir = dir_template;
   const std::string csv = work_dir + "/market.csv";
   const int count = absl::GetFlag(FLAGS_symbols);
-  if (absl::Status s = WriteSyntheticCsv(
-          testing::Runfile(absl::GetFlag(FLAGS_source_csv)), count,
-          absl::CivilDay(2019, 1, 1), csv);
+  if (absl::Status s =
+          WriteSyntheticCsv(testing::Runfile(absl::GetFlag(FLAGS_source_csv)),
+                            count, absl::CivilDay(2019, 1, 1), csv);
       !s.ok()) {
     spdlog::error("{}", s);
     return 1;
@@ -227,9 +231,8 @@ int Main() {
   Print("limited", *limited);
   std::printf("limited    requests/min vs the 300/min limit: %.2f\n",
               TotalPerMinute(*limited) / kLimit);
-  std::printf(
-      "limited    median cycle vs the 10 s price interval: %.2f\n",
-      Quantile(limited->cycle_seconds, 0.5) / 10.0);
+  std::printf("limited    median cycle vs the 10 s price interval: %.2f\n",
+              Quantile(limited->cycle_seconds, 0.5) / 10.0);
   if (absl::GetFlag(FLAGS_baseline)) {
     absl::StatusOr<RunResult> unlimited =
         Run("unlimited", csv, work_dir,
@@ -240,10 +243,9 @@ int Main() {
       return 1;
     }
     Print("unlimited", *unlimited);
-    std::printf(
-        "ratio      median cycle limited / unlimited: %.2f\n",
-        Quantile(limited->cycle_seconds, 0.5) /
-            Quantile(unlimited->cycle_seconds, 0.5));
+    std::printf("ratio      median cycle limited / unlimited: %.2f\n",
+                Quantile(limited->cycle_seconds, 0.5) /
+                    Quantile(unlimited->cycle_seconds, 0.5));
   }
   std::filesystem::remove_all(work_dir);
   return 0;
