@@ -145,7 +145,7 @@ class E2eTest : public ::testing::Test {
     // History records exist before the gateway starts: it must catch up on
     // them before it reports SERVING.
     ASSERT_TRUE(testing::WaitForLog(stack_->ingest,
-                                    "history poll ok: fetched 3, published 3",
+                                    "history poll ok: fetched 8, published 8",
                                     absl::Seconds(60))
                     .ok());
     absl::StatusOr<ServiceProcess> gateway =

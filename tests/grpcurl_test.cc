@@ -1,7 +1,12 @@
 // grpcurl (built from the Go module proxy by scripts/setup.sh) against a
 // running gateway: reflection (list, describe), health, and a short stream
-// subscription, checking what it prints. Kafka is empty here, so the data
-// comes from the VNStock fallback (vnstock-sim).
+// subscription, checking what it prints (Kafka is empty in the first test,
+// so the data comes from the VNStock fallback, vnstock-sim); then the
+// universe ingest discovers, listed and filtered with ListSymbols.
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -80,6 +85,102 @@ TEST(GrpcurlTest, ListDescribeHealthAndStream) {
       Grpcurl({"-cacert", cacert, "-d", R"({"symbol": "???"})", address,
                "vnstream.v1.MarketDataService/GetHistory"});
   EXPECT_THAT(bad, HasSubstr("Code: InvalidArgument"));
+}
+
+// The whole flow of the universe: vnstock-sim's listing -> ingest's
+// discovery (no --symbols) -> stock-instruments and the indices' records
+// -> the gateway -> grpcurl. ListSymbols filters by type, exchange and
+// group; an index's history is in points, typed INDEX.
+TEST(GrpcurlTest, ListSymbolsFiltersTheDiscoveredUniverse) {
+  absl::StatusOr<ServiceProcess> sim = StartService(
+      "sim-universe", "tools/vnstock_sim/vnstock-sim",
+      {absl::StrCat("--csv=", Runfile("data/vn30/vn30-daily-2016-2019.csv")),
+       "--today=2019-06-14", "--start_time=10:30", "--speed=0", "--port=0",
+       "--host=127.0.0.1"},
+      "listening on 127.0.0.1:(\\d+)");
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  const std::string sim_api = absl::StrCat(
+      "--vnstock_url=http://127.0.0.1:", sim->captured[0], "/api/");
+  absl::StatusOr<ServiceProcess> ingest = StartService(
+      "ingest-universe", "services/ingest/vnstream-ingest",
+      {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
+       sim_api, "--ignore_market_hours", "--price_interval=1s",
+       "--intraday_interval=1h", "--history_interval=1h",
+       "--metrics_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0"},
+      "metrics :(\\d+); gRPC :(\\d+)");
+  ASSERT_TRUE(ingest.ok()) << ingest.status();
+  ASSERT_TRUE(testing::WaitForLog(*ingest,
+                                  "polling 22 securities and 5 indices",
+                                  absl::Seconds(60))
+                  .ok());
+  absl::StatusOr<ServiceProcess> gateway = StartService(
+      "gateway-universe", "services/gateway/vnstream-gateway",
+      {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
+       sim_api, "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0"},
+      "gRPC on :(\\d+), metrics on :(\\d+)");
+  ASSERT_TRUE(gateway.ok()) << gateway.status();
+  ASSERT_TRUE(testing::WaitForLog(*gateway, "serving", absl::Seconds(60)).ok());
+  const std::string address = absl::StrCat("127.0.0.1:", gateway->captured[0]);
+  auto list = [&](const std::string& filter) {
+    return Grpcurl({"-plaintext", "-d", filter, address,
+                    "vnstream.v1.MarketDataService/ListSymbols"});
+  };
+  auto count = [](const std::string& text, const std::string& what) {
+    int n = 0;
+    for (size_t at = text.find(what); at != std::string::npos;
+         at = text.find(what, at + 1)) {
+      ++n;
+    }
+    return n;
+  };
+
+  // The indices, once their history (which their quotes need) is in.
+  std::string indices;
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        indices = list(R"({"types": ["INSTRUMENT_TYPE_INDEX"]})");
+        return count(indices, "\"has_history\": true") == 5;
+      },
+      absl::Seconds(90)))
+      << indices;
+  for (const char* index :
+       {"VNINDEX", "VN30", "HNXINDEX", "HNX30", "UPCOMINDEX"}) {
+    EXPECT_THAT(indices,
+                HasSubstr(absl::StrCat("\"symbol\": \"", index, "\"")));
+  }
+  EXPECT_EQ(count(indices, "\"instrument_type\": \"INSTRUMENT_TYPE_INDEX\""),
+            5);
+  EXPECT_EQ(count(indices, "(simulated)"), 5);
+  EXPECT_EQ(count(indices, "\"symbol\": "), 5) << "no stock among them";
+
+  // By exchange: HNX has the two HNX indices (the sim lists stocks on HOSE).
+  const std::string hnx = list(R"({"exchanges": ["EXCHANGE_HNX"]})");
+  EXPECT_EQ(count(hnx, "\"symbol\": "), 2) << hnx;
+  EXPECT_THAT(hnx, HasSubstr("\"symbol\": \"HNX30\""));
+  EXPECT_THAT(hnx, HasSubstr("\"symbol\": \"HNXINDEX\""));
+
+  // By group and type: the CSV's 22 stocks, all VN30 members, with the
+  // listing's names.
+  std::string vn30;
+  ASSERT_TRUE(PollUntil(
+      [&] {
+        vn30 =
+            list(R"({"groups": ["vn30"], "types": ["INSTRUMENT_TYPE_STOCK"]})");
+        return count(vn30, "\"symbol\": ") == 22;
+      },
+      absl::Seconds(60)))
+      << vn30;
+  EXPECT_THAT(vn30, HasSubstr("\"name\": \"Cotec Construction JSC\""));
+  EXPECT_EQ(count(vn30, "\"exchange\": \"EXCHANGE_HOSE\""), 22);
+  EXPECT_EQ(count(vn30, "INDEX"), 0);
+
+  // An index's daily history: points with decimals, typed INDEX.
+  const std::string history =
+      Grpcurl({"-plaintext", "-d", R"({"symbol": "VNINDEX", "limit": 2})",
+               address, "vnstream.v1.MarketDataService/GetHistory"});
+  EXPECT_THAT(history,
+              HasSubstr("\"instrument_type\": \"INSTRUMENT_TYPE_INDEX\""));
+  EXPECT_THAT(history, HasSubstr("\"nanos\": "));
 }
 
 }  // namespace

@@ -26,8 +26,9 @@ absl::Status WriteSyntheticCsv(const std::string& source_csv, int count,
   if (!data.ok()) return data.status();
   const std::vector<market::SymbolHistory>& series = data->symbols;
   std::ofstream out(out_path);
-  // The columns market::ParseDailyCsv reads.
-  out << "date,open,high,low,close,volume,ticket,name\n";
+  // The columns market::ParseDailyCsv reads; the first 30 symbols are
+  // vnstock-sim's VN30 group.
+  out << "date,open,high,low,close,volume,ticket,name,index\n";
   const std::vector<std::string> symbols = SyntheticSymbols(count);
   for (size_t i = 0; i < symbols.size(); ++i) {
     const market::SymbolHistory& source = series[i % series.size()];
@@ -35,7 +36,8 @@ absl::Status WriteSyntheticCsv(const std::string& source_csv, int count,
       if (bar.date < from) continue;
       out << absl::StrCat(absl::FormatCivilTime(bar.date), ",", bar.open, ",",
                           bar.high, ",", bar.low, ",", bar.close, ",",
-                          bar.volume, ",", symbols[i], ",", source.name)
+                          bar.volume, ",", symbols[i], ",", source.name, ",",
+                          i < 30 ? "VN 30" : "")
           << '\n';
     }
   }

@@ -20,7 +20,8 @@ std::vector<std::string> SyntheticSymbols(int count);
 // Writes to `out_path` a CSV in the format of data/vn30 (vnstock-sim's
 // --csv) whose symbol i is SyntheticSymbols(count)[i] with the rows of the
 // source's i-th symbol (modulo the source's symbol count, sorted by
-// ticker) dated `from` or later.
+// ticker) dated `from` or later. The first 30 symbols are marked VN30 (the
+// `index` column), so vnstock-sim's VN30 group and index have members.
 absl::Status WriteSyntheticCsv(const std::string& source_csv, int count,
                                absl::CivilDay from,
                                const std::string& out_path);

@@ -36,18 +36,10 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/kafka/client_config.h"
-#include "libs/kafka/record.h"
+#include "libs/kafka/sink.h"
 #include "prometheus/registry.h"
 
 namespace vnstream::kafka {
-
-// Where records go; lets domain code be tested without a broker.
-class RecordSink {
- public:
-  virtual ~RecordSink() = default;
-  // Never blocks. Thread-safe.
-  virtual void Publish(OutgoingRecord record) = 0;
-};
 
 struct PublisherOptions {
   std::string bootstrap_servers;

@@ -1,42 +1,18 @@
-// How vnstream records travel on Kafka: key = symbol, value = the protobuf
-// record (binary), and headers describing it so tools and consumers can
-// route or reject a record without parsing it.
+// Decoding vnstream records consumed from Kafka (their wire form and
+// EncodeRecord: libs/kafka/sink.h, which this header re-exports).
 #ifndef VNSTREAM_LIBS_KAFKA_RECORD_H_
 #define VNSTREAM_LIBS_KAFKA_RECORD_H_
 
 #include <string>
-#include <utility>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/message.h"
 #include "librdkafka/rdkafkacpp.h"
+#include "libs/kafka/sink.h"
 #include "vnstream/v1/market_data.pb.h"
 
 namespace vnstream::kafka {
-
-// Fully qualified protobuf message name, e.g. "vnstream.v1.Quote".
-inline constexpr char kHeaderType[] = "vnstream-type";
-// Schema version of the record (the package's major version, "1").
-inline constexpr char kHeaderSchemaVersion[] = "vnstream-schema-version";
-// Source enum name, e.g. "SOURCE_VCI".
-inline constexpr char kHeaderSource[] = "vnstream-source";
-// meta.fetched_at as RFC 3339 UTC with nanoseconds.
-inline constexpr char kHeaderEventTime[] = "vnstream-event-time";
-inline constexpr char kSchemaVersion[] = "1";
-
-struct OutgoingRecord {
-  std::string topic;
-  std::string key;
-  std::string value;
-  std::vector<std::pair<std::string, std::string>> headers;
-};
-
-// Serializes `record` (whose metadata is `meta`) for `topic`.
-OutgoingRecord EncodeRecord(absl::string_view topic,
-                            const google::protobuf::Message& record,
-                            const v1::RecordMeta& meta);
 
 // Returns the value of header `name`, or "" when absent.
 std::string HeaderValue(RdKafka::Message& message, absl::string_view name);

@@ -16,6 +16,7 @@
 #include "absl/strings/strip.h"
 #include "libs/market/decimal.h"
 #include "libs/market/exchange.h"
+#include "libs/market/ohlc.h"
 
 namespace vnstream::market {
 namespace {
@@ -73,14 +74,21 @@ absl::StatusOr<int64_t> ParseVolume(absl::string_view text) {
   return std::llround(volume);
 }
 
+// Optional: the index the row's symbol belongs to.
+constexpr absl::string_view kIndexColumn = "index";
+
 struct Row {
   std::string symbol;
   std::string name;
+  std::string index_name;
   DailyBar bar;
+  // What was normalised, if anything (NormaliseOhlc).
+  std::string normalised;
 };
 
 absl::StatusOr<Row> ParseRow(const std::vector<std::string>& fields,
-                             const std::array<size_t, 8>& index) {
+                             const std::array<size_t, 8>& index,
+                             std::optional<size_t> index_column) {
   Row row;
   auto field = [&](Column c) -> absl::string_view {
     return absl::StripAsciiWhitespace(fields[index[c]]);
@@ -95,6 +103,10 @@ absl::StatusOr<Row> ParseRow(const std::vector<std::string>& fields,
         absl::StrCat("ticket '", row.symbol, "' is not a symbol"));
   }
   row.name = std::string(field(kName));
+  if (index_column.has_value()) {
+    row.index_name =
+        std::string(absl::StripAsciiWhitespace(fields[*index_column]));
+  }
   const std::array<std::pair<Column, int64_t*>, 4> prices = {{
       {kOpen, &row.bar.open},
       {kHigh, &row.bar.high},
@@ -107,11 +119,24 @@ absl::StatusOr<Row> ParseRow(const std::vector<std::string>& fields,
     if (!price.ok()) return price.status();
     *out = *price;
   }
-  const DailyBar& b = row.bar;
-  if (b.low > std::min(b.open, b.close) || b.high < std::max(b.open, b.close)) {
+  // Adjusted prices may break low <= open, close <= high by a rounding
+  // unit: kept, normalised; more is an error.
+  DailyBar& b = row.bar;
+  v1::Decimal high = MakeDecimal(b.high), low = MakeDecimal(b.low);
+  absl::StatusOr<OhlcCheck> check =
+      NormaliseOhlc(MakeDecimal(b.open), high, low, MakeDecimal(b.close),
+                    MakeDecimal(kVndRoundingUnit));
+  if (!check.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("prices are inconsistent: open ", b.open, " high ", b.high,
-                     " low ", b.low, " close ", b.close));
+        absl::StrCat("prices are inconsistent: ", check.status().message()));
+  }
+  if (*check == OhlcCheck::kNormalised) {
+    row.normalised =
+        absl::StrCat(absl::FormatCivilTime(b.date), ": open ", b.open, " high ",
+                     b.high, " low ", b.low, " close ", b.close, " -> high ",
+                     high.units(), " low ", low.units());
+    b.high = high.units();
+    b.low = low.units();
   }
   absl::StatusOr<int64_t> volume = ParseVolume(field(kVolume));
   if (!volume.ok()) return volume.status();
@@ -129,6 +154,7 @@ absl::StatusOr<DailyData> ParseDailyCsv(absl::string_view text,
   };
   const std::vector<absl::string_view> lines = absl::StrSplit(text, '\n');
   std::array<size_t, 8> index{};
+  std::optional<size_t> index_column;
   size_t field_count = 0;
   absl::flat_hash_map<std::string, SymbolHistory> by_symbol;
   absl::flat_hash_set<std::pair<std::string, absl::CivilDay>> seen;
@@ -148,6 +174,10 @@ absl::StatusOr<DailyData> ParseDailyCsv(absl::string_view text,
         }
         index[c] = static_cast<size_t>(it - fields->begin());
       }
+      auto it = std::find(fields->begin(), fields->end(), kIndexColumn);
+      if (it != fields->end()) {
+        index_column = static_cast<size_t>(it - fields->begin());
+      }
       continue;
     }
     if (fields->size() != field_count) {
@@ -155,7 +185,7 @@ absl::StatusOr<DailyData> ParseDailyCsv(absl::string_view text,
                    absl::StrCat("expected ", field_count, " fields, found ",
                                 fields->size()));
     }
-    absl::StatusOr<Row> row = ParseRow(*fields, index);
+    absl::StatusOr<Row> row = ParseRow(*fields, index, index_column);
     if (!row.ok()) return error(line_number, row.status().message());
     if (!seen.emplace(row->symbol, row->bar.date).second) {
       return error(line_number,
@@ -168,6 +198,10 @@ absl::StatusOr<DailyData> ParseDailyCsv(absl::string_view text,
     // the newest row.
     if (history.bars.empty() || row->bar.date > history.bars.back().date) {
       history.name = std::move(row->name);
+      history.index_name = std::move(row->index_name);
+    }
+    if (!row->normalised.empty() && history.normalised++ == 0) {
+      history.first_normalised = std::move(row->normalised);
     }
     history.bars.push_back(row->bar);
   }

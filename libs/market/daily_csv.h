@@ -3,8 +3,9 @@
 //   date,change_per,close,high,index,low,name,open,ticket,volume
 //   2019-06-14,-1.92,102300.0,104300.0,VN 30 (VNI30),102000.0,Cotec
 //   ...,CTD,468500.0
-// Columns are found by name (order and extra columns do not matter); rows
-// may come in any order (the shipped file is newest-first per symbol).
+// Columns are found by name (order and extra columns do not matter; the
+// `index` column is optional); rows may come in any order (the shipped
+// file is newest-first per symbol).
 #ifndef VNSTREAM_LIBS_MARKET_DAILY_CSV_H_
 #define VNSTREAM_LIBS_MARKET_DAILY_CSV_H_
 
@@ -39,7 +40,15 @@ struct SymbolHistory {
   // The company name (CSV `name`, from the newest row); served as
   // organName and enOrganName.
   std::string name;
+  // The index the symbol belonged to (CSV `index` of the newest row, e.g.
+  // "VN 30 (VNI30)"); empty when the file has no `index` column.
+  std::string index_name;
   std::vector<DailyBar> bars;  // Oldest first, one per date.
+  // Rows kept after normalising high/low by at most a rounding unit
+  // (libs/market/ohlc.h), and the first of them ("2019-06-14: open ..
+  // -> high .. low ..").
+  int normalised = 0;
+  std::string first_normalised;
 };
 
 struct DailyData {
@@ -51,7 +60,9 @@ struct DailyData {
 // Parses CSV text. `origin` names the text in errors, which read
 // "origin:LINE: what" (1-based lines, the header is line 1). Rejected:
 // a missing column, a wrong field count, a bad date, a price that is not a
-// positive whole number of VND, low > open/close or high < open/close, a
+// positive whole number of VND, low > open/close or high < open/close by
+// more than NormaliseOhlc's tolerance (within it the row is kept with high
+// and low widened, and counted in SymbolHistory::normalised), a
 // negative or non-numeric volume, a bad symbol, a duplicate (symbol, date),
 // and a file without rows.
 absl::StatusOr<DailyData> ParseDailyCsv(absl::string_view text,

@@ -41,6 +41,7 @@ TEST(DailyCsvTest, LoadsTheVn30File) {
   const SymbolHistory* ctd = Find(*data, "CTD");
   ASSERT_NE(ctd, nullptr);
   EXPECT_EQ(ctd->name, "Cotec Construction JSC");
+  EXPECT_EQ(ctd->index_name, "VN 30 (VNI30)");
   ASSERT_EQ(ctd->bars.size(), 858u);
   // Oldest first, whatever the file's order.
   EXPECT_EQ(ctd->bars.front().date, absl::CivilDay(2016, 1, 4));
@@ -83,11 +84,36 @@ TEST(DailyCsvTest, AcceptsAnyColumnOrderQuotesAndCrLf) {
   ASSERT_EQ(data->symbols.size(), 1u);
   const SymbolHistory& fpt = data->symbols[0];
   EXPECT_EQ(fpt.name, "FPT Corp, Hanoi");  // From the newest row.
+  EXPECT_EQ(fpt.index_name, "") << "no index column";
   ASSERT_EQ(fpt.bars.size(), 2u);
   EXPECT_EQ(fpt.bars[0].date, absl::CivilDay(2019, 6, 13));
   EXPECT_EQ(fpt.bars[0].open, 45050);
   EXPECT_EQ(fpt.bars[0].volume, 1000);
   EXPECT_EQ(fpt.bars[1].volume, 1000);
+}
+
+// Real adjusted prices break low <= open, close <= high by a rounding
+// unit: the day is kept (dropping it would shift every indicator after
+// it), high/low widened, and counted.
+TEST(DailyCsvTest, KeepsBarsOffByARoundingUnitNormalised) {
+  absl::StatusOr<DailyData> data = ParseDailyCsv(
+      std::string(kHeader) +
+          "2019-06-14,0,44310.0,44300.0,VN 30,44000.0,FPT,44100.0,FPT,10\n"
+          "2019-06-13,0,44200.0,44500.0,VN 30,44000.0,FPT,43990.0,FPT,10\n"
+          "2019-06-12,0,44200.0,44500.0,VN 30,44000.0,FPT,44100.0,FPT,10\n",
+      "t.csv");
+  ASSERT_TRUE(data.ok()) << data.status();
+  const SymbolHistory& fpt = data->symbols[0];
+  EXPECT_EQ(fpt.normalised, 2);
+  EXPECT_EQ(fpt.first_normalised,
+            "2019-06-14: open 44100 high 44300 low 44000 close 44310 -> high "
+            "44310 low 44000");
+  ASSERT_EQ(fpt.bars.size(), 3u);
+  EXPECT_EQ(fpt.bars[0].low, 44000);
+  EXPECT_EQ(fpt.bars[1].low, 43990);
+  EXPECT_EQ(fpt.bars[1].open, 43990);
+  EXPECT_EQ(fpt.bars[2].high, 44310);
+  EXPECT_EQ(fpt.bars[2].close, 44310);
 }
 
 struct BadCase {
@@ -108,8 +134,10 @@ TEST(DailyCsvTest, RejectsMalformedRowsNamingFileAndLine) {
        "t.csv:3: close '100.5' is not a positive whole number of VND"},
       {"2019-06-13,0,abc,101,VN30,100,X,100,FPT,1\n", "t.csv:3: close 'abc'"},
       {"2019-06-13,0,0,0,VN30,0,X,0,FPT,1\n", "t.csv:3: open '0'"},
-      {"2019-06-13,0,100,99,VN30,98,X,100,FPT,1\n",
-       "t.csv:3: prices are inconsistent"},
+      {"2019-06-13,0,100000,90000,VN30,89000,X,100000,FPT,1\n",
+       "t.csv:3: prices are inconsistent: low <= open, close <= high does "
+       "not hold (o=100000 h=90000 l=89000 c=100000) by 10000, more than "
+       "the tolerance 450"},
       {"2019-06-13,0,100,101,VN30,100,X,100,FPT,-5\n", "t.csv:3: volume '-5'"},
       {"2019-06-13,0,100,101,VN30,100,X,100,FPT,many\n",
        "t.csv:3: volume 'many'"},

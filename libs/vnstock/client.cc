@@ -6,9 +6,11 @@
 #include <thread>
 
 #include "absl/random/random.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "libs/base/logging.h"
 #include "libs/service/metrics.h"
 #include "prometheus/counter.h"
 #include "prometheus/gauge.h"
@@ -68,10 +70,12 @@ v1::Source SourceOf(const HttpResponse& response) {
 }  // namespace
 
 struct VciClient::Endpoint {
-  Endpoint(const std::string& name, std::string url,
+  Endpoint(const std::string& name, std::string method, std::string url,
            CircuitBreaker::Options breaker_options,
            prometheus::Registry& registry)
-      : url(std::move(url)), breaker(breaker_options) {
+      : method(std::move(method)),
+        url(std::move(url)),
+        breaker(breaker_options) {
     const prometheus::Labels labels = {{"endpoint", name}};
     duration = &prometheus::BuildHistogram()
                     .Name("vnstream_vnstock_request_duration_seconds")
@@ -108,6 +112,7 @@ struct VciClient::Endpoint {
     circuit_state->Set(static_cast<double>(breaker.state(now)));
   }
 
+  const std::string method;  // "POST" or "GET".
   const std::string url;
   CircuitBreaker breaker;
   prometheus::Histogram* duration;
@@ -149,19 +154,32 @@ VciClient::VciClient(VciClientOptions options,
       metrics != nullptr ? *metrics : *own_registry_;
   std::string base = options_.base_url;
   if (!base.empty() && base.back() != '/') base.push_back('/');
-  price_board_ = std::make_unique<Endpoint>(
-      "price_board", base + kPriceBoardPath, options_.breaker, registry);
-  gap_chart_ = std::make_unique<Endpoint>("gap_chart", base + kGapChartPath,
-                                          options_.breaker, registry);
-  ticks_ = std::make_unique<Endpoint>("ticks", base + kTicksPath,
+  auto endpoint = [&](const char* name, const char* method, const char* path) {
+    return std::make_unique<Endpoint>(name, method, base + path,
                                       options_.breaker, registry);
+  };
+  price_board_ = endpoint("price_board", "POST", kPriceBoardPath);
+  gap_chart_ = endpoint("gap_chart", "POST", kGapChartPath);
+  ticks_ = endpoint("ticks", "POST", kTicksPath);
+  listing_ = endpoint("listing", "GET", kListingPath);
+  group_ = endpoint("group", "GET", kGroupPath);
+  bars_normalised_ =
+      &prometheus::BuildCounter()
+           .Name("vnstream_vnstock_bars_normalised_total")
+           .Help(
+               "Bars kept after normalising high/low by at most a rounding "
+               "unit (low <= open, close <= high broken slightly), per "
+               "fetch.")
+           .Register(registry)
+           .Add({});
 }
 
 VciClient::~VciClient() = default;
 
 absl::Status VciClient::Call(
     Endpoint& endpoint, const std::string& body, absl::Time deadline,
-    const std::function<absl::Status(const HttpResponse&)>& parse) {
+    const std::function<absl::Status(const HttpResponse&)>& parse,
+    const std::string& query) {
   absl::BitGen random;
   absl::Status failure;
   for (int attempt = 1;; ++attempt) {
@@ -191,8 +209,8 @@ absl::Status VciClient::Call(
           absl::StrCat(endpoint.url, ": deadline passed"));
     } else {
       absl::StatusOr<HttpResponse> response =
-          http_.Perform({.method = "POST",
-                         .url = endpoint.url,
+          http_.Perform({.method = endpoint.method,
+                         .url = endpoint.url + query,
                          .body = body,
                          .timeout = timeout});
       if (!response.ok()) {
@@ -330,6 +348,18 @@ Bars VciClient::FetchBars(std::span<const std::string> symbols,
               std::back_inserter(result.errors));
   }
   gap_chart_->rejected->Increment(static_cast<double>(result.rejected.size()));
+  for (const SymbolBars& series : result.series) {
+    if (series.normalised.empty()) continue;
+    bars_normalised_->Increment(static_cast<double>(series.normalised.size()));
+    absl::MutexLock lock(&normalised_mu_);
+    if (normalised_logged_.insert(series.symbol).second) {
+      spdlog::warn(
+          "{}: {} bar(s) off by a rounding unit kept, normalised (logged once "
+          "per symbol; vnstream_vnstock_bars_normalised_total counts them); "
+          "first: {}",
+          series.symbol, series.normalised.size(), series.normalised.front());
+    }
+  }
   return result;
 }
 
@@ -349,6 +379,51 @@ absl::StatusOr<std::vector<Tick>> VciClient::FetchTicks(
   ticks_->rejected->Increment(static_cast<double>(rejected.size()));
   if (!status.ok()) return status;
   return ticks;
+}
+
+absl::StatusOr<Listing> VciClient::FetchListing(absl::Time deadline) {
+  Listing listing;
+  const absl::Status status =
+      Call(*listing_, "", deadline, [&](const HttpResponse& response) {
+        Rejections rejected;
+        absl::StatusOr<std::vector<ListedSecurity>> securities =
+            ParseListing(response.body, &rejected);
+        if (!securities.ok()) return securities.status();
+        listing = {.securities = *std::move(securities),
+                   .rejected = std::move(rejected),
+                   .source = SourceOf(response),
+                   .fetched_at = absl::Now()};
+        return absl::OkStatus();
+      });
+  listing_->rejected->Increment(static_cast<double>(listing.rejected.size()));
+  if (!status.ok()) return status;
+  return listing;
+}
+
+absl::StatusOr<std::vector<std::string>> VciClient::FetchGroup(
+    const std::string& group, absl::Time deadline) {
+  if (group.empty() || !std::all_of(group.begin(), group.end(), [](char c) {
+        return absl::ascii_isalnum(c) || c == '_';
+      })) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("group '", group, "': letters, digits and '_' only"));
+  }
+  std::vector<std::string> members;
+  Rejections rejected;
+  const absl::Status status = Call(
+      *group_, "", deadline,
+      [&](const HttpResponse& response) {
+        rejected.clear();
+        absl::StatusOr<std::vector<std::string>> parsed =
+            ParseGroup(response.body, &rejected);
+        if (!parsed.ok()) return parsed.status();
+        members = *std::move(parsed);
+        return absl::OkStatus();
+      },
+      absl::StrCat("?group=", group));
+  group_->rejected->Increment(static_cast<double>(rejected.size()));
+  if (!status.ok()) return status;
+  return members;
 }
 
 }  // namespace vnstream::vnstock

@@ -6,11 +6,15 @@
 // a circuit breaker per endpoint. Every outcome is a metric:
 //   vnstream_vnstock_request_duration_seconds{endpoint}       histogram
 //   vnstream_vnstock_requests_total{endpoint,outcome}           counter
+//     endpoint: price_board, gap_chart, ticks, listing, group
 //     outcome: ok, timeout, unavailable, http_5xx, http_429, http_403,
 //              http_4xx, bad_response, circuit_open, rate_limited
 //   vnstream_vnstock_retries_total{endpoint}                    counter
 //   vnstream_vnstock_circuit_state{endpoint}  0 closed, 1 half-open, 2 open
 //   vnstream_vnstock_records_rejected_total{endpoint}           counter
+//   vnstream_vnstock_bars_normalised_total   bars kept after normalising
+//     high/low within a rounding unit (vci.h ParseGapChart), counted per
+//     fetch; the first such bar of each symbol is logged once
 // Thread-safe.
 #ifndef VNSTREAM_LIBS_VNSTOCK_CLIENT_H_
 #define VNSTREAM_LIBS_VNSTOCK_CLIENT_H_
@@ -21,7 +25,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/market/calendar.h"
 #include "libs/vnstock/http_client.h"
@@ -66,6 +73,13 @@ struct Bars {
   Rejections rejected;
   std::vector<absl::Status> errors;
 };
+// The listing (getAll) as received.
+struct Listing {
+  std::vector<ListedSecurity> securities;
+  Rejections rejected;
+  v1::Source source = v1::SOURCE_UNSPECIFIED;
+  absl::Time fetched_at;
+};
 
 // What ingest and the gateway need from VNStock; faked in their tests.
 // Implementations are thread-safe.
@@ -84,7 +98,24 @@ class MarketDataSource {
                          absl::Time deadline) = 0;
 };
 
-class VciClient : public MarketDataSource {
+// What ingest's universe discovery needs from VNStock; faked in its tests.
+// Implementations are thread-safe.
+class ListingSource {
+ public:
+  virtual ~ListingSource() = default;
+
+  // Every listed security (VCI getAll). An error when the call failed or
+  // the body was not a listing; entries that fail validation are in
+  // `rejected`.
+  virtual absl::StatusOr<Listing> FetchListing(absl::Time deadline) = 0;
+
+  // The members of index group `group` (VCI getByGroup, e.g. "VN30",
+  // "HNX30", "VNMidCap"; letters, digits and '_' only).
+  virtual absl::StatusOr<std::vector<std::string>> FetchGroup(
+      const std::string& group, absl::Time deadline) = 0;
+};
+
+class VciClient : public MarketDataSource, public ListingSource {
  public:
   // `calendar` must outlive the client. `metrics` may be null.
   VciClient(VciClientOptions options, const market::TradingCalendar* calendar,
@@ -96,6 +127,10 @@ class VciClient : public MarketDataSource {
   Bars FetchBars(std::span<const std::string> symbols, TimeFrame time_frame,
                  absl::Time to, int count_back, absl::Time deadline) override;
 
+  absl::StatusOr<Listing> FetchListing(absl::Time deadline) override;
+  absl::StatusOr<std::vector<std::string>> FetchGroup(
+      const std::string& group, absl::Time deadline) override;
+
   // The newest `limit` matches of one symbol, oldest first.
   absl::StatusOr<std::vector<Tick>> FetchTicks(const std::string& symbol,
                                                int limit, absl::Time deadline);
@@ -103,10 +138,12 @@ class VciClient : public MarketDataSource {
  private:
   struct Endpoint;
   // One HTTP call with rate limit, breaker and retries; `parse` turns a 200
-  // response into a result (a parse error is retried like a 5xx).
+  // response into a result (a parse error is retried like a 5xx). POST
+  // endpoints send `body`; GET endpoints append `query` to the URL.
   absl::Status Call(
       Endpoint& endpoint, const std::string& body, absl::Time deadline,
-      const std::function<absl::Status(const HttpResponse&)>& parse);
+      const std::function<absl::Status(const HttpResponse&)>& parse,
+      const std::string& query = "");
 
   const VciClientOptions options_;
   const market::TradingCalendar* const calendar_;
@@ -117,6 +154,13 @@ class VciClient : public MarketDataSource {
   std::unique_ptr<Endpoint> price_board_;
   std::unique_ptr<Endpoint> gap_chart_;
   std::unique_ptr<Endpoint> ticks_;
+  std::unique_ptr<Endpoint> listing_;
+  std::unique_ptr<Endpoint> group_;
+  prometheus::Counter* bars_normalised_;
+  absl::Mutex normalised_mu_;
+  // Symbols whose normalised bars were logged already.
+  absl::flat_hash_set<std::string> normalised_logged_
+      ABSL_GUARDED_BY(normalised_mu_);
 };
 
 }  // namespace vnstream::vnstock

@@ -29,22 +29,27 @@ struct Scripted {
 class FakeVci {
  public:
   FakeVci() {
-    server_.Post(R"(/api/.*)",
-                 [this](const httplib::Request& req, httplib::Response& res) {
-                   Scripted reply;
-                   {
-                     absl::MutexLock lock(&mu_);
-                     requests_.push_back(req.path + " " + req.body);
-                     if (!script_.empty()) {
-                       reply = script_.front();
-                       if (script_.size() > 1) script_.pop_front();
-                     }
-                   }
-                   res.status = reply.status;
-                   for (const auto& [k, v] : reply.headers)
-                     res.set_header(k, v);
-                   res.set_content(reply.body, "application/json");
-                 });
+    const auto handler = [this](const httplib::Request& req,
+                                httplib::Response& res) {
+      Scripted reply;
+      {
+        absl::MutexLock lock(&mu_);
+        std::string query;
+        for (const auto& [k, v] : req.params)
+          absl::StrAppend(&query, query.empty() ? "?" : "&", k, "=", v);
+        requests_.push_back(
+            absl::StrCat(req.method, " ", req.path, query, " ", req.body));
+        if (!script_.empty()) {
+          reply = script_.front();
+          if (script_.size() > 1) script_.pop_front();
+        }
+      }
+      res.status = reply.status;
+      for (const auto& [k, v] : reply.headers) res.set_header(k, v);
+      res.set_content(reply.body, "application/json");
+    };
+    server_.Post(R"(/api/.*)", handler);
+    server_.Get(R"(/api/.*)", handler);
     port_ = server_.bind_to_any_port("127.0.0.1");
     thread_ = std::thread([this] { server_.listen_after_bind(); });
     // cpp-httplib 0.11 has no wait_until_ready(): poll is_running().
@@ -220,10 +225,47 @@ TEST_F(ClientTest, BatchesSymbolsAndLabelsTheSimulator) {
   ASSERT_EQ(requests.size(), 3u);
   std::sort(requests.begin(), requests.end());
   EXPECT_EQ(requests[0],
-            R"(/api/price/symbols/getList {"symbols":["AAA","BBB"]})");
+            R"(POST /api/price/symbols/getList {"symbols":["AAA","BBB"]})");
   EXPECT_EQ(requests[1],
-            R"(/api/price/symbols/getList {"symbols":["CCC","DDD"]})");
-  EXPECT_EQ(requests[2], R"(/api/price/symbols/getList {"symbols":["EEE"]})");
+            R"(POST /api/price/symbols/getList {"symbols":["CCC","DDD"]})");
+  EXPECT_EQ(requests[2],
+            R"(POST /api/price/symbols/getList {"symbols":["EEE"]})");
+}
+
+TEST_F(ClientTest, ListingAndGroupsAreGetsWithRetries) {
+  fake_.Script({{.status = 503},
+                {.status = 200,
+                 .body = R"([{"symbol": "FPT", "type": "STOCK", "board": "HSX",
+                             "organName": "FPT"}, {"symbol": "??"}])",
+                 .headers = {{"X-Vnstock-Sim", "1"}}},
+                {.status = 200, .body = R"([{"symbol": "VCB"}])"}});
+  VciClient client(Options(), &calendar_, &registry_);
+  absl::StatusOr<Listing> listing = client.FetchListing(Deadline());
+  ASSERT_TRUE(listing.ok()) << listing.status();
+  ASSERT_EQ(listing->securities.size(), 1u);
+  EXPECT_EQ(listing->securities[0].symbol, "FPT");
+  EXPECT_EQ(listing->rejected.size(), 1u);
+  EXPECT_EQ(listing->source, v1::SOURCE_SIMULATOR);
+  absl::StatusOr<std::vector<std::string>> group =
+      client.FetchGroup("VN30", Deadline());
+  ASSERT_TRUE(group.ok()) << group.status();
+  EXPECT_THAT(*group, ::testing::ElementsAre("VCB"));
+  EXPECT_EQ(client.FetchGroup("VN30&x=1", Deadline()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(
+      fake_.requests(),
+      ::testing::ElementsAre("GET /api/price/symbols/getAll ",
+                             "GET /api/price/symbols/getAll ",
+                             "GET /api/price/symbols/getByGroup?group=VN30 "));
+  const std::string metrics = Scrape(registry_);
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(
+          R"(vnstream_vnstock_requests_total{endpoint="listing",outcome="http_5xx"} 1)"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(
+          R"(vnstream_vnstock_records_rejected_total{endpoint="listing"} 1)"));
 }
 
 TEST_F(ClientTest, RateLimitRefusesWhenTheDeadlineIsTooClose) {

@@ -1,5 +1,7 @@
 #include "libs/vnstock/records.h"
 
+#include "libs/market/decimal.h"
+
 namespace vnstream::vnstock {
 namespace {
 
@@ -78,6 +80,38 @@ v1::DailyHistory ToDailyHistory(const SymbolBars& series, absl::Time now,
   }
   *history.mutable_meta() = MetaOf(series, last_day);
   return history;
+}
+
+v1::Quote IndexQuote(const SymbolBars& minutes,
+                     const v1::Decimal& previous_close, v1::Exchange exchange,
+                     const market::TradingCalendar& calendar) {
+  const RawBar& newest = minutes.bars.back();
+  const absl::CivilDay day = LocalDay(newest.time);
+  v1::Quote quote;
+  *quote.mutable_meta() = MetaOf(minutes, day);
+  quote.mutable_meta()->set_instrument_type(v1::INSTRUMENT_TYPE_INDEX);
+  quote.set_exchange(exchange);
+  *quote.mutable_exchange_time() = market::ToTimestamp(newest.time);
+  quote.set_session(calendar.SessionAt(exchange, newest.time));
+  *quote.mutable_reference_price() = previous_close;
+  *quote.mutable_last_price() = newest.close;
+  v1::Decimal high = newest.high;
+  v1::Decimal low = newest.low;
+  int64_t volume = 0;
+  for (const RawBar& bar : minutes.bars) {
+    if (LocalDay(bar.time) != day) continue;
+    if (market::Compare(bar.high, high) > 0) high = bar.high;
+    if (market::Compare(bar.low, low) < 0) low = bar.low;
+    volume += bar.volume;
+  }
+  *quote.mutable_high_price() = high;
+  *quote.mutable_low_price() = low;
+  quote.set_total_volume(volume);
+  *quote.mutable_change() = market::Subtract(newest.close, previous_close);
+  absl::StatusOr<v1::Decimal> percent =
+      market::PercentOf(quote.change(), previous_close);
+  if (percent.ok()) *quote.mutable_percent_change() = *percent;
+  return quote;
 }
 
 }  // namespace vnstream::vnstock

@@ -29,6 +29,19 @@ std::vector<v1::IntradayBar> ToIntradayBars(const SymbolBars& series,
 v1::DailyHistory ToDailyHistory(const SymbolBars& series, absl::Time now,
                                 const market::TradingCalendar& calendar);
 
+// The quote of an index, which the price board does not carry, from its
+// 1-minute bars (those of the newest trading day in `minutes`, which must
+// have bars) and `previous_close`, the index's close on the trading day
+// before (points). last = the newest bar's close; high, low and total
+// volume over the day's bars; change and percent change against
+// `previous_close` (the reference); exchange_time = the newest bar's
+// start, and the session at that time. No band, order book, traded value
+// or average: VCI gives none for indices. meta as for the bars, with
+// instrument_type INDEX.
+v1::Quote IndexQuote(const SymbolBars& minutes,
+                     const v1::Decimal& previous_close, v1::Exchange exchange,
+                     const market::TradingCalendar& calendar);
+
 }  // namespace vnstream::vnstock
 
 #endif  // VNSTREAM_LIBS_VNSTOCK_RECORDS_H_

@@ -3,10 +3,13 @@
 #include <algorithm>
 #include <optional>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "libs/market/decimal.h"
 #include "libs/market/exchange.h"
+#include "libs/market/instruments.h"
+#include "libs/market/ohlc.h"
 #include "rapidjson/document.h"
 #include "rapidjson/error/en.h"
 #include "rapidjson/stringbuffer.h"
@@ -165,6 +168,23 @@ std::optional<absl::Time> ParseTimeValue(const Value* v) {
 
 bool Positive(const v1::Decimal& d) { return market::ToNanos(d) > 0; }
 
+// vnstream's symbol for a symbol or index code as VCI sends it.
+std::string SymbolOf(absl::string_view text) {
+  if (const market::MarketIndex* index = market::FindIndex(text)) {
+    return std::string(index->symbol);
+  }
+  return market::NormalizeSymbol(text);
+}
+
+// A security's type: `type`, else `stockType` (the price board has both).
+v1::InstrumentType TypeOf(const Value& listing) {
+  const v1::InstrumentType type =
+      market::ParseInstrumentType(Text(Member(listing, "type")));
+  return type != v1::INSTRUMENT_TYPE_UNSPECIFIED
+             ? type
+             : market::ParseInstrumentType(Text(Member(listing, "stockType")));
+}
+
 void AddLevels(const Value* levels, FieldReader& reader,
                google::protobuf::RepeatedPtrField<v1::PriceLevel>* out) {
   if (levels == nullptr || !levels->IsArray()) return;
@@ -294,30 +314,25 @@ absl::StatusOr<v1::Quote> ConvertQuote(const Value& item,
   v1::RecordMeta* meta = quote.mutable_meta();
   meta->set_symbol(symbol);
   meta->set_source(context.source);
+  meta->set_instrument_type(TypeOf(listing));
   *meta->mutable_fetched_at() = market::ToTimestamp(context.fetched_at);
   *meta->mutable_trading_date() =
       market::ToDate(absl::ToCivilDay(as_of, market::VietnamTime()));
   return quote;
 }
 
-absl::Status ValidateBar(const RawBar& bar) {
+// Prices > 0 and low <= open, close <= high, normalised within
+// market::NormaliseOhlc's tolerance (`unit`: VND or index points).
+absl::StatusOr<market::OhlcCheck> CheckBar(RawBar& bar,
+                                           const v1::Decimal& unit) {
   if (!Positive(bar.low)) return absl::InvalidArgumentError("low <= 0");
-  if (Compare(bar.low, bar.open) > 0 || Compare(bar.low, bar.close) > 0 ||
-      Compare(bar.high, bar.open) < 0 || Compare(bar.high, bar.close) < 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("low <= open, close <= high does not hold (o=",
-                     market::DecimalToString(bar.open),
-                     " h=", market::DecimalToString(bar.high),
-                     " l=", market::DecimalToString(bar.low),
-                     " c=", market::DecimalToString(bar.close), ")"));
-  }
-  return absl::OkStatus();
+  return market::NormaliseOhlc(bar.open, bar.high, bar.low, bar.close, unit);
 }
 
 absl::StatusOr<SymbolBars> ConvertBars(const Value& item,
                                        Rejections* rejected) {
   SymbolBars out;
-  out.symbol = market::NormalizeSymbol(Text(Member(item, "symbol")));
+  out.symbol = SymbolOf(Text(Member(item, "symbol")));
   if (!market::IsValidSymbol(out.symbol)) {
     return absl::InvalidArgumentError(
         absl::StrCat("bad symbol '", out.symbol, "'"));
@@ -344,6 +359,9 @@ absl::StatusOr<SymbolBars> ConvertBars(const Value& item,
     return absl::InvalidArgumentError(
         absl::StrCat(out.symbol, ": missing columns"));
   }
+  const v1::Decimal unit = market::FindIndex(out.symbol) != nullptr
+                               ? market::PointsRoundingUnit()
+                               : market::MakeDecimal(market::kVndRoundingUnit);
   for (size_t i = 0; i < n; ++i) {
     FieldReader r;
     auto cell = [&](int column) -> std::optional<v1::Decimal> {
@@ -375,7 +393,19 @@ absl::StatusOr<SymbolBars> ConvertBars(const Value& item,
       status = absl::InvalidArgumentError("bad volume");
     } else {
       bar = {absl::FromUnixSeconds(t->units()), *o, *h, *l, *c, v->units()};
-      status = ValidateBar(bar);
+      absl::StatusOr<market::OhlcCheck> check = CheckBar(bar, unit);
+      if (!check.ok()) {
+        status = check.status();
+      } else if (*check == market::OhlcCheck::kNormalised) {
+        out.normalised.push_back(absl::StrCat(
+            "bar ", i, " at ",
+            absl::FormatTime(absl::RFC3339_sec, bar.time, absl::UTCTimeZone()),
+            ": o=", market::DecimalToString(*o), " h=",
+            market::DecimalToString(*h), " l=", market::DecimalToString(*l),
+            " c=", market::DecimalToString(*c),
+            " -> h=", market::DecimalToString(bar.high),
+            " l=", market::DecimalToString(bar.low)));
+      }
     }
     if (!status.ok()) {
       rejected->push_back(
@@ -406,6 +436,13 @@ rapidjson::Value SymbolArray(std::span<const std::string> symbols,
     array.PushBack(rapidjson::Value(s.c_str(), alloc), alloc);
   }
   return array;
+}
+
+std::vector<std::string> ChartCodes(std::span<const std::string> symbols) {
+  std::vector<std::string> codes;
+  codes.reserve(symbols.size());
+  for (const std::string& s : symbols) codes.push_back(VciChartCode(s));
+  return codes;
 }
 
 absl::string_view TimeFrameName(TimeFrame tf) {
@@ -440,7 +477,7 @@ std::string GapChartRequest(std::span<const std::string> symbols,
       rapidjson::Value(name.data(),
                        static_cast<rapidjson::SizeType>(name.size()), alloc),
       alloc);
-  doc.AddMember("symbols", SymbolArray(symbols, alloc), alloc);
+  doc.AddMember("symbols", SymbolArray(ChartCodes(symbols), alloc), alloc);
   doc.AddMember("to", static_cast<int64_t>(absl::ToUnixSeconds(to)), alloc);
   doc.AddMember("countBack", count_back, alloc);
   return Serialize(doc);
@@ -457,6 +494,11 @@ std::string TicksRequest(absl::string_view symbol, int limit) {
   doc.AddMember("limit", limit, alloc);
   doc.AddMember("truncTime", rapidjson::Value(rapidjson::kNullType), alloc);
   return Serialize(doc);
+}
+
+std::string VciChartCode(absl::string_view symbol) {
+  const market::MarketIndex* index = market::FindIndex(symbol);
+  return std::string(index != nullptr ? index->vci_code : symbol);
 }
 
 absl::StatusOr<std::vector<v1::Quote>> ParsePriceBoard(
@@ -524,6 +566,57 @@ absl::StatusOr<std::vector<Tick>> ParseTicks(absl::string_view body,
   std::sort(ticks.begin(), ticks.end(),
             [](const Tick& a, const Tick& b) { return a.time < b.time; });
   return ticks;
+}
+
+absl::StatusOr<std::vector<ListedSecurity>> ParseListing(absl::string_view body,
+                                                         Rejections* rejected) {
+  absl::StatusOr<rapidjson::Document> doc = ParseJson(body);
+  if (!doc.ok()) return doc.status();
+  absl::StatusOr<const Value*> records = RecordArray(*doc);
+  if (!records.ok()) return records.status();
+  std::vector<ListedSecurity> out;
+  absl::flat_hash_set<std::string> seen;
+  for (const Value& item : (*records)->GetArray()) {
+    ListedSecurity security;
+    const std::string raw = Text(Member(item, "symbol"));
+    security.symbol = SymbolOf(raw);
+    if (!market::IsValidSymbol(security.symbol)) {
+      rejected->push_back(absl::StrCat("listing: bad symbol '", raw, "'"));
+      continue;
+    }
+    if (!seen.insert(security.symbol).second) {
+      rejected->push_back(
+          absl::StrCat("listing: ", security.symbol, " listed twice"));
+      continue;
+    }
+    security.exchange = market::ParseExchange(Text(Member(item, "board")));
+    security.type = TypeOf(item);
+    security.name = Text(Member(item, "organName"));
+    security.en_name = Text(Member(item, "enOrganName"));
+    out.push_back(std::move(security));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> ParseGroup(absl::string_view body,
+                                                    Rejections* rejected) {
+  absl::StatusOr<rapidjson::Document> doc = ParseJson(body);
+  if (!doc.ok()) return doc.status();
+  absl::StatusOr<const Value*> records = RecordArray(*doc);
+  if (!records.ok()) return records.status();
+  std::vector<std::string> out;
+  absl::flat_hash_set<std::string> seen;
+  for (const Value& item : (*records)->GetArray()) {
+    const std::string raw =
+        item.IsString() ? Text(&item) : Text(Member(item, "symbol"));
+    std::string symbol = SymbolOf(raw);
+    if (!market::IsValidSymbol(symbol)) {
+      rejected->push_back(absl::StrCat("group: bad symbol '", raw, "'"));
+      continue;
+    }
+    if (seen.insert(symbol).second) out.push_back(std::move(symbol));
+  }
+  return out;
 }
 
 }  // namespace vnstream::vnstock

@@ -63,6 +63,8 @@ TEST(PriceBoardTest, ParsesEveryFieldExactly) {
   const v1::Quote& q = quotes[0];
   EXPECT_EQ(q.meta().symbol(), "FPT");
   EXPECT_EQ(q.meta().source(), v1::SOURCE_VCI);
+  EXPECT_EQ(q.meta().instrument_type(), v1::INSTRUMENT_TYPE_STOCK)
+      << "from stockType";
   EXPECT_EQ(q.meta().fetched_at().seconds(), 1763605800);
   EXPECT_EQ(q.meta().trading_date().day(), 20);
   EXPECT_EQ(q.exchange(), v1::EXCHANGE_HOSE);
@@ -271,8 +273,10 @@ TEST(GapChartTest, ParsesColumnArraysWithStringTimes) {
 
 TEST(GapChartTest, DropsBadBarsAndBadSeries) {
   const std::string body = R"([
-    {"symbol": "FPT", "t": [100, 200, 300, 100], "o": [10, 10, 10, 10],
-     "h": [11, 9, 11, 11], "l": [9, 9, 0, 9], "c": [10, 10, 10, 10], "v": [1, 1, 1, 1]},
+    {"symbol": "FPT", "t": [100, 200, 300, 100],
+     "o": [10000, 10000, 10000, 10000], "h": [11000, 9000, 11000, 11000],
+     "l": [9000, 9000, 0, 9000], "c": [10000, 10000, 10000, 10000],
+     "v": [1, 1, 1, 1]},
     {"symbol": "SSI", "t": [100, 200], "o": [10], "h": [11], "l": [9], "c": [10], "v": [1]},
     {"symbol": "VNALL", "t": [], "o": [], "h": [], "l": [], "c": [], "v": []},
     {"symbol": "MWG"}])";
@@ -292,6 +296,42 @@ TEST(GapChartTest, DropsBadBarsAndBadSeries) {
   EXPECT_THAT(rejected[1], HasSubstr("FPT bar 2: low <= 0"));
   EXPECT_THAT(rejected[2], HasSubstr("FPT bar 3: time not after"));
   EXPECT_THAT(rejected[3], HasSubstr("SSI: column arrays differ"));
+}
+
+// Real adjusted prices break low <= open, close <= high by a rounding
+// unit: such bars are kept, normalised and noted; gross ones rejected.
+TEST(GapChartTest, OneRoundingUnitOffIsNormalisedGrossIsRejected) {
+  const std::string body = R"([
+    {"symbol": "FPT", "t": [100, 200, 300],
+     "o": [104000, 104000, 100000], "h": [104300, 104300, 100000],
+     "l": [102000, 102000, 95000], "c": [104300, 104310, 110000],
+     "v": [1, 2, 3]},
+    {"symbol": "VNINDEX", "t": [100], "o": [1250.1], "h": [1261.75],
+     "l": [1249], "c": [1261.76], "v": [9]}])";
+  Rejections rejected;
+  absl::StatusOr<std::vector<SymbolBars>> series =
+      ParseGapChart(body, &rejected);
+  ASSERT_TRUE(series.ok()) << series.status();
+  ASSERT_EQ(series->size(), 2u);
+  const SymbolBars& fpt = (*series)[0];
+  ASSERT_EQ(fpt.bars.size(), 2u);
+  EXPECT_EQ(fpt.bars[0].high.units(), 104'300);
+  EXPECT_EQ(fpt.bars[1].high.units(), 104'310) << "raised to the close";
+  EXPECT_EQ(fpt.bars[1].close.units(), 104'310);
+  EXPECT_EQ(fpt.bars[1].low.units(), 102'000);
+  EXPECT_EQ(fpt.bars[1].volume, 2);
+  ASSERT_EQ(fpt.normalised.size(), 1u);
+  EXPECT_THAT(fpt.normalised[0],
+              HasSubstr("bar 1 at 1970-01-01T00:03:20+00:00: o=104000 "
+                        "h=104300 l=102000 c=104310 -> h=104310 l=102000"));
+  ASSERT_EQ(rejected.size(), 1u);
+  EXPECT_THAT(rejected[0],
+              HasSubstr("FPT bar 2: low <= open, close <= high does not hold "
+                        "(o=100000 h=100000 l=95000 c=110000) by 10000"));
+  const SymbolBars& index = (*series)[1];
+  ASSERT_EQ(index.bars.size(), 1u);
+  EXPECT_EQ(DecimalToString(index.bars[0].high), "1261.76");
+  EXPECT_EQ(index.normalised.size(), 1u);
 }
 
 TEST(TicksTest, StringNumbersSortedByTime) {
@@ -322,6 +362,99 @@ TEST(RequestTest, BodiesMatchTheApi) {
       R"({"timeFrame":"ONE_DAY","symbols":["FPT","SSI"],"to":1763683200,"countBack":253})");
   EXPECT_EQ(TicksRequest("FPT", 100),
             R"({"symbol":"FPT","limit":100,"truncTime":null})");
+  // Indices go out as VCI's codes.
+  const std::vector<std::string> indices = {"VNINDEX", "UPCOMINDEX",
+                                            "HNXINDEX"};
+  EXPECT_EQ(
+      GapChartRequest(indices, TimeFrame::kOneMinute, absl::FromUnixSeconds(1),
+                      5),
+      R"({"timeFrame":"ONE_MINUTE","symbols":["VNINDEX","HNXUpcomIndex","HNXIndex"],"to":1,"countBack":5})");
+  EXPECT_EQ(VciChartCode("FPT"), "FPT");
+}
+
+TEST(GapChartTest, IndexCodesMapBackAndKeepFractionalPoints) {
+  const std::string body = R"([{"symbol": "HNXUpcomIndex",
+    "o": [101.25], "h": [101.9], "l": [100.87], "c": ["101.5"], "v": [51234000],
+    "t": ["1776124800"]},
+    {"symbol": "HNXIndex", "o": [230.01], "h": [231], "l": [229.5],
+     "c": [230.12], "v": [1], "t": [1776124800]}])";
+  Rejections rejected;
+  absl::StatusOr<std::vector<SymbolBars>> series =
+      ParseGapChart(body, &rejected);
+  ASSERT_TRUE(series.ok()) << series.status();
+  ASSERT_EQ(series->size(), 2u);
+  EXPECT_THAT(rejected, IsEmpty());
+  EXPECT_EQ((*series)[0].symbol, "UPCOMINDEX");
+  ASSERT_EQ((*series)[0].bars.size(), 1u);
+  EXPECT_EQ((*series)[0].bars[0].open.units(), 101);
+  EXPECT_EQ((*series)[0].bars[0].open.nanos(), 250'000'000);
+  EXPECT_EQ(DecimalToString((*series)[0].bars[0].low), "100.87");
+  EXPECT_EQ(DecimalToString((*series)[0].bars[0].close), "101.5");
+  EXPECT_EQ((*series)[1].symbol, "HNXINDEX");
+}
+
+// getAll as vnstock reads it (vnstock-api.md §1.1(d)), with the quirks the
+// rest of the API shows: a wrapper, numbers for ids, missing fields.
+TEST(ListingTest, ParsesSecuritiesBoardsAndTypes) {
+  const std::string body = R"json({"data": [
+    {"id": 1234, "symbol": "FPT", "type": "STOCK", "board": "HSX",
+     "organName": "Công ty Cổ phần FPT", "organShortName": "FPT",
+     "enOrganName": "FPT Corporation", "enOrganShortName": "FPT Corp"},
+    {"id": 77, "symbol": "e1vfvn30", "type": "ETF", "board": "HOSE",
+     "organName": "Quỹ ETF DCVFMVN30"},
+    {"id": 78, "symbol": "SHS", "type": "STOCK", "board": "HNX"},
+    {"id": 79, "symbol": "CFPT2401", "type": "CW", "board": "HSX"},
+    {"id": 80, "symbol": "ACV", "stockType": "STOCK", "board": "UPCOM"},
+    {"id": 81, "symbol": "XYZ", "type": "SOMETHING_NEW", "board": "OTC"},
+    {"id": 82, "symbol": "FPT", "type": "STOCK", "board": "HSX"},
+    {"id": 83, "symbol": "bad symbol!", "type": "STOCK"},
+    {"id": 84, "type": "STOCK"},
+    {"id": 85, "symbol": "HNXUpcomIndex", "type": "INDEX", "board": "UPCOM",
+     "organName": "UPCoM-Index (simulated)"}]})json";
+  Rejections rejected;
+  absl::StatusOr<std::vector<ListedSecurity>> listing =
+      ParseListing(body, &rejected);
+  ASSERT_TRUE(listing.ok()) << listing.status();
+  ASSERT_EQ(listing->size(), 7u);
+  const ListedSecurity& fpt = (*listing)[0];
+  EXPECT_EQ(fpt.symbol, "FPT");
+  EXPECT_EQ(fpt.exchange, v1::EXCHANGE_HOSE);
+  EXPECT_EQ(fpt.type, v1::INSTRUMENT_TYPE_STOCK);
+  EXPECT_EQ(fpt.name, "Công ty Cổ phần FPT");
+  EXPECT_EQ(fpt.en_name, "FPT Corporation");
+  EXPECT_EQ((*listing)[1].symbol, "E1VFVN30");
+  EXPECT_EQ((*listing)[1].exchange, v1::EXCHANGE_HOSE);
+  EXPECT_EQ((*listing)[1].type, v1::INSTRUMENT_TYPE_ETF);
+  EXPECT_EQ((*listing)[1].en_name, "");
+  EXPECT_EQ((*listing)[2].exchange, v1::EXCHANGE_HNX);
+  EXPECT_EQ((*listing)[3].type, v1::INSTRUMENT_TYPE_COVERED_WARRANT);
+  EXPECT_EQ((*listing)[4].exchange, v1::EXCHANGE_UPCOM);
+  EXPECT_EQ((*listing)[4].type, v1::INSTRUMENT_TYPE_STOCK) << "stockType";
+  EXPECT_EQ((*listing)[5].exchange, v1::EXCHANGE_UNSPECIFIED);
+  EXPECT_EQ((*listing)[5].type, v1::INSTRUMENT_TYPE_UNSPECIFIED);
+  EXPECT_EQ((*listing)[6].symbol, "UPCOMINDEX");
+  EXPECT_EQ((*listing)[6].type, v1::INSTRUMENT_TYPE_INDEX);
+  ASSERT_EQ(rejected.size(), 3u);
+  EXPECT_THAT(rejected[0], HasSubstr("FPT listed twice"));
+  EXPECT_THAT(rejected[1], HasSubstr("bad symbol 'bad symbol!'"));
+  EXPECT_THAT(rejected[2], HasSubstr("bad symbol ''"));
+
+  EXPECT_THAT(*ParseListing("[]", &rejected), IsEmpty());
+  EXPECT_FALSE(ParseListing(R"({"status": 403})", &rejected).ok());
+  EXPECT_FALSE(ParseListing(R"([{"symbol": "FP)", &rejected).ok());
+}
+
+TEST(GroupTest, ObjectsOrStringsWithoutDuplicates) {
+  Rejections rejected;
+  absl::StatusOr<std::vector<std::string>> group = ParseGroup(
+      R"([{"symbol": "VCB", "id": 1}, {"symbol": "fpt"}, "HPG",
+          {"symbol": "VCB"}, {"name": "no symbol"}, 42])",
+      &rejected);
+  ASSERT_TRUE(group.ok()) << group.status();
+  EXPECT_THAT(*group, ElementsAre("VCB", "FPT", "HPG"));
+  EXPECT_EQ(rejected.size(), 2u);
+  EXPECT_THAT(*ParseGroup(R"({"data": null})", &rejected), IsEmpty());
+  EXPECT_FALSE(ParseGroup("<html></html>", &rejected).ok());
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "services/ingest/config.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "absl/container/flat_hash_set.h"
@@ -10,15 +11,41 @@
 #include "libs/kafka/flags.h"
 #include "libs/market/exchange.h"
 #include "libs/market/flags.h"
+#include "libs/market/instruments.h"
 #include "libs/vnstock/flags.h"
 
-ABSL_FLAG(std::vector<std::string>, symbols,
-          std::vector<std::string>({"FPT", "SSI", "VCB", "VHM", "HPG", "GAS",
-                                    "MSN", "MWG", "GVR", "VIC"}),
-          "Tickers to ingest (comma-separated).");
+ABSL_FLAG(std::vector<std::string>, symbols, {},
+          "Tickers to ingest (comma-separated): the explicit form of the "
+          "universe. Empty: discover it from VNStock's listing "
+          "(universe_*).");
 ABSL_FLAG(std::string, symbols_file, "",
           "File with more tickers, one per line or comma-separated ('#' starts "
-          "a comment); added to --symbols. For the whole market.");
+          "a comment); added to --symbols.");
+ABSL_FLAG(std::vector<std::string>, universe_exchanges,
+          std::vector<std::string>({"HOSE", "HNX", "UPCOM"}),
+          "Discovery: exchanges whose securities are ingested.");
+ABSL_FLAG(std::vector<std::string>, universe_types,
+          std::vector<std::string>({"STOCK", "ETF"}),
+          "Discovery: security types ingested (STOCK, ETF, CW, BOND).");
+ABSL_FLAG(std::vector<std::string>, universe_groups, {},
+          "Discovery: only members of these index groups (e.g. VN30); empty: "
+          "no group filter.");
+ABSL_FLAG(std::vector<std::string>, instrument_groups,
+          std::vector<std::string>({"VN30", "VN100", "VNMidCap", "VNSmallCap",
+                                    "HNX30"}),
+          "Index groups fetched to fill each instrument's groups.");
+ABSL_FLAG(std::vector<std::string>, indices,
+          std::vector<std::string>({"VNINDEX", "VN30", "HNXINDEX", "HNX30",
+                                    "UPCOMINDEX"}),
+          "Indices ingested (quotes, 1-minute bars, history).");
+ABSL_FLAG(absl::Duration, universe_interval, absl::Hours(24),
+          "How often the listing is fetched again (new and delisted "
+          "symbols).");
+ABSL_FLAG(absl::Duration, universe_retry, absl::Minutes(1),
+          "Retry period of a failed listing refresh.");
+ABSL_FLAG(int, universe_max_delistings, 50,
+          "More delistings than this in one refresh are taken for a broken "
+          "listing (the refresh is refused).");
 ABSL_FLAG(absl::Duration, price_interval, absl::Seconds(10),
           "Price-board poll period.");
 ABSL_FLAG(absl::Duration, intraday_interval, absl::Seconds(60),
@@ -72,11 +99,80 @@ absl::StatusOr<std::vector<std::string>> Symbols() {
       return absl::InvalidArgumentError(
           absl::StrCat("symbols: '", s, "' is not a ticker"));
     }
+    if (market::FindIndex(symbol) != nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "symbols: ", symbol, " is an index; list it in `indices`"));
+    }
     if (seen.insert(symbol).second) symbols.push_back(std::move(symbol));
   }
-  if (symbols.empty())
-    return absl::InvalidArgumentError("symbols: none configured");
   return symbols;
+}
+
+absl::StatusOr<UniverseOptions> UniverseFromFlags(
+    std::vector<std::string> symbols) {
+  UniverseOptions options;
+  options.symbols = std::move(symbols);
+  options.exchanges.clear();
+  for (const std::string& name : absl::GetFlag(FLAGS_universe_exchanges)) {
+    const v1::Exchange exchange = market::ParseExchange(name);
+    if (exchange == v1::EXCHANGE_UNSPECIFIED) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "universe_exchanges: '", name, "' is not HOSE, HNX or UPCOM"));
+    }
+    options.exchanges.push_back(exchange);
+  }
+  options.types.clear();
+  for (const std::string& name : absl::GetFlag(FLAGS_universe_types)) {
+    const v1::InstrumentType type = market::ParseInstrumentType(name);
+    if (type == v1::INSTRUMENT_TYPE_UNSPECIFIED ||
+        type == v1::INSTRUMENT_TYPE_INDEX) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "universe_types: '", name, "' is not STOCK, ETF, CW, BOND or FU"));
+    }
+    options.types.push_back(type);
+  }
+  auto groups = [](const char* flag, const std::vector<std::string>& names)
+      -> absl::StatusOr<std::vector<std::string>> {
+    for (const std::string& name : names) {
+      if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
+            return absl::ascii_isalnum(c) || c == '_';
+          })) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            flag, ": '", name, "' is not a VCI group code (e.g. VN30)"));
+      }
+    }
+    return names;
+  };
+  absl::StatusOr<std::vector<std::string>> filter =
+      groups("universe_groups", absl::GetFlag(FLAGS_universe_groups));
+  if (!filter.ok()) return filter.status();
+  options.groups = *std::move(filter);
+  absl::StatusOr<std::vector<std::string>> tags =
+      groups("instrument_groups", absl::GetFlag(FLAGS_instrument_groups));
+  if (!tags.ok()) return tags.status();
+  options.instrument_groups = *std::move(tags);
+  for (const std::string& name : absl::GetFlag(FLAGS_indices)) {
+    const market::MarketIndex* index = market::FindIndex(name);
+    if (index == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("indices: '", name, "' is not an index VCI serves"));
+    }
+    if (std::find(options.indices.begin(), options.indices.end(),
+                  index->symbol) == options.indices.end()) {
+      options.indices.emplace_back(index->symbol);
+    }
+  }
+  options.max_delistings = absl::GetFlag(FLAGS_universe_max_delistings);
+  if (options.max_delistings < 0) {
+    return absl::InvalidArgumentError("universe_max_delistings must be >= 0");
+  }
+  if (options.symbols.empty() &&
+      (options.exchanges.empty() || options.types.empty())) {
+    return absl::InvalidArgumentError(
+        "universe_exchanges and universe_types select nothing (and no "
+        "explicit symbols)");
+  }
+  return options;
 }
 
 }  // namespace
@@ -85,7 +181,20 @@ absl::StatusOr<IngestConfig> LoadConfig() {
   IngestConfig config;
   absl::StatusOr<std::vector<std::string>> symbols = Symbols();
   if (!symbols.ok()) return symbols.status();
-  config.ingest.symbols = *std::move(symbols);
+  absl::StatusOr<UniverseOptions> universe =
+      UniverseFromFlags(*std::move(symbols));
+  if (!universe.ok()) return universe.status();
+  config.universe = *std::move(universe);
+  config.ingest.symbols = config.universe.symbols;
+  config.ingest.indices = config.universe.indices;
+  config.universe_interval = absl::GetFlag(FLAGS_universe_interval);
+  config.universe_retry = absl::GetFlag(FLAGS_universe_retry);
+  if (config.universe_retry < absl::Seconds(1) ||
+      config.universe_interval < config.universe_retry) {
+    return absl::InvalidArgumentError(
+        "universe_retry must be at least 1s and universe_interval at least "
+        "universe_retry");
+  }
   config.ingest.intraday_count_back = absl::GetFlag(FLAGS_intraday_bars);
   config.ingest.history_bars = absl::GetFlag(FLAGS_history_bars);
   config.ingest.ignore_market_hours = absl::GetFlag(FLAGS_ignore_market_hours);

@@ -12,11 +12,15 @@
 #include "libs/market/calendar.h"
 #include "libs/vnstock/client.h"
 #include "services/ingest/ingestor.h"
+#include "services/ingest/universe.h"
 
 namespace vnstream::ingest {
 
 struct IngestConfig {
   IngestOptions ingest;
+  UniverseOptions universe;
+  absl::Duration universe_interval;
+  absl::Duration universe_retry;
   vnstock::VciClientOptions vnstock;
   market::TradingCalendar calendar;
   absl::Duration price_interval;

@@ -6,8 +6,9 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "libs/base/logging.h"
-#include "libs/kafka/record.h"
 #include "libs/kafka/topics.h"
+#include "libs/market/decimal.h"
+#include "libs/market/instruments.h"
 #include "libs/service/metrics.h"
 #include "libs/vnstock/records.h"
 
@@ -50,7 +51,26 @@ Message WithoutMeta(Message message) {
   return message;
 }
 
+// Securities then indices: what the bar schedules fetch.
+std::vector<std::string> AllSymbols(const Universe& universe) {
+  std::vector<std::string> all = universe.securities;
+  all.insert(all.end(), universe.indices.begin(), universe.indices.end());
+  return all;
+}
+
+int CountMissing(const std::vector<std::string>& symbols,
+                 const absl::flat_hash_set<std::string>& seen) {
+  int missing = 0;
+  for (const std::string& s : symbols) missing += !seen.contains(s);
+  return missing;
+}
+
 }  // namespace
+
+v1::InstrumentType Universe::TypeOf(const std::string& symbol) const {
+  auto it = types.find(symbol);
+  return it == types.end() ? v1::INSTRUMENT_TYPE_UNSPECIFIED : it->second;
+}
 
 const char* ScheduleName(Schedule schedule) {
   switch (schedule) {
@@ -93,7 +113,25 @@ Ingestor::Ingestor(IngestOptions options, vnstock::MarketDataSource& source,
       missing_(prometheus::BuildCounter()
                    .Name("vnstream_ingest_symbols_missing_total")
                    .Help("Requested symbols the upstream did not return.")
-                   .Register(registry)) {}
+                   .Register(registry)) {
+  auto universe = std::make_shared<Universe>();
+  universe->securities = options_.symbols;
+  universe->indices = options_.indices;
+  for (const std::string& index : universe->indices) {
+    universe->types[index] = v1::INSTRUMENT_TYPE_INDEX;
+  }
+  universe_ = std::move(universe);
+}
+
+void Ingestor::SetUniverse(std::shared_ptr<const Universe> universe) {
+  absl::MutexLock lock(&universe_mu_);
+  universe_ = std::move(universe);
+}
+
+std::shared_ptr<const Universe> Ingestor::universe() {
+  absl::MutexLock lock(&universe_mu_);
+  return universe_;
+}
 
 void Ingestor::Recover(const v1::Quote& quote) {
   absl::MutexLock lock(&prices_mu_);
@@ -205,10 +243,26 @@ void Ingestor::Finish(Schedule schedule, const CycleStats& stats,
       stats.rejected, stats.missing, stats.errors, absl::FormatDuration(took));
 }
 
+void Ingestor::PublishQuote(v1::Quote quote, CycleStats& stats) {
+  PriceState& state = prices_[quote.meta().symbol()];
+  v1::Quote bare = WithoutMeta(quote);
+  if (state.seq > 0 && MessageDifferencer::Equals(bare, state.last)) {
+    ++stats.unchanged;
+    return;
+  }
+  quote.mutable_meta()->set_seq(++state.seq);
+  *quote.mutable_meta()->mutable_published_at() =
+      market::ToTimestamp(options_.now());
+  sink_.Publish(kafka::EncodeRecord(kafka::kPricesTopic, quote, quote.meta()));
+  state.last = std::move(bare);
+  ++stats.published;
+}
+
 CycleStats Ingestor::RunPrices(absl::Time deadline) {
   const absl::Time started = options_.now();
+  const std::shared_ptr<const Universe> universe = this->universe();
   vnstock::PriceBoard board =
-      source_.FetchPriceBoard(options_.symbols, deadline);
+      source_.FetchPriceBoard(universe->securities, deadline);
   LogProblems(Schedule::kPrices, board.rejected, board.errors);
   CycleStats stats{.fetched = static_cast<int>(board.quotes.size()),
                    .rejected = static_cast<int>(board.rejected.size()),
@@ -217,26 +271,20 @@ CycleStats Ingestor::RunPrices(absl::Time deadline) {
   {
     absl::MutexLock lock(&prices_mu_);
     for (v1::Quote& quote : board.quotes) {
-      const std::string symbol = quote.meta().symbol();
+      const std::string& symbol = quote.meta().symbol();
       seen.insert(symbol);
-      PriceState& state = prices_[symbol];
-      v1::Quote bare = WithoutMeta(quote);
-      if (state.seq > 0 && MessageDifferencer::Equals(bare, state.last)) {
-        ++stats.unchanged;
-        continue;
+      // The listing's type wins over the board's own.
+      if (const v1::InstrumentType type = universe->TypeOf(symbol);
+          type != v1::INSTRUMENT_TYPE_UNSPECIFIED) {
+        quote.mutable_meta()->set_instrument_type(type);
       }
-      quote.mutable_meta()->set_seq(++state.seq);
-      *quote.mutable_meta()->mutable_published_at() =
-          market::ToTimestamp(options_.now());
-      sink_.Publish(
-          kafka::EncodeRecord(kafka::kPricesTopic, quote, quote.meta()));
-      state.last = std::move(bare);
-      ++stats.published;
+      PublishQuote(std::move(quote), stats);
     }
   }
-  if (stats.errors == 0) {
-    for (const std::string& s : options_.symbols)
-      stats.missing += !seen.contains(s);
+  if (stats.errors == 0)
+    stats.missing = CountMissing(universe->securities, seen);
+  if (!universe->indices.empty()) {
+    PublishIndexQuotes(*universe, deadline, stats);
   }
   published_.Add({{"topic", kafka::kPricesTopic}}).Increment(stats.published);
   unchanged_.Add({{"topic", kafka::kPricesTopic}}).Increment(stats.unchanged);
@@ -244,11 +292,61 @@ CycleStats Ingestor::RunPrices(absl::Time deadline) {
   return stats;
 }
 
+std::optional<v1::Decimal> Ingestor::PreviousClose(const std::string& symbol,
+                                                   absl::CivilDay day) {
+  absl::MutexLock lock(&history_mu_);
+  auto it = history_.find(symbol);
+  if (it == history_.end()) return std::nullopt;
+  const auto& bars = it->second.last.bars();
+  for (auto bar = bars.rbegin(); bar != bars.rend(); ++bar) {
+    if (market::ToCivilDay(bar->date()) < day) return bar->close();
+  }
+  return std::nullopt;
+}
+
+void Ingestor::PublishIndexQuotes(const Universe& universe, absl::Time deadline,
+                                  CycleStats& stats) {
+  const absl::Time now = options_.now();
+  vnstock::Bars fetched = source_.FetchBars(
+      universe.indices, vnstock::TimeFrame::kOneMinute, now + absl::Minutes(1),
+      options_.intraday_count_back, deadline);
+  LogProblems(Schedule::kPrices, fetched.rejected, fetched.errors);
+  stats.rejected += static_cast<int>(fetched.rejected.size());
+  stats.errors += static_cast<int>(fetched.errors.size());
+  absl::flat_hash_set<std::string> seen;
+  absl::MutexLock lock(&prices_mu_);
+  for (const vnstock::SymbolBars& series : fetched.series) {
+    if (series.bars.empty()) continue;
+    seen.insert(series.symbol);
+    const absl::CivilDay day =
+        absl::ToCivilDay(series.bars.back().time, market::VietnamTime());
+    // The reference is yesterday's close, from the published history: none
+    // yet (the first history poll still running) means no quote this time.
+    const std::optional<v1::Decimal> previous =
+        PreviousClose(series.symbol, day);
+    if (!previous.has_value()) {
+      spdlog::debug("prices: no previous close of {} yet", series.symbol);
+      continue;
+    }
+    const market::MarketIndex* index = market::FindIndex(series.symbol);
+    ++stats.fetched;
+    PublishQuote(
+        vnstock::IndexQuote(
+            series, *previous,
+            index != nullptr ? index->exchange : v1::EXCHANGE_HOSE, calendar_),
+        stats);
+  }
+  if (fetched.errors.empty())
+    stats.missing += CountMissing(universe.indices, seen);
+}
+
 CycleStats Ingestor::RunIntraday(absl::Time deadline) {
   const absl::Time started = options_.now();
+  const std::shared_ptr<const Universe> universe = this->universe();
+  const std::vector<std::string> symbols = AllSymbols(*universe);
   vnstock::Bars fetched = source_.FetchBars(
-      options_.symbols, vnstock::TimeFrame::kOneMinute,
-      started + absl::Minutes(1), options_.intraday_count_back, deadline);
+      symbols, vnstock::TimeFrame::kOneMinute, started + absl::Minutes(1),
+      options_.intraday_count_back, deadline);
   LogProblems(Schedule::kIntraday, fetched.rejected, fetched.errors);
   CycleStats stats{.rejected = static_cast<int>(fetched.rejected.size()),
                    .errors = static_cast<int>(fetched.errors.size())};
@@ -265,8 +363,10 @@ CycleStats Ingestor::RunIntraday(absl::Time deadline) {
     IntradayState& state = intraday_[series.symbol];
     if (day < state.day) continue;  // A stale response.
     if (day > state.day) state = IntradayState{.day = day};
+    const v1::InstrumentType type = universe->TypeOf(series.symbol);
     for (v1::IntradayBar& bar : bars) {
       v1::RecordMeta meta = std::move(*bar.mutable_meta());
+      meta.set_instrument_type(type);
       bar.clear_meta();
       const int64_t key = bar.start_time().seconds();
       auto known = state.bars.find(key);
@@ -287,10 +387,7 @@ CycleStats Ingestor::RunIntraday(absl::Time deadline) {
       ++stats.published;
     }
   }
-  if (stats.errors == 0) {
-    for (const std::string& s : options_.symbols)
-      stats.missing += !seen.contains(s);
-  }
+  if (stats.errors == 0) stats.missing = CountMissing(symbols, seen);
   published_.Add({{"topic", kafka::kIntradayTopic}}).Increment(stats.published);
   unchanged_.Add({{"topic", kafka::kIntradayTopic}}).Increment(stats.unchanged);
   Finish(Schedule::kIntraday, stats, started);
@@ -299,8 +396,10 @@ CycleStats Ingestor::RunIntraday(absl::Time deadline) {
 
 CycleStats Ingestor::RunHistory(absl::Time deadline) {
   const absl::Time started = options_.now();
+  const std::shared_ptr<const Universe> universe = this->universe();
+  const std::vector<std::string> symbols = AllSymbols(*universe);
   vnstock::Bars fetched = source_.FetchBars(
-      options_.symbols, vnstock::TimeFrame::kOneDay, started + absl::Hours(24),
+      symbols, vnstock::TimeFrame::kOneDay, started + absl::Hours(24),
       options_.history_bars, deadline);
   LogProblems(Schedule::kHistory, fetched.rejected, fetched.errors);
   CycleStats stats{.rejected = static_cast<int>(fetched.rejected.size()),
@@ -314,6 +413,7 @@ CycleStats Ingestor::RunHistory(absl::Time deadline) {
     seen.insert(series.symbol);
     ++stats.fetched;
     v1::RecordMeta meta = std::move(*history.mutable_meta());
+    meta.set_instrument_type(universe->TypeOf(series.symbol));
     history.clear_meta();
     HistoryState& state = history_[series.symbol];
     if (state.seq > 0 && MessageDifferencer::Equals(history, state.last)) {
@@ -328,10 +428,7 @@ CycleStats Ingestor::RunHistory(absl::Time deadline) {
         kafka::EncodeRecord(kafka::kHistoricalTopic, history, history.meta()));
     ++stats.published;
   }
-  if (stats.errors == 0) {
-    for (const std::string& s : options_.symbols)
-      stats.missing += !seen.contains(s);
-  }
+  if (stats.errors == 0) stats.missing = CountMissing(symbols, seen);
   published_.Add({{"topic", kafka::kHistoricalTopic}})
       .Increment(stats.published);
   unchanged_.Add({{"topic", kafka::kHistoricalTopic}})

@@ -1,11 +1,15 @@
 // Ingestor: ingest's domain logic, free of network and broker so it is
 // unit-tested with fakes. It turns VNStock fetches into the records of the
 // three topics:
-//   prices    one Quote per symbol per poll (unchanged quotes are skipped)
+//   prices    one Quote per symbol per poll (unchanged quotes are skipped);
+//             an index's quote is derived from its 1-minute bars and its
+//             previous close (the price board has no indices)
 //   intraday  one IntradayBar per new or changed 1-minute bar (revision+1)
 //   history   one DailyHistory per symbol when its window changed
-// assigns the per-symbol sequence numbers, and decides when polling makes
-// sense (market hours in Asia/Ho_Chi_Minh).
+// assigns the per-symbol sequence numbers, sets every record's instrument
+// type, and decides when polling makes sense (market hours in
+// Asia/Ho_Chi_Minh). What it polls (the Universe) is swapped whole while it
+// runs: a poll uses the universe of its start.
 //
 // Sequence numbers survive restarts by being *derived from Kafka*: at
 // start-up the adapter scans the topics' tails and feeds every record to
@@ -16,13 +20,17 @@
 //
 // Thread-safety: RunPrices, RunIntraday and RunHistory may run
 // concurrently with each other (each owns its state); each one is not
-// re-entrant. Recover() must finish before any Run*.
+// re-entrant. Recover() only moves state forward (a newer seq, a later
+// day), so it may run while the Run* poll other symbols (the recovery of a
+// newly listed symbol before SetUniverse adds it); at start-up it finishes
+// before any Run*. SetUniverse is thread-safe.
 #ifndef VNSTREAM_SERVICES_INGEST_INGESTOR_H_
 #define VNSTREAM_SERVICES_INGEST_INGESTOR_H_
 
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,7 +39,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
-#include "libs/kafka/publisher.h"
+#include "libs/kafka/sink.h"
 #include "libs/market/calendar.h"
 #include "libs/vnstock/client.h"
 #include "prometheus/collectable.h"
@@ -45,9 +53,26 @@ namespace vnstream::ingest {
 
 enum class Schedule { kPrices = 0, kIntraday = 1, kHistory = 2 };
 
+// What ingest polls. Immutable once built; replaced whole.
+struct Universe {
+  // Securities: the price board, 1-minute bars and history. Sorted.
+  std::vector<std::string> securities;
+  // Indices (vnstream symbols): 1-minute bars and history; their quotes
+  // are derived.
+  std::vector<std::string> indices;
+  // Instrument type per symbol where known (from the listing; indices are
+  // INDEX).
+  absl::flat_hash_map<std::string, v1::InstrumentType> types;
+
+  // UNSPECIFIED when unknown.
+  v1::InstrumentType TypeOf(const std::string& symbol) const;
+};
+
 struct IngestOptions {
-  // Tickers to poll (upper case, validated by the config).
+  // The universe polled until the first SetUniverse: securities (upper
+  // case, validated by the config) and indices. Types unknown but INDEX.
   std::vector<std::string> symbols;
+  std::vector<std::string> indices;
   // 1-minute bars requested per intraday poll (a HOSE day has 226).
   int intraday_count_back = 300;
   // Daily bars per history record (~260 = one year of trading days).
@@ -97,6 +122,10 @@ class Ingestor {
   // The Ingestor must outlive the collectable's registration.
   std::shared_ptr<prometheus::Collectable> MarketCollector() const;
 
+  // Replaces what the next polls fetch.
+  void SetUniverse(std::shared_ptr<const Universe> universe);
+  std::shared_ptr<const Universe> universe();
+
   CycleStats RunPrices(absl::Time deadline);
   CycleStats RunIntraday(absl::Time deadline);
   CycleStats RunHistory(absl::Time deadline);
@@ -120,11 +149,24 @@ class Ingestor {
   };
 
   void Finish(Schedule schedule, const CycleStats& stats, absl::Time started);
+  // Quotes of the universe's indices (RunPrices), into `stats`.
+  void PublishIndexQuotes(const Universe& universe, absl::Time deadline,
+                          CycleStats& stats);
+  // The close of the newest daily bar before `day` last published for
+  // `symbol`, if any.
+  std::optional<v1::Decimal> PreviousClose(const std::string& symbol,
+                                           absl::CivilDay day);
+  // Numbers and publishes a quote unless it equals the last one.
+  void PublishQuote(v1::Quote quote, CycleStats& stats)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(prices_mu_);
 
   const IngestOptions options_;
   vnstock::MarketDataSource& source_;
   kafka::RecordSink& sink_;
   const market::TradingCalendar& calendar_;
+
+  absl::Mutex universe_mu_;
+  std::shared_ptr<const Universe> universe_ ABSL_GUARDED_BY(universe_mu_);
 
   absl::Mutex prices_mu_;
   absl::flat_hash_map<std::string, PriceState> prices_

@@ -34,13 +34,22 @@ class FakeSource : public vnstock::MarketDataSource {
                           int count_back, absl::Time deadline) override {
     last_time_frame = time_frame;
     last_count_back = count_back;
-    return time_frame == vnstock::TimeFrame::kOneDay ? daily : minutes;
+    bar_requests.emplace_back(symbols.begin(), symbols.end());
+    // Like VCI: only the symbols asked for.
+    vnstock::Bars bars =
+        time_frame == vnstock::TimeFrame::kOneDay ? daily : minutes;
+    std::erase_if(bars.series, [&](const vnstock::SymbolBars& s) {
+      return std::find(symbols.begin(), symbols.end(), s.symbol) ==
+             symbols.end();
+    });
+    return bars;
   }
 
   vnstock::PriceBoard board;
   vnstock::Bars minutes;
   vnstock::Bars daily;
   std::vector<std::string> requested_symbols;
+  std::vector<std::vector<std::string>> bar_requests;
   vnstock::TimeFrame last_time_frame = vnstock::TimeFrame::kOneDay;
   int last_count_back = 0;
 };
@@ -95,10 +104,11 @@ class IngestorTest : public ::testing::Test {
  protected:
   IngestorTest() { Make({"FPT", "VCB"}); }
 
-  void Make(std::vector<std::string> symbols,
-            bool ignore_market_hours = false) {
+  void Make(std::vector<std::string> symbols, bool ignore_market_hours = false,
+            std::vector<std::string> indices = {}) {
     ingestor_ = std::make_unique<Ingestor>(
         IngestOptions{.symbols = std::move(symbols),
+                      .indices = std::move(indices),
                       .ignore_market_hours = ignore_market_hours,
                       .now = [this] { return now_; }},
         source_, sink_, calendar_, registry_);
@@ -363,6 +373,101 @@ TEST_F(IngestorTest, MarketMetricsFollowTheShippedCalendar) {
   EXPECT_EQ(at(Local(2026, 2, 17, 10, 0)), P(0, 1));
   EXPECT_EQ(at(Local(2026, 9, 2, 0, 30)), P(0, 1));
   EXPECT_EQ(at(Local(2026, 9, 3, 10, 0)), P(1, 0));
+}
+
+TEST_F(IngestorTest, UniverseSwapsSymbolsAndSetsInstrumentTypes) {
+  auto universe = std::make_shared<Universe>();
+  universe->securities = {"E1VFVN30", "FPT"};
+  universe->types = {{"E1VFVN30", v1::INSTRUMENT_TYPE_ETF},
+                     {"FPT", v1::INSTRUMENT_TYPE_STOCK}};
+  ingestor_->SetUniverse(universe);
+  v1::Quote etf = MakeQuote("E1VFVN30", 25'000);
+  etf.mutable_meta()->set_instrument_type(v1::INSTRUMENT_TYPE_STOCK);
+  source_.board.quotes = {etf, MakeQuote("FPT", 101'000)};
+  CycleStats stats = ingestor_->RunPrices(now_ + absl::Seconds(10));
+  EXPECT_THAT(source_.requested_symbols, ElementsAre("E1VFVN30", "FPT"));
+  EXPECT_EQ(stats.missing, 0) << "VCB left the universe";
+  std::vector<v1::Quote> quotes = sink_.Take<v1::Quote>(kafka::kPricesTopic);
+  ASSERT_EQ(quotes.size(), 2u);
+  EXPECT_EQ(quotes[0].meta().instrument_type(), v1::INSTRUMENT_TYPE_ETF)
+      << "the listing's type wins";
+  EXPECT_EQ(quotes[1].meta().instrument_type(), v1::INSTRUMENT_TYPE_STOCK);
+
+  const absl::Time t0 = Local(2026, 11, 25, 10, 3);
+  source_.minutes.series = {
+      Series("FPT", {Bar(t0, 100'000, 100'000, 100'000, 100'000, 100)}),
+      Series("VCB", {Bar(t0, 60'000, 60'000, 60'000, 60'000, 100)})};
+  ingestor_->RunIntraday(now_ + absl::Minutes(1));
+  std::vector<v1::IntradayBar> bars =
+      sink_.Take<v1::IntradayBar>(kafka::kIntradayTopic);
+  ASSERT_EQ(bars.size(), 1u) << "VCB is not polled any more";
+  EXPECT_EQ(bars[0].meta().instrument_type(), v1::INSTRUMENT_TYPE_STOCK);
+  EXPECT_THAT(source_.bar_requests.back(), ElementsAre("E1VFVN30", "FPT"));
+}
+
+// Indices have no price board: their quote comes from their 1-minute bars
+// and the previous close in their daily history, in points with nanos.
+TEST_F(IngestorTest, IndexQuotesFromMinuteBarsAndPreviousClose) {
+  Make({"FPT"}, false, {"VNINDEX"});
+  const auto points = [](const char* text) {
+    return *market::ParseDecimal(text);
+  };
+  auto day = [](int d) {
+    return absl::FromCivil(absl::CivilDay(2026, 11, d), absl::UTCTimeZone());
+  };
+  vnstock::RawBar yesterday = {day(24),           points("1250.1"),
+                               points("1261.75"), points("1249"),
+                               points("1260.25"), 900'000};
+  vnstock::RawBar today = {day(25),           points("1260.5"), points("1266"),
+                           points("1258.25"), points("1262.4"), 500'000};
+  source_.daily.series = {Series("VNINDEX", {yesterday, today})};
+  const absl::Time t0 = Local(2026, 11, 25, 10, 3);
+  source_.minutes.series = {Series(
+      "VNINDEX", {{t0, points("1260.5"), points("1266"), points("1258.25"),
+                   points("1265.5"), 300'000},
+                  {t0 + absl::Minutes(1), points("1265.5"), points("1265.5"),
+                   points("1261"), points("1262.4"), 200'000}})};
+
+  // No history published yet: no reference, no index quote.
+  source_.board.quotes = {MakeQuote("FPT", 101'000)};
+  ingestor_->RunPrices(now_ + absl::Seconds(10));
+  std::vector<v1::Quote> quotes = sink_.Take<v1::Quote>(kafka::kPricesTopic);
+  ASSERT_EQ(quotes.size(), 1u);
+
+  ingestor_->RunHistory(now_ + absl::Minutes(5));
+  std::vector<v1::DailyHistory> histories =
+      sink_.Take<v1::DailyHistory>(kafka::kHistoricalTopic);
+  ASSERT_EQ(histories.size(), 1u);
+  EXPECT_EQ(histories[0].meta().instrument_type(), v1::INSTRUMENT_TYPE_INDEX);
+  EXPECT_EQ(market::DecimalToString(histories[0].bars(0).close()), "1260.25");
+
+  CycleStats stats = ingestor_->RunPrices(now_ + absl::Seconds(10));
+  EXPECT_EQ(stats.missing, 0);
+  EXPECT_THAT(source_.bar_requests.back(), ElementsAre("VNINDEX"));
+  quotes = sink_.Take<v1::Quote>(kafka::kPricesTopic);
+  ASSERT_EQ(quotes.size(), 1u) << "FPT unchanged; the index is new";
+  const v1::Quote& q = quotes[0];
+  EXPECT_EQ(q.meta().symbol(), "VNINDEX");
+  EXPECT_EQ(q.meta().seq(), 1u);
+  EXPECT_EQ(q.meta().instrument_type(), v1::INSTRUMENT_TYPE_INDEX);
+  EXPECT_EQ(q.meta().trading_date().day(), 25);
+  EXPECT_EQ(q.exchange(), v1::EXCHANGE_HOSE);
+  EXPECT_EQ(market::DecimalToString(q.reference_price()), "1260.25");
+  EXPECT_EQ(market::DecimalToString(q.last_price()), "1262.4");
+  EXPECT_EQ(q.last_price().units(), 1262);
+  EXPECT_EQ(q.last_price().nanos(), 400'000'000);
+  EXPECT_EQ(market::DecimalToString(q.high_price()), "1266");
+  EXPECT_EQ(market::DecimalToString(q.low_price()), "1258.25");
+  EXPECT_EQ(q.total_volume(), 500'000);
+  EXPECT_EQ(market::DecimalToString(q.change()), "2.15");
+  EXPECT_EQ(market::DecimalToString(q.percent_change()), "0.1706");
+  EXPECT_EQ(market::FromTimestamp(q.exchange_time()), t0 + absl::Minutes(1));
+  EXPECT_EQ(q.session(), v1::TRADING_SESSION_CONTINUOUS);
+  EXPECT_FALSE(q.has_ceiling_price()) << "indices have no band";
+
+  // Unchanged bars: nothing new.
+  EXPECT_EQ(ingestor_->RunPrices(now_ + absl::Seconds(10)).unchanged, 2);
+  EXPECT_TRUE(sink_.records.empty());
 }
 
 }  // namespace

@@ -1,6 +1,10 @@
-// vnstream-ingest: polls VNStock and publishes stock-prices, stock-intraday
-// and stock-historical. See config.yaml for every setting.
+// vnstream-ingest: discovers the universe from VNStock's listing, polls it
+// and publishes stock-prices, stock-intraday, stock-historical and
+// stock-instruments. See config.yaml for every setting.
+#include <algorithm>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "libs/base/logging.h"
 #include "libs/base/periodic.h"
@@ -10,15 +14,54 @@
 #include "services/ingest/config.h"
 #include "services/ingest/ingestor.h"
 #include "services/ingest/recovery.h"
+#include "services/ingest/universe.h"
 
 namespace vnstream::ingest {
 namespace {
+
+std::vector<std::string> AllSymbols(const Universe& universe) {
+  std::vector<std::string> all = universe.securities;
+  all.insert(all.end(), universe.indices.begin(), universe.indices.end());
+  return all;
+}
+
+// A universe refresh while the pollers run: newly listed symbols get their
+// state recovered from Kafka (a relisted symbol continues its sequences)
+// before the pollers switch to the new universe. Returns when to refresh
+// next: the interval after a success, the retry period after a failure.
+absl::Time RefreshUniverse(const IngestConfig& config, UniverseTracker& tracker,
+                           Ingestor& ingestor, absl::Time deadline) {
+  const absl::Time retry = absl::Now() + config.universe_retry;
+  absl::StatusOr<std::shared_ptr<const Universe>> refreshed =
+      tracker.Refresh(deadline);
+  if (!refreshed.ok()) return retry;  // Logged and counted by the tracker.
+  const std::vector<std::string> old = AllSymbols(*ingestor.universe());
+  std::vector<std::string> added;
+  for (const std::string& symbol : AllSymbols(**refreshed)) {
+    if (std::find(old.begin(), old.end(), symbol) == old.end()) {
+      added.push_back(symbol);
+    }
+  }
+  if (!added.empty()) {
+    if (absl::Status s =
+            RecoverFromKafka(config.kafka_brokers, config.kafka_config, added,
+                             ingestor, config.recovery_timeout);
+        !s.ok()) {
+      spdlog::warn("universe: recovering the state of {} new symbols: {}",
+                   added.size(), s);
+      return retry;
+    }
+  }
+  ingestor.SetUniverse(*std::move(refreshed));
+  return absl::Now() + config.universe_interval;
+}
 
 int Main(int argc, char** argv) {
   InitService(
       argc, argv, "vnstream-ingest",
       "vnstream-ingest: VNStock -> Kafka (stock-prices, stock-intraday, "
-      "stock-historical).\nSettings: flags, VNSTREAM_<FLAG> or "
+      "stock-historical, stock-instruments).\nSettings: flags, VNSTREAM_<FLAG> "
+      "or "
       "--config=FILE.yaml");
   absl::StatusOr<IngestConfig> config = LoadConfig();
   if (std::optional<int> code = ConfigExit(config.status())) return *code;
@@ -52,23 +95,52 @@ int Main(int argc, char** argv) {
   Ingestor ingestor(config->ingest, client, **publisher, config->calendar,
                     registry);
   (*runtime)->metrics().RegisterCollectable(ingestor.MarketCollector());
-  spdlog::info("ingesting {} symbols from {}; Kafka {}; metrics :{}; gRPC :{}",
-               config->ingest.symbols.size(), config->vnstock.base_url,
-               config->kafka_brokers, (*runtime)->metrics().port(),
-               grpc.port());
+  UniverseTracker tracker(config->universe, client, **publisher, registry);
+  spdlog::info("ingesting from {}; Kafka {}; metrics :{}; gRPC :{}",
+               config->vnstock.base_url, config->kafka_brokers,
+               (*runtime)->metrics().port(), grpc.port());
 
-  // Sequence numbers continue where the topics end; nothing is published
-  // before that is known.
+  // Nothing is published before the topics' state is known: the
+  // instruments first, then the universe (VNStock's listing, or what
+  // Kafka knows when the listing is unavailable), then the sequence
+  // numbers of its symbols.
+  auto retry_until_ok = [&](const char* what, auto attempt) {
+    while (!stop.HasBeenNotified()) {
+      const absl::Status status = attempt();
+      if (status.ok()) return;
+      spdlog::warn("{} failed, retrying in 5s: {}", what, status);
+      stop.WaitForNotificationWithTimeout(absl::Seconds(5));
+    }
+  };
+  retry_until_ok("recovering instruments from Kafka", [&] {
+    return RecoverInstruments(config->kafka_brokers, config->kafka_config,
+                              tracker, config->recovery_timeout);
+  });
+  std::shared_ptr<const Universe> universe;
+  absl::Time next_refresh;
   while (!stop.HasBeenNotified()) {
-    const absl::Status status = RecoverFromKafka(
-        config->kafka_brokers, config->kafka_config, config->ingest.symbols,
-        ingestor, config->recovery_timeout);
-    if (status.ok()) break;
-    spdlog::warn("recovering state from Kafka failed, retrying in 5s: {}",
-                 status);
-    stop.WaitForNotificationWithTimeout(absl::Seconds(5));
+    absl::StatusOr<std::shared_ptr<const Universe>> refreshed =
+        tracker.Refresh(absl::Now() + config->universe_retry);
+    next_refresh = absl::Now() + (refreshed.ok() ? config->universe_interval
+                                                 : config->universe_retry);
+    universe = refreshed.ok() ? *refreshed : tracker.Recovered();
+    if (!universe->securities.empty()) break;
+    spdlog::warn(
+        "no universe yet (VNStock's listing unavailable, nothing in Kafka); "
+        "retrying in {}",
+        absl::FormatDuration(config->universe_retry));
+    stop.WaitForNotificationWithTimeout(config->universe_retry);
   }
   if (stop.HasBeenNotified()) return 0;
+  retry_until_ok("recovering state from Kafka", [&] {
+    return RecoverFromKafka(config->kafka_brokers, config->kafka_config,
+                            AllSymbols(*universe), ingestor,
+                            config->recovery_timeout);
+  });
+  if (stop.HasBeenNotified()) return 0;
+  ingestor.SetUniverse(universe);
+  spdlog::info("polling {} securities and {} indices",
+               universe->securities.size(), universe->indices.size());
 
   auto schedule = [&](Schedule which, absl::Duration interval, auto run) {
     return std::make_unique<PeriodicTask>(
@@ -78,6 +150,15 @@ int Main(int argc, char** argv) {
         });
   };
   std::unique_ptr<PeriodicTask> tasks[] = {
+      // Ticks every retry period; refreshes when due.
+      std::make_unique<PeriodicTask>("universe", config->universe_retry,
+                                     [&](absl::Time deadline) {
+                                       if (absl::Now() >= next_refresh) {
+                                         next_refresh = RefreshUniverse(
+                                             *config, tracker, ingestor,
+                                             deadline);
+                                       }
+                                     }),
       schedule(Schedule::kPrices, config->price_interval, &Ingestor::RunPrices),
       schedule(Schedule::kIntraday, config->intraday_interval,
                &Ingestor::RunIntraday),

@@ -88,4 +88,29 @@ absl::Status RecoverFromKafka(const std::string& bootstrap_servers,
       });
 }
 
+absl::Status RecoverInstruments(const std::string& bootstrap_servers,
+                                const kafka::ConfigMap& overrides,
+                                UniverseTracker& tracker,
+                                absl::Duration timeout) {
+  Progress progress;
+  const absl::Status status = kafka::ScanTopicBackwards(
+      {.bootstrap_servers = bootstrap_servers,
+       .topic = kafka::kInstrumentsTopic,
+       .timeout = timeout,
+       .overrides = overrides},
+      [&](RdKafka::Message& message) {
+        v1::Instrument instrument;
+        if (!kafka::DecodeRecord(message, instrument).ok()) {
+          ++progress.malformed;
+          return;
+        }
+        ++progress.records;
+        tracker.Recover(instrument);
+      },
+      [] { return false; });
+  spdlog::info("recovered {} from {} records ({} malformed skipped)",
+               kafka::kInstrumentsTopic, progress.records, progress.malformed);
+  return status;
+}
+
 }  // namespace vnstream::ingest

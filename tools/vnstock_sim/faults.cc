@@ -15,9 +15,13 @@ absl::string_view RouteName(Route route) {
     case Route::kTicks:
       return "ticks";
     case Route::kGapChart:
+      return "gap_chart";
+    case Route::kListing:
+      return "listing";
+    case Route::kGroup:
       break;
   }
-  return "gap_chart";
+  return "group";
 }
 
 absl::string_view FaultKindName(FaultKind kind) {
@@ -44,8 +48,9 @@ absl::StatusOr<Route> ParseRoute(absl::string_view name) {
   for (Route route : kAllRoutes) {
     if (RouteName(route) == name) return route;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "unknown route '", name, "' (price_board, ticks, gap_chart or all)"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown route '", name,
+                   "' (price_board, ticks, gap_chart, listing, group or all)"));
 }
 
 absl::StatusOr<FaultKind> ParseFaultKind(absl::string_view name) {

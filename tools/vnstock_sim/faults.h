@@ -22,11 +22,14 @@ enum class Route {
   kPriceBoard,  // POST /api/price/symbols/getList
   kTicks,       // POST /api/market-watch/LEData/getAll
   kGapChart,    // POST /api/chart/OHLCChart/gap-chart
+  kListing,     // GET /api/price/symbols/getAll
+  kGroup,       // GET /api/price/symbols/getByGroup?group=...
 };
-inline constexpr std::array<Route, 3> kAllRoutes = {
-    Route::kPriceBoard, Route::kTicks, Route::kGapChart};
-absl::string_view RouteName(
-    Route route);  // "price_board", "ticks", "gap_chart"
+inline constexpr std::array<Route, 5> kAllRoutes = {
+    Route::kPriceBoard, Route::kTicks, Route::kGapChart, Route::kListing,
+    Route::kGroup};
+// "price_board", "ticks", "gap_chart", "listing", "group".
+absl::string_view RouteName(Route route);
 
 enum class FaultKind {
   kHttp500,         // 500 with a JSON error body.

@@ -36,6 +36,9 @@ ABSL_FLAG(std::vector<std::string>, faults, {},
           "Faults injected from the start, ROUTE:KIND[:key=value]... "
           "(README.md), e.g. all:slow:probability=0.1:delay_ms=2000.");
 ABSL_FLAG(uint64_t, fault_seed, 1, "Seed of the fault probabilities.");
+ABSL_FLAG(std::vector<std::string>, delisted, {},
+          "CSV symbols left out of the listing and every route from the "
+          "start (POST /sim/listing lists them again).");
 
 namespace vnstream::sim {
 namespace {
@@ -53,6 +56,7 @@ int Main(int argc, char** argv) {
       .loop = absl::GetFlag(FLAGS_loop),
       .faults = absl::GetFlag(FLAGS_faults),
       .fault_seed = absl::GetFlag(FLAGS_fault_seed),
+      .delisted = absl::GetFlag(FLAGS_delisted),
   });
   if (!sim.ok()) {
     spdlog::error("{}", sim.status());
@@ -80,9 +84,9 @@ int Main(int argc, char** argv) {
   const Snapshot now = (*sim)->clock().Now();
   const market::DailyData& data = (*sim)->market().data();
   spdlog::info(
-      "listening on {}:{}; {} symbols, CSV {} .. {}; today {} replays {}, "
-      "virtual time {}, speed {}{}",
-      host, *port, data.symbols.size(),
+      "listening on {}:{}; {} symbols and {} simulated indices, CSV {} .. {}; "
+      "today {} replays {}, virtual time {}, speed {}{}",
+      host, *port, data.symbols.size(), (*sim)->market().indices().size(),
       absl::FormatCivilTime(data.days.front()),
       absl::FormatCivilTime(data.days.back()), absl::FormatCivilTime(now.today),
       absl::FormatCivilTime(data.days[now.replay_index]),

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "libs/market/exchange.h"
 #include "libs/market/holidays.h"
@@ -102,7 +103,12 @@ absl::string_view VciSessionName(absl::Duration time_of_day) {
 }
 
 SimMarket::SimMarket(market::DailyData data)
-    : data_(std::move(data)), calendar_(CsvCalendar(data_.days)) {}
+    : data_(std::move(data)),
+      calendar_(CsvCalendar(data_.days)),
+      indices_(BuildIndices(data_)),
+      listed_(new std::atomic<bool>[data_.symbols.size()]) {
+  for (size_t i = 0; i < data_.symbols.size(); ++i) listed_[i] = true;
+}
 
 absl::CivilDay SimMarket::MappedDay(const Snapshot& snapshot,
                                     int day_index) const {
@@ -113,13 +119,82 @@ absl::CivilDay SimMarket::MappedDay(const Snapshot& snapshot,
   return day;
 }
 
-int SimMarket::FindSymbol(absl::string_view symbol) const {
-  auto it = std::lower_bound(data_.symbols.begin(), data_.symbols.end(), symbol,
+namespace {
+
+// Index in data.symbols, or -1.
+int FindCsvSymbol(const market::DailyData& data, absl::string_view symbol) {
+  auto it = std::lower_bound(data.symbols.begin(), data.symbols.end(), symbol,
                              [](const market::SymbolHistory& h,
                                 absl::string_view s) { return h.symbol < s; });
-  return it != data_.symbols.end() && it->symbol == symbol
-             ? static_cast<int>(it - data_.symbols.begin())
+  return it != data.symbols.end() && it->symbol == symbol
+             ? static_cast<int>(it - data.symbols.begin())
              : -1;
+}
+
+}  // namespace
+
+int SimMarket::FindSymbol(absl::string_view symbol) const {
+  const int index = FindCsvSymbol(data_, symbol);
+  return index >= 0 && listed_[index] ? index : -1;
+}
+
+bool SimMarket::ListedBy(int symbol_index, int day_index) const {
+  const market::SymbolHistory& history = data_.symbols[symbol_index];
+  return BarsEnd(history, day_index) != history.bars.begin();
+}
+
+std::vector<ListingEntry> SimMarket::Listing(const Snapshot& snapshot) const {
+  std::vector<ListingEntry> out;
+  for (int i = 0; i < static_cast<int>(data_.symbols.size()); ++i) {
+    if (!listed_[i] || !ListedBy(i, snapshot.replay_index)) continue;
+    out.push_back({.id = i + 1,
+                   .symbol = data_.symbols[i].symbol,
+                   .type = "STOCK",
+                   .exchange = kHose,
+                   .name = data_.symbols[i].name});
+  }
+  for (size_t k = 0; k < indices_.size(); ++k) {
+    const SimIndex& index = indices_[k];
+    out.push_back({.id = static_cast<int>(data_.symbols.size() + k + 1),
+                   .symbol = std::string(index.info->vci_code),
+                   .type = "INDEX",
+                   .exchange = index.info->exchange,
+                   .name = index.name});
+  }
+  return out;
+}
+
+std::vector<std::string> SimMarket::Group(absl::string_view group,
+                                          const Snapshot& snapshot) const {
+  const bool hose = absl::EqualsIgnoreCase(group, "HOSE");
+  const bool vn30 = absl::EqualsIgnoreCase(group, "VN30");
+  std::vector<std::string> out;
+  if (!hose && !vn30) return out;
+  for (int i = 0; i < static_cast<int>(data_.symbols.size()); ++i) {
+    if (!listed_[i] || !ListedBy(i, snapshot.replay_index)) continue;
+    if (hose || InVn30(data_.symbols[i])) {
+      out.push_back(data_.symbols[i].symbol);
+    }
+  }
+  return out;
+}
+
+absl::Status SimMarket::SetListed(absl::string_view symbol, bool listed) {
+  const int index = FindCsvSymbol(data_, symbol);
+  if (index < 0) {
+    return absl::NotFoundError(
+        absl::StrCat("'", symbol, "' is not a symbol of the CSV"));
+  }
+  listed_[index] = listed;
+  return absl::OkStatus();
+}
+
+std::vector<std::string> SimMarket::Delisted() const {
+  std::vector<std::string> out;
+  for (size_t i = 0; i < data_.symbols.size(); ++i) {
+    if (!listed_[i]) out.push_back(data_.symbols[i].symbol);
+  }
+  return out;
 }
 
 std::vector<market::DailyBar>::const_iterator SimMarket::BarsEnd(
@@ -221,7 +296,15 @@ std::optional<BarSeries> SimMarket::GetBars(absl::string_view symbol,
                                             const Snapshot& snapshot,
                                             absl::Time to, int64_t count_back) {
   const int index = FindSymbol(symbol);
-  if (index < 0) return std::nullopt;
+  if (index < 0) {
+    const market::MarketIndex* info = market::FindIndex(symbol);
+    for (const SimIndex& sim_index : indices_) {
+      if (sim_index.info == info) {
+        return GetIndexBars(sim_index, time_frame, snapshot, to, count_back);
+      }
+    }
+    return std::nullopt;
+  }
   const market::SymbolHistory& history = data_.symbols[index];
   auto end = BarsEnd(history, snapshot.replay_index);
   if (end == history.bars.begin()) return std::nullopt;
@@ -282,6 +365,89 @@ std::optional<BarSeries> SimMarket::GetBars(absl::string_view symbol,
     keep(
         {UtcMidnight(day), it->open, it->high, it->low, it->close, it->volume});
   }
+  std::reverse(bars.begin(), bars.end());
+  return series;
+}
+
+std::shared_ptr<const std::vector<IndexPoint>> SimMarket::Points(
+    const SimIndex& index, int day_index) {
+  const size_t k = static_cast<size_t>(&index - indices_.data());
+  {
+    absl::MutexLock lock(&index_mu_);
+    if (index_day_ != day_index) {
+      points_.assign(indices_.size(), nullptr);
+      index_day_ = day_index;
+    }
+    if (points_[k] != nullptr) return points_[k];
+  }
+  // Built outside the lock: the replays take their own lock.
+  std::vector<std::shared_ptr<const DayReplay>> owned;
+  std::vector<const DayReplay*> replays;
+  for (int symbol : index.constituents) {
+    owned.push_back(Replay(symbol, day_index));
+    replays.push_back(owned.back().get());
+  }
+  const IndexDay* previous = day_index > 0 && index.days[day_index - 1].has_data
+                                 ? &index.days[day_index - 1]
+                                 : nullptr;
+  auto points = std::make_shared<const std::vector<IndexPoint>>(
+      IndexPoints(previous != nullptr ? previous->close : index.base, replays));
+  absl::MutexLock lock(&index_mu_);
+  if (index_day_ == day_index) points_[k] = points;
+  return points;
+}
+
+std::optional<BarSeries> SimMarket::GetIndexBars(const SimIndex& index,
+                                                 TimeFrame time_frame,
+                                                 const Snapshot& snapshot,
+                                                 absl::Time to,
+                                                 int64_t count_back) {
+  BarSeries series;
+  series.index = &index;
+  std::vector<Bar>& bars = series.bars;
+  const std::shared_ptr<const std::vector<IndexPoint>> points =
+      Points(index, snapshot.replay_index);
+  const int64_t now = SecondsSinceMidnight(snapshot);
+  const absl::Time midnight = LocalMidnight(snapshot.today);
+  // Today's values so far, bucketed by bar start.
+  const int64_t width = time_frame == TimeFrame::kMinute ? 60
+                        : time_frame == TimeFrame::kHour ? 3600
+                                                         : 24 * 3600;
+  for (const IndexPoint& point : *points) {
+    if (point.second_of_day > now) break;
+    const absl::Time start =
+        time_frame == TimeFrame::kDay
+            ? UtcMidnight(snapshot.today)
+            : midnight + absl::Seconds(point.second_of_day / width * width);
+    if (start > to) break;
+    if (bars.empty() || bars.back().time != start) {
+      bars.push_back(
+          {start, point.value, point.value, point.value, point.value, 0});
+    }
+    Bar& bar = bars.back();
+    bar.high = std::max(bar.high, point.value);
+    bar.low = std::min(bar.low, point.value);
+    bar.close = point.value;
+    bar.volume += point.volume;
+  }
+  if (time_frame != TimeFrame::kDay) {
+    if (static_cast<int64_t>(bars.size()) > count_back) {
+      bars.erase(bars.begin(), bars.end() - count_back);
+    }
+    return series;
+  }
+  // Past days, newest first, on the mapped dates.
+  std::reverse(bars.begin(), bars.end());
+  absl::CivilDay day = snapshot.today;
+  for (int d = snapshot.replay_index - 1;
+       d >= 0 && static_cast<int64_t>(bars.size()) < count_back; --d) {
+    day = calendar_.LatestTradingDay(day - 1);
+    const IndexDay& past = index.days[d];
+    if (!past.has_data || UtcMidnight(day) > to) continue;
+    bars.push_back({UtcMidnight(day), past.open, past.high, past.low,
+                    past.close, past.volume});
+  }
+  if (static_cast<int64_t>(bars.size()) > count_back) bars.resize(count_back);
   std::reverse(bars.begin(), bars.end());
   return series;
 }

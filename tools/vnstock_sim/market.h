@@ -11,18 +11,21 @@
 #define VNSTREAM_TOOLS_VNSTOCK_SIM_MARKET_H_
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "libs/market/calendar.h"
 #include "libs/market/daily_csv.h"
+#include "tools/vnstock_sim/indices.h"
 #include "tools/vnstock_sim/intraday.h"
 #include "tools/vnstock_sim/session_clock.h"
 
@@ -76,8 +79,20 @@ struct Bar {
 };
 
 struct BarSeries {
+  // The stock's history, or null for an index.
   const market::SymbolHistory* history = nullptr;
+  // The index, or null for a stock; its bars are in hundredths of a point.
+  const SimIndex* index = nullptr;
   std::vector<Bar> bars;  // Oldest first.
+};
+
+// One entry of the listing (getAll).
+struct ListingEntry {
+  int id = 0;
+  std::string symbol;      // As VCI spells it (an index: its VCI code).
+  absl::string_view type;  // "STOCK" or "INDEX".
+  v1::Exchange exchange = v1::EXCHANGE_HOSE;
+  std::string name;
 };
 
 // VCI's session name at local `time_of_day` on a trading day.
@@ -89,6 +104,7 @@ class SimMarket {
   explicit SimMarket(market::DailyData data);
 
   const market::DailyData& data() const { return data_; }
+  const std::vector<SimIndex>& indices() const { return indices_; }
   // Weekdays minus the CSV's holidays (see the file comment).
   const market::TradingCalendar& calendar() const { return calendar_; }
 
@@ -96,9 +112,30 @@ class SimMarket {
   // served.
   absl::CivilDay MappedDay(const Snapshot& snapshot, int day_index) const;
 
-  // The functions below return nullopt for a symbol that is unknown or not
-  // yet listed on the replayed day (VCI omits unknown symbols). `symbol` is
-  // upper-case.
+  // The listing: every CSV symbol listed (not delisted with SetListed) that
+  // has a row by the replayed day, as a HOSE stock, then the simulated
+  // indices (the real getAll has no indices; the sim lists them so that
+  // their names say "(simulated)").
+  std::vector<ListingEntry> Listing(const Snapshot& snapshot) const;
+
+  // The members of VCI group `group` (any case): "HOSE" every listed
+  // symbol of Listing(), "VN30" those the CSV marks VN30 (its `index`
+  // column); every other group is empty (the sim has no HNX or UPCOM
+  // stocks and no other groups).
+  std::vector<std::string> Group(absl::string_view group,
+                                 const Snapshot& snapshot) const;
+
+  // Lists or delists a CSV symbol from now on (the control API): a
+  // delisted symbol is absent from every route, as an unknown one.
+  // NotFound for a symbol that is not in the CSV.
+  absl::Status SetListed(absl::string_view symbol, bool listed);
+  // The delisted CSV symbols, sorted.
+  std::vector<std::string> Delisted() const;
+
+  // The functions below return nullopt for a symbol that is unknown,
+  // delisted, or not yet listed on the replayed day (VCI omits unknown
+  // symbols). `symbol` is upper-case. GetBars also serves the indices, by
+  // symbol or VCI code (upper-cased: "HNXUPCOMINDEX").
 
   std::optional<Quote> GetQuote(absl::string_view symbol,
                                 const Snapshot& snapshot);
@@ -124,18 +161,37 @@ class SimMarket {
       ABSL_LOCKS_EXCLUDED(mu_);
 
  private:
-  // Index in data_.symbols, or -1.
+  // Index in data_.symbols of a listed symbol, or -1.
   int FindSymbol(absl::string_view symbol) const;
+  // Has a row at or before `day_index`.
+  bool ListedBy(int symbol_index, int day_index) const;
+  std::optional<BarSeries> GetIndexBars(const SimIndex& index,
+                                        TimeFrame time_frame,
+                                        const Snapshot& snapshot, absl::Time to,
+                                        int64_t count_back);
+  // The index's points of CSV day `day_index` (all of the day), cached.
+  std::shared_ptr<const std::vector<IndexPoint>> Points(const SimIndex& index,
+                                                        int day_index)
+      ABSL_LOCKS_EXCLUDED(index_mu_);
   // The symbol's bars with day_index <= `day_index` end here.
   std::vector<market::DailyBar>::const_iterator BarsEnd(
       const market::SymbolHistory& history, int day_index) const;
 
   const market::DailyData data_;
   const market::TradingCalendar calendar_;
+  const std::vector<SimIndex> indices_;
+  // Per symbol of data_: false once delisted (read without a lock on every
+  // request).
+  std::unique_ptr<std::atomic<bool>[]> listed_;
   absl::Mutex mu_;
   int cached_day_ ABSL_GUARDED_BY(mu_) = -1;
   // Per symbol, for cached_day_ (null = not built yet or no row).
   std::vector<std::shared_ptr<const DayReplay>> cache_ ABSL_GUARDED_BY(mu_);
+  absl::Mutex index_mu_;
+  int index_day_ ABSL_GUARDED_BY(index_mu_) = -1;
+  // Per index of indices_, for index_day_.
+  std::vector<std::shared_ptr<const std::vector<IndexPoint>>> points_
+      ABSL_GUARDED_BY(index_mu_);
 };
 
 }  // namespace vnstream::sim

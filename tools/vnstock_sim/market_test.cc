@@ -1,6 +1,7 @@
 #include "tools/vnstock_sim/market.h"
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -389,6 +390,149 @@ TEST_F(MarketTest, RepliesAreDeterministic) {
       EXPECT_EQ(a->bids[i].volume, b->bids[i].volume);
       EXPECT_EQ(a->asks[i].price, b->asks[i].price);
     }
+  }
+}
+
+TEST_F(MarketTest, ListingGroupsAndDelisting) {
+  const Snapshot s = LastDayAt(At(10, 30));
+  std::vector<ListingEntry> listing = market_->Listing(s);
+  ASSERT_EQ(listing.size(), 22u + 5u);
+  EXPECT_EQ(listing[0].symbol, "CTD");
+  EXPECT_EQ(listing[0].type, "STOCK");
+  EXPECT_EQ(listing[0].exchange, kHose);
+  EXPECT_EQ(listing[0].name, "Cotec Construction JSC");
+  EXPECT_EQ(listing[22].symbol, "VNINDEX");
+  EXPECT_EQ(listing[22].type, "INDEX");
+  EXPECT_EQ(listing[26].symbol, "HNXUpcomIndex");
+  EXPECT_EQ(listing[26].exchange, v1::EXCHANGE_UPCOM);
+  EXPECT_EQ(listing[26].name, "UPCoM-Index (simulated)");
+  // Every CSV row says VN30.
+  EXPECT_EQ(market_->Group("VN30", s).size(), 22u);
+  EXPECT_EQ(market_->Group("hose", s).size(), 22u);
+  EXPECT_TRUE(market_->Group("HNX30", s).empty());
+  // Not yet listed in 2017: TCB.
+  const std::vector<absl::CivilDay>& days = market_->data().days;
+  const int index = static_cast<int>(
+      std::lower_bound(days.begin(), days.end(), absl::CivilDay(2017, 6, 1)) -
+      days.begin());
+  const Snapshot early = MakeSnapshot(days[index], index, At(10, 30));
+  for (const ListingEntry& e : market_->Listing(early)) {
+    EXPECT_NE(e.symbol, "TCB");
+  }
+
+  ASSERT_TRUE(market_->SetListed("FPT", false).ok());
+  EXPECT_EQ(market_->Delisted(), std::vector<std::string>{"FPT"});
+  EXPECT_EQ(market_->Listing(s).size(), 21u + 5u);
+  EXPECT_EQ(market_->Group("VN30", s).size(), 21u);
+  EXPECT_FALSE(market_->GetQuote("FPT", s).has_value());
+  EXPECT_FALSE(market_->GetTicks("FPT", s, 10, std::nullopt).has_value());
+  EXPECT_FALSE(
+      market_->GetBars("FPT", TimeFrame::kDay, s, s.now, 10).has_value());
+  ASSERT_TRUE(market_->SetListed("FPT", true).ok());
+  EXPECT_TRUE(market_->GetQuote("FPT", s).has_value());
+  EXPECT_TRUE(market_->Delisted().empty());
+  EXPECT_EQ(market_->SetListed("XXX", false).code(),
+            absl::StatusCode::kNotFound);
+}
+
+// The daily values chain the constituents' prices (indices.h), recomputed
+// here from the CSV independently.
+TEST_F(MarketTest, IndexDaysChainTheCsvPrices) {
+  const market::DailyData& data = market_->data();
+  const Snapshot s = LastDayAt(At(15, 30));
+  std::optional<BarSeries> series =
+      market_->GetBars("HNXUPCOMINDEX", TimeFrame::kDay, s, s.now, 100000);
+  ASSERT_TRUE(series.has_value());
+  ASSERT_NE(series->index, nullptr);
+  EXPECT_EQ(series->index->info->symbol, "UPCOMINDEX");
+  ASSERT_EQ(series->bars.size(), data.days.size());
+  // symbol -> close by day index.
+  std::vector<std::map<int, const market::DailyBar*>> rows(data.symbols.size());
+  for (size_t i = 0; i < data.symbols.size(); ++i) {
+    for (const market::DailyBar& bar : data.symbols[i].bars) {
+      rows[i][bar.day_index] = &bar;
+    }
+  }
+  EXPECT_EQ(series->bars[0].close, 80'00) << "the base value";
+  // Every past day: close = previous close * sum(close) / sum(previous
+  // close) over the symbols with a row on both days (and on the days
+  // between, none is missing here: the last row before counts).
+  for (int d = 1; d + 1 < static_cast<int>(data.days.size()); ++d) {
+    __int128 numerator = 0;
+    __int128 denominator = 0;
+    for (size_t i = 0; i < data.symbols.size(); ++i) {
+      auto today = rows[i].find(d);
+      if (today == rows[i].end() || today == rows[i].begin()) continue;
+      numerator += today->second->close;
+      denominator += std::prev(today)->second->close;
+    }
+    const Bar& bar = series->bars[d];
+    const __int128 exact = series->bars[d - 1].close * numerator;
+    ASSERT_EQ(bar.close, static_cast<int64_t>((2 * exact + denominator) /
+                                              (2 * denominator)))
+        << data.days[d];
+    ASSERT_LE(bar.low, std::min(bar.open, bar.close)) << data.days[d];
+    ASSERT_GE(bar.high, std::max(bar.open, bar.close)) << data.days[d];
+    ASSERT_EQ(bar.time, UtcMidnight(data.days[d]));
+  }
+}
+
+// Today's index values follow the constituents' last trades: at any time,
+// previous close * sum(last price) / sum(reference).
+TEST_F(MarketTest, IndexIntradayFollowsTheConstituentsQuotes) {
+  const market::DailyData& data = market_->data();
+  for (absl::Duration t : {At(9, 10), At(10, 30, 30), At(14, 50)}) {
+    const Snapshot s = LastDayAt(t);
+    std::optional<BarSeries> daily =
+        market_->GetBars("VNINDEX", TimeFrame::kDay, s, s.now, 2);
+    std::optional<BarSeries> minutes =
+        market_->GetBars("VNINDEX", TimeFrame::kMinute, s, s.now, 1000);
+    std::optional<BarSeries> hours =
+        market_->GetBars("VNINDEX", TimeFrame::kHour, s, s.now, 1000);
+    ASSERT_TRUE(daily && minutes && hours);
+    const int64_t previous = daily->index->days[LastIndex() - 1].close;
+    __int128 last_sum = 0;
+    __int128 reference_sum = 0;
+    int64_t volume = 0;
+    for (const market::SymbolHistory& h : data.symbols) {
+      std::optional<Quote> q = market_->GetQuote(h.symbol, s);
+      ASSERT_TRUE(q.has_value()) << h.symbol;
+      reference_sum += q->reference;
+      last_sum += q->last ? q->last->price : q->reference;
+      volume += q->last ? q->last->total_volume : 0;
+    }
+    if (t == At(9, 10)) {  // Before the ATO match: no values today.
+      EXPECT_TRUE(minutes->bars.empty());
+      ASSERT_EQ(daily->bars.size(), 2u);
+      EXPECT_EQ(daily->bars.back().close, previous)
+          << "yesterday is the newest bar";
+      continue;
+    }
+    const int64_t expected = static_cast<int64_t>(
+        (2 * previous * last_sum + reference_sum) / (2 * reference_sum));
+    ASSERT_FALSE(minutes->bars.empty());
+    const Bar& today = daily->bars.back();
+    EXPECT_EQ(today.time, UtcMidnight(kLastDay));
+    EXPECT_EQ(today.close, expected);
+    EXPECT_EQ(minutes->bars.back().close, expected);
+    EXPECT_EQ(hours->bars.back().close, expected);
+    EXPECT_EQ(today.volume, volume);
+    int64_t minute_volume = 0;
+    int64_t high = 0;
+    int64_t low = INT64_MAX;
+    for (const Bar& bar : minutes->bars) {
+      minute_volume += bar.volume;
+      high = std::max(high, bar.high);
+      low = std::min(low, bar.low);
+      EXPECT_LE(bar.low, std::min(bar.open, bar.close));
+      EXPECT_GE(bar.high, std::max(bar.open, bar.close));
+    }
+    EXPECT_EQ(minute_volume, volume);
+    EXPECT_EQ(high, today.high);
+    EXPECT_EQ(low, today.low);
+    EXPECT_EQ(minutes->bars.front().open, today.open);
+    // The first minute bar is the 09:15 ATO.
+    EXPECT_EQ(minutes->bars.front().time, LocalMidnight(kLastDay) + At(9, 15));
   }
 }
 

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "libs/base/logging.h"
 #include "libs/market/calendar.h"
+#include "libs/market/exchange.h"
 #include "rapidjson/document.h"
 #include "rapidjson/stringbuffer.h"
 #include "rapidjson/writer.h"
@@ -179,6 +180,16 @@ SimServer::SimServer(Simulator& sim) : sim_(sim) {
       ServeVci(route, req, res);
     });
   }
+  const std::pair<const char*, Route> vci_get_routes[] = {
+      {"/api/price/symbols/getAll", Route::kListing},
+      {"/api/price/symbols/getByGroup", Route::kGroup},
+  };
+  for (const auto& [path, route] : vci_get_routes) {
+    http_.Get(path, [this, route = route](const httplib::Request& req,
+                                          httplib::Response& res) {
+      ServeVci(route, req, res);
+    });
+  }
   http_.Get("/sim/state", [this](const httplib::Request&,
                                  httplib::Response& res) { ServeState(res); });
   http_.Post("/sim/faults",
@@ -194,6 +205,10 @@ SimServer::SimServer(Simulator& sim) : sim_(sim) {
   http_.Post("/sim/clock",
              [this](const httplib::Request& req, httplib::Response& res) {
                ServeSetClock(req, res);
+             });
+  http_.Post("/sim/listing",
+             [this](const httplib::Request& req, httplib::Response& res) {
+               ServeSetListed(req, res);
              });
 }
 
@@ -248,7 +263,7 @@ void SimServer::ServeVci(Route route, const httplib::Request& request,
           absl::Milliseconds(fault->delay_ms));
     }
   }
-  absl::StatusOr<std::string> body = Answer(route, request.body);
+  absl::StatusOr<std::string> body = Answer(route, request);
   if (!body.ok()) {
     RespondError(response, 400, body.status().message());
     return;
@@ -262,10 +277,20 @@ void SimServer::ServeVci(Route route, const httplib::Request& request,
 }
 
 absl::StatusOr<std::string> SimServer::Answer(Route route,
-                                              const std::string& body) {
+                                              const httplib::Request& request) {
   SimMarket& market = sim_.market();
   const Snapshot snapshot = sim_.clock().Now();
+  const std::string& body = request.body;
   switch (route) {
+    case Route::kListing:
+      return ListingJson(market.Listing(snapshot));
+    case Route::kGroup: {
+      const std::string group = request.get_param_value("group");
+      if (group.empty()) {
+        return absl::InvalidArgumentError("the 'group' parameter is required");
+      }
+      return GroupJson(market.Group(group, snapshot));
+    }
     case Route::kPriceBoard: {
       absl::StatusOr<std::vector<std::string>> symbols =
           ParsePriceBoardRequest(body);
@@ -321,6 +346,29 @@ void SimServer::ServeState(httplib::Response& response) {
   w.Double(sim_.clock().speed());
   w.Key("loop");
   w.Bool(sim_.clock().loop());
+  w.Key("normalised_bars");
+  int normalised = 0;
+  for (const market::SymbolHistory& h : sim_.market().data().symbols) {
+    normalised += h.normalised;
+  }
+  w.Int(normalised);
+  w.Key("delisted");
+  w.StartArray();
+  for (const std::string& symbol : sim_.market().Delisted()) {
+    w.String(symbol.c_str(), static_cast<rapidjson::SizeType>(symbol.size()));
+  }
+  w.EndArray();
+  w.Key("indices");
+  w.StartArray();
+  for (const SimIndex& index : sim_.market().indices()) {
+    w.StartObject();
+    field("symbol", index.info->vci_code);
+    field("name", index.name);
+    w.Key("constituents");
+    w.Int(static_cast<int>(index.constituents.size()));
+    w.EndObject();
+  }
+  w.EndArray();
   w.Key("requests");
   w.StartObject();
   for (Route route : kAllRoutes) {
@@ -423,6 +471,34 @@ void SimServer::ServeSetClock(const httplib::Request& request,
   sim_.clock().Set(time_of_day, speed);
   spdlog::info("clock set to {} (speed {})", FormatTimeOfDay(time_of_day),
                sim_.clock().speed());
+  ServeState(response);
+}
+
+// {"symbol": "FPT", "listed": false}.
+void SimServer::ServeSetListed(const httplib::Request& request,
+                               httplib::Response& response) {
+  rapidjson::Document doc;
+  if (absl::Status s = ParseJsonObject(request.body, doc); !s.ok()) {
+    RespondError(response, 400, s.message());
+    return;
+  }
+  auto symbol = doc.FindMember("symbol");
+  auto listed = doc.FindMember("listed");
+  if (symbol == doc.MemberEnd() || !symbol->value.IsString() ||
+      listed == doc.MemberEnd() || !listed->value.IsBool() ||
+      doc.MemberCount() != 2) {
+    RespondError(response, 400,
+                 "expected {\"symbol\": \"FPT\", \"listed\": true|false}");
+    return;
+  }
+  const std::string name = market::NormalizeSymbol(absl::string_view(
+      symbol->value.GetString(), symbol->value.GetStringLength()));
+  if (absl::Status s = sim_.market().SetListed(name, listed->value.GetBool());
+      !s.ok()) {
+    RespondError(response, 404, s.message());
+    return;
+  }
+  spdlog::info("{} {}", name, listed->value.GetBool() ? "listed" : "delisted");
   ServeState(response);
 }
 

@@ -1,5 +1,5 @@
-// The HTTP face of vnstock-sim (cpp-httplib): the three VCI routes with
-// fault injection, and the /sim control API (README.md).
+// The HTTP face of vnstock-sim (cpp-httplib): the VCI routes with fault
+// injection, and the /sim control API (README.md).
 #ifndef VNSTREAM_TOOLS_VNSTOCK_SIM_SERVER_H_
 #define VNSTREAM_TOOLS_VNSTOCK_SIM_SERVER_H_
 
@@ -38,13 +38,16 @@ class SimServer {
  private:
   void ServeVci(Route route, const httplib::Request& request,
                 httplib::Response& response);
-  // The normal answer of a VCI route; InvalidArgument for a bad body.
-  absl::StatusOr<std::string> Answer(Route route, const std::string& body);
+  // The normal answer of a VCI route; InvalidArgument for a bad request.
+  absl::StatusOr<std::string> Answer(Route route,
+                                     const httplib::Request& request);
   void ServeState(httplib::Response& response);
   void ServeAddFault(const httplib::Request& request,
                      httplib::Response& response);
   void ServeSetClock(const httplib::Request& request,
                      httplib::Response& response);
+  void ServeSetListed(const httplib::Request& request,
+                      httplib::Response& response);
 
   Simulator& sim_;
   httplib::Server http_;

@@ -29,6 +29,8 @@ using ::testing::HasSubstr;
 constexpr char kPriceBoard[] = "/api/price/symbols/getList";
 constexpr char kTicks[] = "/api/market-watch/LEData/getAll";
 constexpr char kGapChart[] = "/api/chart/OHLCChart/gap-chart";
+constexpr char kListing[] = "/api/price/symbols/getAll";
+constexpr char kGroup[] = "/api/price/symbols/getByGroup";
 constexpr absl::CivilDay kToday(2019, 6, 14);
 
 struct Reply {
@@ -583,6 +585,117 @@ TEST_F(ServerTest, FaultsFromTheCommandLine) {
     EXPECT_EQ(reply.status, 429);
     EXPECT_EQ(reply.Header("retry-after"), "3");
   }
+}
+
+TEST_F(ServerTest, ListingAndGroupsAreGets) {
+  Reply reply = client_->Send("GET", kListing);
+  ASSERT_EQ(reply.status, 200);
+  EXPECT_EQ(reply.Header("x-vnstock-sim"), "1");
+  rapidjson::Document listing = Json(reply.body);
+  ASSERT_TRUE(listing.IsArray());
+  ASSERT_EQ(listing.Size(), 27u);
+  const rapidjson::Value& ctd = listing[0];
+  EXPECT_EQ(ctd["id"].GetInt(), 1);
+  EXPECT_EQ(Str(ctd["symbol"]), "CTD");
+  EXPECT_EQ(Str(ctd["type"]), "STOCK");
+  EXPECT_EQ(Str(ctd["board"]), "HSX");
+  EXPECT_EQ(Str(ctd["organName"]), "Cotec Construction JSC");
+  EXPECT_EQ(Str(ctd["enOrganName"]), "Cotec Construction JSC");
+  const rapidjson::Value& upcom = listing[26];
+  EXPECT_EQ(Str(upcom["symbol"]), "HNXUpcomIndex");
+  EXPECT_EQ(Str(upcom["type"]), "INDEX");
+  EXPECT_EQ(Str(upcom["board"]), "UPCOM");
+  EXPECT_EQ(Str(upcom["organName"]), "UPCoM-Index (simulated)");
+
+  reply = client_->Send("GET", std::string(kGroup) + "?group=VN30");
+  ASSERT_EQ(reply.status, 200);
+  rapidjson::Document group = Json(reply.body);
+  ASSERT_EQ(group.Size(), 22u);
+  EXPECT_EQ(Str(group[0]["symbol"]), "CTD");
+  EXPECT_EQ(
+      Json(client_->Send("GET", std::string(kGroup) + "?group=HNX30").body)
+          .Size(),
+      0u);
+  reply = client_->Send("GET", kGroup);
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_THAT(Str(Json(reply.body)["message"]), HasSubstr("group"));
+  // Faults apply to the new routes too.
+  AddFault(R"({"route":"listing","kind":"http_500","count":1})");
+  AddFault(R"({"route":"group","kind":"empty","count":1})");
+  EXPECT_EQ(client_->Send("GET", kListing).status, 500);
+  EXPECT_EQ(client_->Send("GET", std::string(kGroup) + "?group=VN30").body,
+            "[]");
+  EXPECT_EQ(client_->Send("GET", kListing).status, 200);
+  const rapidjson::Document state =
+      Json(client_->Send("GET", "/sim/state").body);
+  EXPECT_EQ(state["requests"]["listing"].GetInt64(), 3);
+  EXPECT_EQ(state["requests"]["group"].GetInt64(), 4);
+  EXPECT_EQ(state["faults_injected"]["listing"]["http_500"].GetInt64(), 1);
+}
+
+TEST_F(ServerTest, ControlApiDelistsAndListsAgain) {
+  const std::string board = R"({"symbols": ["FPT", "VCB"]})";
+  Reply reply =
+      client_->Post("/sim/listing", R"({"symbol":"fpt","listed":false})");
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  rapidjson::Document state = Json(reply.body);
+  ASSERT_EQ(state["delisted"].Size(), 1u);
+  EXPECT_EQ(Str(state["delisted"][0]), "FPT");
+  EXPECT_EQ(Json(client_->Send("GET", kListing).body).Size(), 26u);
+  rapidjson::Document quotes = Json(client_->Post(kPriceBoard, board).body);
+  ASSERT_EQ(quotes.Size(), 1u);
+  EXPECT_EQ(Str(quotes[0]["listingInfo"]["symbol"]), "VCB");
+
+  reply = client_->Post("/sim/listing", R"({"symbol":"FPT","listed":true})");
+  ASSERT_EQ(reply.status, 200);
+  EXPECT_EQ(Json(reply.body)["delisted"].Size(), 0u);
+  EXPECT_EQ(Json(client_->Post(kPriceBoard, board).body).Size(), 2u);
+
+  EXPECT_EQ(
+      client_->Post("/sim/listing", R"({"symbol":"ZZZ","listed":true})").status,
+      404);
+  for (const char* body : {R"({"symbol":"FPT"})", R"({"listed":true})",
+                           R"({"symbol":"FPT","listed":"no"})",
+                           R"({"symbol":"FPT","listed":true,"x":1})", "[]"}) {
+    EXPECT_EQ(client_->Post("/sim/listing", body).status, 400) << body;
+  }
+}
+
+TEST_F(ServerTest, IndicesAreServedInPointsUnderTheirVciCodes) {
+  const Reply reply = client_->Post(
+      kGapChart,
+      R"({"timeFrame":"ONE_DAY","symbols":["HNXUpcomIndex","VNINDEX","FPT"],"to":1560470400,"countBack":2})");
+  ASSERT_EQ(reply.status, 200);
+  const rapidjson::Document doc = Json(reply.body);
+  ASSERT_EQ(doc.Size(), 3u);
+  EXPECT_EQ(Str(doc[0]["symbol"]), "HNXUpcomIndex");
+  EXPECT_EQ(Str(doc[1]["symbol"]), "VNINDEX");
+  ASSERT_EQ(doc[0]["c"].Size(), 2u);
+  // Points with 2 decimals, volumes in shares.
+  EXPECT_TRUE(doc[1]["c"][0].IsDouble()) << reply.body.substr(0, 300);
+  EXPECT_GT(doc[1]["c"][0].GetDouble(), 100);
+  EXPECT_TRUE(doc[1]["v"][0].IsInt64());
+  // Indices have no price board and no ticks.
+  EXPECT_EQ(client_->Post(kPriceBoard, R"({"symbols":["VNINDEX"]})").body,
+            "[]");
+  EXPECT_EQ(client_->Post(kTicks, R"({"symbol":"VN30","limit":5})").body, "[]");
+}
+
+TEST_F(ServerTest, DelistedFromTheCommandLine) {
+  absl::StatusOr<std::unique_ptr<Simulator>> sim = Simulator::Create({
+      .csv = "data/vn30/vn30-daily-2016-2019.csv",
+      .today = "2019-06-14",
+      .delisted = {"VIC", "vnm"},
+  });
+  ASSERT_TRUE(sim.ok()) << sim.status();
+  EXPECT_EQ((*sim)->market().Delisted(),
+            (std::vector<std::string>{"VIC", "VNM"}));
+  EXPECT_EQ(Simulator::Create({.csv = "data/vn30/vn30-daily-2016-2019.csv",
+                               .today = "2019-06-14",
+                               .delisted = {"NOPE"}})
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

@@ -5,8 +5,10 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "libs/base/logging.h"
 #include "libs/market/calendar.h"
 #include "libs/market/daily_csv.h"
+#include "libs/market/exchange.h"
 
 namespace vnstream::sim {
 namespace {
@@ -27,7 +29,25 @@ absl::StatusOr<std::unique_ptr<Simulator>> Simulator::Create(
     const SimOptions& options) {
   absl::StatusOr<market::DailyData> data = market::LoadDailyCsv(options.csv);
   if (!data.ok()) return data.status();
+  // Days off by a rounding unit are served normalised (/sim/state counts
+  // them); logged once per symbol.
+  for (const market::SymbolHistory& history : data->symbols) {
+    if (history.normalised == 0) continue;
+    spdlog::warn(
+        "{}: {}: {} day(s) off by a rounding unit kept, normalised; "
+        "first {}",
+        options.csv, history.symbol, history.normalised,
+        history.first_normalised);
+  }
   auto market = std::make_unique<SimMarket>(*std::move(data));
+  for (const std::string& symbol : options.delisted) {
+    if (absl::Status s =
+            market->SetListed(market::NormalizeSymbol(symbol), false);
+        !s.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--delisted: ", s.message()));
+    }
+  }
   const std::vector<absl::CivilDay>& days = market->data().days;
 
   SessionClock::Options clock;

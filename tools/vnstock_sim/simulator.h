@@ -30,6 +30,8 @@ struct SimOptions {
   bool loop = false;
   std::vector<std::string> faults;  // ParseFaultSpec syntax.
   uint64_t fault_seed = 1;
+  // CSV symbols delisted from the start (SimMarket::SetListed).
+  std::vector<std::string> delisted;
   // The real clock (tests substitute their own).
   std::function<absl::Time()> real_now = [] { return absl::Now(); };
 };

@@ -340,7 +340,11 @@ std::string GapChartJson(const std::vector<BarSeries>& series) {
   w.StartArray();
   for (const BarSeries& s : series) {
     w.StartObject();
-    Field(w, "symbol", s.history->symbol);
+    if (s.index != nullptr) {
+      Field(w, "symbol", s.index->info->vci_code);
+    } else {
+      Field(w, "symbol", s.history->symbol);
+    }
     const std::pair<absl::string_view, int64_t Bar::*> columns[] = {
         {"o", &Bar::open},  {"h", &Bar::high},   {"l", &Bar::low},
         {"c", &Bar::close}, {"v", &Bar::volume},
@@ -348,7 +352,14 @@ std::string GapChartJson(const std::vector<BarSeries>& series) {
     for (const auto& [key, field] : columns) {
       Key(w, key);
       w.StartArray();
-      for (const Bar& bar : s.bars) w.Int64(bar.*field);
+      for (const Bar& bar : s.bars) {
+        // Index prices are hundredths of a point; volumes are shares.
+        if (s.index != nullptr && key != "v") {
+          Number(w, HundredthsText(bar.*field, false));
+        } else {
+          w.Int64(bar.*field);
+        }
+      }
       w.EndArray();
     }
     Key(w, "t");
@@ -357,6 +368,39 @@ std::string GapChartJson(const std::vector<BarSeries>& series) {
       String(w, absl::StrCat(absl::ToUnixSeconds(bar.time)));
     }
     w.EndArray();
+    w.EndObject();
+  }
+  w.EndArray();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string ListingJson(const std::vector<ListingEntry>& entries) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartArray();
+  for (const ListingEntry& e : entries) {
+    w.StartObject();
+    Field(w, "id", e.id);
+    Field(w, "symbol", e.symbol);
+    Field(w, "type", e.type);
+    Field(w, "board", market::VciBoardName(e.exchange));
+    Field(w, "organName", e.name);
+    Field(w, "organShortName", e.symbol);
+    Field(w, "enOrganName", e.name);
+    Field(w, "enOrganShortName", e.symbol);
+    w.EndObject();
+  }
+  w.EndArray();
+  return std::string(buffer.GetString(), buffer.GetSize());
+}
+
+std::string GroupJson(const std::vector<std::string>& symbols) {
+  rapidjson::StringBuffer buffer;
+  JsonWriter w(buffer);
+  w.StartArray();
+  for (const std::string& symbol : symbols) {
+    w.StartObject();
+    Field(w, "symbol", symbol);
     w.EndObject();
   }
   w.EndArray();

@@ -1,4 +1,4 @@
-// The JSON of the three VCI endpoints (docs: vnstock-api.md section 1.1):
+// The JSON of the VCI endpoints (docs: vnstock-api.md section 1.1):
 // request bodies in, response bodies out, shaped like the real API.
 #ifndef VNSTREAM_TOOLS_VNSTOCK_SIM_VCI_JSON_H_
 #define VNSTREAM_TOOLS_VNSTOCK_SIM_VCI_JSON_H_
@@ -51,8 +51,17 @@ std::string PriceBoardJson(const std::vector<Quote>& quotes, absl::Time now);
 // strings ("32600.0"); accumulatedValue in million VND.
 std::string TicksJson(absl::string_view symbol, const TickPage& page);
 
-// [{"symbol", "o": [...], "h", "l", "c", "v", "t": ["epoch seconds", ...]}]
+// [{"symbol", "o": [...], "h", "l", "c", "v", "t": ["epoch seconds", ...]}];
+// an index's symbol is its VCI code and its prices are points with up to 2
+// decimals (1234.5).
 std::string GapChartJson(const std::vector<BarSeries>& series);
+
+// getAll: [{"id", "symbol", "type", "board", "organName",
+// "organShortName", "enOrganName", "enOrganShortName"}].
+std::string ListingJson(const std::vector<ListingEntry>& entries);
+
+// getByGroup: [{"symbol": "FPT"}, ...].
+std::string GroupJson(const std::vector<std::string>& symbols);
 
 // A value in VND as million VND with at most 2 decimals (rounded half up),
 // as a Python float prints it: 79678080000 -> "79678.08", 5e9 -> "5000.0".
