@@ -92,6 +92,9 @@ TEST(GrpcurlTest, ListDescribeHealthAndStream) {
 // -> the gateway -> grpcurl. ListSymbols filters by type, exchange and
 // group; an index's history is in points, typed INDEX.
 TEST(GrpcurlTest, ListSymbolsFiltersTheDiscoveredUniverse) {
+  absl::StatusOr<testing::TestCerts> certs =
+      testing::MakeTestCerts(testing::TestTempPath("certs-universe"));
+  ASSERT_TRUE(certs.ok()) << certs.status();
   absl::StatusOr<ServiceProcess> sim = StartService(
       "sim-universe", "tools/vnstock_sim/vnstock-sim",
       {absl::StrCat("--csv=", Runfile("data/vn30/vn30-daily-2016-2019.csv")),
@@ -116,13 +119,16 @@ TEST(GrpcurlTest, ListSymbolsFiltersTheDiscoveredUniverse) {
   absl::StatusOr<ServiceProcess> gateway = StartService(
       "gateway-universe", "services/gateway/vnstream-gateway",
       {absl::StrCat("--kafka_brokers=", kafka_env->bootstrap_servers()),
-       sim_api, "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0"},
+       sim_api, "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
+       absl::StrCat("--tls_cert_file=", certs->gateway_cert),
+       absl::StrCat("--tls_key_file=", certs->gateway_key),
+       "--grpc_reflection"},
       "gRPC on :(\\d+), metrics on :(\\d+)");
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   ASSERT_TRUE(testing::WaitForLog(*gateway, "serving", absl::Seconds(60)).ok());
   const std::string address = absl::StrCat("127.0.0.1:", gateway->captured[0]);
   auto list = [&](const std::string& filter) {
-    return Grpcurl({"-plaintext", "-d", filter, address,
+    return Grpcurl({"-cacert", certs->ca, "-d", filter, address,
                     "vnstream.v1.MarketDataService/ListSymbols"});
   };
   auto count = [](const std::string& text, const std::string& what) {
@@ -175,9 +181,9 @@ TEST(GrpcurlTest, ListSymbolsFiltersTheDiscoveredUniverse) {
   EXPECT_EQ(count(vn30, "INDEX"), 0);
 
   // An index's daily history: points with decimals, typed INDEX.
-  const std::string history =
-      Grpcurl({"-plaintext", "-d", R"({"symbol": "VNINDEX", "limit": 2})",
-               address, "vnstream.v1.MarketDataService/GetHistory"});
+  const std::string history = Grpcurl(
+      {"-cacert", certs->ca, "-d", R"({"symbol": "VNINDEX", "limit": 2})",
+       address, "vnstream.v1.MarketDataService/GetHistory"});
   EXPECT_THAT(history,
               HasSubstr("\"instrument_type\": \"INSTRUMENT_TYPE_INDEX\""));
   EXPECT_THAT(history, HasSubstr("\"nanos\": "));
