@@ -301,7 +301,13 @@ function stopServer(child) {
     // ---- live feed ------------------------------------------------------------------------------
     await waitFor((price) => [...document.querySelectorAll('#feed li[data-symbol="FPT"] .price')].some((n) => n.textContent === price),
                   vi(num(bySymbol.get("FPT").quote.lastPrice)), "FPT in the live feed");
-    checked.push("live feed");
+    // FPT's signals (SubscribeSignals' snapshot) with their descriptions.
+    const signals = gatewayStream("SubscribeSignals", { symbols: ["FPT"] }, 4).filter((e) => e.signal);
+    for (const { signal } of signals) {
+      await waitFor((d) => [...document.querySelectorAll('#feed li.signal[data-symbol="FPT"] span')]
+        .some((n) => n.textContent === d), signal.description, `signal "${signal.description}" in the feed`);
+    }
+    checked.push(`live feed (FPT's quote, ${signals.length} signals)`);
 
     // ---- history range: GetCandles from the history store ---------------------------------------
     // The page asks [start, end) in whole days, Vietnam time: end is the day
