@@ -197,6 +197,7 @@ function stopServer(child) {
     // ---- indices: a value where the gateway has one, else "not served" ---------------------
     const indexNames = await page.$$eval("#indices .index", (n) => n.map((x) => x.dataset.symbol));
     if (indexNames.length < 5) fail(`indices: ${indexNames}`);
+    if (indexNames.includes("VNINDEX") && indexNames[0] !== "VNINDEX") fail(`indices order: ${indexNames}`);
     const indexQuotes = gateway("GetQuotes", { symbols: indexNames });
     const indexItems = new Map((indexQuotes.items || []).map((i) => [i.quote.meta.symbol, i.quote]));
     for (const name of indexNames) {
