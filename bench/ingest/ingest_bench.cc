@@ -29,6 +29,7 @@
 #include "libs/kafka/publisher.h"
 #include "libs/market/calendar.h"
 #include "libs/vnstock/client.h"
+#include "prometheus/registry.h"
 #include "services/ingest/ingestor.h"
 #include "tests/support/service_process.h"
 #include "tools/kafka/local_kafka.h"

@@ -237,6 +237,7 @@ function stopServer(child) {
     // ---- indices: a value where the gateway has one, else "not served" ---------------------
     const indexNames = await page.$$eval("#indices .index", (n) => n.map((x) => x.dataset.symbol));
     if (indexNames.length < 5) fail(`indices: ${indexNames}`);
+    if (indexNames.includes("VNINDEX") && indexNames[0] !== "VNINDEX") fail(`indices order: ${indexNames}`);
     const indexQuotes = gateway("GetQuotes", { symbols: indexNames });
     const indexItems = new Map((indexQuotes.items || []).map((i) => [i.quote.meta.symbol, i.quote]));
     for (const name of indexNames) {
@@ -341,7 +342,13 @@ function stopServer(child) {
     // ---- live feed ------------------------------------------------------------------------------
     await waitFor((price) => [...document.querySelectorAll('#feed li[data-symbol="FPT"] .price')].some((n) => n.textContent === price),
                   vi(num(bySymbol.get("FPT").quote.lastPrice)), "FPT in the live feed");
-    checked.push("live feed");
+    // FPT's signals (SubscribeSignals' snapshot) with their descriptions.
+    const signals = gatewayStream("SubscribeSignals", { symbols: ["FPT"] }, 4).filter((e) => e.signal);
+    for (const { signal } of signals) {
+      await waitFor((d) => [...document.querySelectorAll('#feed li.signal[data-symbol="FPT"] span')]
+        .some((n) => n.textContent === d), signal.description, `signal "${signal.description}" in the feed`);
+    }
+    checked.push(`live feed (FPT's quote, ${signals.length} signals)`);
 
     // ---- history range: GetCandles from the history store ---------------------------------------
     // The page asks [start, end) in whole days, Vietnam time: end is the day

@@ -10,6 +10,10 @@
 #include "libs/market/calendar.h"
 #include "libs/market/decimal.h"
 #include "libs/service/metrics.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
 
 namespace vnstream::analytics {
 namespace {

@@ -12,6 +12,7 @@
 #include "libs/kafka/topics.h"
 #include "libs/market/calendar.h"
 #include "libs/market/decimal.h"
+#include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
 
 namespace vnstream::analytics {

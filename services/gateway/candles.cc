@@ -4,6 +4,9 @@
 
 #include "absl/time/clock.h"
 #include "libs/base/logging.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/registry.h"
 
 namespace vnstream::gateway {
 

@@ -15,9 +15,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/candles/query.h"
-#include "prometheus/counter.h"
-#include "prometheus/family.h"
-#include "prometheus/registry.h"
+#include "libs/service/prometheus_fwd.h"
 #include "vnstream/v1/market_data_service.pb.h"
 
 namespace vnstream::gateway {

@@ -3,6 +3,9 @@
 #include "gtest/gtest.h"
 #include "libs/candles/fake_store.h"
 #include "libs/market/calendar.h"
+#include "prometheus/client_metric.h"
+#include "prometheus/metric_family.h"
+#include "prometheus/registry.h"
 
 namespace vnstream::gateway {
 namespace {

@@ -1,7 +1,7 @@
 // The gateway's own metrics (the gRPC ones come from libs/service), one
 // series per channel (labelled with its ChannelDef name). Prometheus types
-// are only declared here: the domain records into them without depending on
-// the exposition side.
+// are only declared (libs/service/prometheus_fwd.h): the domain records into
+// them without depending on the metrics library.
 #ifndef VNSTREAM_SERVICES_GATEWAY_METRICS_H_
 #define VNSTREAM_SERVICES_GATEWAY_METRICS_H_
 
@@ -10,17 +10,8 @@
 #include <memory>
 
 #include "absl/time/time.h"
+#include "libs/service/prometheus_fwd.h"
 #include "services/gateway/channel.h"
-
-namespace prometheus {
-class Collectable;
-class Counter;
-class Gauge;
-class Histogram;
-class Registry;
-template <typename T>
-class Family;
-}  // namespace prometheus
 
 namespace vnstream::gateway {
 

@@ -11,6 +11,11 @@
 #include "libs/market/instruments.h"
 #include "libs/service/metrics.h"
 #include "libs/vnstock/records.h"
+#include "prometheus/collectable.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
 
 namespace vnstream::ingest {
 namespace {

@@ -41,12 +41,8 @@
 #include "absl/time/time.h"
 #include "libs/kafka/sink.h"
 #include "libs/market/calendar.h"
+#include "libs/service/prometheus_fwd.h"
 #include "libs/vnstock/client.h"
-#include "prometheus/collectable.h"
-#include "prometheus/counter.h"
-#include "prometheus/family.h"
-#include "prometheus/histogram.h"
-#include "prometheus/registry.h"
 #include "vnstream/v1/market_data.pb.h"
 
 namespace vnstream::ingest {

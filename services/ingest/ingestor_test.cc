@@ -10,6 +10,9 @@
 #include "libs/kafka/topics.h"
 #include "libs/market/decimal.h"
 #include "libs/market/holidays.h"
+#include "prometheus/collectable.h"
+#include "prometheus/metric_family.h"
+#include "prometheus/registry.h"
 
 namespace vnstream::ingest {
 namespace {

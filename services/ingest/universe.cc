@@ -12,6 +12,10 @@
 #include "libs/kafka/topics.h"
 #include "libs/market/calendar.h"
 #include "libs/market/instruments.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
 
 namespace vnstream::ingest {
 namespace {

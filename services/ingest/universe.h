@@ -40,11 +40,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/kafka/sink.h"
+#include "libs/service/prometheus_fwd.h"
 #include "libs/vnstock/client.h"
-#include "prometheus/counter.h"
-#include "prometheus/family.h"
-#include "prometheus/gauge.h"
-#include "prometheus/registry.h"
 #include "services/ingest/ingestor.h"
 #include "vnstream/v1/market_data.pb.h"
 

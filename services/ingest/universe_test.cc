@@ -6,6 +6,7 @@
 #include "gtest/gtest.h"
 #include "libs/kafka/topics.h"
 #include "libs/market/calendar.h"
+#include "prometheus/registry.h"
 #include "prometheus/text_serializer.h"
 
 namespace vnstream::ingest {

@@ -8,6 +8,10 @@
 #include "libs/base/logging.h"
 #include "libs/market/exchange.h"
 #include "libs/pg/pg.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/registry.h"
 
 namespace vnstream::store {
 namespace {

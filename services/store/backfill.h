@@ -32,12 +32,9 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "libs/market/calendar.h"
+#include "libs/service/prometheus_fwd.h"
 #include "libs/store/writer.h"
 #include "libs/vnstock/client.h"
-#include "prometheus/counter.h"
-#include "prometheus/family.h"
-#include "prometheus/gauge.h"
-#include "prometheus/registry.h"
 
 namespace vnstream::store {
 

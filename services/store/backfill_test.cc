@@ -5,6 +5,9 @@
 #include "gtest/gtest.h"
 #include "libs/market/calendar.h"
 #include "libs/market/decimal.h"
+#include "prometheus/client_metric.h"
+#include "prometheus/metric_family.h"
+#include "prometheus/registry.h"
 
 namespace vnstream::store {
 namespace {

@@ -8,6 +8,9 @@
 #include "libs/kafka/logging.h"
 #include "libs/kafka/record.h"
 #include "libs/kafka/topics.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
 
 namespace vnstream::store {
 namespace {

@@ -2,6 +2,8 @@
 
 #include "libs/base/logging.h"
 #include "libs/market/calendar.h"
+#include "prometheus/counter.h"
+#include "prometheus/registry.h"
 
 namespace vnstream::store {
 

@@ -6,9 +6,8 @@
 #define VNSTREAM_SERVICES_STORE_MAINTENANCE_H_
 
 #include "absl/time/time.h"
+#include "libs/service/prometheus_fwd.h"
 #include "libs/store/writer.h"
-#include "prometheus/counter.h"
-#include "prometheus/registry.h"
 
 namespace vnstream::store {
 

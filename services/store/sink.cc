@@ -8,6 +8,11 @@
 #include "libs/market/exchange.h"
 #include "libs/pg/pg.h"
 #include "libs/service/metrics.h"
+#include "prometheus/counter.h"
+#include "prometheus/family.h"
+#include "prometheus/gauge.h"
+#include "prometheus/histogram.h"
+#include "prometheus/registry.h"
 
 namespace vnstream::store {
 namespace {

@@ -28,13 +28,9 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "libs/service/prometheus_fwd.h"
 #include "libs/store/rows.h"
 #include "libs/store/writer.h"
-#include "prometheus/counter.h"
-#include "prometheus/family.h"
-#include "prometheus/gauge.h"
-#include "prometheus/histogram.h"
-#include "prometheus/registry.h"
 #include "vnstream/v1/market_data.pb.h"
 
 namespace vnstream::store {

@@ -6,6 +6,9 @@
 #include "libs/market/calendar.h"
 #include "libs/market/decimal.h"
 #include "libs/pg/pg.h"
+#include "prometheus/client_metric.h"
+#include "prometheus/metric_family.h"
+#include "prometheus/registry.h"
 
 namespace vnstream::store {
 namespace {

@@ -7,8 +7,12 @@
 "use strict";
 
 const DEFAULT_WATCH = ["FPT", "SSI", "VCB", "VHM", "HPG", "GAS", "MSN", "MWG", "GVR", "VIC"];
-// The exchanges' indices, until the gateway lists INDEX instruments itself.
+// The exchanges' indices, until the gateway lists INDEX instruments itself;
+// listed ones are shown in this order (HOSE's first, as the boards do), the
+// others after them by name.
 const DEFAULT_INDICES = ["VNINDEX", "VN30", "HNXINDEX", "HNX30", "HNXUPCOMINDEX"];
+const INDEX_ORDER = ["VNINDEX", "VN30", "VN100", "HNXINDEX", "HNX30", "UPCOMINDEX", "HNXUPCOMINDEX"];
+const indexRank = (symbol) => { const i = INDEX_ORDER.indexOf(symbol); return i < 0 ? INDEX_ORDER.length : i; };
 const SCOPES = ["HOSE", "HNX", "UPCOM", "VN30"];
 const RANGES = { "1M": 1, "3M": 3, "6M": 6, "1Y": 12, "3Y": 36, "5Y": 60 };  // months
 const TICKER = /^[A-Z0-9]{3,13}$/;
@@ -607,7 +611,7 @@ async function loadIndices() {
     if (!r.ok || body.error) return;
     const listed = body.symbols.map((s) => s.symbol);
     if (listed.length) {
-      state.indices = listed;
+      state.indices = listed.sort((a, b) => indexRank(a) - indexRank(b) || (a < b ? -1 : a > b ? 1 : 0));
       schedule("indices");
       connect();
     }
