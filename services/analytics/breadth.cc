@@ -133,21 +133,21 @@ v1::MarketBreadth ComputeBreadth(std::span<const v1::Quote* const> quotes) {
   // Ties go to the symbol first in alphabetical order, so every replica
   // ranks the same way.
   Top(
-      std::move(gainers), kTopMovers,
+      std::move(gainers), market::kBreadthTopMovers,
       [](const v1::Quote* a, const v1::Quote* b) {
         const int c = market::Compare(a->percent_change(), b->percent_change());
         return c != 0 ? c > 0 : BySymbol(a, b);
       },
       b.mutable_top_gainers());
   Top(
-      std::move(losers), kTopMovers,
+      std::move(losers), market::kBreadthTopMovers,
       [](const v1::Quote* a, const v1::Quote* b) {
         const int c = market::Compare(a->percent_change(), b->percent_change());
         return c != 0 ? c < 0 : BySymbol(a, b);
       },
       b.mutable_top_losers());
   Top(
-      std::move(traded), kTopMovers,
+      std::move(traded), market::kBreadthTopMovers,
       [](const v1::Quote* a, const v1::Quote* b) {
         const int c = market::Compare(a->total_value(), b->total_value());
         return c != 0 ? c > 0 : BySymbol(a, b);

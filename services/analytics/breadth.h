@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "libs/market/breadth.h"
 #include "vnstream/v1/market_data.pb.h"
 
 namespace vnstream::analytics {
@@ -30,14 +31,10 @@ std::string ExchangeScope(v1::Exchange exchange);
 // instrument types existed) reads as STOCK.
 bool CountsInBreadth(v1::InstrumentType type);
 
-// Securities per ranking: the top 10 of vnstream.v1.MarketBreadth. Each
-// partial carries its partition's top 10, which is what the gateway needs
-// to merge the partials into the scope's top 10.
-inline constexpr int kTopMovers = 10;
-
 // The breadth of `quotes` (the latest quote of each security of one scope,
-// all of the same trading day): counts, totals and the top kTopMovers
-// movers. meta, partition and partitions are left to the caller.
+// all of the same trading day): counts, totals and the top
+// market::kBreadthTopMovers movers. meta, partition and partitions are left to
+// the caller.
 v1::MarketBreadth ComputeBreadth(std::span<const v1::Quote* const> quotes);
 
 }  // namespace vnstream::analytics

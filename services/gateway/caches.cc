@@ -6,6 +6,7 @@
 #include "absl/functional/function_ref.h"
 #include "absl/strings/str_cat.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "libs/market/breadth.h"
 #include "libs/market/calendar.h"
 #include "libs/market/decimal.h"
 
@@ -422,8 +423,8 @@ bool Before(const v1::Date& a, const v1::Date& b) {
          std::make_tuple(b.year(), b.month(), b.day());
 }
 
-// The top 10 of the partials' rankings `field`, by `order` (a three-way
-// comparison; ties by symbol).
+// The top market::kBreadthTopMovers of the partials' rankings `field`, by
+// `order` (a three-way comparison; ties by symbol).
 template <typename Field, typename Order>
 void MergeMovers(const std::vector<const v1::MarketBreadth*>& parts,
                  Field field, Order order,
@@ -437,8 +438,11 @@ void MergeMovers(const std::vector<const v1::MarketBreadth*>& parts,
                      const int c = order(*a, *b);
                      return c != 0 ? c < 0 : a->symbol() < b->symbol();
                    });
-  constexpr size_t kTop = 10;
-  for (size_t i = 0; i < all.size() && i < kTop; ++i) *out->Add() = *all[i];
+  for (size_t i = 0;
+       i < all.size() && i < static_cast<size_t>(market::kBreadthTopMovers);
+       ++i) {
+    *out->Add() = *all[i];
+  }
 }
 
 }  // namespace
