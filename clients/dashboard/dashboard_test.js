@@ -419,7 +419,25 @@ function stopServer(child) {
     await waitFor(() => document.querySelector('#search-results .result[data-symbol="CTD"]'), null, "search finds CTD");
     await page.click('#search-results .result[data-symbol="CTD"] button.show');
     await waitText("#focus-panel .focus-name", "CTD", "focus from the search");
-    checked.push("watch list (add, remove, reload), search opens a symbol");
+    // What the watch list refuses, and says why: not a ticker, a duplicate,
+    // more than 50 (the limit set on the page's list; nothing is saved).
+    const refuse = async (input, expected) => {
+      await page.fill("#watch-input", input);
+      await page.click('#watch-form button[type="submit"]');
+      await waitText("#watch-note", expected, `watch list refuses "${input}"`);
+    };
+    await refuse("1", "1: không phải mã hợp lệ");
+    await refuse("fpt", "FPT đã có trong danh mục");
+    const kept = await page.evaluate(() => { const w = state.watch; state.watch = Array.from({ length: 50 }, (_, i) => `X${String(i).padStart(2, "0")}`); return w; });
+    await refuse("VNM", "Danh mục đã đủ 50 mã");
+    if (await page.evaluate(() => state.watch.length) !== 50) fail("the full watch list grew");
+    await page.evaluate((w) => { state.watch = w; }, kept);
+    // The server refuses more than 100 symbols per stream (no silent cut).
+    const many = Array.from({ length: 101 }, (_, i) => `Y${String(i).padStart(3, "0")}`).join(",");
+    const tooMany = await fetch(`${server.url}api/events?symbols=${many}`);
+    if (tooMany.status !== 400) fail(`101 symbols: HTTP ${tooMany.status}`);
+    await tooMany.text();
+    checked.push("watch list (add, remove, reload; refuses invalid, duplicate, the 51st), search opens a symbol");
 
     // ---- unavailable: VNStock fails (the sim answers 500), then recovers ------------------------------
     // VNM is in the sim's CSV but not ingested: only the gateway's fallback

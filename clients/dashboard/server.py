@@ -75,7 +75,10 @@ PUBLIC = {"/app.js": ("app.js", "text/javascript"),
 # served from here: the page loads nothing from other sites.
 VENDOR = {"/vendor/lightweight-charts.js":
           HERE / "node_modules/lightweight-charts/dist/lightweight-charts.standalone.production.js"}
-MAX_SYMBOLS = 60  # Watch list + indices + the selected symbol.
+# Per browser stream: the watch list (the page keeps at most 50), the
+# indices (at most 20) and the selected symbol fit the gateway's default
+# max_symbols_per_subscription (100). More is refused, never cut silently.
+MAX_SYMBOLS = 100
 MAX_SCOPES = 8
 SEARCH_RESULTS = 50
 INTERVALS = {"1D": "BAR_INTERVAL_ONE_DAY", "1W": "BAR_INTERVAL_ONE_WEEK",
@@ -111,14 +114,14 @@ def to_json(message):
                                     use_integers_for_enums=False))
 
 
-def symbols_from(query, name="symbols", limit=MAX_SYMBOLS):
+def symbols_from(query, name="symbols"):
     raw = query.get(name, [""])[0]
     out = []
     for s in raw.split(","):
         s = s.strip().upper()
         if s and s not in out:
             out.append(s)
-    return out[:limit]
+    return out
 
 
 def search_symbols(stub, text, instrument_type):
@@ -362,8 +365,12 @@ class Handler(BaseHTTPRequestHandler):
         elif url.path == "/api/candles":
             self.candles(query)
         elif url.path == "/api/events":
-            self.events(symbols_from(query), query.get("focus", [""])[0].upper(),
-                        symbols_from(query, "scopes", MAX_SCOPES))
+            symbols, scopes = symbols_from(query), symbols_from(query, "scopes")
+            if len(symbols) > MAX_SYMBOLS or len(scopes) > MAX_SCOPES:
+                self.send_body(400, "text/plain",
+                               f"at most {MAX_SYMBOLS} symbols and {MAX_SCOPES} scopes\n")
+            else:
+                self.events(symbols, query.get("focus", [""])[0].upper(), scopes)
         else:
             self.send_body(404, "text/plain", "not found\n")
 

@@ -16,11 +16,14 @@ const indexRank = (symbol) => { const i = INDEX_ORDER.indexOf(symbol); return i 
 const SCOPES = ["HOSE", "HNX", "UPCOM", "VN30"];
 const RANGES = { "1M": 1, "3M": 3, "6M": 6, "1Y": 12, "3Y": 36, "5Y": 60 };  // months
 const TICKER = /^[A-Z0-9]{3,13}$/;
+// The server takes 100 symbols per stream: watch list + indices + focus.
+const MAX_WATCH = 50;
+const MAX_INDICES = 20;
 const FEED_ROWS = 60;
 const STALE_MS = 45000;  // The gateway heartbeats every 15 s per stream.
 
 const state = {
-  watch: loadList("vnstream.watch", DEFAULT_WATCH),
+  watch: loadList("vnstream.watch", DEFAULT_WATCH).slice(0, MAX_WATCH),
   indices: DEFAULT_INDICES,
   focus: null,
   quotes: new Map(),     // symbol -> {quote, delivery}
@@ -376,9 +379,16 @@ function saveWatch() {
   connect();
 }
 
+// Adds a ticker, or says on the page why not.
 function addWatch(symbol) {
   symbol = symbol.trim().toUpperCase();
-  if (!TICKER.test(symbol) || state.watch.includes(symbol)) return;
+  const note = $("#watch-note");
+  const problem = !TICKER.test(symbol) ? ["watchInvalid", { symbol }]
+    : state.watch.includes(symbol) ? ["watchHave", { symbol }]
+    : state.watch.length >= MAX_WATCH ? ["watchFull", { n: MAX_WATCH }] : null;
+  note.textContent = problem ? I18N.t(...problem) : "";
+  note.dataset.state = problem ? problem[0] : "";
+  if (problem) return;
   state.watch.push(symbol);
   saveWatch();
 }
@@ -611,7 +621,8 @@ async function loadIndices() {
     if (!r.ok || body.error) return;
     const listed = body.symbols.map((s) => s.symbol);
     if (listed.length) {
-      state.indices = listed.sort((a, b) => indexRank(a) - indexRank(b) || (a < b ? -1 : a > b ? 1 : 0));
+      state.indices = listed.sort((a, b) => indexRank(a) - indexRank(b) || (a < b ? -1 : a > b ? 1 : 0))
+        .slice(0, MAX_INDICES);
       schedule("indices");
       connect();
     }
