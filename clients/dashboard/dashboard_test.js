@@ -434,9 +434,9 @@ function stopServer(child) {
     await page.evaluate((w) => { state.watch = w; }, kept);
     // The server refuses more than 100 symbols per stream (no silent cut).
     const many = Array.from({ length: 101 }, (_, i) => `Y${String(i).padStart(3, "0")}`).join(",");
-    const tooMany = await fetch(`${server.url}api/events?symbols=${many}`);
-    if (tooMany.status !== 400) fail(`101 symbols: HTTP ${tooMany.status}`);
-    await tooMany.text();
+    // (The context's request API: the session cookie, and the test CA's HTTPS.)
+    const tooMany = await api.get(`${server.url}api/events?symbols=${many}`);
+    if (tooMany.status() !== 400) fail(`101 symbols: HTTP ${tooMany.status()}`);
     checked.push("watch list (add, remove, reload; refuses invalid, duplicate, the 51st), search opens a symbol");
 
     // ---- unavailable: VNStock fails (the sim answers 500), then recovers ------------------------------
