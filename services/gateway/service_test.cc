@@ -92,8 +92,9 @@ class ServiceTest : public ::testing::Test {
   void Start(ServiceOptions options) {
     service_.reset();
     server_.reset();
-    service_ = std::make_unique<MarketDataServiceImpl>(options, state_,
-                                                       &fallback_, &metrics_);
+    // Without authentication (auth_test.cc has the keys).
+    service_ = std::make_unique<MarketDataServiceImpl>(
+        options, state_, &fallback_, /*auth=*/nullptr, &metrics_);
     // In-process, over loopback: plaintext is fine (TLS has its own tests).
     auto server = GrpcServer::Start(
         {.address = "127.0.0.1:0", .insecure_plaintext = true},
@@ -327,7 +328,7 @@ TEST_F(ServiceTest, SubscriptionProtocolSnapshotThenLiveThenResume) {
 TEST_F(ServiceTest, SubscriptionLimitsAndHeartbeats) {
   ServiceOptions options;
   options.max_symbols_per_subscription = 2;
-  options.max_streams_per_connection = 1;
+  options.max_streams = 1;
   Start(options);
   v1::SubscribeRequest three;
   for (const char* s : {"AAA", "BBB", "CCC"}) three.add_symbols(s);
@@ -339,8 +340,7 @@ TEST_F(ServiceTest, SubscriptionLimitsAndHeartbeats) {
   }
   EXPECT_EQ(r1->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
 
-  // The refused stream never counted: this one, on the same connection, is
-  // admitted at once.
+  // The refused stream never counted: this one is admitted at once.
   ApplyQuote(MakeQuote("FPT", 1, 116'000));
   v1::SubscribeRequest one;
   one.add_symbols("FPT");
@@ -351,14 +351,14 @@ TEST_F(ServiceTest, SubscriptionLimitsAndHeartbeats) {
   while (events.size() < 3 && r2->Read(&event)) events.push_back(event);
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[1].quote().meta().seq(), 1u);
-  // A second stream on the same connection is over the limit.
+  // A second stream is over the gateway's limit.
   auto c3 = Context();
   auto r3 = stub_->SubscribeQuotes(c3.get(), one);
   while (r3->Read(&event)) {
   }
   const grpc::Status limited = r3->Finish();
   EXPECT_EQ(limited.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_THAT(limited.error_message(), HasSubstr("streams per connection"));
+  EXPECT_THAT(limited.error_message(), HasSubstr("maximum of 1 streams"));
   // Idle for longer than the stream's 1 s: a heartbeat.
   service_->Heartbeat(absl::Now() + absl::Seconds(2));
   ASSERT_TRUE(r2->Read(&event));
