@@ -47,7 +47,7 @@ ABSL_FLAG(int, max_streams, 20000,
           "Open subscriptions in total (per key: its max_streams).");
 ABSL_FLAG(int, stream_queue_limit, 4096,
           "Live messages pending on one stream before it is a slow consumer.");
-ABSL_FLAG(int64_t, stream_max_queued_bytes, 32 << 20,
+ABSL_FLAG(int64_t, stream_max_queued_bytes, 16 << 20,
           "Serialized bytes queued on one stream, snapshot included, before "
           "it is ended as a slow consumer (quota stream_bytes).");
 ABSL_FLAG(

@@ -64,7 +64,7 @@ struct SubscriberOptions {
   size_t max_queued = 4096;
   // Serialized bytes pending (snapshot included) before the stream is
   // ended: what a client that never reads can make the gateway hold.
-  size_t max_queued_bytes = 8 << 20;
+  size_t max_queued_bytes = 16 << 20;
   // A heartbeat is sent when nothing was written for this long.
   absl::Duration heartbeat_interval = absl::Seconds(15);
 };
