@@ -25,10 +25,9 @@ auth::Entitlements Unlimited();
 
 // Writes `dir`/keys.yaml holding one key named `name`; adds to the file when
 // it exists (another identity).
-absl::StatusOr<TestKey> MakeTestKey(const std::string& dir,
-                                    const std::string& name = "test",
-                                    auth::Entitlements entitlements =
-                                        Unlimited());
+absl::StatusOr<TestKey> MakeTestKey(
+    const std::string& dir, const std::string& name = "test",
+    auth::Entitlements entitlements = Unlimited());
 
 }  // namespace vnstream::testing
 
