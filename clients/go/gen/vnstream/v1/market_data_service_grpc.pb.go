@@ -29,8 +29,9 @@
 // FAILED_PRECONDITION (the resume point is not in the cache: re-subscribe
 // without it), RESOURCE_EXHAUSTED (limits: symbols per request, streams
 // per connection, message size; or a slow consumer, after a SLOW_CONSUMER
-// status: resume from the last seq received), UNAVAILABLE (shutting down,
-// or no data and VNStock unreachable: retry with backoff),
+// status: resume from the last seq received), UNAVAILABLE (shutting down;
+// starting: streams wait until the gateway has read Kafka back; or no
+// data and VNStock unreachable: retry with backoff),
 // DEADLINE_EXCEEDED (the fallback fetch did not finish within the call's
 // deadline).
 
