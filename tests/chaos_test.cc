@@ -46,6 +46,7 @@
 #include "tests/analytics_scenario.h"
 #include "tests/support/certs.h"
 #include "tests/support/kafka_environment.h"
+#include "tests/support/keys.h"
 #include "tests/support/service_process.h"
 #include "vnstream/v1/market_data_service.grpc.pb.h"
 
@@ -60,6 +61,8 @@ using ::vnstream::testing::StartService;
 testing::KafkaEnvironment* kafka_env = nullptr;
 // The gateway serves TLS with a certificate of this test's own CA.
 testing::TestCerts* certs = nullptr;
+// The API key the clients send.
+testing::TestKey* key = nullptr;
 
 // How many times the sequence of faults runs (VNSTREAM_CHAOS_ROUNDS).
 int Rounds() {
@@ -351,10 +354,10 @@ TopicAudit AuditSeqs(const std::vector<Record>& records, bool per_day) {
   return audit;
 }
 
-// A TLS channel to the gateway, trusting the test's CA.
+// A TLS channel to the gateway, trusting the test's CA, with the key.
 std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      client::MakeChannel(address, {.ca_file = certs->ca});
+      client::MakeChannel(address, {.ca_file = certs->ca, .api_key = key->key});
   EXPECT_TRUE(channel.ok()) << channel.status();
   return channel.ok() ? *channel : nullptr;
 }
@@ -437,7 +440,8 @@ class ChaosTest : public ::testing::Test {
          absl::StrCat("--grpc_address=", address),
          "--metrics_address=127.0.0.1:0", "--shutdown_grace=2s",
          absl::StrCat("--tls_cert_file=", certs->gateway_cert),
-         absl::StrCat("--tls_key_file=", certs->gateway_key)},
+         absl::StrCat("--tls_key_file=", certs->gateway_key),
+         absl::StrCat("--keys_file=", key->file)},
         "gRPC on :(\\d+), metrics on :(\\d+)", kStepTimeout);
     ASSERT_TRUE(gateway.ok()) << gateway.status();
     gateway_ = *std::move(gateway);
@@ -707,6 +711,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   vnstream::certs = new vnstream::testing::TestCerts(*certs);
+  absl::StatusOr<vnstream::testing::TestKey> key =
+      vnstream::testing::MakeTestKey(vnstream::testing::TestTempPath("keys"));
+  if (!key.ok()) {
+    std::fprintf(stderr, "%s\n", key.status().ToString().c_str());
+    return 1;
+  }
+  vnstream::key = new vnstream::testing::TestKey(*key);
   vnstream::kafka_env = vnstream::testing::KafkaEnvironment::Install(3);
   return RUN_ALL_TESTS();
 }

@@ -279,8 +279,9 @@ absl::StatusOr<testing::ServiceProcess> StartServer(const std::string& server,
       {absl::StrCat("--kafka_brokers=", env.kafka->bootstrap_servers()),
        "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
        "--fallback=false", "--max_streams=50000", "--shutdown_grace=2s",
-       // The bare server is plaintext too: the same transport for both.
-       "--insecure_plaintext"},
+       // The bare server is plaintext and keyless too: the same transport
+       // and no per-call key check, for both.
+       "--insecure_plaintext", "--insecure_no_auth"},
       "gRPC on :(\\d+), metrics on :(\\d+)");
   if (!gateway.ok()) return gateway;
   // Ready once its cache holds what the topics held.
