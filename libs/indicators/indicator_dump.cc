@@ -2,6 +2,7 @@
 // price CSV (the format of data/vn30) and writes JSON with the inputs and
 // the outputs at full double precision, for the TA-Lib parity test.
 //   indicator_dump --csv=data/vn30/vn30-daily-2016-2019.csv --out=dump.json
+#include <cmath>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -44,7 +45,7 @@ int Main(int argc, char** argv) {
   const Params params;
   for (const market::SymbolHistory& series : data->symbols) {
     const std::vector<Bar> bars = FromCsv(series);
-    const std::vector<Values> values = Compute(params, bars);
+    const Series values = Compute(params, bars);
     w.StartObject();
     w.Key("symbol");
     w.String(series.symbol.c_str());
@@ -60,35 +61,35 @@ int Main(int argc, char** argv) {
       for (const Bar& b : bars) w.Double(b.*field);
       w.EndArray();
     }
-    const std::pair<const char*, std::optional<double> Values::*> outputs[] = {
-        {"sma_short", &Values::sma_short},
-        {"sma_medium", &Values::sma_medium},
-        {"sma_long", &Values::sma_long},
-        {"ema_fast", &Values::ema_fast},
-        {"ema_slow", &Values::ema_slow},
-        {"rsi", &Values::rsi},
-        {"macd", &Values::macd},
-        {"macd_signal", &Values::macd_signal},
-        {"macd_hist", &Values::macd_hist},
-        {"bb_upper", &Values::bb_upper},
-        {"bb_middle", &Values::bb_middle},
-        {"bb_lower", &Values::bb_lower},
-        {"atr", &Values::atr},
-        {"stoch_k", &Values::stoch_k},
-        {"stoch_d", &Values::stoch_d},
-        {"obv", &Values::obv},
-        {"volume_sma", &Values::volume_sma},
-        {"volume_ratio", &Values::volume_ratio},
-        {"daily_return", &Values::daily_return},
-        {"cumulative_return", &Values::cumulative_return}};
+    const std::pair<const char*, Field> outputs[] = {
+        {"sma_short", Field::kSmaShort},
+        {"sma_medium", Field::kSmaMedium},
+        {"sma_long", Field::kSmaLong},
+        {"ema_fast", Field::kEmaFast},
+        {"ema_slow", Field::kEmaSlow},
+        {"rsi", Field::kRsi},
+        {"macd", Field::kMacd},
+        {"macd_signal", Field::kMacdSignal},
+        {"macd_hist", Field::kMacdHist},
+        {"bb_upper", Field::kBbUpper},
+        {"bb_middle", Field::kBbMiddle},
+        {"bb_lower", Field::kBbLower},
+        {"atr", Field::kAtr},
+        {"stoch_k", Field::kStochK},
+        {"stoch_d", Field::kStochD},
+        {"obv", Field::kObv},
+        {"volume_sma", Field::kVolumeSma},
+        {"volume_ratio", Field::kVolumeRatio},
+        {"daily_return", Field::kDailyReturn},
+        {"cumulative_return", Field::kCumulativeReturn}};
     for (const auto& [name, field] : outputs) {
       w.Key(name);
       w.StartArray();
-      for (const Values& v : values) {
-        if ((v.*field).has_value()) {
-          w.Double(*(v.*field));
+      for (double x : values.column(field)) {
+        if (std::isnan(x)) {
+          w.Null();  // Unset.
         } else {
-          w.Null();
+          w.Double(x);
         }
       }
       w.EndArray();

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "absl/strings/str_cat.h"
 #include "libs/market/calendar.h"
@@ -14,6 +15,9 @@ namespace {
 constexpr double kEpsilon = 0.00000001;
 bool IsZero(double v) { return -kEpsilon < v && v < kEpsilon; }
 bool IsZeroOrNeg(double v) { return v < kEpsilon; }
+
+// An unset value in a Row or a Series' column.
+constexpr double kUnset = std::numeric_limits<double>::quiet_NaN();
 
 // TA-Lib's PER_TO_K.
 double PerToK(int period) { return 2.0 / static_cast<double>(period + 1); }
@@ -151,9 +155,23 @@ v1::PerformanceSummary Performance::ToProto() const {
   return out;
 }
 
-Incremental::Sma::Sma(int period) : period_(period), window_(period, 0.0) {}
+Series::Series(size_t size)
+    : size_(size),
+      data_(std::make_unique_for_overwrite<double[]>(kFieldCount * size)) {}
 
-std::optional<double> Incremental::Sma::Add(double x) {
+Values Series::operator[](size_t i) const {
+  Values v;
+  for (int f = 0; f < kFieldCount; ++f) {
+    const double x = data_[f * size_ + i];
+    if (!std::isnan(x)) v.*kValueFields[f] = x;
+  }
+  return v;
+}
+
+Incremental::Sma::Sma(int period)
+    : period_(period), divisor_(period), window_(period, 0.0) {}
+
+double Incremental::Sma::Add(double x) {
   // window_[next_] is the oldest input once the window is full; it is
   // overwritten after being subtracted.
   const int slot = next_;
@@ -162,19 +180,22 @@ std::optional<double> Incremental::Sma::Add(double x) {
   // TA_INT_SMA: periodTotal += x; tempReal = periodTotal;
   // periodTotal -= x[trailing]; out = tempReal / period.
   total_ += x;
-  if (++count_ < period_) return std::nullopt;
+  if (count_ < period_ - 1) {
+    ++count_;
+    return kUnset;
+  }
   const double sum = total_;
   total_ -= window_[next_];  // x[i - period + 1], the oldest.
-  return sum / period_;
+  return sum / divisor_;
 }
 
 Incremental::Ema::Ema(int period) : period_(period), k_(PerToK(period)) {}
 
-std::optional<double> Incremental::Ema::Add(double x) {
+double Incremental::Ema::Add(double x) {
   if (!seeded_) {
     // TA_INT_EMA: the seed is the plain mean of the first `period` inputs.
     seed_sum_ += x;
-    if (++count_ < period_) return std::nullopt;
+    if (++count_ < period_) return kUnset;
     value_ = seed_sum_ / period_;
     seeded_ = true;
     return value_;
@@ -183,28 +204,45 @@ std::optional<double> Incremental::Ema::Add(double x) {
   return value_;
 }
 
-Incremental::Extreme::Extreme(int period, bool max)
-    : period_(period), max_(max) {}
+template <bool kMax>
+Incremental::Extreme<kMax>::Extreme(int period)
+    : period_(period),
+      window_(period, 0.0),
+      extreme_(kMax ? -std::numeric_limits<double>::infinity()
+                    : std::numeric_limits<double>::infinity()) {}
 
-double Incremental::Extreme::Add(int index, double x) {
-  // Values that can never be the extreme again leave from the back.
-  while (deque_.size() > head_ &&
-         (max_ ? deque_.back().second <= x : deque_.back().second >= x)) {
-    deque_.pop_back();
+template <bool kMax>
+double Incremental::Extreme<kMax>::Add(double x) {
+  const int slot = next_;
+  next_ = next_ + 1 == period_ ? 0 : next_ + 1;
+  window_[slot] = x;
+  ++age_;
+  if (kMax ? x >= extreme_ : x <= extreme_) {
+    extreme_ = x;
+    age_ = 0;
+  } else if (age_ >= period_) {
+    // The extreme left the (now full) window: rescan it, newest first,
+    // keeping the newest of equal extremes (it stays longest).
+    extreme_ = x;
+    age_ = 0;
+    int at = slot;
+    for (int age = 1; age < period_; ++age) {
+      at = at == 0 ? period_ - 1 : at - 1;
+      const double v = window_[at];
+      if (kMax ? v > extreme_ : v < extreme_) {
+        extreme_ = v;
+        age_ = age;
+      }
+    }
   }
-  deque_.emplace_back(index, x);
-  while (deque_[head_].first <= index - period_) ++head_;
-  // Compact now and then so memory stays O(period).
-  if (head_ > 64 && head_ * 2 > deque_.size()) {
-    deque_.erase(deque_.begin(),
-                 deque_.begin() + static_cast<std::ptrdiff_t>(head_));
-    head_ = 0;
-  }
-  return deque_[head_].second;
+  return extreme_;
 }
 
 Incremental::Incremental(const Params& params)
     : params_(params),
+      rsi_n_(params.rsi_period),
+      bb_n_(params.bbands_period),
+      atr_n_(params.atr_period),
       sma_short_(params.sma_short_period),
       sma_medium_(params.sma_medium_period),
       sma_long_(params.sma_long_period),
@@ -214,32 +252,33 @@ Incremental::Incremental(const Params& params)
       macd_slow_(params.macd_slow_period),
       macd_signal_(params.macd_signal_period),
       bb_sma_(params.bbands_period),
-      bb_window_(params.bbands_period, 0.0),
-      stoch_high_(params.stoch_fastk_period, /*max=*/true),
-      stoch_low_(params.stoch_fastk_period, /*max=*/false),
+      stoch_high_(params.stoch_fastk_period),
+      stoch_low_(params.stoch_fastk_period),
       stoch_slowk_(params.stoch_slowk_period),
       stoch_slowd_(params.stoch_slowd_period),
       volume_sma_(params.volume_sma_period) {}
 
-Values Incremental::Update(const Bar& bar) {
+Incremental::Row Incremental::Step(const Bar& bar) {
   const int i = count_++;
   const double close = bar.close;
-  Values v;
+  Row v;
+  auto set = [&v](Field f, double x) { v[static_cast<int>(f)] = x; };
 
-  v.sma_short = sma_short_.Add(close);
-  v.sma_medium = sma_medium_.Add(close);
-  v.sma_long = sma_long_.Add(close);
-  v.ema_fast = ema_fast_.Add(close);
-  v.ema_slow = ema_slow_.Add(close);
+  set(Field::kSmaShort, sma_short_.Add(close));
+  set(Field::kSmaMedium, sma_medium_.Add(close));
+  set(Field::kSmaLong, sma_long_.Add(close));
+  set(Field::kEmaFast, ema_fast_.Add(close));
+  set(Field::kEmaSlow, ema_slow_.Add(close));
 
   // RSI (TA_RSI): Wilder's averages seeded with the mean of the first n
   // changes; a zero change counts as a gain of 0.
   const int n = params_.rsi_period;
+  double rsi = kUnset;
   if (i > 0) {
     const double change = close - prev_close_;
     if (i > n) {
-      rsi_loss_ *= (n - 1);
-      rsi_gain_ *= (n - 1);
+      rsi_loss_ *= rsi_n_ - 1;
+      rsi_gain_ *= rsi_n_ - 1;
     }
     if (change < 0) {
       rsi_loss_ -= change;
@@ -247,52 +286,59 @@ Values Incremental::Update(const Bar& bar) {
       rsi_gain_ += change;
     }
     if (i >= n) {
-      rsi_loss_ /= n;
-      rsi_gain_ /= n;
+      rsi_loss_ /= rsi_n_;
+      rsi_gain_ /= rsi_n_;
       const double sum = rsi_gain_ + rsi_loss_;
-      v.rsi = !IsZero(sum) ? 100.0 * (rsi_gain_ / sum) : 0.0;
+      rsi = !IsZero(sum) ? 100.0 * (rsi_gain_ / sum) : 0.0;
     }
   }
+  set(Field::kRsi, rsi);
 
   // MACD (TA_INT_MACD): the fast EMA's first input is bar slow-fast, so
   // both seed windows end on bar slow-1.
   const int slow = params_.macd_slow_period;
-  const std::optional<double> macd_slow = macd_slow_.Add(close);
-  std::optional<double> macd_fast;
-  if (i >= slow - params_.macd_fast_period) macd_fast = macd_fast_.Add(close);
-  if (macd_slow.has_value() && macd_fast.has_value()) {
-    const double line = *macd_fast - *macd_slow;
-    if (std::optional<double> signal = macd_signal_.Add(line);
-        signal.has_value()) {
-      v.macd = line;
-      v.macd_signal = *signal;
-      v.macd_hist = line - *signal;
+  const double macd_slow = macd_slow_.Add(close);
+  double macd = kUnset, macd_signal = kUnset, macd_hist = kUnset;
+  if (i >= slow - params_.macd_fast_period) {
+    const double macd_fast = macd_fast_.Add(close);
+    if (i >= slow - 1) {  // Both EMAs seeded.
+      const double line = macd_fast - macd_slow;
+      const double signal = macd_signal_.Add(line);
+      if (macd_signal_.seeded()) {
+        macd = line;
+        macd_signal = signal;
+        macd_hist = line - signal;
+      }
     }
   }
+  set(Field::kMacd, macd);
+  set(Field::kMacdSignal, macd_signal);
+  set(Field::kMacdHist, macd_hist);
 
   // Bollinger (TA_BBANDS + TA_INT_stddev_using_precalc_ma): population
   // variance as mean of squares minus squared mean, from running sums.
   const int bn = params_.bbands_period;
-  const std::optional<double> middle = bb_sma_.Add(close);
-  const int slot = bb_next_;
-  bb_next_ = bb_next_ + 1 == bn ? 0 : bb_next_ + 1;
-  bb_window_[slot] = close;
+  const double middle = bb_sma_.Add(close);
   bb_total2_ += close * close;
-  if (middle.has_value()) {
-    double mean2 = bb_total2_ / bn;
-    const double oldest = bb_window_[bb_next_];
+  double upper = kUnset, lower = kUnset;
+  if (i >= bn - 1) {
+    double mean2 = bb_total2_ / bb_n_;
+    const double oldest = bb_sma_.oldest();
     bb_total2_ -= oldest * oldest;
-    mean2 -= *middle * *middle;
+    mean2 -= middle * middle;
     const double deviation = !IsZeroOrNeg(mean2) ? std::sqrt(mean2) : 0.0;
     const double width = deviation * params_.bbands_stddev;
-    v.bb_middle = *middle;
-    v.bb_upper = *middle + width;
-    v.bb_lower = *middle - width;
+    upper = middle + width;
+    lower = middle - width;
   }
+  set(Field::kBbUpper, upper);
+  set(Field::kBbMiddle, middle);
+  set(Field::kBbLower, lower);
 
   // ATR (TA_ATR): true range from the second bar; seed = mean of the first
   // n ranges; then Wilder's smoothing.
   const int an = params_.atr_period;
+  double atr = kUnset;
   if (i > 0) {
     double range = bar.high - bar.low;
     range = std::max(range, std::fabs(prev_close_ - bar.high));
@@ -300,33 +346,34 @@ Values Incremental::Update(const Bar& bar) {
     if (i <= an) {
       atr_sum_ += range;
       if (i == an) {
-        atr_ = atr_sum_ / an;
-        v.atr = atr_;
+        atr_ = atr_sum_ / atr_n_;
+        atr = atr_;
       }
     } else {
-      atr_ *= an - 1;
+      atr_ *= atr_n_ - 1;
       atr_ += range;
-      atr_ /= an;
-      v.atr = atr_;
+      atr_ /= atr_n_;
+      atr = atr_;
     }
   }
+  set(Field::kAtr, atr);
 
   // Stochastic (TA_STOCH): fast %K = (C - LL) / ((HH - LL) / 100), 0 when
   // HH == LL; slow %K and %D are SMAs; both appear from the same bar.
-  const double highest = stoch_high_.Add(i, bar.high);
-  const double lowest = stoch_low_.Add(i, bar.low);
+  const double highest = stoch_high_.Add(bar.high);
+  const double lowest = stoch_low_.Add(bar.low);
+  double stoch_k = kUnset, stoch_d = kUnset;
   if (i >= params_.stoch_fastk_period - 1) {
     const double diff = (highest - lowest) / 100.0;
     const double fast_k = diff != 0.0 ? (close - lowest) / diff : 0.0;
-    if (std::optional<double> slow_k = stoch_slowk_.Add(fast_k);
-        slow_k.has_value()) {
-      if (std::optional<double> slow_d = stoch_slowd_.Add(*slow_k);
-          slow_d.has_value()) {
-        v.stoch_k = *slow_k;
-        v.stoch_d = *slow_d;
-      }
+    const double slow_k = stoch_slowk_.Add(fast_k);
+    if (i >= params_.stoch_fastk_period + params_.stoch_slowk_period - 2) {
+      stoch_d = stoch_slowd_.Add(slow_k);
+      if (!std::isnan(stoch_d)) stoch_k = slow_k;
     }
   }
+  set(Field::kStochK, stoch_k);
+  set(Field::kStochD, stoch_d);
 
   // OBV (TA_OBV): starts at the first bar's volume.
   if (i == 0) {
@@ -336,29 +383,39 @@ Values Incremental::Update(const Bar& bar) {
   } else if (close < prev_close_) {
     obv_ -= bar.volume;
   }
-  v.obv = obv_;
+  set(Field::kObv, obv_);
 
-  v.volume_sma = volume_sma_.Add(bar.volume);
-  if (v.volume_sma.has_value() && *v.volume_sma != 0) {
-    v.volume_ratio = bar.volume / *v.volume_sma;
-  }
+  // A zero average leaves the ratio unset (NaN also stays NaN).
+  const double volume_sma = volume_sma_.Add(bar.volume);
+  set(Field::kVolumeSma, volume_sma);
+  set(Field::kVolumeRatio, volume_sma != 0 ? bar.volume / volume_sma : kUnset);
 
   // The seed's returns: pct_change and the growth since the first close.
-  if (i == 0) {
-    first_close_ = close;
-  } else {
-    v.daily_return = close / prev_close_ - 1;
-  }
-  v.cumulative_return = close / first_close_ - 1;
+  if (i == 0) first_close_ = close;
+  set(Field::kDailyReturn, i > 0 ? close / prev_close_ - 1 : kUnset);
+  set(Field::kCumulativeReturn, close / first_close_ - 1);
   prev_close_ = close;
   return v;
 }
 
-std::vector<Values> Compute(const Params& params, std::span<const Bar> bars) {
-  std::vector<Values> out;
-  out.reserve(bars.size());
+Values Incremental::Update(const Bar& bar) {
+  const Row row = Step(bar);
+  Values v;
+  for (int f = 0; f < kFieldCount; ++f) {
+    if (!std::isnan(row[f])) v.*kValueFields[f] = row[f];
+  }
+  return v;
+}
+
+Series Compute(const Params& params, std::span<const Bar> bars) {
+  const size_t n = bars.size();
+  Series out(n);
+  double* const columns = out.data_.get();
   Incremental state(params);
-  for (const Bar& bar : bars) out.push_back(state.Update(bar));
+  for (size_t i = 0; i < n; ++i) {
+    const Incremental::Row row = state.Step(bars[i]);
+    for (int f = 0; f < kFieldCount; ++f) columns[f * n + i] = row[f];
+  }
   return out;
 }
 
@@ -423,7 +480,7 @@ absl::Status Enrich(const v1::DailyHistory& in, const Params& params,
   out->Clear();
   *out->mutable_meta() = in.meta();
   *out->mutable_params() = params.ToProto();
-  const std::vector<Values> values = Compute(params, bars);
+  const Series values = Compute(params, bars);
   for (int i = 0; i < in.bars_size(); ++i) {
     v1::EnrichedBar* enriched = out->add_bars();
     *enriched->mutable_bar() = in.bars(i);

@@ -4,9 +4,10 @@
 // ratio, daily and cumulative returns, and the performance summary of a
 // window.
 //
-// One implementation serves both paths: Incremental adds one bar in O(1)
-// from carried state, and Compute() runs it over a series, so the full
-// recompute and the incremental update give bit-identical numbers. Where
+// One implementation serves both paths: Incremental's per-bar step adds one
+// bar in O(1) from carried state; Update() runs it once and Compute() runs
+// it in a loop over a series, so the full recompute and the incremental
+// update give bit-identical numbers. Where
 // TA-Lib's arithmetic differs from the textbook formula (running sums for
 // SMA and for the Bollinger variance, sum-then-divide seeds, Stochastic's
 // (C-LL)/((HH-LL)/100), RSI and variance epsilons), it is reproduced
@@ -15,10 +16,14 @@
 //
 // Units: prices and price-valued indicators in VND, volumes and OBV in
 // shares, RSI and Stochastic 0..100, returns and performance as fractions.
-// Values inside an indicator's lookback are unset (std::nullopt), never 0.
+// Values inside an indicator's lookback are unset (std::nullopt in Values,
+// NaN in a Series' columns), never 0.
 #ifndef VNSTREAM_LIBS_INDICATORS_INDICATORS_H_
 #define VNSTREAM_LIBS_INDICATORS_INDICATORS_H_
 
+#include <array>
+#include <cstddef>
+#include <memory>
 #include <optional>
 #include <span>
 #include <vector>
@@ -84,6 +89,66 @@ struct Values {
   v1::IndicatorValues ToProto() const;
 };
 
+// The indicators in Values' order: a Series' columns.
+enum class Field : int {
+  kSmaShort,
+  kSmaMedium,
+  kSmaLong,
+  kEmaFast,
+  kEmaSlow,
+  kRsi,
+  kMacd,
+  kMacdSignal,
+  kMacdHist,
+  kBbUpper,
+  kBbMiddle,
+  kBbLower,
+  kAtr,
+  kStochK,
+  kStochD,
+  kObv,
+  kVolumeSma,
+  kVolumeRatio,
+  kDailyReturn,
+  kCumulativeReturn,
+};
+inline constexpr int kFieldCount = 20;
+
+// Values' member for each Field.
+inline constexpr std::optional<double> Values::*kValueFields[kFieldCount] = {
+    &Values::sma_short,    &Values::sma_medium,       &Values::sma_long,
+    &Values::ema_fast,     &Values::ema_slow,         &Values::rsi,
+    &Values::macd,         &Values::macd_signal,      &Values::macd_hist,
+    &Values::bb_upper,     &Values::bb_middle,        &Values::bb_lower,
+    &Values::atr,          &Values::stoch_k,          &Values::stoch_d,
+    &Values::obv,          &Values::volume_sma,       &Values::volume_ratio,
+    &Values::daily_return, &Values::cumulative_return};
+
+// Every bar's values from a full recompute, oldest first: one contiguous
+// column of doubles per indicator (TA-Lib's layout), NaN where a value is
+// unset, so a recompute builds no per-bar objects. Move-only.
+class Series {
+ public:
+  Series() = default;
+
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  std::span<const double> column(Field field) const {
+    return {data_.get() + static_cast<size_t>(field) * size_, size_};
+  }
+  // Bar i's values (unset where the column holds NaN).
+  Values operator[](size_t i) const;
+  Values back() const { return (*this)[size_ - 1]; }
+
+ private:
+  friend Series Compute(const Params& params, std::span<const Bar> bars);
+  explicit Series(size_t size);
+
+  size_t size_ = 0;
+  // kFieldCount columns of size_ doubles, in Field order.
+  std::unique_ptr<double[]> data_;
+};
+
 struct Performance {
   std::optional<double> total_return;
   std::optional<double> annualized_volatility;
@@ -107,17 +172,29 @@ class Incremental {
   int count() const { return count_; }
 
  private:
+  friend Series Compute(const Params& params, std::span<const Bar> bars);
+  // One bar's values in Field order, NaN where unset.
+  using Row = std::array<double, kFieldCount>;
+
+  // The per-bar step behind both Update() and Compute(): adds `bar`.
+  // Forced inline so that Compute()'s loop keeps the state in registers
+  // where it can and writes the row straight into its columns.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE inline Row Step(const Bar& bar);
+
   // TA-Lib's SMA: a running total of the last period-1 values; out =
   // (total + x) / n, then total += x - x[trailing], in TA-Lib's order.
   class Sma {
    public:
     explicit Sma(int period);
-    // Forced inline, as Ema::Add: GCC keeps these out of line, and the
-    // calls cost ~40% of a full recompute (bench/indicators).
-    ABSL_ATTRIBUTE_ALWAYS_INLINE inline std::optional<double> Add(double x);
+    // NaN until `period` inputs. Forced inline, as the other steps: GCC
+    // keeps them out of line otherwise (bench/indicators).
+    ABSL_ATTRIBUTE_ALWAYS_INLINE inline double Add(double x);
+    // After Add(): the oldest input still in the window, x[i - period + 1].
+    double oldest() const { return window_[next_]; }
 
    private:
     int period_;
+    double divisor_;              // period_ as a double, converted once.
     std::vector<double> window_;  // Ring of the last `period` inputs.
     int next_ = 0;                // Ring position of the next input.
     int count_ = 0;
@@ -127,10 +204,9 @@ class Incremental {
   class Ema {
    public:
     explicit Ema(int period);
-    ABSL_ATTRIBUTE_ALWAYS_INLINE inline std::optional<double> Add(double x);
-    std::optional<double> value() const {
-      return seeded_ ? std::optional(value_) : std::nullopt;
-    }
+    // NaN until seeded.
+    ABSL_ATTRIBUTE_ALWAYS_INLINE inline double Add(double x);
+    bool seeded() const { return seeded_; }
 
    private:
     int period_;
@@ -140,20 +216,26 @@ class Incremental {
     bool seeded_ = false;
     double value_ = 0;
   };
-  // A sliding window's extreme (monotonic deque of (index, value)).
+  // A sliding window's maximum (kMax) or minimum, as TA-Lib's STOCH keeps
+  // it: the extreme and its age, the window rescanned only when the
+  // extreme leaves it (O(1) amortised on prices; no branchy deque).
+  template <bool kMax>
   class Extreme {
    public:
-    Extreme(int period, bool max);
-    double Add(int index, double x);
+    explicit Extreme(int period);
+    ABSL_ATTRIBUTE_ALWAYS_INLINE inline double Add(double x);
 
    private:
     int period_;
-    bool max_;
-    std::vector<std::pair<int, double>> deque_;  // Used as a deque.
-    size_t head_ = 0;
+    std::vector<double> window_;  // Ring of the last `period` inputs.
+    int next_ = 0;                // Ring position of the next input.
+    double extreme_;              // Of the window; -/+inf before any input.
+    int age_ = 0;                 // Inputs since extreme_ was added.
   };
 
   Params params_;
+  // Periods as doubles for the divisions (converted once, not per bar).
+  double rsi_n_, bb_n_, atr_n_;
   int count_ = 0;
   double first_close_ = 0;
   double prev_close_ = 0;
@@ -164,24 +246,25 @@ class Incremental {
   // MACD: the fast EMA starts so that its seed window ends where the slow
   // one's does (TA-Lib); the signal EMA runs over the MACD line.
   Ema macd_fast_, macd_slow_, macd_signal_;
-  // Bollinger: SMA plus TA-Lib's running sum of squares.
+  // Bollinger: SMA (whose window also serves the squares) plus TA-Lib's
+  // running sum of squares.
   Sma bb_sma_;
-  std::vector<double> bb_window_;
-  int bb_next_ = 0;
   double bb_total2_ = 0;
   // ATR.
   double atr_sum_ = 0;
   double atr_ = 0;
   // Stochastic.
-  Extreme stoch_high_, stoch_low_;
+  Extreme<true> stoch_high_;
+  Extreme<false> stoch_low_;
   Sma stoch_slowk_, stoch_slowd_;
   // OBV and volume.
   double obv_ = 0;
   Sma volume_sma_;
 };
 
-// Every bar's values, oldest first (runs Incremental over `bars`).
-std::vector<Values> Compute(const Params& params, std::span<const Bar> bars);
+// Every bar's values (Incremental's step over `bars`). `params` must be
+// valid.
+Series Compute(const Params& params, std::span<const Bar> bars);
 
 // Performance over the whole window (unset when it has < 2 bars; Sharpe
 // also when volatility is 0).

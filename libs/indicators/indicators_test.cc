@@ -58,8 +58,7 @@ std::vector<Bar> FromCloses(const std::vector<double>& closes,
 }
 
 // The index of the first bar where `field` is set, or -1.
-int FirstSet(const std::vector<Values>& values,
-             std::optional<double> Values::*field) {
+int FirstSet(const Series& values, std::optional<double> Values::*field) {
   for (size_t i = 0; i < values.size(); ++i) {
     if ((values[i].*field).has_value()) return static_cast<int>(i);
   }
@@ -74,7 +73,7 @@ TEST(IndicatorsTest, TaLibRegressionVectors) {
   Params p;
   p.sma_short_period = 30;
   p.ema_fast_period = 10;
-  const std::vector<Values> v = Compute(p, bars);
+  const Series v = Compute(p, bars);
   EXPECT_THAT(*v[29].sma_short, DoubleNear(90.42, 0.01));
   EXPECT_THAT(*v[30].sma_short, DoubleNear(90.21, 0.01));
   EXPECT_THAT(*v[31].sma_short, DoubleNear(89.96, 0.01));
@@ -95,7 +94,7 @@ TEST(IndicatorsTest, TaLibRegressionVectors) {
 }
 
 TEST(IndicatorsTest, LookbacksAreTaLibsAndUnsetMeansUnset) {
-  const std::vector<Values> v = Compute(Params(), FromCloses(kTaLibClose));
+  const Series v = Compute(Params(), FromCloses(kTaLibClose));
   EXPECT_EQ(FirstSet(v, &Values::sma_short), 19);
   EXPECT_EQ(FirstSet(v, &Values::sma_medium), 49);
   EXPECT_EQ(FirstSet(v, &Values::sma_long), 199);
@@ -119,7 +118,7 @@ TEST(IndicatorsTest, HandCheckedSmallSeries) {
   p.sma_short_period = 3;
   p.ema_fast_period = 3;
   p.rsi_period = 2;
-  const std::vector<Values> v = Compute(p, FromCloses({10, 11, 10, 12, 14}));
+  const Series v = Compute(p, FromCloses({10, 11, 10, 12, 14}));
   EXPECT_FALSE(v[1].sma_short.has_value());
   EXPECT_DOUBLE_EQ(*v[2].sma_short, 31.0 / 3);
   EXPECT_DOUBLE_EQ(*v[3].sma_short, 11.0);
@@ -139,7 +138,7 @@ TEST(IndicatorsTest, HandCheckedSmallSeries) {
 }
 
 TEST(IndicatorsTest, FlatPricesGiveZeroWidthBandsAndZeroOscillators) {
-  const std::vector<Values> v =
+  const Series v =
       Compute(Params(), FromCloses(std::vector<double>(60, 25'000)));
   const Values& last = v.back();
   EXPECT_DOUBLE_EQ(*last.bb_upper, 25'000);
@@ -159,20 +158,20 @@ TEST(IndicatorsTest, GapsAndTrueRange) {
   const std::vector<Bar> bars = {{100, 101, 99, 100, 10},
                                  {110, 112, 109, 111, 10},
                                  {111, 113, 110, 112, 10}};
-  const std::vector<Values> v = Compute(p, bars);
+  const Series v = Compute(p, bars);
   EXPECT_FALSE(v[1].atr.has_value());
   // TR1 = max(3, |100-112|, |100-109|) = 12; TR2 = max(3, 1, 2) = 3.
   EXPECT_DOUBLE_EQ(*v[2].atr, (12 + 3) / 2.0);
 }
 
 TEST(IndicatorsTest, FewerBarsThanTheLookbackAndASingleBar) {
-  const std::vector<Values> few =
-      Compute(Params(), FromCloses({1, 2, 3, 4, 5}));
-  for (const Values& v : few) {
+  const Series few = Compute(Params(), FromCloses({1, 2, 3, 4, 5}));
+  for (size_t i = 0; i < few.size(); ++i) {
+    const Values v = few[i];
     EXPECT_FALSE(v.sma_short || v.ema_fast || v.rsi || v.macd || v.bb_middle ||
                  v.atr || v.stoch_k || v.volume_sma);
   }
-  const std::vector<Values> one = Compute(Params(), FromCloses({42'000}));
+  const Series one = Compute(Params(), FromCloses({42'000}));
   ASSERT_EQ(one.size(), 1u);
   EXPECT_DOUBLE_EQ(*one[0].obv, 1000);
   EXPECT_FALSE(one[0].daily_return.has_value());
@@ -180,7 +179,7 @@ TEST(IndicatorsTest, FewerBarsThanTheLookbackAndASingleBar) {
 }
 
 TEST(IndicatorsTest, ZeroVolumeLeavesTheRatioUnset) {
-  const std::vector<Values> v =
+  const Series v =
       Compute(Params(), FromCloses(std::vector<double>(25, 10), 0));
   EXPECT_DOUBLE_EQ(*v.back().volume_sma, 0.0);
   EXPECT_FALSE(v.back().volume_ratio.has_value());

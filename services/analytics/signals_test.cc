@@ -129,8 +129,7 @@ TEST(SignalsTest, EveryKindOnAConstructedSeries) {
   for (int i = 0; i < 15; ++i) closes.push_back(c -= 120);
   std::vector<indicators::Bar> bars;
   for (double close : closes) bars.push_back({close, close, close, close, 1});
-  const std::vector<indicators::Values> values =
-      indicators::Compute(kParams, bars);
+  const indicators::Series values = indicators::Compute(kParams, bars);
   std::map<v1::SignalKind, std::vector<int>> at;
   for (size_t i = 1; i < values.size(); ++i) {
     for (const Crossing& x :
