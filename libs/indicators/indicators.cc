@@ -207,35 +207,32 @@ double Incremental::Ema::Add(double x) {
 template <bool kMax>
 Incremental::Extreme<kMax>::Extreme(int period)
     : period_(period),
-      window_(period, 0.0),
-      extreme_(kMax ? -std::numeric_limits<double>::infinity()
-                    : std::numeric_limits<double>::infinity()) {}
+      block_(period, 0.0),
+      suffix_(period + 1, kMax ? -std::numeric_limits<double>::infinity()
+                               : std::numeric_limits<double>::infinity()) {}
 
 template <bool kMax>
 double Incremental::Extreme<kMax>::Add(double x) {
-  const int slot = next_;
-  next_ = next_ + 1 == period_ ? 0 : next_ + 1;
-  window_[slot] = x;
-  ++age_;
-  if (kMax ? x >= extreme_ : x <= extreme_) {
-    extreme_ = x;
-    age_ = 0;
-  } else if (age_ >= period_) {
-    // The extreme left the (now full) window: rescan it, newest first,
-    // keeping the newest of equal extremes (it stays longest).
-    extreme_ = x;
-    age_ = 0;
-    int at = slot;
-    for (int age = 1; age < period_; ++age) {
-      at = at == 0 ? period_ - 1 : at - 1;
-      const double v = window_[at];
-      if (kMax ? v > extreme_ : v < extreme_) {
-        extreme_ = v;
-        age_ = age;
-      }
+  // std::max/min return one of their inputs: the extreme is exact.
+  auto better = [](double a, double b) {
+    return kMax ? std::max(a, b) : std::min(a, b);
+  };
+  const int r = offset_;
+  block_[r] = x;
+  prefix_ = r == 0 ? x : better(prefix_, x);
+  const double extreme = better(suffix_[r + 1], prefix_);
+  if (r + 1 == period_) {
+    // The block is complete: its suffix extremes serve the next block.
+    double suffix = suffix_[period_];
+    for (int j = period_ - 1; j >= 0; --j) {
+      suffix = better(block_[j], suffix);
+      suffix_[j] = suffix;
     }
+    offset_ = 0;
+  } else {
+    offset_ = r + 1;
   }
-  return extreme_;
+  return extreme;
 }
 
 Incremental::Incremental(const Params& params)
@@ -280,11 +277,11 @@ Incremental::Row Incremental::Step(const Bar& bar) {
       rsi_loss_ *= rsi_n_ - 1;
       rsi_gain_ *= rsi_n_ - 1;
     }
-    if (change < 0) {
-      rsi_loss_ -= change;
-    } else {
-      rsi_gain_ += change;
-    }
+    // TA-Lib's `if (change < 0) loss -= change; else gain += change;`
+    // without the branch (up or down is a coin toss a predictor misses);
+    // adding the other side's 0 leaves it bit-for-bit unchanged.
+    rsi_loss_ -= std::min(change, 0.0);
+    rsi_gain_ += std::max(change, 0.0);
     if (i >= n) {
       rsi_loss_ /= rsi_n_;
       rsi_gain_ /= rsi_n_;
@@ -376,12 +373,14 @@ Incremental::Row Incremental::Step(const Bar& bar) {
   set(Field::kStochD, stoch_d);
 
   // OBV (TA_OBV): starts at the first bar's volume.
+  // Branch-free like RSI's: +volume, -volume or 0 (adding 0 changes
+  // nothing; a + (-b) is a - b exactly).
   if (i == 0) {
     obv_ = bar.volume;
-  } else if (close > prev_close_) {
-    obv_ += bar.volume;
-  } else if (close < prev_close_) {
-    obv_ -= bar.volume;
+  } else {
+    const double sign = static_cast<double>(close > prev_close_) -
+                        static_cast<double>(close < prev_close_);
+    obv_ += sign * bar.volume;
   }
   set(Field::kObv, obv_);
 
