@@ -16,7 +16,7 @@ constexpr double kEpsilon = 0.00000001;
 bool IsZero(double v) { return -kEpsilon < v && v < kEpsilon; }
 bool IsZeroOrNeg(double v) { return v < kEpsilon; }
 
-// An unset value in a Row or a Series' column.
+// An unset value in a Step()'s output.
 constexpr double kUnset = std::numeric_limits<double>::quiet_NaN();
 
 // TA-Lib's PER_TO_K.
@@ -255,11 +255,12 @@ Incremental::Incremental(const Params& params)
       stoch_slowd_(params.stoch_slowd_period),
       volume_sma_(params.volume_sma_period) {}
 
-Incremental::Row Incremental::Step(const Bar& bar) {
+void Incremental::Step(const Bar& bar, double* out, size_t stride) {
   const int i = count_++;
   const double close = bar.close;
-  Row v;
-  auto set = [&v](Field f, double x) { v[static_cast<int>(f)] = x; };
+  auto set = [out, stride](Field f, double x) {
+    out[static_cast<size_t>(f) * stride] = x;
+  };
 
   set(Field::kSmaShort, sma_short_.Add(close));
   set(Field::kSmaMedium, sma_medium_.Add(close));
@@ -278,10 +279,13 @@ Incremental::Row Incremental::Step(const Bar& bar) {
       rsi_gain_ *= rsi_n_ - 1;
     }
     // TA-Lib's `if (change < 0) loss -= change; else gain += change;`
-    // without the branch (up or down is a coin toss a predictor misses);
-    // adding the other side's 0 leaves it bit-for-bit unchanged.
-    rsi_loss_ -= std::min(change, 0.0);
-    rsi_gain_ += std::max(change, 0.0);
+    // without a branch (up or down is a coin toss the predictor misses; GCC
+    // turns std::min/max back into one): (|c| - c) / 2 is exactly -c for a
+    // fall and 0 otherwise, (c + |c|) / 2 likewise for a rise, and adding 0
+    // leaves a sum bit-for-bit unchanged.
+    const double magnitude = std::fabs(change);
+    rsi_loss_ += (magnitude - change) * 0.5;
+    rsi_gain_ += (change + magnitude) * 0.5;
     if (i >= n) {
       rsi_loss_ /= rsi_n_;
       rsi_gain_ /= rsi_n_;
@@ -366,7 +370,11 @@ Incremental::Row Incremental::Step(const Bar& bar) {
     const double slow_k = stoch_slowk_.Add(fast_k);
     if (i >= params_.stoch_fastk_period + params_.stoch_slowk_period - 2) {
       stoch_d = stoch_slowd_.Add(slow_k);
-      if (!std::isnan(stoch_d)) stoch_k = slow_k;
+      // From the bar %D is set (by index: not waiting on its division).
+      if (i >= params_.stoch_fastk_period + params_.stoch_slowk_period +
+                   params_.stoch_slowd_period - 3) {
+        stoch_k = slow_k;
+      }
     }
   }
   set(Field::kStochK, stoch_k);
@@ -394,11 +402,11 @@ Incremental::Row Incremental::Step(const Bar& bar) {
   set(Field::kDailyReturn, i > 0 ? close / prev_close_ - 1 : kUnset);
   set(Field::kCumulativeReturn, close / first_close_ - 1);
   prev_close_ = close;
-  return v;
 }
 
 Values Incremental::Update(const Bar& bar) {
-  const Row row = Step(bar);
+  double row[kFieldCount];
+  Step(bar, row, 1);
   Values v;
   for (int f = 0; f < kFieldCount; ++f) {
     if (!std::isnan(row[f])) v.*kValueFields[f] = row[f];
@@ -411,10 +419,7 @@ Series Compute(const Params& params, std::span<const Bar> bars) {
   Series out(n);
   double* const columns = out.data_.get();
   Incremental state(params);
-  for (size_t i = 0; i < n; ++i) {
-    const Incremental::Row row = state.Step(bars[i]);
-    for (int f = 0; f < kFieldCount; ++f) columns[f * n + i] = row[f];
-  }
+  for (size_t i = 0; i < n; ++i) state.Step(bars[i], columns + i, n);
   return out;
 }
 

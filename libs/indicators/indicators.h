@@ -21,7 +21,6 @@
 #ifndef VNSTREAM_LIBS_INDICATORS_INDICATORS_H_
 #define VNSTREAM_LIBS_INDICATORS_INDICATORS_H_
 
-#include <array>
 #include <cstddef>
 #include <memory>
 #include <optional>
@@ -173,13 +172,13 @@ class Incremental {
 
  private:
   friend Series Compute(const Params& params, std::span<const Bar> bars);
-  // One bar's values in Field order, NaN where unset.
-  using Row = std::array<double, kFieldCount>;
-
-  // The per-bar step behind both Update() and Compute(): adds `bar`.
-  // Forced inline so that Compute()'s loop keeps the state in registers
-  // where it can and writes the row straight into its columns.
-  ABSL_ATTRIBUTE_ALWAYS_INLINE inline Row Step(const Bar& bar);
+  // The per-bar step behind both Update() and Compute(): adds `bar` and
+  // writes its values, NaN where unset, to out[field * stride] in Field
+  // order (a row for Update(), bar i of every column for Compute()).
+  // Forced inline so that Compute()'s loop writes straight into the
+  // columns.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Step(const Bar& bar, double* out,
+                                                size_t stride);
 
   // TA-Lib's SMA: a running total of the last period-1 values; out =
   // (total + x) / n, then total += x - x[trailing], in TA-Lib's order.
