@@ -19,6 +19,13 @@ bool IsZeroOrNeg(double v) { return v < kEpsilon; }
 // An unset value in a Step()'s output.
 constexpr double kUnset = std::numeric_limits<double>::quiet_NaN();
 
+// Writes a Step() part's values: `f` at out[f * stride].
+auto Setter(double* out, size_t stride) {
+  return [out, stride](Field f, double x) {
+    out[static_cast<size_t>(f) * stride] = x;
+  };
+}
+
 // TA-Lib's PER_TO_K.
 double PerToK(int period) { return 2.0 / static_cast<double>(period + 1); }
 
@@ -257,43 +264,21 @@ Incremental::Incremental(const Params& params)
 
 void Incremental::Step(const Bar& bar, double* out, size_t stride) {
   const int i = count_++;
-  const double close = bar.close;
-  auto set = [out, stride](Field f, double x) {
-    out[static_cast<size_t>(f) * stride] = x;
-  };
+  StepOnCloses(bar, i, out, stride);
+  StepOnChanges(bar, i, prev_close_, out, stride);
+  StepStochastic(bar, i, out, stride);
+  prev_close_ = bar.close;
+}
 
+void Incremental::StepOnCloses(const Bar& bar, int i, double* out,
+                               size_t stride) {
+  const double close = bar.close;
+  const auto set = Setter(out, stride);
   set(Field::kSmaShort, sma_short_.Add(close));
   set(Field::kSmaMedium, sma_medium_.Add(close));
   set(Field::kSmaLong, sma_long_.Add(close));
   set(Field::kEmaFast, ema_fast_.Add(close));
   set(Field::kEmaSlow, ema_slow_.Add(close));
-
-  // RSI (TA_RSI): Wilder's averages seeded with the mean of the first n
-  // changes; a zero change counts as a gain of 0.
-  const int n = params_.rsi_period;
-  double rsi = kUnset;
-  if (i > 0) {
-    const double change = close - prev_close_;
-    if (i > n) {
-      rsi_loss_ *= rsi_n_ - 1;
-      rsi_gain_ *= rsi_n_ - 1;
-    }
-    // TA-Lib's `if (change < 0) loss -= change; else gain += change;`
-    // without a branch (up or down is a coin toss the predictor misses; GCC
-    // turns std::min/max back into one): (|c| - c) / 2 is exactly -c for a
-    // fall and 0 otherwise, (c + |c|) / 2 likewise for a rise, and adding 0
-    // leaves a sum bit-for-bit unchanged.
-    const double magnitude = std::fabs(change);
-    rsi_loss_ += (magnitude - change) * 0.5;
-    rsi_gain_ += (change + magnitude) * 0.5;
-    if (i >= n) {
-      rsi_loss_ /= rsi_n_;
-      rsi_gain_ /= rsi_n_;
-      const double sum = rsi_gain_ + rsi_loss_;
-      rsi = !IsZero(sum) ? 100.0 * (rsi_gain_ / sum) : 0.0;
-    }
-  }
-  set(Field::kRsi, rsi);
 
   // MACD (TA_INT_MACD): the fast EMA's first input is bar slow-fast, so
   // both seed windows end on bar slow-1.
@@ -335,6 +320,38 @@ void Incremental::Step(const Bar& bar, double* out, size_t stride) {
   set(Field::kBbUpper, upper);
   set(Field::kBbMiddle, middle);
   set(Field::kBbLower, lower);
+}
+
+void Incremental::StepOnChanges(const Bar& bar, int i, double prev_close,
+                                double* out, size_t stride) {
+  const double close = bar.close;
+  const auto set = Setter(out, stride);
+  // RSI (TA_RSI): Wilder's averages seeded with the mean of the first n
+  // changes; a zero change counts as a gain of 0.
+  const int n = params_.rsi_period;
+  double rsi = kUnset;
+  if (i > 0) {
+    const double change = close - prev_close;
+    if (i > n) {
+      rsi_loss_ *= rsi_n_ - 1;
+      rsi_gain_ *= rsi_n_ - 1;
+    }
+    // TA-Lib's `if (change < 0) loss -= change; else gain += change;`
+    // without a branch (up or down is a coin toss the predictor misses; GCC
+    // turns std::min/max back into one): (|c| - c) / 2 is exactly -c for a
+    // fall and 0 otherwise, (c + |c|) / 2 likewise for a rise, and adding 0
+    // leaves a sum bit-for-bit unchanged.
+    const double magnitude = std::fabs(change);
+    rsi_loss_ += (magnitude - change) * 0.5;
+    rsi_gain_ += (change + magnitude) * 0.5;
+    if (i >= n) {
+      rsi_loss_ /= rsi_n_;
+      rsi_gain_ /= rsi_n_;
+      const double sum = rsi_gain_ + rsi_loss_;
+      rsi = !IsZero(sum) ? 100.0 * (rsi_gain_ / sum) : 0.0;
+    }
+  }
+  set(Field::kRsi, rsi);
 
   // ATR (TA_ATR): true range from the second bar; seed = mean of the first
   // n ranges; then Wilder's smoothing.
@@ -342,8 +359,8 @@ void Incremental::Step(const Bar& bar, double* out, size_t stride) {
   double atr = kUnset;
   if (i > 0) {
     double range = bar.high - bar.low;
-    range = std::max(range, std::fabs(prev_close_ - bar.high));
-    range = std::max(range, std::fabs(prev_close_ - bar.low));
+    range = std::max(range, std::fabs(prev_close - bar.high));
+    range = std::max(range, std::fabs(prev_close - bar.low));
     if (i <= an) {
       atr_sum_ += range;
       if (i == an) {
@@ -359,6 +376,33 @@ void Incremental::Step(const Bar& bar, double* out, size_t stride) {
   }
   set(Field::kAtr, atr);
 
+  // OBV (TA_OBV): starts at the first bar's volume.
+  // Branch-free like RSI's: +volume, -volume or 0 (adding 0 changes
+  // nothing; a + (-b) is a - b exactly).
+  if (i == 0) {
+    obv_ = bar.volume;
+  } else {
+    const double sign = static_cast<double>(close > prev_close) -
+                        static_cast<double>(close < prev_close);
+    obv_ += sign * bar.volume;
+  }
+  set(Field::kObv, obv_);
+
+  // A zero average leaves the ratio unset (NaN also stays NaN).
+  const double volume_sma = volume_sma_.Add(bar.volume);
+  set(Field::kVolumeSma, volume_sma);
+  set(Field::kVolumeRatio, volume_sma != 0 ? bar.volume / volume_sma : kUnset);
+
+  // The seed's returns: pct_change and the growth since the first close.
+  if (i == 0) first_close_ = close;
+  set(Field::kDailyReturn, i > 0 ? close / prev_close - 1 : kUnset);
+  set(Field::kCumulativeReturn, close / first_close_ - 1);
+}
+
+void Incremental::StepStochastic(const Bar& bar, int i, double* out,
+                                 size_t stride) {
+  const double close = bar.close;
+  const auto set = Setter(out, stride);
   // Stochastic (TA_STOCH): fast %K = (C - LL) / ((HH - LL) / 100), 0 when
   // HH == LL; slow %K and %D are SMAs; both appear from the same bar.
   const double highest = stoch_high_.Add(bar.high);
@@ -379,29 +423,6 @@ void Incremental::Step(const Bar& bar, double* out, size_t stride) {
   }
   set(Field::kStochK, stoch_k);
   set(Field::kStochD, stoch_d);
-
-  // OBV (TA_OBV): starts at the first bar's volume.
-  // Branch-free like RSI's: +volume, -volume or 0 (adding 0 changes
-  // nothing; a + (-b) is a - b exactly).
-  if (i == 0) {
-    obv_ = bar.volume;
-  } else {
-    const double sign = static_cast<double>(close > prev_close_) -
-                        static_cast<double>(close < prev_close_);
-    obv_ += sign * bar.volume;
-  }
-  set(Field::kObv, obv_);
-
-  // A zero average leaves the ratio unset (NaN also stays NaN).
-  const double volume_sma = volume_sma_.Add(bar.volume);
-  set(Field::kVolumeSma, volume_sma);
-  set(Field::kVolumeRatio, volume_sma != 0 ? bar.volume / volume_sma : kUnset);
-
-  // The seed's returns: pct_change and the growth since the first close.
-  if (i == 0) first_close_ = close;
-  set(Field::kDailyReturn, i > 0 ? close / prev_close_ - 1 : kUnset);
-  set(Field::kCumulativeReturn, close / first_close_ - 1);
-  prev_close_ = close;
 }
 
 Values Incremental::Update(const Bar& bar) {
@@ -419,7 +440,21 @@ Series Compute(const Params& params, std::span<const Bar> bars) {
   Series out(n);
   double* const columns = out.data_.get();
   Incremental state(params);
-  for (size_t i = 0; i < n; ++i) state.Step(bars[i], columns + i, n);
+  // Step()'s three parts (disjoint state), each as its own loop over the
+  // bars: the same per-bar code, so the same numbers, but each loop's body
+  // is short enough for the core to overlap several bars' chains of
+  // divisions (one loop over all of Step() stalled on them; perf).
+  for (size_t i = 0; i < n; ++i) {
+    state.StepOnCloses(bars[i], static_cast<int>(i), columns + i, n);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    // The previous close as Step() carries it: 0 before the first bar.
+    state.StepOnChanges(bars[i], static_cast<int>(i),
+                        i > 0 ? bars[i - 1].close : 0.0, columns + i, n);
+  }
+  for (size_t i = 0; i < n; ++i) {
+    state.StepStochastic(bars[i], static_cast<int>(i), columns + i, n);
+  }
   return out;
 }
 

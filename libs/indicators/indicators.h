@@ -179,6 +179,20 @@ class Incremental {
   // columns.
   ABSL_ATTRIBUTE_ALWAYS_INLINE inline void Step(const Bar& bar, double* out,
                                                 size_t stride);
+  // Step()'s three parts, on disjoint state; `i` is the bar's index. The
+  // indicators of the close alone (SMA, EMA, MACD, Bollinger); those of
+  // its change from `prev_close` (RSI, ATR, OBV, volume, returns); the
+  // Stochastic.
+  ABSL_ATTRIBUTE_ALWAYS_INLINE inline void StepOnCloses(const Bar& bar, int i,
+                                                        double* out,
+                                                        size_t stride);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE inline void StepOnChanges(const Bar& bar, int i,
+                                                         double prev_close,
+                                                         double* out,
+                                                         size_t stride);
+  ABSL_ATTRIBUTE_ALWAYS_INLINE inline void StepStochastic(const Bar& bar, int i,
+                                                          double* out,
+                                                          size_t stride);
 
   // TA-Lib's SMA: a running total of the last period-1 values; out =
   // (total + x) / n, then total += x - x[trailing], in TA-Lib's order.
