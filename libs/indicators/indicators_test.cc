@@ -222,6 +222,24 @@ TEST(IndicatorsTest, IncrementalRevisionOfTheLastBarEqualsAFullRecompute) {
   }
 }
 
+TEST(IndicatorsTest, IncrementalEqualsAFullRecomputeAtEveryBar) {
+  // Compute() runs Step()'s parts as separate loops; Update() runs the
+  // whole step per bar. Every value of every bar must agree bit for bit,
+  // through every indicator's lookback and Stochastic's window blocks.
+  std::vector<Bar> bars = FromCloses(kTaLibClose);
+  for (size_t i = 0; i < bars.size(); ++i) {
+    bars[i].high += 0.5 + 0.25 * static_cast<double>(i % 11);
+    bars[i].low -= 0.5 + 0.25 * static_cast<double>(i % 7);
+    bars[i].volume = 500'000 + 7'000 * static_cast<double>(i % 17);
+  }
+  const Series full = Compute(Params{}, bars);
+  ASSERT_EQ(full.size(), bars.size());
+  Incremental incremental(Params{});
+  for (size_t i = 0; i < bars.size(); ++i) {
+    EXPECT_TRUE(SameValues(incremental.Update(bars[i]), full[i])) << i;
+  }
+}
+
 TEST(IndicatorsTest, PerformanceSummary) {
   const Performance p =
       ComputePerformance(Params(), FromCloses({100, 110, 99}));
