@@ -138,6 +138,7 @@ int Main(int argc, char** argv) {
     stop.WaitForNotificationWithTimeout(absl::Milliseconds(100));
   }
   if (!stop.HasBeenNotified()) {
+    service->SetReady();
     grpc.SetServing(true);
     spdlog::info("serving");
   }

@@ -511,6 +511,10 @@ absl::Status MarketDataServiceImpl::Register(Stream* stream) {
   absl::MutexLock lock(&mu_);
   if (shutting_down_)
     return absl::UnavailableError("the gateway is shutting down");
+  if (!ready_) {
+    return absl::UnavailableError(
+        "the gateway is catching up with Kafka; retry shortly");
+  }
   if (static_cast<int>(streams_.size()) >= options_.max_streams) {
     return absl::ResourceExhaustedError(
         absl::StrCat("the gateway serves its maximum of ", options_.max_streams,
@@ -783,6 +787,11 @@ void MarketDataServiceImpl::PollFallback(Channel channel) {
   for (const std::string& symbol : state_.SubscribedWithoutKafkaData(channel)) {
     fallback_->RefreshAsync(channel, symbol, [](const absl::Status&) {});
   }
+}
+
+void MarketDataServiceImpl::SetReady() {
+  absl::MutexLock lock(&mu_);
+  ready_ = true;
 }
 
 void MarketDataServiceImpl::FinishAllStreams() {

@@ -122,6 +122,12 @@ class MarketDataServiceImpl final : public ServiceBase {
   void PollFallback(Channel channel);
   // Shutdown: refuses new streams and ends every stream with UNAVAILABLE.
   void FinishAllStreams();
+  // New streams are refused with UNAVAILABLE (retry) until this is called,
+  // once the state holds what Kafka held at start-up. Before that a
+  // client's resume point looks evicted (FAILED_PRECONDITION: it starts
+  // over), and the records being caught up on would reach new streams as
+  // live events: old values, after a fallback snapshot numbered otherwise.
+  void SetReady();
 
  private:
   class Stream;
@@ -174,6 +180,7 @@ class MarketDataServiceImpl final : public ServiceBase {
   CandlesHandler* const candles_;
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  bool ready_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<Stream*> streams_ ABSL_GUARDED_BY(mu_);
 };
 

@@ -95,12 +95,14 @@ class ServiceTest : public ::testing::Test {
   void SetUp() override { Start({}); }
 
   // `auth` null: without authentication (AuthTest below has the keys).
-  void Start(ServiceOptions options,
-             const auth::Authenticator* auth = nullptr) {
+  // `ready`: the state caught up with Kafka (main: the feed's CaughtUp()).
+  void Start(ServiceOptions options, const auth::Authenticator* auth = nullptr,
+             bool ready = true) {
     service_.reset();
     server_.reset();
     service_ = std::make_unique<MarketDataServiceImpl>(
         options, state_, &fallback_, auth, &metrics_);
+    if (ready) service_->SetReady();
     // In-process, over loopback: plaintext is fine (TLS has its own tests).
     auto server = GrpcServer::Start(
         {.address = "127.0.0.1:0", .insecure_plaintext = true},
@@ -329,6 +331,40 @@ TEST_F(ServiceTest, SubscriptionProtocolSnapshotThenLiveThenResume) {
   const grpc::Status status = refused->Finish();
   EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   EXPECT_THAT(status.error_message(), HasSubstr("not in the cache"));
+}
+
+// A gateway still catching up with Kafka (just restarted) refuses streams
+// with UNAVAILABLE: a resuming client retries and resumes, instead of
+// finding its resume point "evicted" and getting the catch-up records as
+// live events.
+TEST_F(ServiceTest, StreamsWaitUntilTheStateCaughtUp) {
+  Start({}, /*auth=*/nullptr, /*ready=*/false);
+  ApplyQuote(MakeQuote("FPT", 1, 116'000));  // Catch-up has begun.
+  v1::SubscribeRequest request;
+  request.add_symbols("FPT");
+  (*request.mutable_since_seq())["FPT"] = 7;
+  v1::MarketEvent event;
+  {
+    auto context = Context();
+    auto reader = stub_->SubscribeQuotes(context.get(), request);
+    EXPECT_FALSE(reader->Read(&event));
+    const grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_THAT(status.error_message(), HasSubstr("catching up"));
+  }
+  for (uint64_t seq = 2; seq <= 8; ++seq) {
+    ApplyQuote(MakeQuote("FPT", seq, 116'000 + 100 * seq));
+  }
+  service_->SetReady();
+  auto context = Context();
+  auto reader = stub_->SubscribeQuotes(context.get(), request);
+  std::vector<v1::MarketEvent> events;
+  while (events.size() < 3 && reader->Read(&event)) events.push_back(event);
+  EXPECT_THAT(Describe(events),
+              ElementsAre("FPT:SYMBOL_STATE_SUBSCRIBED",
+                          "snap FPT#8 DELIVERY_KAFKA", "end"));
+  context->TryCancel();
+  reader->Finish();
 }
 
 TEST_F(ServiceTest, SubscriptionLimitsAndHeartbeats) {
