@@ -319,6 +319,9 @@ Gateway::Gateway() {
       ServiceOptions{}, state, &fallback, nullptr, &metrics, &candles);
   auth_service = std::make_unique<MarketDataServiceImpl>(
       ServiceOptions{}, state, &fallback, auth.get(), &metrics, &candles);
+  // The state is what it will be (there is no Kafka feed to catch up on).
+  open_service->SetReady();
+  auth_service->SetReady();
   open_server = Serve(open_service.get());
   auth_server = Serve(auth_service.get());
   const std::shared_ptr<grpc::Channel> open =
