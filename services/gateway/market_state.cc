@@ -295,7 +295,8 @@ std::vector<v1::SymbolInfo> MarketState::ListSymbols(
     absl::MutexLock lock(&entry->mu);
     v1::SymbolInfo info;
     info.set_symbol(symbol);
-    auto has = [&](Channel c) {
+    // Named capture: clang-14 cannot capture a structured binding.
+    auto has = [&entry = entry](Channel c) {
       const ChannelCache* cache = entry->cache(c);
       return cache != nullptr && !cache->empty();
     };
