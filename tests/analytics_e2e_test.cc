@@ -220,7 +220,7 @@ TEST_F(AnalyticsE2eTest, IntradayAnalyticsAreTheLibrarysOverTodaysBars) {
         });
     ASSERT_EQ(events.size(), 60u);
 
-    const std::vector<indicators::Values> values =
+    const indicators::Series values =
         indicators::Compute(params, IndicatorBars(today));
     const std::vector<v1::IntradayBar> day1 = FinalBars(symbol, kLastDay - 2);
     const std::vector<v1::IntradayBar> day2 = FinalBars(symbol, kLastDay - 1);
@@ -242,7 +242,7 @@ TEST_F(AnalyticsE2eTest, IntradayAnalyticsAreTheLibrarysOverTodaysBars) {
       volume += static_cast<double>(bar.volume());
       v1::IntradayIndicatorValues want;
       want.set_vwap(price_volume / volume);
-      const indicators::Values& v = values[i];
+      const indicators::Values v = values[i];
       if (v.rsi) want.set_rsi(*v.rsi);
       if (v.macd) want.set_macd(*v.macd);
       if (v.macd_signal) want.set_macd_signal(*v.macd_signal);
@@ -415,8 +415,7 @@ TEST_F(AnalyticsE2eTest, SignalsAreEveryCrossingOnceWithItsBar) {
       for (const v1::DailyBar& bar : longest->bars()) {
         bars.push_back(indicators::FromProto(bar));
       }
-      const std::vector<indicators::Values> v =
-          indicators::Compute(params, bars);
+      const indicators::Series v = indicators::Compute(params, bars);
       for (size_t i = first_bars - 1; i < bars.size(); ++i) {
         const v1::DailyBar& bar = longest->bars(static_cast<int>(i));
         add(v1::BAR_INTERVAL_ONE_DAY,
@@ -431,8 +430,7 @@ TEST_F(AnalyticsE2eTest, SignalsAreEveryCrossingOnceWithItsBar) {
     for (absl::CivilDay day = kLastDay - 2; day <= kLastDay; ++day) {
       const std::vector<v1::IntradayBar> bars = FinalBars(symbol, day);
       const std::vector<indicators::Bar> prices = IndicatorBars(bars);
-      const std::vector<indicators::Values> v =
-          indicators::Compute(params, prices);
+      const indicators::Series v = indicators::Compute(params, prices);
       for (size_t i = 1; i < bars.size(); ++i) {
         add(v1::BAR_INTERVAL_ONE_MINUTE,
             market::FromTimestamp(bars[i].start_time()),
