@@ -8,10 +8,11 @@
 # Installs what it needs first. State and logs live in .run/.
 #
 # Security is on as in production: Kafka SASL_SSL with one user per service
-# and ACLs, gateway TLS, dashboard HTTPS behind a password. What the demo
-# relaxes: a local CA (scripts/make-certs.sh, .run/certs) instead of a real
-# one; secrets in .run/ files (0600) instead of Kubernetes Secrets; gRPC
-# reflection on; everything on 127.0.0.1.
+# and ACLs, gateway TLS with API keys (a demo key and the dashboard's own,
+# made with vnstream-keys into .run/keys), dashboard HTTPS behind a password.
+# What the demo relaxes: a local CA (scripts/make-certs.sh, .run/certs)
+# instead of a real one; secrets in .run/ files (0600) instead of Kubernetes
+# Secrets; gRPC reflection on; everything on 127.0.0.1.
 #
 #   scripts/run-local.sh                 # offline demo feed (vnstock-sim)
 #   VNSTREAM_LIVE=1 scripts/run-local.sh # the real VNStock (VCI), if reachable;
@@ -31,7 +32,7 @@ cache=${VNSTREAM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/vnstream}
 targets=(//tools/kafka:vnstream-kafka //tools/postgres:vnstream-postgres
   //services/store:vnstream-store //tools/vnstock_sim:vnstock-sim
   //services/ingest:vnstream-ingest //services/analytics:vnstream-analytics
-  //services/gateway:vnstream-gateway //clients/cpp:vnstream-client)
+  //services/gateway:vnstream-gateway //clients/cpp:vnstream-client //tools/keys:vnstream-keys)
 echo "building (optimised) ..." >&2
 bazel build -c opt "${targets[@]}" 2>"$logs/build.log" || { tail -30 "$logs/build.log"; exit 1; }
 bin=$(bazel info -c opt bazel-bin 2>/dev/null)
@@ -75,6 +76,26 @@ wait_for() {
 certs="$run/certs"
 scripts/make-certs.sh "$certs"
 [[ -s $run/dashboard.password ]] || (umask 077 && openssl rand -hex 12 >"$run/dashboard.password")
+
+# API keys (kept across runs): the gateway reads .run/keys/keys.yaml (hashes
+# only); each key is shown once by vnstream-keys, kept in .run/<name>.key.
+# "demo": everything, for grpcurl and the clients; "dashboard": the
+# dashboard server's own, with room for many browsers' streams.
+keys_file="$run/keys/keys.yaml"
+mkdir -p "$run/keys"
+# make_key NAME FLAGS...: a key for NAME into .run/NAME.key, unless it exists.
+make_key() {
+  local name=$1
+  shift
+  [[ -s $run/$name.key ]] && return 0
+  # A key file lost: its old key cannot be shown again, so it is replaced.
+  "$bin/tools/keys/vnstream-keys" revoke --file="$keys_file" --name="$name" 2>/dev/null || true
+  (umask 077 && "$bin/tools/keys/vnstream-keys" create --file="$keys_file" --name="$name" \
+    --rpcs='*' --symbols='*' "$@" >"$run/$name.key" 2>/dev/null) ||
+    { echo "vnstream-keys create $name failed" >&2; exit 1; }
+}
+make_key demo
+make_key dashboard --max_streams=200 --unary_per_second=50 --fallback_per_minute=60
 
 # Kafka with SASL_SSL; each service logs in as its own user.
 "$bin/tools/kafka/vnstream-kafka" start --dir="$kafka_dir" --port=9092 --controller_port=9093 \
@@ -131,12 +152,13 @@ kafka_login gateway
 start gateway env VNSTREAM_STORE_DSN="$reader_dsn" "$bin/services/gateway/vnstream-gateway" \
   --config=services/gateway/config.yaml --vnstock_url="$vnstock_url" \
   --tls_cert_file="$certs/gateway.pem" --tls_key_file="$certs/gateway.key" --grpc_reflection \
-  "${login[@]}"
+  --keys_file="$keys_file" "${login[@]}"
 wait_for gateway "serving"
 # The dashboard uses the Python package (clients/python), built from this checkout.
 clients/python/install.sh "$cache/venv/bin/python" .run/python
 start dashboard env PYTHONPATH=.run/python "$cache/venv/bin/python" clients/dashboard/server.py \
-  --gateway=127.0.0.1:50051 --gateway_ca="$certs/ca.pem" --tls_cert="$certs/dashboard.pem" \
+  --gateway=127.0.0.1:50051 --gateway_ca="$certs/ca.pem" --api_key_file="$run/dashboard.key" \
+  --tls_cert="$certs/dashboard.pem" \
   --tls_key="$certs/dashboard.key" --password_file="$run/dashboard.password" --port=8443
 wait_for dashboard "dashboard on"
 
@@ -146,6 +168,8 @@ vnstream is up. Feed: $feed
   dashboard        https://127.0.0.1:8443/   password: $(cat "$run/dashboard.password")
                    (the browser warns: its certificate is from the demo's CA, .run/certs/ca.pem)
   gateway (gRPC)   127.0.0.1:50051   TLS (CA .run/certs/ca.pem); MarketDataService, health, reflection
+                   API key: $(cat "$run/demo.key")  (.run/demo.key; keys file .run/keys/keys.yaml,
+                   more with: $bin/tools/keys/vnstream-keys create --file=.run/keys/keys.yaml --name=NAME --rpcs='*' --symbols='*')
   metrics          ingest :9101   analytics :9102   gateway :9103   store :9104   (/metrics)
   Kafka            127.0.0.1:9092    SASL_SSL; users' passwords in .run/kafka-sasl/users
                                      stock-prices stock-intraday stock-historical stock-analytics
@@ -154,18 +178,18 @@ vnstream is up. Feed: $feed
   logs             .run/logs/<service>.log, broker .run/kafka-sasl/broker.log,
                    PostgreSQL .run/postgres/postgres.log
 
-Live quotes (grpcurl, built by setup):
-  $cache/bin/grpcurl -cacert .run/certs/ca.pem -d '{"symbols":["FPT","VCB","HPG"]}' 127.0.0.1:50051 vnstream.v1.MarketDataService/SubscribeQuotes
+Live quotes (grpcurl, built by setup; every call needs the key, health excepted):
+  $cache/bin/grpcurl -cacert .run/certs/ca.pem -H "authorization: Bearer \$(cat .run/demo.key)" -d '{"symbols":["FPT","VCB","HPG"]}' 127.0.0.1:50051 vnstream.v1.MarketDataService/SubscribeQuotes
 
 Candles from the history store (the store backfills from VNStock at start-up):
-  $cache/bin/grpcurl -cacert .run/certs/ca.pem -d '{"symbol":"FPT","start":"2025-01-01T00:00:00Z","end":"2026-01-01T00:00:00Z","interval":"BAR_INTERVAL_ONE_WEEK"}' 127.0.0.1:50051 vnstream.v1.MarketDataService/GetCandles
+  $cache/bin/grpcurl -cacert .run/certs/ca.pem -H "authorization: Bearer \$(cat .run/demo.key)" -d '{"symbol":"FPT","start":"2025-01-01T00:00:00Z","end":"2026-01-01T00:00:00Z","interval":"BAR_INTERVAL_ONE_WEEK"}' 127.0.0.1:50051 vnstream.v1.MarketDataService/GetCandles
 
 Or with the Python client:
-  PYTHONPATH=.run/python $cache/venv/bin/python -m vnstream.subscribe --root_ca=.run/certs/ca.pem FPT VCB HPG
+  VNSTREAM_API_KEY=\$(cat .run/demo.key) PYTHONPATH=.run/python $cache/venv/bin/python -m vnstream.subscribe --root_ca=.run/certs/ca.pem FPT VCB HPG
 
 Or with the C++ client:
-  $bin/clients/cpp/vnstream-client --ca_file=.run/certs/ca.pem subscribe quotes FPT,VCB,HPG
-  $bin/clients/cpp/vnstream-client --ca_file=.run/certs/ca.pem history FPT --limit=5
+  $bin/clients/cpp/vnstream-client --ca_file=.run/certs/ca.pem --api_key_file=.run/demo.key subscribe quotes FPT,VCB,HPG
+  $bin/clients/cpp/vnstream-client --ca_file=.run/certs/ca.pem --api_key_file=.run/demo.key history FPT --limit=5
 
 Press Ctrl-C to stop everything.
 MSG

@@ -36,6 +36,7 @@
 #include "tests/analytics_scenario.h"
 #include "tests/support/certs.h"
 #include "tests/support/kafka_environment.h"
+#include "tests/support/keys.h"
 #include "tests/support/service_process.h"
 #include "vnstream/v1/market_data_service.grpc.pb.h"
 
@@ -51,6 +52,8 @@ using Subscribe = std::function<std::unique_ptr<Reader>(
 
 testing::KafkaEnvironment* kafka_env = nullptr;
 testing::TestCerts* certs = nullptr;
+// The API key every client of the test's gateway sends.
+testing::TestKey* key = nullptr;
 
 // The scenario's symbols: six HOSE stocks of the VN30 group with daily
 // histories, SHS (HNX) with 1-minute bars and quotes only.
@@ -61,7 +64,7 @@ const absl::CivilDay kLastDay(2026, 3, 4);
 // A stub of the gateway (TLS with the test's CA).
 std::unique_ptr<v1::MarketDataService::Stub> Stub(const std::string& address) {
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      client::MakeChannel(address, {.ca_file = certs->ca});
+      client::MakeChannel(address, {.ca_file = certs->ca, .api_key = key->key});
   EXPECT_TRUE(channel.ok()) << channel.status();
   return channel.ok() ? v1::MarketDataService::NewStub(*channel) : nullptr;
 }
@@ -179,15 +182,15 @@ class AnalyticsE2eTest : public ::testing::Test {
         {absl::StrCat("--kafka_brokers=", brokers), "--nofallback",
          "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
          absl::StrCat("--tls_cert_file=", certs->gateway_cert),
-         absl::StrCat("--tls_key_file=", certs->gateway_key)},
+         absl::StrCat("--tls_key_file=", certs->gateway_key),
+         absl::StrCat("--keys_file=", key->file)},
         "gRPC on :(\\d+), metrics on :(\\d+)");
     ASSERT_TRUE(gateway.ok()) << gateway.status();
     stack->gateway = *std::move(gateway);
     stack->address = absl::StrCat("127.0.0.1:", stack->gateway.captured[0]);
-    ASSERT_TRUE(testing::WaitForLog(stack->gateway,
-                                    "caught up with every topic",
-                                    absl::Seconds(60))
-                    .ok());
+    // Streams are refused until then.
+    ASSERT_TRUE(
+        testing::WaitForLog(stack->gateway, "serving", absl::Seconds(60)).ok());
   }
   static void TearDownTestSuite() {
     delete stack;  // Each ServiceProcess terminates its process.
@@ -486,6 +489,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   vnstream::certs = new vnstream::testing::TestCerts(*certs);
+  absl::StatusOr<vnstream::testing::TestKey> key =
+      vnstream::testing::MakeTestKey(vnstream::testing::TestTempPath("keys"));
+  if (!key.ok()) {
+    std::fprintf(stderr, "%s\n", key.status().ToString().c_str());
+    return 1;
+  }
+  vnstream::key = new vnstream::testing::TestKey(*key);
   vnstream::kafka_env = vnstream::testing::KafkaEnvironment::Install();
   return RUN_ALL_TESTS();
 }

@@ -87,6 +87,7 @@ TEST(AnalyticsIntegrationTest, ExactlyOnceWithStateAcrossACrash) {
   ASSERT_TRUE(second.ok()) << second.status();
 
   const testing::OutputCounts out = testing::ExpectExactlyOnce(brokers, all);
+  EXPECT_GT(out.signals, 0u) << "the scenario has signals";
   std::cout << "in: " << all.histories.size() << " histories, "
             << all.bars.size() << " 1-minute bars, " << all.quotes.size()
             << " quotes (+3 malformed); committed before the crash: "

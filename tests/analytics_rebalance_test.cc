@@ -164,6 +164,7 @@ TEST(AnalyticsRebalanceTest, TwoReplicasAndACrashStillExactlyOnce) {
 
   const testing::OutputCounts out =
       testing::ExpectExactlyOnce(brokers, all, absl::Seconds(300));
+  EXPECT_GT(out.signals, 0u) << "the scenario has signals";
   std::cout << "in: " << all.histories.size() << " histories, "
             << all.bars.size() << " 1-minute bars, " << all.quotes.size()
             << " quotes; out: " << out.analytics << " stock-analytics, "

@@ -22,6 +22,11 @@ namespace vnstream::testing {
 
 inline constexpr int kPhases = 3;
 
+// The six VN30 stocks of the scenario's daily histories: analytics' VN30
+// group as StartAnalytics starts it (so a test feeding other inputs, e.g.
+// the real ingest's, polls these for the same breadth scopes).
+const std::vector<std::string>& GroupSymbols();
+
 struct Inputs {
   std::vector<v1::DailyHistory> histories;
   std::vector<v1::IntradayBar> bars;
@@ -53,6 +58,11 @@ struct Committed {
 std::vector<Committed> ReadCommitted(const std::string& brokers,
                                      const std::string& topic);
 
+// Every committed record of the three input topics (stock-historical,
+// stock-intraday, stock-prices), decoded, in each partition's order: the
+// inputs ingest actually published, for ExpectExactlyOnce.
+absl::StatusOr<Inputs> ReadInputs(const std::string& brokers);
+
 // Starts vnstream-analytics against `brokers` with `args` added.
 absl::StatusOr<ServiceProcess> StartAnalytics(
     const std::string& brokers, const std::string& name,
@@ -70,6 +80,8 @@ struct OutputCounts {
 // the in-process processor's numbers, the processor's signals each once
 // with seqs 1..n per symbol, breadth partials with seqs 1..n per (scope,
 // partition) whose newest ones add up to the breadth of the final quotes.
+// (Whether there are signals at all depends on the inputs: the caller's
+// check, on the returned counts.)
 OutputCounts ExpectExactlyOnce(const std::string& brokers, const Inputs& inputs,
                                absl::Duration timeout = absl::Seconds(300));
 

@@ -1,7 +1,8 @@
 // The client libraries against the whole pipeline: sim -> ingest -> Kafka ->
 // analytics -> gateway (GetCandles: store -> PostgreSQL, backfilled from the
 // sim), then each library's own test suite with the
-// gateway's address in VNSTREAM_GATEWAY:
+// gateway's address in VNSTREAM_GATEWAY (its CA in VNSTREAM_ROOT_CA, an API
+// key in VNSTREAM_API_KEY):
 //   Python: clients/python/tests/run_tests.sh (a fresh venv, pip install,
 //           sdist, mypy --strict, pytest with the integration tests)
 //   Go:     clients/go/run_tests.sh (go vet, go test, offline)
@@ -17,6 +18,7 @@
 #include "libs/base/subprocess.h"
 #include "tests/support/certs.h"
 #include "tests/support/kafka_environment.h"
+#include "tests/support/keys.h"
 #include "tests/support/postgres_environment.h"
 #include "tests/support/service_process.h"
 
@@ -101,6 +103,10 @@ class ClientsTest : public ::testing::Test {
         testing::MakeTestCerts(testing::TestTempPath("certs"));
     ASSERT_TRUE(certs.ok()) << certs.status();
     stack_->ca = certs->ca;
+    absl::StatusOr<testing::TestKey> key =
+        testing::MakeTestKey(testing::TestTempPath("keys"));
+    ASSERT_TRUE(key.ok()) << key.status();
+    stack_->key = key->key;
     // The history store behind GetCandles (Quote.history).
     stack_->pg = testing::StartPostgres("pg");
     ASSERT_NE(stack_->pg, nullptr);
@@ -118,7 +124,8 @@ class ClientsTest : public ::testing::Test {
          absl::StrCat("--store_dsn=", stack_->pg->reader_dsn()),
          "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
          absl::StrCat("--tls_cert_file=", certs->gateway_cert),
-         absl::StrCat("--tls_key_file=", certs->gateway_key)},
+         absl::StrCat("--tls_key_file=", certs->gateway_key),
+         absl::StrCat("--keys_file=", key->file)},
         "gRPC on :(\\d+), metrics on :(\\d+)");
     ASSERT_TRUE(gateway.ok()) << gateway.status();
     stack_->gateway = *std::move(gateway);
@@ -147,8 +154,9 @@ class ClientsTest : public ::testing::Test {
     std::unique_ptr<postgres::LocalPostgres> pg;
     ServiceProcess sim, ingest, analytics, store, gateway;
     std::string address;
-    // The CA of the gateway's certificate (PEM file).
+    // The CA of the gateway's certificate (PEM file), and the API key.
     std::string ca;
+    std::string key;
   };
   static Stack* stack_;
 };
@@ -164,6 +172,7 @@ TEST_F(ClientsTest, PythonPackage) {
        Runfile("proto"), Runfile("tools/python/requirements.txt")},
       {{"VNSTREAM_GATEWAY", stack_->address},
        {"VNSTREAM_ROOT_CA", stack_->ca},
+       {"VNSTREAM_API_KEY", stack_->key},
        {"VNSTREAM_REQUIRE_GATEWAY", "1"},
        {"VNSTREAM_WHEELS", wheels}},
       absl::Minutes(8));
@@ -179,6 +188,7 @@ TEST_F(ClientsTest, GoModule) {
       "go", {Runfile("clients/go/run_tests.sh"), Runfile("clients/go")},
       {{"VNSTREAM_GATEWAY", stack_->address},
        {"VNSTREAM_ROOT_CA", stack_->ca},
+       {"VNSTREAM_API_KEY", stack_->key},
        {"VNSTREAM_REQUIRE_GATEWAY", "1"}},
       absl::Minutes(3));
   EXPECT_THAT(

@@ -15,6 +15,7 @@
 #include "libs/base/subprocess.h"
 #include "tests/support/certs.h"
 #include "tests/support/kafka_environment.h"
+#include "tests/support/keys.h"
 #include "tests/support/postgres_environment.h"
 #include "tests/support/service_process.h"
 
@@ -69,12 +70,19 @@ TEST(DashboardTest, ShowsWhatTheGatewayServes) {
        "--metrics_address=127.0.0.1:0", "--grpc_address=127.0.0.1:0"},
       "metrics :(\\d+); gRPC :(\\d+)");
   ASSERT_TRUE(store.ok()) << store.status();
+  // The dashboard's own API key (a file, as a Kubernetes Secret is).
+  absl::StatusOr<testing::TestKey> key =
+      testing::MakeTestKey(testing::TestTempPath("keys"), "dashboard");
+  ASSERT_TRUE(key.ok()) << key.status();
+  const std::string key_file = testing::TestTempPath("dashboard.key");
+  std::ofstream(key_file) << key->key << "\n";
   absl::StatusOr<ServiceProcess> gateway = StartService(
       "gateway", "services/gateway/vnstream-gateway",
       {brokers, vnstock, absl::StrCat("--store_dsn=", pg->reader_dsn()),
        "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
        absl::StrCat("--tls_cert_file=", certs->gateway_cert),
-       absl::StrCat("--tls_key_file=", certs->gateway_key)},
+       absl::StrCat("--tls_key_file=", certs->gateway_key),
+       absl::StrCat("--keys_file=", key->file)},
       "gRPC on :(\\d+), metrics on :(\\d+)");
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   ASSERT_TRUE(testing::WaitForLog(*gateway, "serving", absl::Seconds(60)).ok());
@@ -117,13 +125,16 @@ TEST(DashboardTest, ShowsWhatTheGatewayServes) {
                 Runfile("clients/dashboard/server.py"),
                 absl::StrCat("--gateway=", gateway_address),
                 absl::StrCat("--gateway_ca=", certs->ca),
+                absl::StrCat("--api_key_file=", key_file),
                 absl::StrCat("--tls_cert=", certs->dashboard_cert),
                 absl::StrCat("--tls_key=", certs->dashboard_key),
                 absl::StrCat("--password_file=", password_file)},
        .env = {{"PYTHONPATH", python_path},
                {"GRPCURL", grpcurl},
                {"GRPCURL_ARGS",
-                absl::StrCat("[\"-cacert\", \"", certs->ca, "\"]")},
+                absl::StrCat("[\"-cacert\", \"", certs->ca,
+                             "\", \"-H\", \"authorization: Bearer ", key->key,
+                             "\"]")},
                {"DASHBOARD_PASSWORD", password},
                {"GATEWAY", gateway_address},
                {"SIM_URL", absl::StrCat("http://127.0.0.1:", sim->captured[0])},

@@ -26,6 +26,7 @@
 #include "libs/market/decimal.h"
 #include "tests/support/certs.h"
 #include "tests/support/kafka_environment.h"
+#include "tests/support/keys.h"
 #include "tests/support/service_process.h"
 #include "vnstream/v1/market_data_service.grpc.pb.h"
 
@@ -41,6 +42,8 @@ using ::vnstream::testing::StartService;
 testing::KafkaEnvironment* kafka_env = nullptr;
 // The gateway serves TLS with a certificate of this test's own CA.
 testing::TestCerts* certs = nullptr;
+// The API key every client of the test's gateways sends.
+testing::TestKey* key = nullptr;
 
 constexpr char kCsv[] = "data/vn30/vn30-daily-2016-2019.csv";
 
@@ -79,14 +82,15 @@ absl::StatusOr<ServiceProcess> StartGateway(
             "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
             "--shutdown_grace=2s",
             absl::StrCat("--tls_cert_file=", certs->gateway_cert),
-            absl::StrCat("--tls_key_file=", certs->gateway_key)}),
+            absl::StrCat("--tls_key_file=", certs->gateway_key),
+            absl::StrCat("--keys_file=", key->file)}),
       "gRPC on :(\\d+), metrics on :(\\d+)");
 }
 
-// A TLS channel to the gateway, trusting the test's CA.
+// A TLS channel to the gateway, trusting the test's CA, with the key.
 std::shared_ptr<grpc::Channel> Channel(const std::string& address) {
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      client::MakeChannel(address, {.ca_file = certs->ca});
+      client::MakeChannel(address, {.ca_file = certs->ca, .api_key = key->key});
   EXPECT_TRUE(channel.ok()) << channel.status();
   return channel.ok() ? *channel : nullptr;
 }
@@ -394,7 +398,8 @@ TEST_F(E2eTest, ZGatewayRestartGracefulShutdownAndResume) {
             absl::StrCat("--grpc_address=", stack_->gateway_address),
             "--metrics_address=127.0.0.1:0",
             absl::StrCat("--tls_cert_file=", certs->gateway_cert),
-            absl::StrCat("--tls_key_file=", certs->gateway_key)}),
+            absl::StrCat("--tls_key_file=", certs->gateway_key),
+            absl::StrCat("--keys_file=", key->file)}),
       "gRPC on :(\\d+), metrics on :(\\d+)");
   ASSERT_TRUE(gateway.ok()) << gateway.status();
   stack_->gateway = *std::move(gateway);
@@ -483,6 +488,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   vnstream::certs = new vnstream::testing::TestCerts(*certs);
+  absl::StatusOr<vnstream::testing::TestKey> key =
+      vnstream::testing::MakeTestKey(vnstream::testing::TestTempPath("keys"));
+  if (!key.ok()) {
+    std::fprintf(stderr, "%s\n", key.status().ToString().c_str());
+    return 1;
+  }
+  vnstream::key = new vnstream::testing::TestKey(*key);
   vnstream::kafka_env = vnstream::testing::KafkaEnvironment::Install(
       1, vnstream::kafka::KafkaSecurity{.keystore_file = certs->kafka_keystore,
                                         .ca_file = certs->ca});

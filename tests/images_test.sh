@@ -145,6 +145,7 @@ podman run -d --name "$run_id-gateway" "${hardened[@]}" \
   --env=VNSTREAM_KAFKA_BROKERS="127.0.0.1:$kafka_port" --env=VNSTREAM_GRPC_ADDRESS=127.0.0.1:0 \
   --env=VNSTREAM_METRICS_ADDRESS=127.0.0.1:0 --env=VNSTREAM_FALLBACK=false \
   --env=VNSTREAM_TLS_CERT_FILE= --env=VNSTREAM_TLS_KEY_FILE= --env=VNSTREAM_INSECURE_PLAINTEXT=true \
+  --env=VNSTREAM_INSECURE_NO_AUTH=true \
   --env=VNSTREAM_GRPC_REFLECTION=true \
   localhost/vnstream:local vnstream-gateway --config=/etc/vnstream/gateway.yaml >/dev/null
 gateway_port=$(wait_for_log "$run_id-gateway" 'gRPC[^0-9]*:([0-9]+)' 60) || fail "gateway did not start"

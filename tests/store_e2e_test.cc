@@ -21,6 +21,7 @@
 #include "rapidjson/document.h"
 #include "tests/support/certs.h"
 #include "tests/support/kafka_environment.h"
+#include "tests/support/keys.h"
 #include "tests/support/postgres_environment.h"
 #include "tests/support/service_process.h"
 #include "vnstream/v1/market_data_service.grpc.pb.h"
@@ -37,6 +38,13 @@ using ::vnstream::testing::StartService;
 
 testing::KafkaEnvironment* kafka_env = nullptr;
 testing::TestCerts* certs = nullptr;
+// The API key every client of the test's gateway sends.
+testing::TestKey* key = nullptr;
+
+// grpcurl's header with the key.
+std::string Bearer() {
+  return absl::StrCat("authorization: Bearer ", key->key);
+}
 
 std::vector<std::string> Args(std::vector<std::string> a,
                               const std::vector<std::string>& b) {
@@ -140,7 +148,7 @@ class StoreE2eTest : public ::testing::Test {
               "--shutdown_grace=2s",
               absl::StrCat("--tls_cert_file=", certs->gateway_cert),
               absl::StrCat("--tls_key_file=", certs->gateway_key),
-              "--grpc_reflection"},
+              absl::StrCat("--keys_file=", key->file), "--grpc_reflection"},
              kafka_env->LoginFlags("gateway")),
         "gRPC on :(\\d+), metrics on :(\\d+)");
     ASSERT_TRUE(gateway.ok()) << gateway.status();
@@ -172,8 +180,8 @@ class StoreE2eTest : public ::testing::Test {
     std::string out;
     PollUntil(
         [&] {
-          out = Grpcurl({"-cacert", certs->ca, "-emit-defaults", "-d", request,
-                         stack_->gateway_address, kGetCandles});
+          out = Grpcurl({"-cacert", certs->ca, "-H", Bearer(), "-emit-defaults",
+                         "-d", request, stack_->gateway_address, kGetCandles});
           doc.Parse(out.c_str());
           return !doc.HasParseError() && doc.IsObject() && ready(doc);
         },
@@ -353,13 +361,13 @@ TEST_F(StoreE2eTest, IndicatorsHaveTheirLookbackAndPagesContinue) {
   EXPECT_EQ(std::string(next["next_page_token"].GetString()), "");
   // A token with another request, and a page too large: clear statuses.
   EXPECT_THAT(
-      Grpcurl({"-cacert", certs->ca, "-d",
+      Grpcurl({"-cacert", certs->ca, "-H", Bearer(), "-d",
                CandlesJson("FPT", Rfc3339(absl::CivilDay(2019, 6, 3)),
                            Rfc3339(absl::CivilDay(2019, 6, 13)), "ONE_DAY",
                            absl::StrCat(R"(, "page_token": ")", token, "\"")),
                stack_->gateway_address, kGetCandles}),
       HasSubstr("Code: InvalidArgument"));
-  EXPECT_THAT(Grpcurl({"-cacert", certs->ca, "-d",
+  EXPECT_THAT(Grpcurl({"-cacert", certs->ca, "-H", Bearer(), "-d",
                        CandlesJson("FPT", Rfc3339(absl::CivilDay(2019, 6, 3)),
                                    Rfc3339(absl::CivilDay(2019, 6, 13)),
                                    "ONE_DAY", R"(, "page_size": 50001)"),
@@ -368,8 +376,8 @@ TEST_F(StoreE2eTest, IndicatorsHaveTheirLookbackAndPagesContinue) {
 }
 
 TEST_F(StoreE2eTest, PostgresDownIsUnavailableAndLiveStreamsGoOn) {
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel =
-      client::MakeChannel(stack_->gateway_address, {.ca_file = certs->ca});
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = client::MakeChannel(
+      stack_->gateway_address, {.ca_file = certs->ca, .api_key = key->key});
   ASSERT_TRUE(channel.ok()) << channel.status();
   auto stub = v1::MarketDataService::NewStub(*channel);
   grpc::ClientContext context;
@@ -387,7 +395,7 @@ TEST_F(StoreE2eTest, PostgresDownIsUnavailableAndLiveStreamsGoOn) {
       CandlesJson("FPT", Rfc3339(absl::CivilDay(2019, 6, 3)),
                   Rfc3339(absl::CivilDay(2019, 6, 14)), "ONE_DAY");
   const absl::Time asked = absl::Now();
-  EXPECT_THAT(Grpcurl({"-cacert", certs->ca, "-d", request,
+  EXPECT_THAT(Grpcurl({"-cacert", certs->ca, "-H", Bearer(), "-d", request,
                        stack_->gateway_address, kGetCandles}),
               HasSubstr("Code: Unavailable"));
   EXPECT_LT(absl::Now() - asked, absl::Seconds(20));
@@ -418,6 +426,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   vnstream::certs = new vnstream::testing::TestCerts(*certs);
+  absl::StatusOr<vnstream::testing::TestKey> key =
+      vnstream::testing::MakeTestKey(vnstream::testing::TestTempPath("keys"));
+  if (!key.ok()) {
+    std::fprintf(stderr, "%s\n", key.status().ToString().c_str());
+    return 1;
+  }
+  vnstream::key = new vnstream::testing::TestKey(*key);
   vnstream::kafka_env = vnstream::testing::KafkaEnvironment::Install(
       1, vnstream::kafka::KafkaSecurity{.keystore_file = certs->kafka_keystore,
                                         .ca_file = certs->ca});

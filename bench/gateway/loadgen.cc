@@ -37,6 +37,7 @@
 #include "absl/time/time.h"
 #include "bench/support/latency_histogram.h"
 #include "bench/support/quote_feed.h"
+#include "bench/support/quote_streams.h"
 #include "bench/support/synthetic_market.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/base/logging.h"
@@ -55,7 +56,7 @@ ABSL_FLAG(std::vector<std::string>, servers,
           "Servers to measure: bare, gateway.");
 ABSL_FLAG(std::vector<std::string>, scenarios,
           std::vector<std::string>({"idle", "freshness", "fanout"}),
-          "Scenarios to run: idle, freshness, fanout.");
+          "Scenarios to run: idle, freshness, fanout, readers, slow.");
 ABSL_FLAG(int, market_symbols, 1600, "Symbols in the market.");
 ABSL_FLAG(double, updates_per_second, 1600,
           "Quote updates per second over the whole market.");
@@ -63,6 +64,10 @@ ABSL_FLAG(int, symbols_per_stream, 10, "Symbols each stream subscribes to.");
 ABSL_FLAG(int, fanout_streams, 10000, "Streams in the fanout scenario.");
 ABSL_FLAG(int, freshness_streams, 100, "Streams in the freshness scenario.");
 ABSL_FLAG(int, idle_streams, 10000, "Streams in the idle scenario.");
+ABSL_FLAG(int, slow_streams, 1000,
+          "Streams in the readers and slow scenarios.");
+ABSL_FLAG(double, slow_fraction, 0.1,
+          "Streams that never read in the slow scenario.");
 ABSL_FLAG(int, streams_per_connection, 100, "Streams per HTTP/2 connection.");
 ABSL_FLAG(int, linger_ms, 5,
           "linger.ms of the producer (ingest ships 5: batching for a "
@@ -73,119 +78,6 @@ ABSL_FLAG(absl::Duration, duration, absl::Seconds(30), "Measured period.");
 
 namespace vnstream::bench {
 namespace {
-
-using Service = v1::MarketDataService;
-using Stub = Service::Stub;
-
-// Counters shared by all client streams.
-struct ClientStats {
-  LatencyHistogram latency;
-  std::atomic<int64_t> messages{0};     // Live quotes received.
-  std::atomic<int64_t> established{0};  // Streams past their snapshot.
-  std::atomic<int64_t> done{0};         // Streams finished.
-  std::atomic<int64_t> failed{0};       // ... with a status other than
-                                        // CANCELLED (by us).
-};
-
-// One server-streaming subscription; records every live quote's latency.
-class ClientStream : public grpc::ClientReadReactor<v1::MarketEvent> {
- public:
-  ClientStream(Stub& stub, std::vector<std::string> symbols, ClientStats& stats)
-      : stats_(stats) {
-    for (std::string& symbol : symbols) request_.add_symbols(std::move(symbol));
-    stub.async()->SubscribeQuotes(&context_, &request_, this);
-    StartRead(&event_);
-    StartCall();
-  }
-
-  void Cancel() { context_.TryCancel(); }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) return;  // OnDone follows.
-    if (event_.has_quote() && !event_.snapshot()) {
-      stats_.latency.Record(
-          absl::Now() -
-          market::FromTimestamp(event_.quote().meta().published_at()));
-      stats_.messages.fetch_add(1, std::memory_order_relaxed);
-    } else if (event_.has_snapshot_end()) {
-      stats_.established.fetch_add(1, std::memory_order_relaxed);
-    }
-    StartRead(&event_);
-  }
-
-  void OnDone(const grpc::Status& status) override {
-    if (status.error_code() != grpc::StatusCode::CANCELLED) {
-      if (stats_.failed.fetch_add(1) < 5) {
-        spdlog::warn("stream ended: {} {}",
-                     static_cast<int>(status.error_code()),
-                     status.error_message());
-      }
-    }
-    stats_.done.fetch_add(1);
-  }
-
- private:
-  ClientStats& stats_;
-  grpc::ClientContext context_;
-  v1::SubscribeRequest request_;
-  v1::MarketEvent event_;
-};
-
-// The client side of one scenario: connections and streams.
-class Clients {
- public:
-  Clients(const std::string& address, int streams,
-          const std::vector<std::string>& market) {
-    const int per_connection = absl::GetFlag(FLAGS_streams_per_connection);
-    const int per_stream = absl::GetFlag(FLAGS_symbols_per_stream);
-    for (int i = 0; i < streams; ++i) {
-      if (i % per_connection == 0) {
-        grpc::ChannelArguments args;
-        // A distinct argument gives each channel its own connection.
-        args.SetInt("vnstream.bench.connection", i / per_connection);
-        stubs_.push_back(Service::NewStub(grpc::CreateCustomChannel(
-            address, grpc::InsecureChannelCredentials(), args)));
-      }
-      std::vector<std::string> symbols;
-      for (int j = 0; j < per_stream; ++j) {
-        symbols.push_back(
-            market[(static_cast<size_t>(i) * per_stream + j) % market.size()]);
-      }
-      streams_.push_back(std::make_unique<ClientStream>(
-          *stubs_.back(), std::move(symbols), stats_));
-    }
-  }
-
-  ~Clients() {
-    for (auto& stream : streams_) stream->Cancel();
-    const int64_t total = static_cast<int64_t>(streams_.size());
-    if (!PollUntil([&] { return stats_.done.load() == total; },
-                   absl::Seconds(60), absl::Milliseconds(20))) {
-      // Reactors still referenced by gRPC: leak them rather than crash.
-      spdlog::error("{} streams did not finish", total - stats_.done.load());
-      for (auto& stream : streams_) stream.release();
-    }
-  }
-
-  // Waits until every stream has its snapshot; false on timeout or if
-  // streams failed.
-  bool WaitEstablished(absl::Duration timeout) {
-    const int64_t total = static_cast<int64_t>(streams_.size());
-    return PollUntil(
-               [&] {
-                 return stats_.established.load() + stats_.done.load() >= total;
-               },
-               timeout, absl::Milliseconds(50)) &&
-           stats_.done.load() == 0;
-  }
-
-  ClientStats& stats() { return stats_; }
-
- private:
-  ClientStats stats_;
-  std::vector<std::unique_ptr<Stub>> stubs_;
-  std::vector<std::unique_ptr<ClientStream>> streams_;
-};
 
 // Produces quote updates to stock-prices for the gateway, round-robin over
 // the market at a steady rate, on its own thread.
@@ -245,6 +137,9 @@ struct Result {
   double broker_cores = 0;  // Kafka, gateway runs only.
   double idle_kib_per_stream = 0;
   int64_t failed_streams = 0;
+  double rss_growth_mib = 0;  // Over the measured period.
+  int slow_streams = 0;       // Streams that never read...
+  int64_t slow_ended = 0;     // ... and those the server ended.
 };
 
 struct Environment {
@@ -279,8 +174,9 @@ absl::StatusOr<testing::ServiceProcess> StartServer(const std::string& server,
       {absl::StrCat("--kafka_brokers=", env.kafka->bootstrap_servers()),
        "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
        "--fallback=false", "--max_streams=50000", "--shutdown_grace=2s",
-       // The bare server is plaintext too: the same transport for both.
-       "--insecure_plaintext"},
+       // The bare server is plaintext and keyless too: the same transport
+       // and no per-call key check, for both.
+       "--insecure_plaintext", "--insecure_no_auth"},
       "gRPC on :(\\d+), metrics on :(\\d+)");
   if (!gateway.ok()) return gateway;
   // Ready once its cache holds what the topics held.
@@ -293,11 +189,13 @@ absl::StatusOr<testing::ServiceProcess> StartServer(const std::string& server,
 absl::StatusOr<Result> Run(const std::string& server,
                            const std::string& scenario, Environment& env) {
   const bool idle = scenario == "idle";
+  const bool slow = scenario == "slow";
   const double rate = idle ? 0 : absl::GetFlag(FLAGS_updates_per_second);
-  const int streams = idle ? absl::GetFlag(FLAGS_idle_streams)
-                      : scenario == "fanout"
-                          ? absl::GetFlag(FLAGS_fanout_streams)
-                          : absl::GetFlag(FLAGS_freshness_streams);
+  const int streams =
+      idle                            ? absl::GetFlag(FLAGS_idle_streams)
+      : scenario == "fanout"          ? absl::GetFlag(FLAGS_fanout_streams)
+      : slow || scenario == "readers" ? absl::GetFlag(FLAGS_slow_streams)
+                                      : absl::GetFlag(FLAGS_freshness_streams);
   Result result{.server = server, .scenario = scenario, .streams = streams};
   const bool gateway = server == "gateway";
   std::unique_ptr<Producer> producer;
@@ -318,7 +216,14 @@ absl::StatusOr<Result> Run(const std::string& server,
   // Settle: the server's start-up allocations are not per-stream costs.
   absl::SleepFor(absl::Seconds(2));
   const double rss_before = RssMib(pid);
-  auto clients = std::make_unique<Clients>(address, streams, env.market);
+  auto clients = std::make_unique<QuoteStreams>(
+      QuoteStreamsOptions{
+          .address = address,
+          .streams = streams,
+          .symbols_per_stream = absl::GetFlag(FLAGS_symbols_per_stream),
+          .streams_per_connection = absl::GetFlag(FLAGS_streams_per_connection),
+          .slow_fraction = slow ? absl::GetFlag(FLAGS_slow_fraction) : 0},
+      env.market);
   if (!clients->WaitEstablished(absl::Seconds(180))) {
     return absl::DeadlineExceededError(absl::StrCat(
         server, "/", scenario, ": ", clients->stats().established.load(),
@@ -333,12 +238,13 @@ absl::StatusOr<Result> Run(const std::string& server,
   } else {
     if (producer != nullptr) producer->Start(rate);
     absl::SleepFor(absl::GetFlag(FLAGS_warmup));
-    ClientStats& stats = clients->stats();
+    StreamStats& stats = clients->stats();
     stats.latency.Reset();
     stats.messages.store(0);
     const double server_cpu = CpuSeconds(pid);
     const double client_cpu = CpuSeconds(0);
     const double broker_cpu = gateway ? CpuSeconds(env.kafka->pid()) : 0;
+    const double rss_start = RssMib(pid);
     const absl::Time start = absl::Now();
     absl::SleepFor(absl::GetFlag(FLAGS_duration));
     const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
@@ -351,17 +257,20 @@ absl::StatusOr<Result> Run(const std::string& server,
           (CpuSeconds(env.kafka->pid()) - broker_cpu) / seconds;
     }
     result.server_rss_mib = RssMib(pid);
+    result.rss_growth_mib = result.server_rss_mib - rss_start;
     result.p50 = stats.latency.Percentile(0.5);
     result.p99 = stats.latency.Percentile(0.99);
     result.p999 = stats.latency.Percentile(0.999);
     result.max = stats.latency.max();
     if (producer != nullptr) producer->Stop();
   }
-  // Every update reaches the streams subscribed to its symbol.
-  result.expected_per_second = rate * streams *
+  // Every update reaches the reading streams subscribed to its symbol.
+  result.expected_per_second = rate * (streams - clients->slow_streams()) *
                                absl::GetFlag(FLAGS_symbols_per_stream) /
                                static_cast<double>(env.market.size());
   result.failed_streams = clients->stats().failed.load();
+  result.slow_streams = clients->slow_streams();
+  result.slow_ended = clients->stats().slow_ended.load();
   clients.reset();
   process->process.reset();  // SIGTERM, then reaped.
   return result;
@@ -388,6 +297,29 @@ void Print(const std::vector<Result>& results) {
         r.expected_per_second, Ms(r.p50), Ms(r.p99), Ms(r.p999), Ms(r.max),
         r.server_cores, r.server_rss_mib, r.client_cores, r.broker_cores,
         r.idle_kib_per_stream, r.failed_streams);
+  }
+  // Slow readers: each server against itself without them, same run.
+  for (const Result& s : results) {
+    if (s.scenario != "slow") continue;
+    for (const Result& r : results) {
+      if (r.scenario != "readers" || r.server != s.server) continue;
+      absl::PrintF(
+          "\n%s with %d of %d streams never reading, against all reading:\n"
+          "  readers' p50 %s  p99 %s  msgs/s %s of expected %.0f vs %.0f\n"
+          "  server RSS %.1f vs %.1f MiB, growth over the measured %s: "
+          "%+.1f vs %+.1f MiB\n"
+          "  non-reading streams ended by the server: %d of %d\n",
+          s.server, s.slow_streams, s.streams,
+          Ratio(absl::ToDoubleMicroseconds(s.p50),
+                absl::ToDoubleMicroseconds(r.p50)),
+          Ratio(absl::ToDoubleMicroseconds(s.p99),
+                absl::ToDoubleMicroseconds(r.p99)),
+          Ratio(s.messages_per_second / s.expected_per_second,
+                r.messages_per_second / r.expected_per_second),
+          s.expected_per_second, r.expected_per_second, s.server_rss_mib,
+          r.server_rss_mib, absl::FormatDuration(absl::GetFlag(FLAGS_duration)),
+          s.rss_growth_mib, r.rss_growth_mib, s.slow_ended, s.slow_streams);
+    }
   }
   absl::PrintF("\ngateway / bare:\n");
   for (const Result& g : results) {

@@ -56,6 +56,9 @@ class CountingWriter : public StreamWriter {
     pending = true;
   }
   void Finish(const absl::Status&) override {}
+  absl::Status OverByteBudget(const std::string& detail) override {
+    return absl::ResourceExhaustedError(detail);
+  }
   int ends = 0;
   bool pending = false;
 };

@@ -23,17 +23,33 @@ ABSL_FLAG(std::string, tls_client_ca_file, "",
 ABSL_FLAG(bool, insecure_plaintext, false,
           "Serve gRPC without TLS (API keys and data in the clear). Without "
           "a certificate the gateway refuses to start unless this is set.");
+ABSL_FLAG(std::string, keys_file, "/etc/vnstream/keys/keys.yaml",
+          "API keys file (vnstream-keys writes it; hashes only): every "
+          "MarketDataService call needs a key from it. Re-read every "
+          "keys_reload_interval. The gateway refuses to start without it "
+          "unless insecure_no_auth is set.");
+ABSL_FLAG(absl::Duration, keys_reload_interval, absl::Seconds(5),
+          "How often keys_file is checked for added and revoked keys.");
+ABSL_FLAG(bool, insecure_no_auth, false,
+          "Serve MarketDataService without API keys: anyone who can connect "
+          "may call everything, with no per-client quotas (demo and "
+          "benchmarks only; logged as a warning).");
+ABSL_FLAG(double, fallback_per_minute_total, 120,
+          "VNStock fallback fetches per minute for all keys together (each "
+          "key has its own fallback_per_minute too).");
 ABSL_FLAG(bool, grpc_reflection, false,
           "Serve gRPC server reflection (grpcurl list/describe): the public "
           "API schema, to anyone who can connect.");
 ABSL_FLAG(int, max_symbols_per_subscription, 100,
           "Symbols per Subscribe* call.");
 ABSL_FLAG(int, max_symbols_per_request, 200, "Symbols per GetQuotes call.");
-ABSL_FLAG(int, max_streams_per_connection, 100,
-          "Open subscriptions per client connection.");
-ABSL_FLAG(int, max_streams, 20000, "Open subscriptions in total.");
+ABSL_FLAG(int, max_streams, 20000,
+          "Open subscriptions in total (per key: its max_streams).");
 ABSL_FLAG(int, stream_queue_limit, 4096,
           "Live messages pending on one stream before it is a slow consumer.");
+ABSL_FLAG(int64_t, stream_max_queued_bytes, 16 << 20,
+          "Serialized bytes queued on one stream, snapshot included, before "
+          "it is ended as a slow consumer (quota stream_bytes).");
 ABSL_FLAG(
     absl::Duration, heartbeat_interval, absl::Seconds(15),
     "Default heartbeat period on idle streams (clients may ask 1s-120s).");
@@ -108,23 +124,43 @@ absl::StatusOr<GatewayConfig> LoadConfig() {
         "tls_cert_file and tls_key_file go together; tls_client_ca_file "
         "needs them");
   }
+  // Authentication: the keys file is read when the gateway starts (not by
+  // --check_config, which checks the settings only).
+  if (!absl::GetFlag(FLAGS_insecure_no_auth)) {
+    config.auth = auth::AuthOptions{
+        .keys_file = absl::GetFlag(FLAGS_keys_file),
+        .reload_interval = absl::GetFlag(FLAGS_keys_reload_interval),
+        .fallback_per_minute_total =
+            absl::GetFlag(FLAGS_fallback_per_minute_total)};
+    if (config.auth->keys_file.empty()) {
+      return absl::InvalidArgumentError(
+          "no keys_file: every call needs an API key (insecure_no_auth "
+          "serves without, explicitly)");
+    }
+    if (config.auth->reload_interval < absl::Seconds(1) ||
+        config.auth->fallback_per_minute_total < 0) {
+      return absl::InvalidArgumentError(
+          "keys_reload_interval must be at least 1s, "
+          "fallback_per_minute_total >= 0");
+    }
+  }
   config.service.max_symbols_per_subscription =
       absl::GetFlag(FLAGS_max_symbols_per_subscription);
   config.service.max_symbols_per_request =
       absl::GetFlag(FLAGS_max_symbols_per_request);
-  config.service.max_streams_per_connection =
-      absl::GetFlag(FLAGS_max_streams_per_connection);
   config.service.max_streams = absl::GetFlag(FLAGS_max_streams);
   config.service.subscriber.max_queued =
       static_cast<size_t>(std::max(1, absl::GetFlag(FLAGS_stream_queue_limit)));
+  config.service.subscriber.max_queued_bytes = static_cast<size_t>(
+      std::max<int64_t>(1, absl::GetFlag(FLAGS_stream_max_queued_bytes)));
   config.service.subscriber.heartbeat_interval =
       absl::GetFlag(FLAGS_heartbeat_interval);
   config.service.unary_fallback_wait = absl::GetFlag(FLAGS_fallback_wait);
   if (config.service.max_symbols_per_subscription < 1 ||
       config.service.max_symbols_per_request < 1 ||
-      config.service.max_streams_per_connection < 1 ||
       config.service.max_streams < 1 ||
-      absl::GetFlag(FLAGS_stream_queue_limit) < 1) {
+      absl::GetFlag(FLAGS_stream_queue_limit) < 1 ||
+      absl::GetFlag(FLAGS_stream_max_queued_bytes) < 1) {
     return absl::InvalidArgumentError(
         "stream and symbol limits must be positive");
   }

@@ -3,10 +3,12 @@
 #ifndef VNSTREAM_SERVICES_GATEWAY_CONFIG_H_
 #define VNSTREAM_SERVICES_GATEWAY_CONFIG_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "libs/auth/authenticator.h"
 #include "libs/indicators/indicators.h"
 #include "libs/kafka/client_config.h"
 #include "libs/market/calendar.h"
@@ -22,6 +24,9 @@ namespace vnstream::gateway {
 
 struct GatewayConfig {
   GrpcServerOptions grpc;
+  // API keys: every MarketDataService call needs one. Unset only with
+  // insecure_no_auth (no authentication, no per-identity quotas).
+  std::optional<auth::AuthOptions> auth;
   ServiceOptions service;
   bool fallback_enabled = true;
   FallbackOptions fallback;

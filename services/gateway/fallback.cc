@@ -52,7 +52,7 @@ absl::Duration Fallback::Ttl(Channel channel,
 }
 
 void Fallback::RefreshAsync(Channel channel, const std::string& symbol,
-                            Callback done) {
+                            Callback done, const Budget& budget) {
   const std::string key = absl::StrCat(ChannelName(channel), ":", symbol);
   std::shared_ptr<Flight> flight;
   std::optional<absl::Status> cached;
@@ -71,12 +71,13 @@ void Fallback::RefreshAsync(Channel channel, const std::string& symbol,
     done(*cached);
     return;
   }
+  absl::Status paid;
   {
     absl::MutexLock lock(&mu_);
     if (flights_.size() > kMaxFlights) {
       // Forget finished fetches: unknown symbols must not grow the map.
       for (auto it = flights_.begin(); it != flights_.end();) {
-        if (it->second->done) {
+        if (it->second != nullptr && it->second->done) {
           flights_.erase(it++);
         } else {
           ++it;
@@ -89,9 +90,20 @@ void Fallback::RefreshAsync(Channel channel, const std::string& symbol,
       slot->waiters.push_back(std::move(done));
       return;
     }
-    slot = std::make_shared<Flight>();
-    slot->waiters.push_back(std::move(done));
-    flight = slot;
+    // Paid under the lock: callers racing for one symbol pay once.
+    if (budget != nullptr) paid = budget();
+    if (paid.ok()) {
+      slot = std::make_shared<Flight>();
+      slot->waiters.push_back(std::move(done));
+      flight = slot;
+    } else if (slot == nullptr) {
+      flights_.erase(key);
+    }
+  }
+  if (!paid.ok()) {
+    Count(channel, "over_budget");
+    done(paid);
+    return;
   }
   const bool queued = pool_.TrySubmit([this, channel, symbol, flight] {
     Complete(channel, flight, Fetch(channel, symbol));
@@ -118,17 +130,20 @@ void Fallback::Complete(Channel channel, const std::shared_ptr<Flight>& flight,
 }
 
 absl::Status Fallback::Refresh(Channel channel, const std::string& symbol,
-                               absl::Time deadline) {
+                               absl::Time deadline, const Budget& budget) {
   // Shared with the callback, which may run after this call returned.
   struct Result {
     absl::Notification done;
     absl::Status status;
   };
   auto result = std::make_shared<Result>();
-  RefreshAsync(channel, symbol, [result](const absl::Status& status) {
-    result->status = status;
-    result->done.Notify();
-  });
+  RefreshAsync(
+      channel, symbol,
+      [result](const absl::Status& status) {
+        result->status = status;
+        result->done.Notify();
+      },
+      budget);
   if (!result->done.WaitForNotificationWithDeadline(deadline)) {
     Count(channel, "deadline_exceeded");
     return absl::DeadlineExceededError(absl::StrCat(

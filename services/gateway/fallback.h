@@ -59,20 +59,27 @@ class Fallback {
   }
 
   using Callback = std::function<void(const absl::Status&)>;
+  // Pays for a new VNStock fetch made for a caller (its fallback budget:
+  // Caller::TakeFallback); an error refuses the fetch. Called only when a
+  // fetch would start (not for a fresh result or a fetch already running),
+  // under the fallback's lock: it must not call the Fallback. Null: the
+  // fetch is free (the gateway's own refreshes).
+  using Budget = std::function<absl::Status()>;
 
   // Makes sure `state` holds fallback data for `channel` (which Serves()) of
   // `symbol` that is at most a TTL old, fetching it if needed, then calls
-  // `done` (at once if a fresh result exists, else on a worker thread; never
-  // blocks):
+  // `done` (at once if a fresh result exists or `budget` refused the fetch,
+  // else on a worker thread; never blocks):
   // OK: the data is in `state`. NotFound: VNStock does not know the symbol.
   // Unavailable / ResourceExhausted / PermissionDenied: VNStock failed or
-  // refused.
-  void RefreshAsync(Channel channel, const std::string& symbol, Callback done);
+  // refused; or `budget`'s error (nothing was fetched).
+  void RefreshAsync(Channel channel, const std::string& symbol, Callback done,
+                    const Budget& budget = nullptr);
 
   // The same, waiting until `deadline`; DeadlineExceeded if the fetch is
   // still running then (it completes for the others waiting on it).
   absl::Status Refresh(Channel channel, const std::string& symbol,
-                       absl::Time deadline);
+                       absl::Time deadline, const Budget& budget = nullptr);
 
  private:
   struct Flight;

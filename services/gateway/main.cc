@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "libs/auth/authenticator.h"
 #include "libs/base/logging.h"
 #include "libs/base/periodic.h"
 #include "libs/candles/pg_store.h"
@@ -64,8 +65,28 @@ int Main(int argc, char** argv) {
         config->calendar);
   }
   CandlesHandler candles(config->candles, query.get(), registry);
+  // API keys, re-read while the gateway runs (keys added and revoked live).
+  std::unique_ptr<auth::Authenticator> authenticator;
+  if (config->auth.has_value()) {
+    absl::StatusOr<std::unique_ptr<auth::Authenticator>> made =
+        auth::Authenticator::Create(*config->auth, &registry);
+    if (!made.ok()) {
+      spdlog::error("API keys: {} (insecure_no_auth serves without keys)",
+                    made.status());
+      return 2;
+    }
+    authenticator = *std::move(made);
+    authenticator->StartWatching();
+  } else {
+    spdlog::warn(
+        "INSECURE: no API keys (insecure_no_auth): anyone who can reach the "
+        "gateway may call every RPC, open streams and spend the VNStock "
+        "fallback budget, with no per-client quotas; demo and benchmarks "
+        "only");
+  }
   auto service = std::make_unique<MarketDataServiceImpl>(
-      config->service, state, fallback.get(), &metrics, &candles);
+      config->service, state, fallback.get(), authenticator.get(), &metrics,
+      &candles);
   if (absl::Status s = (*runtime)->StartGrpc(config->grpc, {service.get()});
       !s.ok()) {
     spdlog::error("{}", s);
@@ -73,7 +94,8 @@ int Main(int argc, char** argv) {
   }
   GrpcServer& grpc = (*runtime)->grpc();
   spdlog::info(
-      "gRPC on :{}, metrics on :{}, Kafka {}, fallback {}, history {}; {}{}",
+      "gRPC on :{}, metrics on :{}, Kafka {}, fallback {}, history {}; {}, "
+      "{}{}",
       grpc.port(), (*runtime)->metrics().port(), config->kafka_brokers,
       config->fallback_enabled ? config->vnstock.base_url : "off",
       config->store.dsn.empty() ? std::string("off")
@@ -81,6 +103,9 @@ int Main(int argc, char** argv) {
       grpc.tls()
           ? (config->grpc.tls.client_ca_file.empty() ? "TLS" : "mutual TLS")
           : "PLAINTEXT",
+      config->auth.has_value()
+          ? absl::StrCat("API keys from ", config->auth->keys_file)
+          : std::string("NO API KEYS"),
       grpc.health_port() > 0 ? absl::StrCat(", health on :", grpc.health_port())
                              : "");
 
@@ -113,6 +138,7 @@ int Main(int argc, char** argv) {
     stop.WaitForNotificationWithTimeout(absl::Milliseconds(100));
   }
   if (!stop.HasBeenNotified()) {
+    service->SetReady();
     grpc.SetServing(true);
     spdlog::info("serving");
   }
@@ -129,6 +155,8 @@ int Main(int argc, char** argv) {
   // The fallback's workers call into the service: stop them first.
   fallback.reset();
   service.reset();
+  // After every stream (they hold the identities' slots).
+  authenticator.reset();
   spdlog::info("stopped");
   return 0;
 }

@@ -105,6 +105,9 @@ class CollectingWriter : public StreamWriter {
     pending = true;
   }
   void Finish(const absl::Status& s) override { status = s; }
+  absl::Status OverByteBudget(const std::string& detail) override {
+    return absl::ResourceExhaustedError(detail);
+  }
   std::vector<v1::MarketEvent> events;
   std::optional<absl::Status> status;
   bool pending = false;

@@ -39,10 +39,25 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
                                  "Messages discarded when a slow consumer was "
                                  "disconnected.")
                              .Register(registry);
+  auto& bytes_exceeded =
+      prometheus::BuildCounter()
+          .Name("vnstream_gateway_stream_bytes_exceeded_total")
+          .Help(
+              "Slow consumer disconnects because the stream's queue held more "
+              "than stream_max_queued_bytes (quota stream_bytes).")
+          .Register(registry);
+  auto& queued = prometheus::BuildGauge()
+                     .Name("vnstream_gateway_queued_bytes")
+                     .Help(
+                         "Serialized bytes queued on streams (snapshots "
+                         "included), not yet written.")
+                     .Register(registry);
   for (int kind = 0; kind <= kAnyChannel; ++kind) {
     active_streams[kind] = &streams.Add(StreamLabels(kind));
     slow_consumers[kind] = &slow.Add(StreamLabels(kind));
     dropped[kind] = &dropped_family.Add(StreamLabels(kind));
+    byte_budget_exceeded[kind] = &bytes_exceeded.Add(StreamLabels(kind));
+    queued_bytes[kind] = &queued.Add(StreamLabels(kind));
   }
   auto& subs = prometheus::BuildGauge()
                    .Name("vnstream_gateway_subscriptions")

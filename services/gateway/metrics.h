@@ -33,6 +33,13 @@ struct GatewayMetrics {
   // vnstream_gateway_messages_dropped_total{channel}: discarded when a slow
   // consumer was disconnected (the client resumes and gets them again).
   PerStreamKind<prometheus::Counter*> dropped;
+  // vnstream_gateway_stream_bytes_exceeded_total{channel}: those of the
+  // slow consumers whose queue went over stream_max_queued_bytes (quota
+  // stream_bytes).
+  PerStreamKind<prometheus::Counter*> byte_budget_exceeded;
+  // vnstream_gateway_queued_bytes{channel}: serialized bytes queued on
+  // streams (snapshots included), not yet written.
+  PerStreamKind<prometheus::Gauge*> queued_bytes;
   // vnstream_gateway_subscriptions{channel}: (stream, symbol) pairs.
   PerChannel<prometheus::Gauge*> subscriptions;
   // vnstream_gateway_messages_conflated_total{channel}: replaced by a newer
@@ -51,7 +58,8 @@ struct GatewayMetrics {
   // vnstream_gateway_kafka_lag_records{topic}: from librdkafka statistics.
   prometheus::Family<prometheus::Gauge>* kafka_lag;
   // vnstream_gateway_fallback_requests_total{channel,result}: ok,
-  // not_found, unavailable, deadline_exceeded, cached, joined, rejected.
+  // not_found, unavailable, deadline_exceeded, cached, joined, rejected,
+  // over_budget (the caller's fallback quota refused the fetch).
   prometheus::Family<prometheus::Counter>* fallback_requests;
 };
 

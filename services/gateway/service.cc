@@ -1,6 +1,7 @@
 #include "services/gateway/service.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <vector>
@@ -77,6 +78,27 @@ absl::StatusOr<std::string> OneSymbol(const std::string& raw) {
 
 constexpr char kNotATicker[] = "not a ticker (3-10 of A-Z, 0-9)";
 
+// The server-streaming method of a channel: the entitlement a key needs to
+// subscribe to the channel, on its own stream or on a MarketDataStream.
+const char* SubscribeMethod(Channel channel) {
+  switch (channel) {
+    case v1::CHANNEL_QUOTES:
+      return "SubscribeQuotes";
+    case v1::CHANNEL_INTRADAY_BARS:
+      return "SubscribeIntradayBars";
+    case v1::CHANNEL_HISTORY:
+      return "SubscribeHistory";
+    case v1::CHANNEL_INTRADAY_ANALYTICS:
+      return "SubscribeIntradayAnalytics";
+    case v1::CHANNEL_MARKET:
+      return "SubscribeMarket";
+    case v1::CHANNEL_SIGNALS:
+      return "SubscribeSignals";
+    default:
+      return "";
+  }
+}
+
 }  // namespace
 
 // A validated subscribe request.
@@ -91,16 +113,33 @@ struct MarketDataServiceImpl::Subscription {
 // What every stream shares: its Subscriber and the subscriptions it holds.
 class MarketDataServiceImpl::Stream : public StreamWriter {
  public:
-  Stream(MarketDataServiceImpl* service, int kind, std::string peer)
+  // `caller`: null without authentication, or when the call was refused.
+  Stream(MarketDataServiceImpl* service, int kind, auth::CallerPtr caller)
       : service_(service),
         kind_(kind),
-        peer_(std::move(peer)),
+        caller_(std::move(caller)),
         subscriber_(std::make_shared<Subscriber>(
             kind, service->options_.subscriber, this, service->metrics_)) {}
 
   int kind() const { return kind_; }
-  const std::string& peer() const { return peer_; }
+  const auth::CallerPtr& caller() const { return caller_; }
   const std::shared_ptr<Subscriber>& subscriber() const { return subscriber_; }
+
+  // Holds the identity's stream slot for the stream's lifetime.
+  void Hold(auth::StreamSlot slot) { slot_ = std::move(slot); }
+  // Whether the keys changed since the stream last looked (then it is
+  // checked against the new keys).
+  bool KeysChanged(uint64_t generation) {
+    return auth_generation_.exchange(generation) != generation;
+  }
+
+  // StreamWriter.
+  absl::Status OverByteBudget(const std::string& detail) override {
+    if (caller_ != nullptr)
+      return caller_->QuotaExceeded(auth::kQuotaStreamBytes, detail);
+    return absl::ResourceExhaustedError(
+        absl::StrCat("quota ", auth::kQuotaStreamBytes, ": ", detail));
+  }
 
   bool Has(Channel channel, const std::string& symbol) {
     absl::MutexLock lock(&mu_);
@@ -149,7 +188,13 @@ class MarketDataServiceImpl::Stream : public StreamWriter {
 
  private:
   const int kind_;
-  const std::string peer_;
+  const auth::CallerPtr caller_;
+  // Set once by Register, before the stream is shared.
+  auth::StreamSlot slot_;
+  // The keys' generation the stream was last checked against (Heartbeat;
+  // generations start at 1, so the first heartbeat checks the key once:
+  // the keys may have changed since the call was authorized).
+  std::atomic<uint64_t> auth_generation_{0};
   const std::shared_ptr<Subscriber> subscriber_;
   absl::Mutex mu_;
   PerChannel<absl::flat_hash_set<std::string>> symbols_ ABSL_GUARDED_BY(mu_);
@@ -161,8 +206,8 @@ class MarketDataServiceImpl::ServerStream
       public Stream {
  public:
   ServerStream(MarketDataServiceImpl* service, Channel channel,
-               std::string peer)
-      : Stream(service, Index(channel), std::move(peer)) {}
+               auth::CallerPtr caller)
+      : Stream(service, Index(channel), std::move(caller)) {}
 
   // StreamWriter.
   void Write(const v1::MarketEvent* event) override { StartWrite(event); }
@@ -185,8 +230,8 @@ class MarketDataServiceImpl::BidiStream
     : public grpc::ServerBidiReactor<v1::MarketDataRequest, v1::MarketEvent>,
       public Stream {
  public:
-  BidiStream(MarketDataServiceImpl* service, std::string peer)
-      : Stream(service, kAnyChannel, std::move(peer)) {}
+  BidiStream(MarketDataServiceImpl* service, auth::CallerPtr caller)
+      : Stream(service, kAnyChannel, std::move(caller)) {}
 
   void Start() { StartRead(&request_); }
 
@@ -221,19 +266,41 @@ class MarketDataServiceImpl::BidiStream
 MarketDataServiceImpl::MarketDataServiceImpl(ServiceOptions options,
                                              MarketState& state,
                                              Fallback* fallback,
+                                             const auth::Authenticator* auth,
                                              GatewayMetrics* metrics,
                                              CandlesHandler* candles)
     : options_(options),
       state_(state),
       fallback_(fallback),
+      auth_(auth),
       metrics_(metrics),
       candles_(candles) {}
 
 MarketDataServiceImpl::~MarketDataServiceImpl() = default;
 
+absl::StatusOr<auth::CallerPtr> MarketDataServiceImpl::Authorize(
+    const grpc::ServerContextBase& context, absl::string_view method,
+    bool unary) const {
+  if (auth_ == nullptr) return auth::CallerPtr();
+  return auth_->Authorize(context, method, unary);
+}
+
+Fallback::Budget MarketDataServiceImpl::FallbackBudget(
+    const auth::CallerPtr& caller, std::shared_ptr<absl::Status> refused) {
+  if (caller == nullptr) return nullptr;
+  return [caller, refused = std::move(refused)] {
+    absl::Status status = caller->TakeFallback(absl::Now());
+    if (!status.ok() && refused != nullptr) *refused = status;
+    return status;
+  };
+}
+
 grpc::Status MarketDataServiceImpl::ListSymbols(
-    grpc::ServerContext*, const v1::ListSymbolsRequest* request,
+    grpc::ServerContext* context, const v1::ListSymbolsRequest* request,
     v1::ListSymbolsResponse* response) {
+  absl::StatusOr<auth::CallerPtr> caller =
+      Authorize(*context, "ListSymbols", /*unary=*/true);
+  if (!caller.ok()) return ToGrpc(caller.status());
   for (v1::SymbolInfo& info : state_.ListSymbols(*request))
     *response->add_symbols() = std::move(info);
   return grpc::Status::OK;
@@ -242,6 +309,9 @@ grpc::Status MarketDataServiceImpl::ListSymbols(
 grpc::Status MarketDataServiceImpl::GetQuotes(
     grpc::ServerContext* context, const v1::GetQuotesRequest* request,
     v1::GetQuotesResponse* response) {
+  absl::StatusOr<auth::CallerPtr> caller =
+      Authorize(*context, "GetQuotes", /*unary=*/true);
+  if (!caller.ok()) return ToGrpc(caller.status());
   if (request->symbols().empty()) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "no symbols requested");
@@ -253,8 +323,15 @@ grpc::Status MarketDataServiceImpl::GetQuotes(
                      options_.max_symbols_per_request, " per call"));
   }
   const SymbolList symbols = ParseSymbols(request->symbols());
+  if (*caller != nullptr) {
+    if (absl::Status s = (*caller)->CheckSymbols(symbols.valid); !s.ok())
+      return ToGrpc(s);
+  }
   const absl::Time deadline =
       CallDeadline(*context, options_.unary_fallback_wait);
+  // Set when the caller's fallback quota refused a fetch.
+  auto refused = std::make_shared<absl::Status>();
+  const Fallback::Budget budget = FallbackBudget(*caller, refused);
   // Ask the fallback for every missing symbol at once, then wait for all.
   struct Pending {
     absl::Notification done;
@@ -265,11 +342,15 @@ grpc::Status MarketDataServiceImpl::GetQuotes(
     if (fallback_ == nullptr || state_.GetQuote(symbol).has_value()) continue;
     auto p = std::make_shared<Pending>();
     pending[symbol] = p;
-    fallback_->RefreshAsync(v1::CHANNEL_QUOTES, symbol,
-                            [p](const absl::Status& s) {
-                              p->status = s;
-                              p->done.Notify();
-                            });
+    fallback_->RefreshAsync(
+        v1::CHANNEL_QUOTES, symbol,
+        [p](const absl::Status& s) {
+          p->status = s;
+          p->done.Notify();
+        },
+        budget);
+    // The fetches already started go on (they serve everyone).
+    if (!refused->ok()) return ToGrpc(*refused);
   }
   for (const std::string& symbol : symbols.valid) {
     absl::Status status = absl::OkStatus();
@@ -303,8 +384,15 @@ grpc::Status MarketDataServiceImpl::GetQuotes(
 grpc::Status MarketDataServiceImpl::GetIntradayBars(
     grpc::ServerContext* context, const v1::GetIntradayBarsRequest* request,
     v1::GetIntradayBarsResponse* response) {
+  absl::StatusOr<auth::CallerPtr> caller =
+      Authorize(*context, "GetIntradayBars", /*unary=*/true);
+  if (!caller.ok()) return ToGrpc(caller.status());
   absl::StatusOr<std::string> symbol = OneSymbol(request->symbol());
   if (!symbol.ok()) return ToGrpc(symbol.status());
+  if (*caller != nullptr) {
+    if (absl::Status s = (*caller)->CheckSymbols({*symbol}); !s.ok())
+      return ToGrpc(s);
+  }
   const std::optional<absl::Time> since =
       request->has_since_time()
           ? std::optional(market::FromTimestamp(request->since_time()))
@@ -312,9 +400,10 @@ grpc::Status MarketDataServiceImpl::GetIntradayBars(
   std::optional<v1::GetIntradayBarsResponse> bars =
       state_.GetBars(*symbol, since);
   if (!bars.has_value() && fallback_ != nullptr) {
-    const absl::Status status = fallback_->Refresh(
-        v1::CHANNEL_INTRADAY_BARS, *symbol,
-        CallDeadline(*context, options_.unary_fallback_wait));
+    const absl::Status status =
+        fallback_->Refresh(v1::CHANNEL_INTRADAY_BARS, *symbol,
+                           CallDeadline(*context, options_.unary_fallback_wait),
+                           FallbackBudget(*caller));
     if (!status.ok()) return ToGrpc(status);
     bars = state_.GetBars(*symbol, since);
   }
@@ -329,6 +418,18 @@ grpc::Status MarketDataServiceImpl::GetIntradayBars(
 grpc::Status MarketDataServiceImpl::GetCandles(
     grpc::ServerContext* context, const v1::GetCandlesRequest* request,
     v1::GetCandlesResponse* response) {
+  absl::StatusOr<auth::CallerPtr> caller =
+      Authorize(*context, "GetCandles", /*unary=*/true);
+  if (!caller.ok()) return ToGrpc(caller.status());
+  if (*caller != nullptr) {
+    // A malformed symbol is the handler's INVALID_ARGUMENT; any other must
+    // be entitled.
+    const std::string symbol = market::NormalizeSymbol(request->symbol());
+    if (absl::Status s = (*caller)->CheckSymbols({symbol});
+        !s.ok() && market::IsValidSymbol(symbol)) {
+      return ToGrpc(s);
+    }
+  }
   if (candles_ == nullptr) {
     return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
                         "GetCandles needs the history store (store_dsn)");
@@ -339,8 +440,15 @@ grpc::Status MarketDataServiceImpl::GetCandles(
 grpc::Status MarketDataServiceImpl::GetHistory(
     grpc::ServerContext* context, const v1::GetHistoryRequest* request,
     v1::GetHistoryResponse* response) {
+  absl::StatusOr<auth::CallerPtr> caller =
+      Authorize(*context, "GetHistory", /*unary=*/true);
+  if (!caller.ok()) return ToGrpc(caller.status());
   absl::StatusOr<std::string> symbol = OneSymbol(request->symbol());
   if (!symbol.ok()) return ToGrpc(symbol.status());
+  if (*caller != nullptr) {
+    if (absl::Status s = (*caller)->CheckSymbols({*symbol}); !s.ok())
+      return ToGrpc(s);
+  }
   if (request->limit() < 0) {
     return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
                         "limit must be >= 0");
@@ -348,9 +456,10 @@ grpc::Status MarketDataServiceImpl::GetHistory(
   std::optional<v1::GetHistoryResponse> history =
       state_.GetHistory(*symbol, request->limit());
   if (!history.has_value() && fallback_ != nullptr) {
-    const absl::Status status = fallback_->Refresh(
-        v1::CHANNEL_HISTORY, *symbol,
-        CallDeadline(*context, options_.unary_fallback_wait));
+    const absl::Status status =
+        fallback_->Refresh(v1::CHANNEL_HISTORY, *symbol,
+                           CallDeadline(*context, options_.unary_fallback_wait),
+                           FallbackBudget(*caller));
     if (!status.ok()) return ToGrpc(status);
     history = state_.GetHistory(*symbol, request->limit());
   }
@@ -402,18 +511,20 @@ absl::Status MarketDataServiceImpl::Register(Stream* stream) {
   absl::MutexLock lock(&mu_);
   if (shutting_down_)
     return absl::UnavailableError("the gateway is shutting down");
+  if (!ready_) {
+    return absl::UnavailableError(
+        "the gateway is catching up with Kafka; retry shortly");
+  }
   if (static_cast<int>(streams_.size()) >= options_.max_streams) {
     return absl::ResourceExhaustedError(
         absl::StrCat("the gateway serves its maximum of ", options_.max_streams,
                      " streams"));
   }
-  int& peer_streams = streams_per_peer_[stream->peer()];
-  if (peer_streams >= options_.max_streams_per_connection) {
-    return absl::ResourceExhaustedError(
-        absl::StrCat("at most ", options_.max_streams_per_connection,
-                     " streams per connection"));
+  if (stream->caller() != nullptr) {
+    absl::StatusOr<auth::StreamSlot> slot = stream->caller()->AdmitStream();
+    if (!slot.ok()) return slot.status();
+    stream->Hold(*std::move(slot));
   }
-  ++peer_streams;
   streams_.insert(stream);
   metrics_->active_streams[stream->kind()]->Increment();
   return absl::OkStatus();
@@ -422,8 +533,6 @@ absl::Status MarketDataServiceImpl::Register(Stream* stream) {
 void MarketDataServiceImpl::Unregister(Stream* stream) {
   absl::MutexLock lock(&mu_);
   if (!streams_.erase(stream)) return;
-  if (--streams_per_peer_[stream->peer()] <= 0)
-    streams_per_peer_.erase(stream->peer());
   metrics_->active_streams[stream->kind()]->Decrement();
 }
 
@@ -448,6 +557,18 @@ MarketDataServiceImpl::Parse(Stream& stream, Channel channel,
     return absl::ResourceExhaustedError(absl::StrCat(
         total, " symbols requested, at most ",
         options_.max_symbols_per_subscription, " per subscription"));
+  }
+  if (const auth::CallerPtr& caller = stream.caller(); caller != nullptr) {
+    if (!caller->AllowsMethod(SubscribeMethod(channel))) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("key '", caller->name(), "' may not call ",
+                       SubscribeMethod(channel)));
+    }
+    // The subscription as it would be: what the stream holds and the new.
+    std::vector<std::string> subscription = stream.List()[Index(channel)];
+    subscription.insert(subscription.end(), out.symbols.valid.begin(),
+                        out.symbols.valid.end());
+    if (absl::Status s = caller->CheckSymbols(subscription); !s.ok()) return s;
   }
   for (const auto& [raw, seq] : request.since_seq()) {
     const std::string symbol = market::NormalizeSymbol(raw);
@@ -499,7 +620,7 @@ absl::Status MarketDataServiceImpl::Attach(Stream& stream,
   if (fallback_ != nullptr && Fallback::Serves(channel)) {
     for (const std::string& symbol : symbols) {
       if (!state_.HasKafkaData(channel, symbol))
-        StartFallback(channel, symbol, subscriber);
+        StartFallback(channel, symbol, subscriber, stream.caller());
     }
   }
   return absl::OkStatus();
@@ -508,7 +629,14 @@ absl::Status MarketDataServiceImpl::Attach(Stream& stream,
 grpc::ServerWriteReactor<v1::MarketEvent>* MarketDataServiceImpl::Serve(
     Channel channel, grpc::CallbackServerContext* context,
     const v1::SubscribeRequest* request) {
-  auto* stream = new ServerStream(this, channel, context->peer());
+  absl::StatusOr<auth::CallerPtr> caller =
+      Authorize(*context, SubscribeMethod(channel), /*unary=*/false);
+  auto* stream =
+      new ServerStream(this, channel, caller.ok() ? *caller : nullptr);
+  if (!caller.ok()) {
+    stream->subscriber()->FinishNow(caller.status());
+    return stream;
+  }
   // The request is validated before the stream is registered: a refused
   // stream never counts against the limits (not even while its OnDone is
   // pending), and its OnDone unregisters nothing.
@@ -522,7 +650,13 @@ grpc::ServerWriteReactor<v1::MarketEvent>* MarketDataServiceImpl::Serve(
 
 grpc::ServerBidiReactor<v1::MarketDataRequest, v1::MarketEvent>*
 MarketDataServiceImpl::MarketDataStream(grpc::CallbackServerContext* context) {
-  auto* stream = new BidiStream(this, context->peer());
+  absl::StatusOr<auth::CallerPtr> caller =
+      Authorize(*context, "MarketDataStream", /*unary=*/false);
+  auto* stream = new BidiStream(this, caller.ok() ? *caller : nullptr);
+  if (!caller.ok()) {
+    stream->subscriber()->FinishNow(caller.status());
+    return stream;
+  }
   if (absl::Status admitted = Register(stream); !admitted.ok()) {
     stream->subscriber()->FinishNow(admitted);
     return stream;
@@ -607,7 +741,7 @@ void MarketDataServiceImpl::Handle(BidiStream& stream,
 
 void MarketDataServiceImpl::StartFallback(
     Channel channel, const std::string& symbol,
-    std::shared_ptr<Subscriber> subscriber) {
+    std::shared_ptr<Subscriber> subscriber, const auth::CallerPtr& caller) {
   fallback_->RefreshAsync(
       channel, symbol,
       [this, channel, symbol, subscriber](const absl::Status& status) {
@@ -619,23 +753,45 @@ void MarketDataServiceImpl::StartFallback(
           // Nobody knows the symbol: stop holding the subscription for it.
           state_.Unsubscribe(channel, {symbol}, subscriber.get());
         }
-      });
+      },
+      FallbackBudget(caller));
 }
 
 void MarketDataServiceImpl::Heartbeat(absl::Time now) {
   std::vector<std::shared_ptr<Subscriber>> subscribers;
+  std::vector<std::shared_ptr<Subscriber>> revoked;
   {
     absl::MutexLock lock(&mu_);
-    for (Stream* s : streams_) subscribers.push_back(s->subscriber());
+    const uint64_t generation = auth_ == nullptr ? 0 : auth_->generation();
+    for (Stream* s : streams_) {
+      // Only after the keys changed: a stream's key is looked up again.
+      if (s->caller() != nullptr && s->KeysChanged(generation) &&
+          !auth_->StillValid(*s->caller())) {
+        revoked.push_back(s->subscriber());
+      } else {
+        subscribers.push_back(s->subscriber());
+      }
+    }
+  }
+  for (const auto& s : revoked) {
+    s->FinishNow(absl::UnauthenticatedError(
+        "the stream's API key was revoked or replaced"));
   }
   for (const auto& s : subscribers) s->MaybeHeartbeat(now);
 }
 
 void MarketDataServiceImpl::PollFallback(Channel channel) {
   if (fallback_ == nullptr || !Fallback::Serves(channel)) return;
+  // The gateway's own refreshes of symbols already subscribed: not charged
+  // to anyone (the subscription's first fetch was).
   for (const std::string& symbol : state_.SubscribedWithoutKafkaData(channel)) {
     fallback_->RefreshAsync(channel, symbol, [](const absl::Status&) {});
   }
+}
+
+void MarketDataServiceImpl::SetReady() {
+  absl::MutexLock lock(&mu_);
+  ready_ = true;
 }
 
 void MarketDataServiceImpl::FinishAllStreams() {

@@ -5,6 +5,12 @@
 // flight, never blocking a gRPC or Kafka thread); the server streams carry
 // one subscription of their channel, MarketDataStream any number of any
 // channel, added and removed while it runs.
+//
+// Every call is authorized first (libs/auth): its API key, the method, the
+// symbols it names and the identity's quotas (unary rate, open streams,
+// symbols per subscription, VNStock fallback fetches, bytes queued per
+// stream). A stream whose key is revoked or replaced is ended with
+// UNAUTHENTICATED within a heartbeat tick of the keys file's reload.
 #ifndef VNSTREAM_SERVICES_GATEWAY_SERVICE_H_
 #define VNSTREAM_SERVICES_GATEWAY_SERVICE_H_
 
@@ -18,6 +24,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "libs/auth/authenticator.h"
 #include "services/gateway/candles.h"
 #include "services/gateway/channel.h"
 #include "services/gateway/fallback.h"
@@ -30,13 +37,14 @@ namespace vnstream::gateway {
 
 struct ServiceOptions {
   // Symbols per subscription (per channel on a MarketDataStream) and per
-  // GetQuotes call (RESOURCE_EXHAUSTED beyond).
+  // GetQuotes call (RESOURCE_EXHAUSTED beyond), for every key (each key's
+  // own max_symbols_per_subscription applies as well).
   int max_symbols_per_subscription = 100;
   int max_symbols_per_request = 200;
-  // Open streams per client connection and in total.
-  int max_streams_per_connection = 100;
+  // Open streams in total (per identity: the key's max_streams).
   int max_streams = 20000;
-  // Per-stream queue bound and the default heartbeat period.
+  // Per-stream queue bounds (events, bytes) and the default heartbeat
+  // period.
   SubscriberOptions subscriber;
   // How long a unary call waits for the fallback when it set no deadline.
   absl::Duration unary_fallback_wait = absl::Seconds(5);
@@ -57,10 +65,14 @@ using ServiceBase = v1::MarketDataService::WithCallbackMethod_SubscribeQuotes<
 // Thread-safe.
 class MarketDataServiceImpl final : public ServiceBase {
  public:
-  // `fallback` may be null (fallback disabled). GetCandles is answered by
-  // `candles` (not owned; null: UNIMPLEMENTED).
+  // `fallback` may be null (fallback disabled). `auth` authorizes every
+  // call; null only when the gateway runs without authentication
+  // (insecure_no_auth: every call allowed, no per-identity quotas). Not
+  // owned; must outlive the service. GetCandles is answered by `candles`
+  // (not owned; null: UNIMPLEMENTED).
   MarketDataServiceImpl(ServiceOptions options, MarketState& state,
-                        Fallback* fallback, GatewayMetrics* metrics,
+                        Fallback* fallback, const auth::Authenticator* auth,
+                        GatewayMetrics* metrics,
                         CandlesHandler* candles = nullptr);
   ~MarketDataServiceImpl() override;
 
@@ -101,14 +113,21 @@ class MarketDataServiceImpl final : public ServiceBase {
   grpc::ServerBidiReactor<v1::MarketDataRequest, v1::MarketEvent>*
   MarketDataStream(grpc::CallbackServerContext* context) override;
 
-  // Sends heartbeats on streams idle longer than their interval. Call every
-  // second or so.
+  // Sends heartbeats on streams idle longer than their interval, and ends
+  // the streams whose key is no longer valid once the keys changed. Call
+  // every second or so.
   void Heartbeat(absl::Time now);
   // Refreshes, through the fallback, symbols that have subscribers but no
   // Kafka data. Call at the cadence of the channel's data.
   void PollFallback(Channel channel);
   // Shutdown: refuses new streams and ends every stream with UNAVAILABLE.
   void FinishAllStreams();
+  // New streams are refused with UNAVAILABLE (retry) until this is called,
+  // once the state holds what Kafka held at start-up. Before that a
+  // client's resume point looks evicted (FAILED_PRECONDITION: it starts
+  // over), and the records being caught up on would reach new streams as
+  // live events: old values, after a fallback snapshot numbered otherwise.
+  void SetReady();
 
  private:
   class Stream;
@@ -116,11 +135,21 @@ class MarketDataServiceImpl final : public ServiceBase {
   class BidiStream;
   struct Subscription;
 
-  // A server stream of `channel`: validate, admit, subscribe.
+  // The caller of a call, or OK with null when there is no authentication.
+  absl::StatusOr<auth::CallerPtr> Authorize(
+      const grpc::ServerContextBase& context, absl::string_view method,
+      bool unary) const;
+  // The caller's fallback quota, paid per VNStock fetch made for it (null
+  // without a caller: free). `refused`, when given, keeps the refusal.
+  static Fallback::Budget FallbackBudget(
+      const auth::CallerPtr& caller,
+      std::shared_ptr<absl::Status> refused = nullptr);
+  // A server stream of `channel`: authorize, validate, admit, subscribe.
   grpc::ServerWriteReactor<v1::MarketEvent>* Serve(
       Channel channel, grpc::CallbackServerContext* context,
       const v1::SubscribeRequest* request);
-  // Validates a subscribe request against what `stream` already holds.
+  // Validates a subscribe request against what `stream` already holds and
+  // what the stream's key is entitled to.
   absl::StatusOr<Subscription> Parse(Stream& stream, Channel channel,
                                      const v1::SubscribeRequest& request);
   // Registers the subscription with the state (statuses, snapshot,
@@ -130,24 +159,29 @@ class MarketDataServiceImpl final : public ServiceBase {
                       const std::string& request_id);
   // A MarketDataStream request.
   void Handle(BidiStream& stream, const v1::MarketDataRequest& request);
-  // Admits and registers a new stream under one lock (so concurrent streams
-  // cannot both pass the limits); the error to finish with if not admitted.
+  // Admits the stream for its identity (the key's max_streams, over all its
+  // connections) and registers it under one lock (so concurrent streams
+  // cannot both pass the total limit); the error to finish with if not
+  // admitted.
   absl::Status Register(Stream* stream);
   void Unregister(Stream* stream);
   // A symbol without Kafka data: fetch it, and tell the stream if VNStock
   // does not know it or cannot be reached.
+  // The fetch is charged to `caller` (null: free).
   void StartFallback(Channel channel, const std::string& symbol,
-                     std::shared_ptr<Subscriber> subscriber);
+                     std::shared_ptr<Subscriber> subscriber,
+                     const auth::CallerPtr& caller);
 
   const ServiceOptions options_;
   MarketState& state_;
   Fallback* const fallback_;
+  const auth::Authenticator* const auth_;
   GatewayMetrics* const metrics_;
   CandlesHandler* const candles_;
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
+  bool ready_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<Stream*> streams_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, int> streams_per_peer_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace vnstream::gateway

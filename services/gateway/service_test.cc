@@ -5,11 +5,16 @@
 
 #include <thread>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "gtest/gtest.h"
+#include "libs/auth/api_key.h"
+#include "libs/auth/authenticator.h"
+#include "libs/auth/key_file.h"
 #include "libs/indicators/indicators.h"
 #include "libs/market/calendar.h"
 #include "libs/market/decimal.h"
@@ -89,11 +94,15 @@ class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { Start({}); }
 
-  void Start(ServiceOptions options) {
+  // `auth` null: without authentication (AuthTest below has the keys).
+  // `ready`: the state caught up with Kafka (main: the feed's CaughtUp()).
+  void Start(ServiceOptions options, const auth::Authenticator* auth = nullptr,
+             bool ready = true) {
     service_.reset();
     server_.reset();
-    service_ = std::make_unique<MarketDataServiceImpl>(options, state_,
-                                                       &fallback_, &metrics_);
+    service_ = std::make_unique<MarketDataServiceImpl>(
+        options, state_, &fallback_, auth, &metrics_);
+    if (ready) service_->SetReady();
     // In-process, over loopback: plaintext is fine (TLS has its own tests).
     auto server = GrpcServer::Start(
         {.address = "127.0.0.1:0", .insecure_plaintext = true},
@@ -324,10 +333,44 @@ TEST_F(ServiceTest, SubscriptionProtocolSnapshotThenLiveThenResume) {
   EXPECT_THAT(status.error_message(), HasSubstr("not in the cache"));
 }
 
+// A gateway still catching up with Kafka (just restarted) refuses streams
+// with UNAVAILABLE: a resuming client retries and resumes, instead of
+// finding its resume point "evicted" and getting the catch-up records as
+// live events.
+TEST_F(ServiceTest, StreamsWaitUntilTheStateCaughtUp) {
+  Start({}, /*auth=*/nullptr, /*ready=*/false);
+  ApplyQuote(MakeQuote("FPT", 1, 116'000));  // Catch-up has begun.
+  v1::SubscribeRequest request;
+  request.add_symbols("FPT");
+  (*request.mutable_since_seq())["FPT"] = 7;
+  v1::MarketEvent event;
+  {
+    auto context = Context();
+    auto reader = stub_->SubscribeQuotes(context.get(), request);
+    EXPECT_FALSE(reader->Read(&event));
+    const grpc::Status status = reader->Finish();
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAVAILABLE);
+    EXPECT_THAT(status.error_message(), HasSubstr("catching up"));
+  }
+  for (uint64_t seq = 2; seq <= 8; ++seq) {
+    ApplyQuote(MakeQuote("FPT", seq, 116'000 + 100 * seq));
+  }
+  service_->SetReady();
+  auto context = Context();
+  auto reader = stub_->SubscribeQuotes(context.get(), request);
+  std::vector<v1::MarketEvent> events;
+  while (events.size() < 3 && reader->Read(&event)) events.push_back(event);
+  EXPECT_THAT(Describe(events),
+              ElementsAre("FPT:SYMBOL_STATE_SUBSCRIBED",
+                          "snap FPT#8 DELIVERY_KAFKA", "end"));
+  context->TryCancel();
+  reader->Finish();
+}
+
 TEST_F(ServiceTest, SubscriptionLimitsAndHeartbeats) {
   ServiceOptions options;
   options.max_symbols_per_subscription = 2;
-  options.max_streams_per_connection = 1;
+  options.max_streams = 1;
   Start(options);
   v1::SubscribeRequest three;
   for (const char* s : {"AAA", "BBB", "CCC"}) three.add_symbols(s);
@@ -339,8 +382,7 @@ TEST_F(ServiceTest, SubscriptionLimitsAndHeartbeats) {
   }
   EXPECT_EQ(r1->Finish().error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
 
-  // The refused stream never counted: this one, on the same connection, is
-  // admitted at once.
+  // The refused stream never counted: this one is admitted at once.
   ApplyQuote(MakeQuote("FPT", 1, 116'000));
   v1::SubscribeRequest one;
   one.add_symbols("FPT");
@@ -351,14 +393,14 @@ TEST_F(ServiceTest, SubscriptionLimitsAndHeartbeats) {
   while (events.size() < 3 && r2->Read(&event)) events.push_back(event);
   ASSERT_EQ(events.size(), 3u);
   EXPECT_EQ(events[1].quote().meta().seq(), 1u);
-  // A second stream on the same connection is over the limit.
+  // A second stream is over the gateway's limit.
   auto c3 = Context();
   auto r3 = stub_->SubscribeQuotes(c3.get(), one);
   while (r3->Read(&event)) {
   }
   const grpc::Status limited = r3->Finish();
   EXPECT_EQ(limited.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
-  EXPECT_THAT(limited.error_message(), HasSubstr("streams per connection"));
+  EXPECT_THAT(limited.error_message(), HasSubstr("maximum of 1 streams"));
   // Idle for longer than the stream's 1 s: a heartbeat.
   service_->Heartbeat(absl::Now() + absl::Seconds(2));
   ASSERT_TRUE(r2->Read(&event));
@@ -553,6 +595,423 @@ TEST_F(ServiceTest, SlowConsumerGetsStatusThenResourceExhausted) {
   EXPECT_EQ(events.back().status().state(), v1::SYMBOL_STATE_SLOW_CONSUMER);
   EXPECT_LT(events.size(), 200u);
   EXPECT_EQ(metrics_.slow_consumers[Index(v1::CHANNEL_HISTORY)]->Value(), 1);
+}
+
+// ---- Authorization: API keys, entitlements and quotas ----------------------
+
+std::string TempPath(const std::string& name) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  return absl::StrCat(dir != nullptr ? dir : "/tmp", "/", name);
+}
+
+// The service with libs/auth over a keys file of three identities:
+//   full     everything; 2 streams, 3 symbols per subscription, 1 fallback
+//            fetch per minute
+//   quotes   GetQuotes and SubscribeQuotes of FPT and the banks; 2 unary
+//            calls per second; 5 fallback fetches per minute
+//   gone     a revoked key
+// and a gateway-wide fallback budget of 2 fetches per minute.
+class AuthTest : public ServiceTest {
+ protected:
+  void SetUp() override {
+    file_.groups["banks"] = {"VCB", "BID", "CTG"};
+    full_ = AddKey("full", {.rpcs = {"*"},
+                            .symbols = {"*"},
+                            .max_streams = 2,
+                            .max_symbols_per_subscription = 3,
+                            .unary_per_second = 1000,
+                            .fallback_per_minute = 1});
+    quotes_ = AddKey("quotes", {.rpcs = {"GetQuotes", "SubscribeQuotes"},
+                                .symbols = {"FPT", "group:banks"},
+                                .max_streams = 10,
+                                .max_symbols_per_subscription = 100,
+                                .unary_per_second = 2,
+                                .fallback_per_minute = 5});
+    gone_ = AddKey("gone", {.rpcs = {"*"}, .symbols = {"*"}});
+    file_.keys.back().revoked = true;
+    Write();
+    absl::StatusOr<std::unique_ptr<auth::Authenticator>> made =
+        auth::Authenticator::Create(
+            {.keys_file = path_, .fallback_per_minute_total = 2}, &registry_);
+    ASSERT_TRUE(made.ok()) << made.status();
+    auth_ = *std::move(made);
+    Start({}, auth_.get());
+  }
+  void TearDown() override {
+    ServiceTest::TearDown();
+    // The server's streams hold identities' slots: gone before the keys.
+    server_.reset();
+    service_.reset();
+  }
+
+  std::string AddKey(const std::string& name, auth::Entitlements e) {
+    absl::StatusOr<auth::NewKey> key = auth::GenerateKey();
+    EXPECT_TRUE(key.ok());
+    file_.keys.push_back({.name = name,
+                          .id = key->id,
+                          .salt = key->salt,
+                          .hash = key->hash,
+                          .entitlements = std::move(e)});
+    return key->key;
+  }
+  void Write() { ASSERT_TRUE(auth::WriteKeyFile(path_, file_).ok()); }
+
+  // A context sending `authorization` (none when empty).
+  std::unique_ptr<grpc::ClientContext> As(const std::string& authorization) {
+    auto context = Context();
+    if (!authorization.empty())
+      context->AddMetadata("authorization", authorization);
+    return context;
+  }
+  std::unique_ptr<grpc::ClientContext> WithKey(const std::string& key) {
+    return As("Bearer " + key);
+  }
+
+  grpc::Status Quotes(const std::string& key,
+                      const std::vector<std::string>& symbols) {
+    v1::GetQuotesRequest request;
+    for (const std::string& s : symbols) request.add_symbols(s);
+    v1::GetQuotesResponse response;
+    return stub_->GetQuotes(WithKey(key).get(), request, &response);
+  }
+  grpc::Status History(const std::string& key, const std::string& symbol) {
+    v1::GetHistoryRequest request;
+    request.set_symbol(symbol);
+    v1::GetHistoryResponse response;
+    return stub_->GetHistory(WithKey(key).get(), request, &response);
+  }
+  // How a server stream subscribing `symbols` ends when nothing is admitted
+  // (read to the end).
+  grpc::Status Refused(grpc::ClientContext* context,
+                       const std::vector<std::string>& symbols) {
+    v1::SubscribeRequest request;
+    for (const std::string& s : symbols) request.add_symbols(s);
+    auto reader = stub_->SubscribeQuotes(context, request);
+    v1::MarketEvent event;
+    while (reader->Read(&event)) {
+    }
+    return reader->Finish();
+  }
+
+  auth::KeyFile file_;
+  const std::string path_ = TempPath("keys.yaml");
+  std::string full_, quotes_, gone_;
+  std::unique_ptr<auth::Authenticator> auth_;
+};
+
+MATCHER_P2(HasStatus, code, text, "") {
+  *result_listener << arg.error_code() << " " << arg.error_message();
+  return arg.error_code() == code &&
+         absl::StrContains(arg.error_message(), text);
+}
+
+TEST_F(AuthTest, NoMalformedUnknownOrRevokedKeyIsUnauthenticated) {
+  ApplyQuote(MakeQuote("FPT", 1, 116'000));
+  absl::StatusOr<auth::NewKey> unknown = auth::GenerateKey();
+  ASSERT_TRUE(unknown.ok());
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"", "no API key"},
+      {"Basic dXNlcjpwdw==", "Bearer <key>"},
+      {"Bearer vns_nope", "malformed API key"},
+      {"Bearer " + unknown->key, "invalid API key"},
+      {"Bearer " + gone_, "was revoked"}};
+  for (const auto& [authorization, message] : cases) {
+    SCOPED_TRACE(authorization);
+    v1::GetQuotesRequest request;
+    request.add_symbols("FPT");
+    v1::GetQuotesResponse response;
+    EXPECT_THAT(stub_->GetQuotes(As(authorization).get(), request, &response),
+                HasStatus(grpc::StatusCode::UNAUTHENTICATED, message));
+    EXPECT_THAT(Refused(As(authorization).get(), {"FPT"}),
+                HasStatus(grpc::StatusCode::UNAUTHENTICATED, message));
+    auto context = As(authorization);
+    auto stream = stub_->MarketDataStream(context.get());
+    v1::MarketEvent event;
+    EXPECT_FALSE(stream->Read(&event));
+    EXPECT_THAT(stream->Finish(),
+                HasStatus(grpc::StatusCode::UNAUTHENTICATED, message));
+  }
+  // Every other RPC as well.
+  v1::ListSymbolsResponse symbols;
+  EXPECT_EQ(stub_->ListSymbols(As("").get(), {}, &symbols).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  v1::GetCandlesResponse candles;
+  EXPECT_EQ(stub_->GetCandles(As("").get(), {}, &candles).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_THAT(History("", "HPG"),
+              HasStatus(grpc::StatusCode::UNAUTHENTICATED, "Bearer <key>"));
+  // A valid key is served.
+  EXPECT_TRUE(Quotes(full_, {"FPT"}).ok());
+  EXPECT_EQ(vnstock_.calls, 0) << "a refused call fetched from VNStock";
+}
+
+TEST_F(AuthTest, HealthIsOpenWithoutAKey) {
+  server_->SetServing(true);
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  const grpc::Status status = health->Check(As("").get(), request, &response);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+  EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+TEST_F(AuthTest, MethodsAndSymbolsNotEntitledArePermissionDenied) {
+  ApplyQuote(MakeQuote("FPT", 1, 116'000));
+  ApplyQuote(MakeQuote("VCB", 1, 90'000));
+  EXPECT_TRUE(Quotes(quotes_, {"FPT", "vcb"}).ok());  // VCB: group banks.
+  EXPECT_THAT(History(quotes_, "FPT"),
+              HasStatus(grpc::StatusCode::PERMISSION_DENIED,
+                        "may not call GetHistory"));
+  EXPECT_THAT(
+      Quotes(quotes_, {"FPT", "HPG"}),
+      HasStatus(grpc::StatusCode::PERMISSION_DENIED, "not entitled to HPG"));
+  EXPECT_THAT(
+      Refused(WithKey(quotes_).get(), {"FPT", "HPG"}),
+      HasStatus(grpc::StatusCode::PERMISSION_DENIED, "not entitled to HPG"));
+  v1::SubscribeRequest fpt;
+  fpt.add_symbols("FPT");
+  auto bars_context = WithKey(quotes_);
+  auto bars = stub_->SubscribeIntradayBars(bars_context.get(), fpt);
+  v1::MarketEvent event;
+  EXPECT_FALSE(bars->Read(&event));
+  EXPECT_THAT(bars->Finish(), HasStatus(grpc::StatusCode::PERMISSION_DENIED,
+                                        "may not call SubscribeIntradayBars"));
+  // MarketDataStream: the method, then each channel's Subscribe* method.
+  auto denied_context = WithKey(quotes_);
+  auto denied = stub_->MarketDataStream(denied_context.get());
+  EXPECT_FALSE(denied->Read(&event));
+  EXPECT_THAT(denied->Finish(), HasStatus(grpc::StatusCode::PERMISSION_DENIED,
+                                          "may not call MarketDataStream"));
+}
+
+TEST_F(AuthTest, MarketDataStreamChecksEachSubscription) {
+  auto context = WithKey(full_);
+  auto stream = stub_->MarketDataStream(context.get());
+  auto subscribe = [&](const std::string& id,
+                       const std::vector<std::string>& symbols) {
+    v1::MarketDataRequest request;
+    request.set_request_id(id);
+    v1::ChannelSubscription* sub = request.mutable_subscribe();
+    sub->set_channel(v1::CHANNEL_SIGNALS);
+    for (const std::string& s : symbols) sub->mutable_request()->add_symbols(s);
+    ASSERT_TRUE(stream->Write(request));
+  };
+  subscribe("a", {"FPT", "VCB"});
+  // SUBSCRIBED x2, then the SnapshotEnd (no signals held).
+  EXPECT_THAT(Describe(ReadN(*stream, 3)),
+              ElementsAre("FPT:SYMBOL_STATE_SUBSCRIBED",
+                          "VCB:SYMBOL_STATE_SUBSCRIBED", "end"));
+  // 2 held + 2 new > the key's 3 symbols per subscription.
+  subscribe("b", {"HPG", "SSI"});
+  const std::vector<v1::MarketEvent> refused = ReadN(*stream, 1);
+  ASSERT_EQ(refused.size(), 1u);
+  EXPECT_EQ(refused[0].action_result().code(),
+            static_cast<int>(grpc::StatusCode::RESOURCE_EXHAUSTED));
+  EXPECT_THAT(refused[0].action_result().message(),
+              HasSubstr("quota max_symbols_per_subscription"));
+  context->TryCancel();
+  stream->Finish();
+}
+
+TEST_F(AuthTest, UnaryCallsPerSecondIsAQuota) {
+  ApplyQuote(MakeQuote("FPT", 1, 116'000));
+  // A burst of one second's worth (2), then refused within that second.
+  int ok = 0;
+  grpc::Status last;
+  for (int i = 0; i < 3; ++i) {
+    last = Quotes(quotes_, {"FPT"});
+    ok += last.ok();
+  }
+  EXPECT_LE(ok, 2);
+  EXPECT_THAT(last, HasStatus(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                              "quota unary_per_second"));
+  // Another identity is not affected.
+  EXPECT_TRUE(Quotes(full_, {"FPT"}).ok());
+}
+
+TEST_F(AuthTest, StreamsPerIdentityAcrossConnectionsAndSymbolsPerSubscription) {
+  ApplyQuote(MakeQuote("FPT", 1, 116'000));
+  // Two connections of one identity (a channel-local subchannel pool: no
+  // connection shared).
+  std::vector<std::unique_ptr<v1::MarketDataService::Stub>> stubs;
+  for (int i = 0; i < 2; ++i) {
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    stubs.push_back(v1::MarketDataService::NewStub(
+        grpc::CreateCustomChannel(absl::StrCat("127.0.0.1:", server_->port()),
+                                  grpc::InsecureChannelCredentials(), args)));
+  }
+  v1::SubscribeRequest fpt;
+  fpt.add_symbols("FPT");
+  std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
+  std::vector<std::unique_ptr<grpc::ClientReader<v1::MarketEvent>>> open;
+  for (int i = 0; i < 2; ++i) {
+    contexts.push_back(WithKey(full_));
+    open.push_back(stubs[i]->SubscribeQuotes(contexts.back().get(), fpt));
+    // SUBSCRIBED, snapshot, end: admitted.
+    ASSERT_EQ(ReadN(*open.back(), 3).size(), 3u);
+  }
+  // The key's 2 streams are open, one per connection: a third on either is
+  // refused, and so is a MarketDataStream.
+  for (auto& stub : stubs) {
+    auto context = WithKey(full_);
+    auto reader = stub->SubscribeQuotes(context.get(), fpt);
+    v1::MarketEvent event;
+    while (reader->Read(&event)) {
+    }
+    EXPECT_THAT(
+        reader->Finish(),
+        HasStatus(grpc::StatusCode::RESOURCE_EXHAUSTED, "quota max_streams"));
+  }
+  auto bidi_context = WithKey(full_);
+  auto bidi = stubs[0]->MarketDataStream(bidi_context.get());
+  v1::MarketEvent event;
+  EXPECT_FALSE(bidi->Read(&event));
+  EXPECT_THAT(bidi->Finish(), HasStatus(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                        "quota max_streams"));
+  // Another identity has its own streams.
+  auto other_context = WithKey(quotes_);
+  auto other = stub_->SubscribeQuotes(other_context.get(), fpt);
+  EXPECT_EQ(ReadN(*other, 3).size(), 3u);
+  other_context->TryCancel();
+  other->Finish();
+  // One closes: its slot is free again (once the server saw it end).
+  contexts[0]->TryCancel();
+  open[0]->Finish();
+  bool admitted = false;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!admitted && absl::Now() < deadline) {
+    auto context = WithKey(full_);
+    auto reader = stubs[1]->SubscribeQuotes(context.get(), fpt);
+    admitted = ReadN(*reader, 3).size() == 3u;
+    context->TryCancel();
+    reader->Finish();
+  }
+  EXPECT_TRUE(admitted);
+  contexts[1]->TryCancel();
+  open[1]->Finish();
+  // Symbols per subscription: the key's 3, below the gateway's 100.
+  EXPECT_THAT(Refused(WithKey(full_).get(), {"FPT", "VCB", "HPG", "SSI"}),
+              HasStatus(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "quota max_symbols_per_subscription"));
+  EXPECT_THAT(Quotes(full_, {"FPT", "VCB", "HPG", "SSI"}),
+              HasStatus(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "quota max_symbols_per_subscription"));
+}
+
+TEST_F(AuthTest, FallbackFetchesPerKeyAndForEveryone) {
+  // full: 1 fetch per minute. A fetch (HPG's history from VNStock), then
+  // another symbol: refused, and VNStock is not asked.
+  EXPECT_TRUE(History(full_, "HPG").ok());
+  const int calls = vnstock_.calls;
+  EXPECT_THAT(History(full_, "AAA"),
+              HasStatus(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "quota fallback_per_minute:"));
+  // What is cached costs nothing.
+  EXPECT_TRUE(History(full_, "HPG").ok());
+  EXPECT_EQ(vnstock_.calls, calls);
+  // quotes (5 per minute): its first fetch takes the gateway's second and
+  // last; its next is refused by the gateway-wide budget.
+  v1::GetQuotesRequest request;
+  request.add_symbols("VCB");
+  v1::GetQuotesResponse response;
+  EXPECT_TRUE(
+      stub_->GetQuotes(WithKey(quotes_).get(), request, &response).ok());
+  EXPECT_EQ(vnstock_.calls, calls + 1);
+  EXPECT_THAT(Quotes(quotes_, {"BID"}),
+              HasStatus(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "quota fallback_per_minute_total"));
+  EXPECT_EQ(vnstock_.calls, calls + 1);
+  // A stream's fetch refused: the symbol says so, the stream goes on.
+  auto context = WithKey(quotes_);
+  v1::SubscribeRequest ctg;
+  ctg.add_symbols("CTG");
+  auto reader = stub_->SubscribeQuotes(context.get(), ctg);
+  const std::vector<v1::MarketEvent> events = ReadN(*reader, 3);
+  ASSERT_EQ(events.size(), 3u);
+  EXPECT_EQ(events[2].status().state(), v1::SYMBOL_STATE_UNAVAILABLE);
+  EXPECT_THAT(events[2].status().message(),
+              HasSubstr("quota fallback_per_minute_total"));
+  EXPECT_EQ(vnstock_.calls, calls + 1);
+  context->TryCancel();
+  reader->Finish();
+}
+
+TEST_F(AuthTest, QueuedBytesOfAStreamThatNeverReadsAreAQuota) {
+  ServiceOptions options;
+  options.subscriber.max_queued_bytes = 256 << 10;
+  Start(options, auth_.get());
+  std::vector<v1::EnrichedHistory> updates;
+  for (uint64_t seq = 1; seq <= 100; ++seq) updates.push_back(BigHistory(seq));
+  const size_t update_bytes = updates[0].ByteSizeLong();
+  Apply(v1::CHANNEL_HISTORY, updates[0], HistoryCache::kEnrichedSource);
+  auto context = WithKey(full_);
+  v1::SubscribeRequest request;
+  request.add_symbols("VIC");
+  auto reader = stub_->SubscribeHistory(context.get(), request);
+  v1::MarketEvent event;
+  ASSERT_TRUE(reader->Read(&event));  // SUBSCRIBED: the stream is open.
+  // The client stops reading: ~100 KB updates fill the transport windows,
+  // then the stream's 256 KiB (far below its 4,096 messages).
+  for (size_t i = 1; i < updates.size(); ++i) {
+    Apply(v1::CHANNEL_HISTORY, updates[i], HistoryCache::kEnrichedSource);
+  }
+  std::vector<v1::MarketEvent> events;
+  while (reader->Read(&event)) events.push_back(event);
+  EXPECT_THAT(reader->Finish(), HasStatus(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                          "quota stream_bytes"));
+  ASSERT_FALSE(events.empty());
+  EXPECT_EQ(events.back().status().state(), v1::SYMBOL_STATE_SLOW_CONSUMER);
+  const int kind = Index(v1::CHANNEL_HISTORY);
+  EXPECT_EQ(metrics_.byte_budget_exceeded[kind]->Value(), 1);
+  EXPECT_EQ(metrics_.queued_bytes[kind]->Value(), 0);
+
+  // The snapshot counts: three symbols' histories are more than 256 KiB
+  // before anything is read.
+  ASSERT_GT(3 * update_bytes, size_t{256 << 10});
+  for (const char* symbol : {"AAA", "BBB"}) {
+    v1::EnrichedHistory other = updates[0];
+    other.mutable_meta()->set_symbol(symbol);
+    Apply(v1::CHANNEL_HISTORY, other, HistoryCache::kEnrichedSource);
+  }
+  auto snapshot_context = WithKey(full_);
+  request.add_symbols("AAA");
+  request.add_symbols("BBB");
+  auto snapshot = stub_->SubscribeHistory(snapshot_context.get(), request);
+  events.clear();
+  while (snapshot->Read(&event)) events.push_back(event);
+  EXPECT_THAT(
+      snapshot->Finish(),
+      HasStatus(grpc::StatusCode::RESOURCE_EXHAUSTED, "quota stream_bytes"));
+  EXPECT_EQ(metrics_.byte_budget_exceeded[kind]->Value(), 2);
+  // 500 daily bars with indicators: what the configuration's comment says.
+  RecordProperty("history_500_bars_bytes", static_cast<int>(update_bytes));
+}
+
+TEST_F(AuthTest, RevokingAKeyEndsItsStreamsAndRefusesItsCalls) {
+  ApplyQuote(MakeQuote("FPT", 1, 116'000));
+  auto context = WithKey(full_);
+  v1::SubscribeRequest fpt;
+  fpt.add_symbols("FPT");
+  auto reader = stub_->SubscribeQuotes(context.get(), fpt);
+  ASSERT_EQ(ReadN(*reader, 3).size(), 3u);
+  // Nothing changed: the stream goes on (a heartbeat).
+  service_->Heartbeat(absl::Now() + absl::Minutes(1));
+  EXPECT_THAT(Describe(ReadN(*reader, 1)), ElementsAre("heartbeat"));
+  // vnstream-keys revoke: the file rewritten, re-read.
+  file_.keys[0].revoked = true;
+  Write();
+  ASSERT_TRUE(auth_->Reload().ok());
+  service_->Heartbeat(absl::Now());
+  v1::MarketEvent event;
+  while (reader->Read(&event)) {
+  }
+  EXPECT_THAT(reader->Finish(),
+              HasStatus(grpc::StatusCode::UNAUTHENTICATED, "revoked"));
+  EXPECT_THAT(Quotes(full_, {"FPT"}),
+              HasStatus(grpc::StatusCode::UNAUTHENTICATED, "was revoked"));
+  // The other keys are unaffected.
+  EXPECT_TRUE(Quotes(quotes_, {"FPT"}).ok());
 }
 
 }  // namespace

@@ -40,7 +40,26 @@ Subscriber::Subscriber(int kind, SubscriberOptions options,
                        StreamWriter* writer, GatewayMetrics* metrics)
     : kind_(kind), metrics_(metrics), options_(options), writer_(writer) {}
 
-bool Subscriber::Enqueue(Queue& queue, Slot slot) {
+void Subscriber::AddBytes(int64_t delta) {
+  queued_bytes_ += delta;
+  metrics_->queued_bytes[kind_]->Increment(static_cast<double>(delta));
+}
+
+void Subscriber::CheckBytes() {
+  if (queued_bytes_ <= options_.max_queued_bytes || Closing() ||
+      writer_ == nullptr) {
+    return;
+  }
+  metrics_->byte_budget_exceeded[kind_]->Increment();
+  SlowConsumer(writer_->OverByteBudget(
+      absl::StrCat(queued_bytes_, " bytes queued for the stream, at most ",
+                   options_.max_queued_bytes)));
+}
+
+bool Subscriber::Enqueue(Queue& queue, Slot slot, bool moved) {
+  const size_t bytes = slot.event->ByteSizeLong();
+  const int64_t counted = moved ? static_cast<int64_t>(slot.bytes) : 0;
+  slot.bytes = bytes;
   if (!slot.key.empty()) {
     auto it = queue.keyed.find(slot.key);
     // Replaced in place only if no later event of the same symbol is
@@ -51,11 +70,15 @@ bool Subscriber::Enqueue(Queue& queue, Slot slot) {
       if (newest != queue.newest.end() && newest->second == pending) {
         pending->conflated += 1 + slot.conflated;
         pending->event = std::move(slot.event);
+        AddBytes(static_cast<int64_t>(bytes) -
+                 static_cast<int64_t>(pending->bytes) - counted);
+        pending->bytes = bytes;
         metrics_->conflated[Index(pending->event->channel())]->Increment();
         return false;
       }
     }
   }
+  AddBytes(static_cast<int64_t>(bytes) - counted);
   queue.slots.push_back(std::move(slot));
   Slot* added = &queue.slots.back();
   if (!added->key.empty()) queue.keyed[added->key] = added;
@@ -73,8 +96,11 @@ void Subscriber::Offer(EventPtr event, const std::string& key) {
   if (Enqueue(in_snapshot_ ? held_ : queue_,
               {std::move(event), key, std::move(owner), /*counted=*/true}) &&
       ++live_pending_ > options_.max_queued) {
-    SlowConsumer();
+    SlowConsumer(absl::ResourceExhaustedError(
+        "slow consumer: the stream's queue overflowed; resume with "
+        "since_seq"));
   }
+  CheckBytes();
   Pump();
 }
 
@@ -88,6 +114,7 @@ void Subscriber::OfferSnapshot(EventPtr event) {
   if (!Closing()) {
     std::string owner = Owner(*event);
     Enqueue(queue_, {std::move(event), "", std::move(owner)});
+    CheckBytes();
   }
   Pump();
 }
@@ -101,14 +128,18 @@ void Subscriber::EndSnapshot(EventPtr end) {
   }
   in_snapshot_ = false;
   Enqueue(queue_, {std::move(end)});
-  for (Slot& slot : held_.slots) Enqueue(queue_, std::move(slot));
+  for (Slot& slot : held_.slots) Enqueue(queue_, std::move(slot), true);
   held_ = Queue();
+  CheckBytes();
   Pump();
 }
 
 void Subscriber::Reply(EventPtr event) {
   mu_.Lock();
-  if (!Closing()) Enqueue(queue_, {std::move(event)});
+  if (!Closing()) {
+    Enqueue(queue_, {std::move(event)});
+    CheckBytes();
+  }
   Pump();
 }
 
@@ -116,15 +147,15 @@ void Subscriber::Discard() {
   queue_ = Queue();
   held_ = Queue();
   live_pending_ = 0;
+  AddBytes(-static_cast<int64_t>(queued_bytes_));
 }
 
-void Subscriber::SlowConsumer() {
+void Subscriber::SlowConsumer(absl::Status status) {
   metrics_->slow_consumers[kind_]->Increment();
   metrics_->dropped[kind_]->Increment(static_cast<double>(live_pending_));
   Discard();
   Enqueue(queue_, {SlowConsumerEvent()});
-  finish_ = std::make_unique<absl::Status>(absl::ResourceExhaustedError(
-      "slow consumer: the stream's queue overflowed; resume with since_seq"));
+  finish_ = std::make_unique<absl::Status>(std::move(status));
 }
 
 void Subscriber::Pump() {
@@ -158,6 +189,7 @@ void Subscriber::Pump() {
   Slot slot = std::move(front);
   queue_.slots.pop_front();
   if (slot.counted) --live_pending_;
+  AddBytes(-static_cast<int64_t>(slot.bytes));
   if (slot.conflated > 0) {
     auto copy = std::make_shared<v1::MarketEvent>(*slot.event);
     copy->set_conflated(slot.conflated);

@@ -14,8 +14,12 @@
 //    client tells conflation from loss;
 //  * events without a key (history updates, signals, statuses) are never
 //    dropped silently: when more than `max_queued` live events are pending,
-//    the queue is discarded, a SLOW_CONSUMER status is sent and the stream
-//    ends with RESOURCE_EXHAUSTED so the client resumes from its last seq;
+//    or the queue holds more than `max_queued_bytes` (serialized size of
+//    everything queued: snapshot, live events and replies), the queue is
+//    discarded, a SLOW_CONSUMER status is sent and the stream ends with
+//    RESOURCE_EXHAUSTED so the client resumes from its last seq (for the
+//    bytes, the status names the quota stream_bytes: the writer's
+//    OverByteBudget);
 //  * during a snapshot (BeginSnapshot..EndSnapshot), live events are held
 //    back (conflated likewise) and released after SnapshotEnd: snapshot
 //    first, then live, always.
@@ -38,7 +42,8 @@
 
 namespace vnstream::gateway {
 
-// Implemented by the gRPC reactor. Called without the subscriber's lock.
+// Implemented by the gRPC reactor. Write and Finish are called without the
+// subscriber's lock.
 class StreamWriter {
  public:
   virtual ~StreamWriter() = default;
@@ -47,11 +52,19 @@ class StreamWriter {
   virtual void Write(const v1::MarketEvent* event) = 0;
   // Ends the stream. Called once, with no write in flight.
   virtual void Finish(const absl::Status& status) = 0;
+  // The status that ends the stream when its queue went over
+  // max_queued_bytes (`detail` says by how much): RESOURCE_EXHAUSTED naming
+  // the quota stream_bytes. Called with the subscriber's lock held: must not
+  // call the Subscriber.
+  virtual absl::Status OverByteBudget(const std::string& detail) = 0;
 };
 
 struct SubscriberOptions {
   // Live events pending before the client counts as a slow consumer.
   size_t max_queued = 4096;
+  // Serialized bytes pending (snapshot included) before the stream is
+  // ended: what a client that never reads can make the gateway hold.
+  size_t max_queued_bytes = 16 << 20;
   // A heartbeat is sent when nothing was written for this long.
   absl::Duration heartbeat_interval = absl::Seconds(15);
 };
@@ -68,7 +81,8 @@ class Subscriber {
   // Holds live events back until EndSnapshot (no-op while in a snapshot).
   void BeginSnapshot();
   // Queues a snapshot event: sent in order, never conflated, not counted
-  // against max_queued (the snapshot is bounded by the request).
+  // against max_queued (the snapshot is bounded by the request) but
+  // against max_queued_bytes.
   void OfferSnapshot(EventPtr event);
   // Queues `end` (a SnapshotEnd) and releases the live events held meanwhile.
   void EndSnapshot(EventPtr end);
@@ -98,6 +112,7 @@ class Subscriber {
     std::string owner;     // channel/symbol of a data event, else empty.
     bool counted = false;  // Counts against max_queued (live data).
     uint32_t conflated = 0;
+    size_t bytes = 0;  // Serialized size of `event`, set by Enqueue.
   };
   struct Queue {
     std::deque<Slot> slots;
@@ -108,9 +123,15 @@ class Subscriber {
     absl::flat_hash_map<std::string, Slot*> newest;
   };
 
-  // Adds to `queue`, conflating by key. Returns false if it was conflated.
-  bool Enqueue(Queue& queue, Slot slot) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void SlowConsumer() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Adds to `queue`, conflating by key, and counts its bytes (a slot moved
+  // from held_ was counted already). Returns false if it was conflated.
+  bool Enqueue(Queue& queue, Slot slot, bool moved = false)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  void AddBytes(int64_t delta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Ends the stream as a slow consumer when the queue is over the bytes.
+  void CheckBytes() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Discards the queue, sends SLOW_CONSUMER and ends with `status`.
+  void SlowConsumer(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Discard() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Closing() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return finished_ || finish_ != nullptr;
@@ -126,6 +147,8 @@ class Subscriber {
   StreamWriter* writer_ ABSL_GUARDED_BY(mu_);
   Queue queue_ ABSL_GUARDED_BY(mu_);
   size_t live_pending_ ABSL_GUARDED_BY(mu_) = 0;
+  // Serialized bytes of queue_ and held_.
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool in_snapshot_ ABSL_GUARDED_BY(mu_) = false;
   Queue held_ ABSL_GUARDED_BY(mu_);  // Live events during a snapshot.
   EventPtr in_flight_ ABSL_GUARDED_BY(mu_);

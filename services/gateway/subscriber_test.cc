@@ -26,6 +26,10 @@ class FakeWriter : public StreamWriter {
     ASSERT_FALSE(status.has_value()) << "finished twice";
     status = s;
   }
+  absl::Status OverByteBudget(const std::string& detail) override {
+    return absl::ResourceExhaustedError(
+        absl::StrCat("quota stream_bytes: ", detail));
+  }
   // Completes writes until none is in flight.
   void Drain(Subscriber& subscriber) {
     while (in_flight) {
@@ -197,6 +201,55 @@ TEST_F(SubscriberTest, SlowConsumerGetsAStatusThenResourceExhausted) {
   EXPECT_EQ(metrics_.dropped[kHistory]->Value(), 4);
   s.Offer(History(5));  // Ignored after the finish.
   EXPECT_EQ(writer_.written.size(), 2u);
+}
+
+TEST_F(SubscriberTest, QueuedBytesCountTheSnapshotAndEndTheStream) {
+  std::vector<EventPtr> quotes;
+  for (const char* symbol : {"FPT", "VCB", "HPG", "SSI", "MSN"})
+    quotes.push_back(Quote(symbol, 1, true));
+  const size_t quote_bytes = quotes[0]->ByteSizeLong();
+  // Room for three snapshot quotes, not four (their timestamps may differ
+  // in size by a byte).
+  Subscriber s(kQuotes, {.max_queued_bytes = 7 * quote_bytes / 2}, &writer_,
+               &metrics_);
+  s.BeginSnapshot();
+  for (int i = 0; i < 3; ++i) s.OfferSnapshot(quotes[i]);
+  // The first is in flight, no longer queued.
+  EXPECT_EQ(metrics_.queued_bytes[kQuotes]->Value(),
+            quotes[1]->ByteSizeLong() + quotes[2]->ByteSizeLong());
+  EXPECT_FALSE(writer_.status.has_value());
+  s.OfferSnapshot(quotes[3]);
+  s.OfferSnapshot(quotes[4]);  // Over: the stream ends.
+  writer_.Drain(s);
+  EXPECT_THAT(
+      Kinds(writer_.written),
+      ::testing::ElementsAre("snap:FPT#1", "SYMBOL_STATE_SLOW_CONSUMER"));
+  ASSERT_TRUE(writer_.status.has_value());
+  EXPECT_EQ(writer_.status->code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(writer_.status->message()),
+              ::testing::StartsWith("quota stream_bytes: "));
+  EXPECT_EQ(metrics_.byte_budget_exceeded[kQuotes]->Value(), 1);
+  EXPECT_EQ(metrics_.slow_consumers[kQuotes]->Value(), 1);
+  EXPECT_EQ(metrics_.queued_bytes[kQuotes]->Value(), 0);
+}
+
+TEST_F(SubscriberTest, ConflationKeepsTheQueuedBytesExact) {
+  Subscriber s(kQuotes, {}, &writer_, &metrics_);
+  s.Reply(End());  // In flight; the client is slow.
+  const EventPtr newest = Quote("FPT", 300);
+  const EventPtr snapshot = Quote("VCB", 1, true);
+  const EventPtr end = End();
+  s.BeginSnapshot();
+  s.Offer(Quote("FPT", 1), "FPT");  // Held back, then replaced twice.
+  s.Offer(Quote("FPT", 2), "FPT");
+  s.OfferSnapshot(snapshot);
+  s.EndSnapshot(end);
+  s.Offer(newest, "FPT");
+  const double expected =
+      newest->ByteSizeLong() + snapshot->ByteSizeLong() + end->ByteSizeLong();
+  EXPECT_EQ(metrics_.queued_bytes[kQuotes]->Value(), expected);
+  writer_.Drain(s);
+  EXPECT_EQ(metrics_.queued_bytes[kQuotes]->Value(), 0);
 }
 
 TEST_F(SubscriberTest, NonConflatedEventsAreAllDeliveredWithinTheBound) {

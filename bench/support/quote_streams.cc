@@ -1,0 +1,116 @@
+#include "bench/support/quote_streams.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "grpcpp/grpcpp.h"
+#include "libs/base/logging.h"
+#include "libs/base/subprocess.h"
+#include "libs/market/calendar.h"
+
+namespace vnstream::bench {
+
+class QuoteStreams::Stream : public grpc::ClientReadReactor<v1::MarketEvent> {
+ public:
+  Stream(v1::MarketDataService::Stub& stub, std::vector<std::string> symbols,
+         bool read, const std::string& api_key, StreamStats& stats)
+      : stats_(stats), read_(read) {
+    for (std::string& symbol : symbols) request_.add_symbols(std::move(symbol));
+    if (!api_key.empty()) {
+      context_.AddMetadata("authorization", absl::StrCat("Bearer ", api_key));
+    }
+    stub.async()->SubscribeQuotes(&context_, &request_, this);
+    if (read) {
+      StartRead(&event_);
+    } else {
+      stats_.established.fetch_add(1, std::memory_order_relaxed);
+    }
+    StartCall();
+  }
+
+  void Cancel() { context_.TryCancel(); }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows.
+    if (event_.has_quote() && !event_.snapshot()) {
+      stats_.latency.Record(
+          absl::Now() -
+          market::FromTimestamp(event_.quote().meta().published_at()));
+      stats_.messages.fetch_add(1, std::memory_order_relaxed);
+    } else if (event_.has_snapshot_end()) {
+      stats_.established.fetch_add(1, std::memory_order_relaxed);
+    }
+    StartRead(&event_);
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    if (status.error_code() != grpc::StatusCode::CANCELLED) {
+      if (!read_) stats_.slow_ended.fetch_add(1);
+      if (stats_.failed.fetch_add(1) < 5) {
+        spdlog::warn("stream ended: {} {}",
+                     static_cast<int>(status.error_code()),
+                     status.error_message());
+      }
+    }
+    stats_.done.fetch_add(1);
+  }
+
+ private:
+  StreamStats& stats_;
+  const bool read_;
+  grpc::ClientContext context_;
+  v1::SubscribeRequest request_;
+  v1::MarketEvent event_;
+};
+
+QuoteStreams::QuoteStreams(const QuoteStreamsOptions& options,
+                           const std::vector<std::string>& market) {
+  const int per_connection = std::max(1, options.streams_per_connection);
+  const int slow_every =
+      options.slow_fraction > 0
+          ? std::max(1, static_cast<int>(1 / options.slow_fraction + 0.5))
+          : 0;
+  for (int i = 0; i < options.streams; ++i) {
+    if (i % per_connection == 0) {
+      grpc::ChannelArguments args;
+      // A distinct argument gives each channel its own connection.
+      args.SetInt("vnstream.bench.connection", i / per_connection);
+      stubs_.push_back(v1::MarketDataService::NewStub(grpc::CreateCustomChannel(
+          options.address, grpc::InsecureChannelCredentials(), args)));
+    }
+    std::vector<std::string> symbols;
+    for (int j = 0; j < options.symbols_per_stream; ++j) {
+      symbols.push_back(
+          market[(static_cast<size_t>(i) * options.symbols_per_stream + j) %
+                 market.size()]);
+    }
+    const bool slow = slow_every > 0 && i % slow_every == 0;
+    slow_streams_ += slow ? 1 : 0;
+    streams_.push_back(std::make_unique<Stream>(
+        *stubs_.back(), std::move(symbols), !slow, options.api_key, stats_));
+  }
+}
+
+QuoteStreams::~QuoteStreams() {
+  for (auto& stream : streams_) stream->Cancel();
+  const int64_t total = static_cast<int64_t>(streams_.size());
+  if (!PollUntil([&] { return stats_.done.load() == total; }, absl::Seconds(60),
+                 absl::Milliseconds(20))) {
+    // Reactors still referenced by gRPC: leak them rather than crash.
+    spdlog::error("{} streams did not finish", total - stats_.done.load());
+    for (auto& stream : streams_) stream.release();
+  }
+}
+
+bool QuoteStreams::WaitEstablished(absl::Duration timeout) {
+  const int64_t total = static_cast<int64_t>(streams_.size());
+  return PollUntil(
+             [&] {
+               return stats_.established.load() + stats_.done.load() >= total;
+             },
+             timeout, absl::Milliseconds(50)) &&
+         stats_.done.load() == 0;
+}
+
+}  // namespace vnstream::bench

@@ -1,0 +1,78 @@
+// Many SubscribeQuotes streams from one process, for the gateway's
+// benchmarks (loadgen, soak): each stream records the latency of every live
+// quote from its produce time (meta.published_at) to its receipt.
+//
+//   QuoteStreams streams({.address = "127.0.0.1:50051", .streams = 1000},
+//                        market);
+//   streams.WaitEstablished(absl::Minutes(3));
+//   ... streams.stats().latency.Percentile(0.99) ...
+//
+// Streams are spread streams_per_connection to an HTTP/2 connection; stream
+// i subscribes to symbols i*k .. i*k+k-1 (mod the market) so every symbol
+// has the same fan-out. Thread-safety: the counters are atomics updated
+// from gRPC's callback threads; read them from any thread.
+#ifndef VNSTREAM_BENCH_SUPPORT_QUOTE_STREAMS_H_
+#define VNSTREAM_BENCH_SUPPORT_QUOTE_STREAMS_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "bench/support/latency_histogram.h"
+#include "vnstream/v1/market_data_service.grpc.pb.h"
+
+namespace vnstream::bench {
+
+// Counters shared by all streams of a QuoteStreams.
+struct StreamStats {
+  LatencyHistogram latency;
+  std::atomic<int64_t> messages{0};     // Live quotes received.
+  std::atomic<int64_t> established{0};  // Streams past their snapshot.
+  std::atomic<int64_t> done{0};         // Streams finished.
+  std::atomic<int64_t> failed{0};       // ... with a status other than
+                                        // CANCELLED (by us).
+  std::atomic<int64_t> slow_ended{0};   // Of those, streams that never read.
+};
+
+struct QuoteStreamsOptions {
+  std::string address;  // host:port of a plaintext server.
+  int streams = 100;
+  int symbols_per_stream = 10;
+  int streams_per_connection = 100;
+  // Every stream reads but one in 1 / slow_fraction (none when 0): a stream
+  // that does not read never asks for a message (a client that stopped
+  // reading) and counts as established at once.
+  double slow_fraction = 0;
+  // Sent as "authorization: Bearer <key>" when not empty.
+  std::string api_key;
+};
+
+class QuoteStreams {
+ public:
+  QuoteStreams(const QuoteStreamsOptions& options,
+               const std::vector<std::string>& market);
+  // Cancels every stream and waits (up to a minute) until they are done.
+  ~QuoteStreams();
+
+  // Waits until every stream has its snapshot; false on timeout or if
+  // streams failed.
+  bool WaitEstablished(absl::Duration timeout);
+
+  StreamStats& stats() { return stats_; }
+  int slow_streams() const { return slow_streams_; }
+
+ private:
+  class Stream;
+
+  int slow_streams_ = 0;
+  StreamStats stats_;
+  std::vector<std::unique_ptr<v1::MarketDataService::Stub>> stubs_;
+  std::vector<std::unique_ptr<Stream>> streams_;
+};
+
+}  // namespace vnstream::bench
+
+#endif  // VNSTREAM_BENCH_SUPPORT_QUOTE_STREAMS_H_
