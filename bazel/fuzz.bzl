@@ -10,7 +10,8 @@ defines:
                  corpus (bazel/fuzz_main.cc): part of `bazel test //...`
                  with either compiler, so a fixed crash input stays fixed.
 `corpus` is a directory of the package holding the seed inputs; crashes
-found later are added there.
+found later are added there. Both are testonly (a target may drive the code
+under test with its test doubles, such as libs/candles:fake_store).
 """
 
 load("@rules_cc//cc:defs.bzl", "cc_binary", "cc_test")
@@ -22,6 +23,7 @@ def vnstream_fuzz_target(name, srcs, deps, corpus):
         srcs = srcs,
         linkopts = ["-fsanitize=fuzzer"],
         tags = ["manual", "fuzzer"],
+        testonly = True,
         deps = deps,
     )
     cc_test(

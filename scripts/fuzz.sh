@@ -10,10 +10,12 @@
 # once fixed). New inputs libFuzzer finds stay in $VNSTREAM_FUZZ_DIR
 # (default .fuzz/<target>, not committed). Exits 1 if anything crashed.
 #
-# Not covered yet: gateway requests (a v1::SubscribeRequest parsed from the
-# bytes: symbol lists and since_seq/since_time resume maps through the
-# service's validation); records applied to the gateway's state are
-# (services/gateway:apply_fuzzer).
+# The gateway has two: records applied to its state and read back
+# (services/gateway:apply_fuzzer), and client requests (unary calls, server
+# streams with symbol lists and since_seq/since_time resume maps,
+# MarketDataStream messages) through the real service over in-process gRPC
+# (services/gateway:request_fuzzer: one gRPC call per input, ~450 execs/s
+# on this 2-core machine).
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
