@@ -3,10 +3,10 @@
 // kustomization, the KafkaTopic resources are exactly libs/kafka/topics.cc's
 // topics on Strimzi's v1 API, every workload is hardened, the services'
 // ConfigMap settings pass their binaries' --check_config, every Kafka client
-// of production has its SCRAM user, every workload its PodDisruptionBudget
-// and NetworkPolicies, monitoring carries the labels kube-prometheus-stack
-// selects (the alert rules: tests/alerts_test). (The cluster
-// test applies the overlays to a real API server.)
+// of production has its Kafka user (a client certificate), every workload
+// its PodDisruptionBudget and NetworkPolicies, monitoring carries the labels
+// kube-prometheus-stack selects (the alert rules: tests/alerts_test). (The
+// cluster test applies the overlays to a real API server.)
 #include <sys/wait.h>
 
 #include <filesystem>
@@ -219,32 +219,36 @@ TEST(DeployTest, ProductionKafkaClientsHaveTheirUsers) {
     const std::string user = "vnstream-" + name;
     ASSERT_TRUE(users.count(user));
     EXPECT_EQ(users[user]["spec"]["authentication"]["type"].as<std::string>(),
-              "scram-sha-512");
+              "tls");
     std::map<std::string, std::string> env;
     for (const auto& e :
          patch["spec"]["template"]["spec"]["containers"][0]["env"]) {
-      env[e["name"].as<std::string>()] =
-          e["value"] ? e["value"].as<std::string>()
-                     : e["valueFrom"]["secretKeyRef"]["name"].as<std::string>();
+      ASSERT_TRUE(e["value"]) << "no secret in the environment";
+      env[e["name"].as<std::string>()] = e["value"].as<std::string>();
     }
-    EXPECT_EQ(env["KAFKA_PASSWORD"], user);  // the user operator's Secret
-    EXPECT_THAT(
-        env["VNSTREAM_KAFKA_CONFIG"],
-        HasSubstr("security.protocol=SASL_SSL,sasl.mechanisms=SCRAM-SHA-512,"
-                  "sasl.username=" +
-                  user + ","));
+    EXPECT_THAT(env["VNSTREAM_KAFKA_CONFIG"],
+                HasSubstr("security.protocol=SSL,"));
+    EXPECT_THAT(env["VNSTREAM_KAFKA_CONFIG"],
+                HasSubstr("ssl.certificate.location=/var/run/secrets/vnstream/"
+                          "kafka-user/user.crt"));
+    // The user's certificate is the user operator's Secret of that name.
+    std::string user_secret;
+    for (const auto& v : patch["spec"]["template"]["spec"]["volumes"]) {
+      if (v["name"].as<std::string>() == "kafka-user")
+        user_secret = v["secret"]["secretName"].as<std::string>();
+    }
+    EXPECT_EQ(user_secret, user);
     EXPECT_EQ(env["VNSTREAM_KAFKA_BROKERS"], "vnstream-kafka-bootstrap:9093");
   }
   EXPECT_EQ(clients,
             (std::set<std::string>{"ingest", "analytics", "gateway", "store"}));
-  // The only listener is TLS with SCRAM.
+  // The only listener is TLS, users logging in with client certificates.
   for (const YAML::Node& doc : LoadAll("production/kafka.yaml")) {
     if (Kind(doc) != "Kafka") continue;
     ASSERT_EQ(doc["spec"]["kafka"]["listeners"].size(), 1);
     const YAML::Node listener = doc["spec"]["kafka"]["listeners"][0];
     EXPECT_TRUE(listener["tls"].as<bool>());
-    EXPECT_EQ(listener["authentication"]["type"].as<std::string>(),
-              "scram-sha-512");
+    EXPECT_EQ(listener["authentication"]["type"].as<std::string>(), "tls");
     EXPECT_EQ(doc["spec"]["kafka"]["metricsConfig"]["type"].as<std::string>(),
               "jmxPrometheusExporter");
   }
