@@ -159,8 +159,7 @@ bool Mutex::LockWhenWithDeadline(const Condition& cond, Time deadline) {
   return met;
 }
 
-bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond,
-                                      Duration timeout) {
+bool Mutex::ReaderLockWhenWithTimeout(const Condition& cond, Duration timeout) {
   static const auto real = Real<bool (*)(Mutex*, const Condition&, Duration)>(
       "5Mutex25ReaderLockWhenWithTimeoutERKNS0_9ConditionENS0_8DurationE");
   const bool met = real(this, AcquiringCondition(cond, this).get(), timeout);

@@ -34,9 +34,10 @@ TEST(ConsumerLagByTopicTest, MalformedStatisticsGiveNothing) {
   // A topic without partitions is reported, with no lag.
   EXPECT_THAT(ConsumerLagByTopic(R"({"topics": {"t": {"partitions": 1}}})"),
               UnorderedElementsAre(Pair("t", 0)));
-  EXPECT_THAT(ConsumerLagByTopic(
-                  R"({"topics": {"t": {"partitions": {"0": {"consumer_lag": "x"}}}}})"),
-              UnorderedElementsAre(Pair("t", 0)));
+  EXPECT_THAT(
+      ConsumerLagByTopic(
+          R"({"topics": {"t": {"partitions": {"0": {"consumer_lag": "x"}}}}})"),
+      UnorderedElementsAre(Pair("t", 0)));
 }
 
 }  // namespace
