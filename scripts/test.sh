@@ -2,12 +2,17 @@
 # Runs every test of vnstream: formatting, then `bazel test //...` (unit
 # tests, cross-service tests against a real Kafka broker, and, last and
 # alone, the deployment tests: tests/images_test and tests/k8s_cluster_test,
-# a real single-node Kubernetes, about 5-7 min warm). Installs what it needs
-# first. Ends with one line "N passed, M failed" counting test cases
-# (gtest cases and the format check; a test target that did not build or
+# a real single-node Kubernetes, about 5-7 min warm), then the clang
+# stages: the unit and integration tests again under ASan+UBSan (the same
+# build checks every ABSL_GUARDED_BY with -Wthread-safety -Werror and builds
+# the fuzzers), each fuzz target for a bounded time, and the concurrent
+# tests under TSan. Installs what it needs first. Ends with one line
+# "N passed, M failed" counting test cases of every stage (gtest cases, the
+# format check, one per fuzz target; a test target that did not build or
 # run counts as one failure).
 #   scripts/test.sh                 # everything
-#   scripts/test.sh //libs/...      # a subset (Bazel target patterns)
+#   scripts/test.sh //libs/...      # a subset (Bazel target patterns), GCC only
+#   VNSTREAM_SANITIZERS=0 scripts/test.sh   # skip the clang stages
 set -uo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -17,30 +22,41 @@ passed=0
 failed=0
 if scripts/check-format.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
-targets=("$@")
-((${#targets[@]})) || targets=(//...)
 flags=()
 # CI machines are fresh; locally, unchanged tests may come from Bazel's cache.
 [[ ${CI:-} == true ]] && flags+=(--nocache_test_results)
-log=$(mktemp)
-bazel test "${flags[@]}" --keep_going --test_summary=short "${targets[@]}" 2>&1 | tee "$log"
-bazel_rc=${PIPESTATUS[0]}
 
-# Count test cases from each test target's JUnit XML; targets Bazel reports
-# as not built or not run count as one failure each.
-mapfile -t tests < <(bazel query "tests(set(${targets[*]}))" 2>/dev/null)
-read -r p f < <(python3 - "$log" "$(bazel info bazel-testlogs 2>/dev/null)" "${tests[@]}" <<'PY'
+# Runs `bazel test $stage_flags TARGETS` and adds its test cases to the
+# totals, from each test target's JUnit XML; targets Bazel reports as not
+# built or not run count as one failure each.
+run_stage() {
+  local stage=$1
+  shift
+  local -a stage_flags=()
+  while [[ $# -gt 0 && $1 != -- ]]; do stage_flags+=("$1"); shift; done
+  shift
+  local -a targets=("$@")
+  local log
+  log=$(mktemp)
+  echo "=== stage $stage: bazel test ${stage_flags[*]} (${#targets[@]} patterns)" >&2
+  bazel test "${flags[@]}" "${stage_flags[@]}" --keep_going --test_summary=short \
+    "${targets[@]}" 2>&1 | tee "$log"
+  local bazel_rc=${PIPESTATUS[0]}
+  local -a tests
+  mapfile -t tests < <(bazel query "tests(set(${targets[*]}))" 2>/dev/null)
+  local p f
+  read -r p f < <(python3 - "$log" "$(bazel info "${stage_flags[@]}" bazel-testlogs 2>/dev/null)" "$stage" "${tests[@]}" <<'PY'
 import os, re, sys, xml.etree.ElementTree as ET
-log, testlogs, targets = sys.argv[1], sys.argv[2], sys.argv[3:]
-broken = set(re.findall(r"^(//\S+)\s+(?:FAILED TO BUILD|NO STATUS)",
-                        open(log, errors="replace").read(), re.M))
+log, testlogs, stage, targets = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+text = open(log, errors="replace").read()
+broken = set(re.findall(r"^(//\S+)\s+(?:FAILED TO BUILD|NO STATUS)", text, re.M))
 failed_targets = set(re.findall(r"^(//\S+)\s+(?:\(cached\) )?(?:FAILED|TIMEOUT)\b",
-                                open(log, errors="replace").read(), re.M))
+                                text, re.M))
 passed = failed = 0
 for t in targets:
     path = os.path.join(testlogs, t.lstrip("/").replace(":", "/"), "test.xml")
     if t in broken or not os.path.exists(path):
-        print(f"no result for {t}", file=sys.stderr); failed += 1; continue
+        print(f"[{stage}] no result for {t}", file=sys.stderr); failed += 1; continue
     root = ET.parse(path).getroot()
     n = target_failed = 0
     for case in root.iter("testcase"):
@@ -50,20 +66,60 @@ for t in targets:
             failed += 1; target_failed += 1
         else:
             passed += 1
-    if n == 0:  # not a gtest binary (sh_test): one case
+    if n == 0:  # not a gtest binary (sh_test, fuzz corpus test): one case
         ok = root.find(".//failure") is None and root.find(".//error") is None
         passed += ok; failed += (not ok); target_failed += (not ok)
-    # A target Bazel saw fail (crash, environment set-up, timeout) with no
-    # failing case in its XML still counts as a failure.
+    # A target Bazel saw fail (crash, sanitizer report, environment set-up,
+    # timeout) with no failing case in its XML still counts as a failure.
     if t in failed_targets and target_failed == 0:
-        print(f"{t} failed outside its test cases", file=sys.stderr); failed += 1
+        print(f"[{stage}] {t} failed outside its test cases", file=sys.stderr); failed += 1
 print(passed, failed)
 PY
-)
-rm -f "$log"
-passed=$((passed + ${p:-0}))
-failed=$((failed + ${f:-0}))
-if [[ $bazel_rc -ne 0 && $failed -eq 0 ]]; then failed=1; fi  # build broke
+  )
+  rm -f "$log"
+  passed=$((passed + ${p:-0}))
+  failed=$((failed + ${f:-0}))
+  if [[ $bazel_rc -ne 0 && ${f:-0} -eq 0 ]]; then failed=$((failed + 1)); fi  # build broke
+  echo "=== stage $stage: ${p:-0} passed, ${f:-0} failed" >&2
+}
+
+targets=("$@")
+run_stage gcc -- "${targets[@]:-//...}"
+
+if ((${#targets[@]} == 0)) && [[ ${VNSTREAM_SANITIZERS:-1} != 0 ]]; then
+  # ASan+UBSan: every C++ unit test and the services' integration tests
+  # against a real broker or database. Not the other tests in tests/: end to
+  # end (the same code paths at 3-4x the run time under ASan), the broker's
+  # own (Java) or the tools'.
+  mapfile -t asan_tests < <(bazel query 'kind(cc_test, //...) except
+      (//tests:* except set(//tests:ingest_integration_test
+        //tests:analytics_integration_test //tests:analytics_failure_test
+        //tests:store_integration_test))' 2>/dev/null)
+  run_stage asan --config=asan \
+    "--test_env=UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$repo/bazel/ubsan.supp" \
+    -- "${asan_tests[@]}"
+
+  # Each fuzz target for a bounded time, from the ASan build just made.
+  fuzz_seconds=${VNSTREAM_FUZZ_SECONDS:-20}
+  if fuzz_out=$(scripts/fuzz.sh "$fuzz_seconds" 2>&1); then fuzz_rc=0; else fuzz_rc=$?; fi
+  echo "$fuzz_out" >&2
+  fuzz_ok=$(grep -c '^fuzz: .* OK$' <<<"$fuzz_out")
+  fuzz_bad=$(grep -c '^fuzz: .* \(CRASH\|FAILED\)' <<<"$fuzz_out")
+  passed=$((passed + fuzz_ok))
+  failed=$((failed + fuzz_bad))
+  if [[ $fuzz_rc -ne 0 && $fuzz_bad -eq 0 ]]; then failed=$((failed + 1)); fi
+
+  # TSan: the concurrent tests whose threads synchronise through code TSan
+  # sees (our own, pthreads, absl::Mutex through bazel/tsan_absl_shim.cc).
+  # Not those driven by gRPC's or librdkafka's threads (the gateway's
+  # service, the Kafka I/O): Debian's libraries are not instrumented, so
+  # TSan misses their ordering and reports races inside them.
+  run_stage tsan --config=tsan \
+    "--test_env=TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$repo/bazel/tsan.supp" \
+    -- //libs/base:thread_pool_test //libs/base:periodic_test //libs/auth:authenticator_test \
+    //libs/vnstock:resilience_test //libs/vnstock:client_test //services/gateway:subscriber_test
+fi
+
 [[ ${CI:-} == true ]] && bazel shutdown >/dev/null 2>&1
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -86,7 +86,7 @@ ResumingSubscription::ResumingSubscription(
 
 void ResumingSubscription::Cancel() {
   cancelled_ = true;
-  std::lock_guard<std::mutex> lock(mu_);
+  absl::MutexLock lock(&mu_);
   if (context_ != nullptr) context_->TryCancel();
 }
 
@@ -104,7 +104,7 @@ absl::Status ResumingSubscription::Run(const Handler& on_event) {
     }
     grpc::ClientContext context;
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       if (cancelled_) break;
       context_ = &context;
     }
@@ -169,7 +169,7 @@ absl::Status ResumingSubscription::Run(const Handler& on_event) {
     }
     const grpc::Status status = reader->Finish();
     {
-      std::lock_guard<std::mutex> lock(mu_);
+      absl::MutexLock lock(&mu_);
       context_ = nullptr;
     }
     if (cancelled_) break;

@@ -13,12 +13,13 @@
 #include <functional>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "grpcpp/channel.h"
 #include "vnstream/v1/market_data_service.grpc.pb.h"
@@ -88,8 +89,9 @@ class ResumingSubscription {
   std::atomic<bool> cancelled_{false};
   std::atomic<int> reconnects_{0};
   std::atomic<int64_t> lost_{0};
-  std::mutex mu_;
-  grpc::ClientContext* context_ = nullptr;  // Guarded by mu_.
+  absl::Mutex mu_;
+  // The call in progress, for Cancel() from another thread.
+  grpc::ClientContext* context_ ABSL_GUARDED_BY(mu_) = nullptr;
   // Per symbol, what was delivered last: its seq, and the numbering it
   // belongs to (delivery path; trading date for intraday bars). Used by the
   // thread in Run() only.

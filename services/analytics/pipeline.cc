@@ -12,10 +12,10 @@
 #include "libs/base/logging.h"
 #include "libs/kafka/logging.h"
 #include "libs/kafka/record.h"
+#include "libs/kafka/statistics.h"
 #include "libs/kafka/topics.h"
 #include "libs/market/calendar.h"
 #include "libs/service/metrics.h"
-#include "rapidjson/document.h"
 
 namespace vnstream::analytics {
 namespace {
@@ -117,24 +117,9 @@ class Pipeline::Callbacks : public RdKafka::EventCb,
       kafka::LogEvents()->event_cb(event);
       return;
     }
-    rapidjson::Document doc;
-    doc.Parse(event.str().c_str());
-    if (doc.HasParseError() || !doc.HasMember("topics") ||
-        !doc["topics"].IsObject())
-      return;
-    for (const auto& topic : doc["topics"].GetObject()) {
-      auto gauge = lag_gauges_.find(topic.name.GetString());
-      if (gauge == lag_gauges_.end() || !topic.value.HasMember("partitions"))
-        continue;
-      double lag = 0;
-      for (const auto& p : topic.value["partitions"].GetObject()) {
-        if (p.value.HasMember("consumer_lag") &&
-            p.value["consumer_lag"].IsInt64() &&
-            p.value["consumer_lag"].GetInt64() > 0) {
-          lag += static_cast<double>(p.value["consumer_lag"].GetInt64());
-        }
-      }
-      gauge->second->Set(lag);
+    for (const auto& [topic, lag] : kafka::ConsumerLagByTopic(event.str())) {
+      auto gauge = lag_gauges_.find(topic);
+      if (gauge != lag_gauges_.end()) gauge->second->Set(lag);
     }
   }
 

@@ -7,11 +7,11 @@
 #include "libs/base/logging.h"
 #include "libs/kafka/logging.h"
 #include "libs/kafka/record.h"
+#include "libs/kafka/statistics.h"
 #include "libs/kafka/topics.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
 #include "prometheus/gauge.h"
-#include "rapidjson/document.h"
 
 namespace vnstream::gateway {
 
@@ -47,22 +47,8 @@ class KafkaFeed::Stats : public RdKafka::EventCb {
       kafka::LogEvents()->event_cb(event);
       return;
     }
-    rapidjson::Document doc;
-    doc.Parse(event.str().c_str());
-    if (doc.HasParseError() || !doc.HasMember("topics") ||
-        !doc["topics"].IsObject())
-      return;
-    for (const auto& topic : doc["topics"].GetObject()) {
-      if (!topic.value.HasMember("partitions")) continue;
-      double lag = 0;
-      for (const auto& partition : topic.value["partitions"].GetObject()) {
-        const auto& p = partition.value;
-        if (p.HasMember("consumer_lag") && p["consumer_lag"].IsInt64() &&
-            p["consumer_lag"].GetInt64() > 0) {
-          lag += static_cast<double>(p["consumer_lag"].GetInt64());
-        }
-      }
-      metrics_->kafka_lag->Add({{"topic", topic.name.GetString()}}).Set(lag);
+    for (const auto& [topic, lag] : kafka::ConsumerLagByTopic(event.str())) {
+      metrics_->kafka_lag->Add({{"topic", topic}}).Set(lag);
     }
   }
 

@@ -291,18 +291,18 @@ std::vector<v1::SymbolInfo> MarketState::ListSymbols(
   std::sort(entries.begin(), entries.end(),
             [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<v1::SymbolInfo> out;
+  // The caches are read here, under the entry's lock, not in the lambda
+  // (which the thread-safety analysis checks on its own).
+  const auto has = [](const ChannelCache* cache) {
+    return cache != nullptr && !cache->empty();
+  };
   for (const auto& [symbol, entry] : entries) {
     absl::MutexLock lock(&entry->mu);
     v1::SymbolInfo info;
     info.set_symbol(symbol);
-    // Named capture: clang-14 cannot capture a structured binding.
-    auto has = [&entry = entry](Channel c) {
-      const ChannelCache* cache = entry->cache(c);
-      return cache != nullptr && !cache->empty();
-    };
-    info.set_has_quote(has(v1::CHANNEL_QUOTES));
-    info.set_has_intraday(has(v1::CHANNEL_INTRADAY_BARS));
-    info.set_has_history(has(v1::CHANNEL_HISTORY));
+    info.set_has_quote(has(entry->cache(v1::CHANNEL_QUOTES)));
+    info.set_has_intraday(has(entry->cache(v1::CHANNEL_INTRADAY_BARS)));
+    info.set_has_history(has(entry->cache(v1::CHANNEL_HISTORY)));
     // The newest record of any per-symbol channel (breadth scopes are not
     // symbols).
     absl::Time newest = absl::InfinitePast();

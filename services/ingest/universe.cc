@@ -201,7 +201,10 @@ absl::StatusOr<std::shared_ptr<const Universe>> UniverseTracker::RefreshLocked(
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> groups_of;
   std::map<std::string, size_t> group_sizes;
   std::vector<std::string> unanswered;
-  for (const auto& [group, code] : group_codes) {
+  for (const auto& [group_name, code] : group_codes) {
+    // A plain variable for the lambda below: clang 14 does not implement
+    // capturing structured bindings (C++20, P1091R3).
+    const std::string& group = group_name;
     absl::StatusOr<std::vector<std::string>> members =
         source_.FetchGroup(code, deadline);
     if (!members.ok()) {

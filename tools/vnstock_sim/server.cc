@@ -104,7 +104,7 @@ absl::StatusOr<FaultRule> ParseFaultRule(absl::string_view body) {
   if (absl::Status s = ParseJsonObject(body, doc); !s.ok()) return s;
   FaultRule rule;
   bool has_kind = false;
-  for (const auto& member : doc.GetObject()) {
+  for (const auto& member : std::as_const(doc).GetObject()) {
     const absl::string_view key(member.name.GetString(),
                                 member.name.GetStringLength());
     const rapidjson::Value& v = member.value;
@@ -441,7 +441,7 @@ void SimServer::ServeSetClock(const httplib::Request& request,
   absl::Duration time_of_day = now.now - LocalMidnight(now.today);
   std::optional<double> speed;
   bool any = false;
-  for (const auto& member : doc.GetObject()) {
+  for (const auto& member : std::as_const(doc).GetObject()) {
     const absl::string_view key(member.name.GetString(),
                                 member.name.GetStringLength());
     const rapidjson::Value& v = member.value;
@@ -482,10 +482,13 @@ void SimServer::ServeSetListed(const httplib::Request& request,
     RespondError(response, 400, s.message());
     return;
   }
-  auto symbol = doc.FindMember("symbol");
-  auto listed = doc.FindMember("listed");
-  if (symbol == doc.MemberEnd() || !symbol->value.IsString() ||
-      listed == doc.MemberEnd() || !listed->value.IsBool() ||
+  // Const iterators: rapidjson 1.1's non-const ones make C++20's reversed
+  // == ambiguous (clang -Wambiguous-reversed-operator).
+  const rapidjson::Value& object = doc;
+  auto symbol = object.FindMember("symbol");
+  auto listed = object.FindMember("listed");
+  if (symbol == object.MemberEnd() || !symbol->value.IsString() ||
+      listed == object.MemberEnd() || !listed->value.IsBool() ||
       doc.MemberCount() != 2) {
     RespondError(response, 400,
                  "expected {\"symbol\": \"FPT\", \"listed\": true|false}");

@@ -244,8 +244,11 @@ absl::StatusOr<std::vector<std::string>> ParsePriceBoardRequest(
 }
 
 absl::StatusOr<TicksRequest> ParseTicksRequest(absl::string_view body) {
-  rapidjson::Document doc;
-  if (absl::Status s = ParseJsonObject(body, doc); !s.ok()) return s;
+  rapidjson::Document parsed;
+  if (absl::Status s = ParseJsonObject(body, parsed); !s.ok()) return s;
+  // Const iterators: rapidjson 1.1's non-const ones make C++20's reversed
+  // == ambiguous (clang -Wambiguous-reversed-operator).
+  const rapidjson::Value& doc = parsed;
   TicksRequest request;
   auto symbol = doc.FindMember("symbol");
   if (symbol == doc.MemberEnd() || !symbol->value.IsString() ||
@@ -270,8 +273,11 @@ absl::StatusOr<TicksRequest> ParseTicksRequest(absl::string_view body) {
 }
 
 absl::StatusOr<GapChartRequest> ParseGapChartRequest(absl::string_view body) {
-  rapidjson::Document doc;
-  if (absl::Status s = ParseJsonObject(body, doc); !s.ok()) return s;
+  rapidjson::Document parsed;
+  if (absl::Status s = ParseJsonObject(body, parsed); !s.ok()) return s;
+  // Const iterators: rapidjson 1.1's non-const ones make C++20's reversed
+  // == ambiguous (clang -Wambiguous-reversed-operator).
+  const rapidjson::Value& doc = parsed;
   GapChartRequest request;
   auto frame = doc.FindMember("timeFrame");
   const absl::string_view name =
