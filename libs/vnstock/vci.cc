@@ -154,7 +154,9 @@ std::optional<absl::Time> ParseTimeValue(const Value* v) {
   if (text.empty()) return std::nullopt;
   double number = 0;
   if (absl::SimpleAtod(text, &number)) {
-    if (number <= 0) return std::nullopt;
+    // Not a time: NaN, negative, or milliseconds after the year 9999 (which
+    // would also overflow the conversion to an integer).
+    if (!(number > 0) || number >= 2.6e14) return std::nullopt;
     // Seconds until the year 5138; anything larger is milliseconds.
     if (number < 1e11)
       return absl::FromUnixSeconds(static_cast<int64_t>(number));

@@ -353,6 +353,22 @@ TEST(TicksTest, StringNumbersSortedByTime) {
   EXPECT_EQ(rejected.size(), 1u);
 }
 
+// Found by ticks_fuzzer: a time of 1.5e132 overflowed the conversion to
+// int64 (undefined behaviour). Times that are no time reject their tick.
+TEST(TicksTest, TimesOutOfRangeRejectTheirTick) {
+  const std::string body = R"([
+    {"id": 1, "symbol": "FPT", "truncTime": "1560482997777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777777", "matchPrice": "1"},
+    {"id": 2, "symbol": "FPT", "truncTime": "nan", "matchPrice": "1"},
+    {"id": 3, "symbol": "FPT", "truncTime": "-inf", "matchPrice": "1"},
+    {"id": 4, "symbol": "FPT", "truncTime": "1776652840000", "matchPrice": "1"}])";
+  Rejections rejected;
+  absl::StatusOr<std::vector<Tick>> ticks = ParseTicks(body, &rejected);
+  ASSERT_TRUE(ticks.ok()) << ticks.status();
+  ASSERT_EQ(ticks->size(), 1u);
+  EXPECT_EQ((*ticks)[0].time, absl::FromUnixMillis(1776652840000));
+  EXPECT_EQ(rejected.size(), 3u);
+}
+
 TEST(RequestTest, BodiesMatchTheApi) {
   const std::vector<std::string> symbols = {"FPT", "SSI"};
   EXPECT_EQ(PriceBoardRequest(symbols), R"({"symbols":["FPT","SSI"]})");
