@@ -38,6 +38,11 @@ bin=$(bazel info --config=asan bazel-bin 2>/dev/null)
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:suppressions=$repo/bazel/ubsan.supp}
 work=${VNSTREAM_FUZZ_DIR:-$repo/.fuzz}
+# VNSTREAM_FUZZ_RUNS=N: at most N inputs, from libFuzzer's seed 1, so a run
+# (CI's, from the seed corpora alone) can be repeated exactly elsewhere;
+# SECONDS still bounds the slow targets.
+bounds=()
+[[ -n ${VNSTREAM_FUZZ_RUNS:-} ]] && bounds=(-runs="$VNSTREAM_FUZZ_RUNS" -seed=1)
 status=0
 for target in "${targets[@]}"; do
   package=${target#//}
@@ -50,7 +55,7 @@ for target in "${targets[@]}"; do
   # -timeout: an input taking 10 s is a hang; -rss_limit_mb: 2 GiB is a
   # memory blow-up; -max_len: larger than any seed (price boards of 50
   # symbols are ~80 KiB).
-  "$bin/$package/$name" "$corpus" "$seeds" -max_total_time="$seconds" \
+  "$bin/$package/$name" "$corpus" "$seeds" -max_total_time="$seconds" "${bounds[@]}" \
     -print_final_stats=1 -timeout=10 -rss_limit_mb=2048 -max_len=131072 \
     -artifact_prefix="$work/$name-" >"$log" 2>&1
   rc=$?
