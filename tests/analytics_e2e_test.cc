@@ -479,21 +479,16 @@ TEST_F(AnalyticsE2eTest, SignalsAreEveryCrossingOnceWithItsBar) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  absl::StatusOr<vnstream::testing::TestCerts> certs =
-      vnstream::testing::MakeTestCerts(
-          vnstream::testing::TestTempPath("certs"));
-  if (!certs.ok()) {
-    std::fprintf(stderr, "%s\n", certs.status().ToString().c_str());
+  absl::StatusOr<vnstream::testing::TestCredentials> credentials =
+      vnstream::testing::MakeTestCredentials(
+          vnstream::testing::TestTempPath("certs"),
+          vnstream::testing::TestTempPath("keys"));
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "%s\n", credentials.status().ToString().c_str());
     return 1;
   }
-  vnstream::certs = new vnstream::testing::TestCerts(*certs);
-  absl::StatusOr<vnstream::testing::TestKey> key =
-      vnstream::testing::MakeTestKey(vnstream::testing::TestTempPath("keys"));
-  if (!key.ok()) {
-    std::fprintf(stderr, "%s\n", key.status().ToString().c_str());
-    return 1;
-  }
-  vnstream::key = new vnstream::testing::TestKey(*key);
+  vnstream::certs = new vnstream::testing::TestCerts(credentials->certs);
+  vnstream::key = new vnstream::testing::TestKey(credentials->key);
   vnstream::kafka_env = vnstream::testing::KafkaEnvironment::Install();
   return RUN_ALL_TESTS();
 }

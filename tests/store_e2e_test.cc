@@ -418,23 +418,19 @@ TEST_F(StoreE2eTest, PostgresDownIsUnavailableAndLiveStreamsGoOn) {
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  absl::StatusOr<vnstream::testing::TestCerts> certs =
-      vnstream::testing::MakeTestCerts(
-          vnstream::testing::TestTempPath("certs"));
-  if (!certs.ok()) {
-    std::fprintf(stderr, "%s\n", certs.status().ToString().c_str());
+  absl::StatusOr<vnstream::testing::TestCredentials> credentials =
+      vnstream::testing::MakeTestCredentials(
+          vnstream::testing::TestTempPath("certs"),
+          vnstream::testing::TestTempPath("keys"));
+  if (!credentials.ok()) {
+    std::fprintf(stderr, "%s\n", credentials.status().ToString().c_str());
     return 1;
   }
-  vnstream::certs = new vnstream::testing::TestCerts(*certs);
-  absl::StatusOr<vnstream::testing::TestKey> key =
-      vnstream::testing::MakeTestKey(vnstream::testing::TestTempPath("keys"));
-  if (!key.ok()) {
-    std::fprintf(stderr, "%s\n", key.status().ToString().c_str());
-    return 1;
-  }
-  vnstream::key = new vnstream::testing::TestKey(*key);
+  vnstream::certs = new vnstream::testing::TestCerts(credentials->certs);
+  vnstream::key = new vnstream::testing::TestKey(credentials->key);
   vnstream::kafka_env = vnstream::testing::KafkaEnvironment::Install(
-      1, vnstream::kafka::KafkaSecurity{.keystore_file = certs->kafka_keystore,
-                                        .ca_file = certs->ca});
+      1, vnstream::kafka::KafkaSecurity{
+             .keystore_file = credentials->certs.kafka_keystore,
+             .ca_file = credentials->certs.ca});
   return RUN_ALL_TESTS();
 }

@@ -1,6 +1,7 @@
 #include "tests/support/keys.h"
 
 #include <filesystem>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "libs/auth/api_key.h"
@@ -42,6 +43,15 @@ absl::StatusOr<TestKey> MakeTestKey(const std::string& dir,
                        .entitlements = std::move(entitlements)});
   if (absl::Status s = auth::WriteKeyFile(path, file); !s.ok()) return s;
   return TestKey{.file = path, .key = key->key};
+}
+
+absl::StatusOr<TestCredentials> MakeTestCredentials(
+    const std::string& certs_dir, const std::string& keys_dir) {
+  absl::StatusOr<TestCerts> certs = MakeTestCerts(certs_dir);
+  if (!certs.ok()) return certs.status();
+  absl::StatusOr<TestKey> key = MakeTestKey(keys_dir);
+  if (!key.ok()) return key.status();
+  return TestCredentials{.certs = *std::move(certs), .key = *std::move(key)};
 }
 
 }  // namespace vnstream::testing

@@ -10,6 +10,7 @@
 
 #include "absl/status/statusor.h"
 #include "libs/auth/key_file.h"
+#include "tests/support/certs.h"
 
 namespace vnstream::testing {
 
@@ -28,6 +29,16 @@ auth::Entitlements Unlimited();
 absl::StatusOr<TestKey> MakeTestKey(
     const std::string& dir, const std::string& name = "test",
     auth::Entitlements entitlements = Unlimited());
+
+// What a test that starts a gateway over TLS with API keys needs: the
+// certificates (MakeTestCerts into `certs_dir`) and one unlimited key
+// (MakeTestKey into `keys_dir`).
+struct TestCredentials {
+  TestCerts certs;
+  TestKey key;
+};
+absl::StatusOr<TestCredentials> MakeTestCredentials(
+    const std::string& certs_dir, const std::string& keys_dir);
 
 }  // namespace vnstream::testing
 
