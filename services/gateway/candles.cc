@@ -21,7 +21,7 @@ CandlesHandler::CandlesHandler(CandlesOptions options,
                               "answer, by status code.")
                         .Register(registry)) {}
 
-grpc::Status CandlesHandler::GetCandles(grpc::ServerContext* context,
+grpc::Status CandlesHandler::GetCandles(grpc::ServerContextBase* context,
                                         const v1::GetCandlesRequest* request,
                                         v1::GetCandlesResponse* response) {
   if (query_ == nullptr) {

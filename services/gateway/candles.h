@@ -1,9 +1,9 @@
 // GetCandles on the gateway: the gRPC side of libs/candles' CandleQuery
 // over the PostgreSQL history store (the read-only role). Kept apart from
-// the streaming service: the query runs on the calling thread of the
-// synchronous unary API, bounded by the call's deadline (at most
-// `max_wait`) and by the store's connection pool, so a slow or absent
-// PostgreSQL costs only GetCandles calls, never the live streams.
+// the streaming service: the query runs on the calling thread (one of the
+// service's waiting threads, never gRPC's), bounded by the call's deadline
+// (at most `max_wait`) and by the store's connection pool, so a slow or
+// absent PostgreSQL costs only GetCandles calls, never the live streams.
 //
 // Without a store (no store_dsn) GetCandles answers UNIMPLEMENTED; with
 // the store unreachable, UNAVAILABLE (retry with backoff).
@@ -32,7 +32,8 @@ class CandlesHandler {
   CandlesHandler(CandlesOptions options, const candles::CandleQuery* query,
                  prometheus::Registry& registry);
 
-  grpc::Status GetCandles(grpc::ServerContext* context,
+  // Blocks until the store answers or the call's deadline.
+  grpc::Status GetCandles(grpc::ServerContextBase* context,
                           const v1::GetCandlesRequest* request,
                           v1::GetCandlesResponse* response);
 

@@ -99,6 +99,63 @@ const char* SubscribeMethod(Channel channel) {
   }
 }
 
+// A fallback fetch a GetQuotes call waits for.
+struct PendingFetch {
+  absl::Notification done;
+  absl::Status status;
+};
+using PendingFetches =
+    absl::flat_hash_map<std::string, std::shared_ptr<PendingFetch>>;
+
+// GetQuotes' answer, in request order: each valid symbol's quote (`held`,
+// by index; for a symbol being fetched, read again once its fetch in
+// `pending` is done or `deadline` passed) or why it is missing, then the
+// malformed symbols.
+void AnswerQuotes(MarketState& state, const SymbolList& symbols,
+                  std::vector<std::optional<v1::QuoteItem>> held,
+                  const PendingFetches& pending, absl::Time deadline,
+                  v1::GetQuotesResponse* response) {
+  for (size_t i = 0; i < symbols.valid.size(); ++i) {
+    const std::string& symbol = symbols.valid[i];
+    absl::Status status = absl::OkStatus();
+    if (auto it = pending.find(symbol); it != pending.end()) {
+      status = it->second->done.WaitForNotificationWithDeadline(deadline)
+                   ? it->second->status
+                   : absl::DeadlineExceededError(
+                         "VNStock fallback did not answer in time");
+      held[i] = state.GetQuote(symbol);
+    }
+    if (held[i].has_value()) {
+      *response->add_items() = *std::move(held[i]);
+      continue;
+    }
+    v1::SymbolStatus* missing = response->add_missing();
+    missing->set_symbol(symbol);
+    missing->set_state(status.ok() ? v1::SYMBOL_STATE_UNAVAILABLE
+                                   : StateFor(status));
+    missing->set_message(status.ok() ? "no quote yet"
+                                     : std::string(status.message()));
+  }
+  for (const std::string& symbol : symbols.invalid) {
+    v1::SymbolStatus* missing = response->add_missing();
+    missing->set_symbol(symbol);
+    missing->set_state(v1::SYMBOL_STATE_INVALID);
+    missing->set_message(kNotATicker);
+  }
+}
+
+// A single-symbol read's answer: what the state held, or NOT_FOUND.
+template <typename Response>
+grpc::Status AnswerOne(const std::string& symbol, std::optional<Response> held,
+                       absl::string_view what, Response* response) {
+  if (!held.has_value()) {
+    return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                        absl::StrCat(what, symbol));
+  }
+  *response = *std::move(held);
+  return grpc::Status::OK;
+}
+
 }  // namespace
 
 // A validated subscribe request.
@@ -109,6 +166,65 @@ struct MarketDataServiceImpl::Subscription {
   ResumeSpec resume;
   std::optional<absl::Duration> heartbeat_interval;
 };
+
+// A unary call of a raw method: the reactor and its response bytes.
+class MarketDataServiceImpl::UnaryCall : public grpc::ServerUnaryReactor {
+ public:
+  explicit UnaryCall(grpc::ByteBuffer* out) : out_(out) {}
+
+  // Finishes the call with `status`, carrying the response if OK
+  // (serialized on the calling thread).
+  void Answer(const grpc::Status& status) {
+    if (status.ok()) {
+      if (grpc::Status s = Serialize(out_); !s.ok()) return Finish(s);
+    }
+    Finish(status);
+  }
+
+  void OnDone() override { delete this; }
+
+ protected:
+  virtual grpc::Status Serialize(grpc::ByteBuffer* out) const = 0;
+
+ private:
+  // Owned by gRPC, valid until OnDone.
+  grpc::ByteBuffer* const out_;
+};
+
+template <typename Request, typename Response>
+class MarketDataServiceImpl::Unary final : public UnaryCall {
+ public:
+  using UnaryCall::UnaryCall;
+
+  Request request;
+  Response response;
+
+ private:
+  grpc::Status Serialize(grpc::ByteBuffer* out) const override {
+    bool own_buffer;
+    return grpc::SerializationTraits<Response>::Serialize(response, out,
+                                                          &own_buffer);
+  }
+};
+
+template <typename Request, typename Response>
+grpc::ServerUnaryReactor* MarketDataServiceImpl::Start(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer& request,
+    grpc::ByteBuffer* response,
+    void (MarketDataServiceImpl::*handler)(grpc::CallbackServerContext*,
+                                           Unary<Request, Response>*)) {
+  auto* call = new Unary<Request, Response>(response);
+  // Deserialize consumes its buffer; a copy shares the request's slices.
+  grpc::ByteBuffer bytes(request);
+  if (grpc::Status status = grpc::SerializationTraits<Request>::Deserialize(
+          &bytes, &call->request);
+      !status.ok()) {
+    call->Finish(status);
+    return call;
+  }
+  (this->*handler)(context, call);
+  return call;
+}
 
 // What every stream shares: its Subscriber and the subscriptions it holds.
 class MarketDataServiceImpl::Stream : public StreamWriter {
@@ -274,7 +390,8 @@ MarketDataServiceImpl::MarketDataServiceImpl(ServiceOptions options,
       fallback_(fallback),
       auth_(auth),
       metrics_(metrics),
-      candles_(candles) {}
+      candles_(candles),
+      waiters_(options_.unary_wait_threads, options_.unary_wait_queue) {}
 
 MarketDataServiceImpl::~MarketDataServiceImpl() = default;
 
@@ -295,37 +412,76 @@ Fallback::Budget MarketDataServiceImpl::FallbackBudget(
   };
 }
 
-grpc::Status MarketDataServiceImpl::ListSymbols(
-    grpc::ServerContext* context, const v1::ListSymbolsRequest* request,
-    v1::ListSymbolsResponse* response) {
-  absl::StatusOr<auth::CallerPtr> caller =
-      Authorize(*context, "ListSymbols", /*unary=*/true);
-  if (!caller.ok()) return ToGrpc(caller.status());
-  for (v1::SymbolInfo& info : state_.ListSymbols(*request))
-    *response->add_symbols() = std::move(info);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* MarketDataServiceImpl::ListSymbols(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Start(context, *request, response,
+               &MarketDataServiceImpl::ServeListSymbols);
 }
 
-grpc::Status MarketDataServiceImpl::GetQuotes(
-    grpc::ServerContext* context, const v1::GetQuotesRequest* request,
-    v1::GetQuotesResponse* response) {
+grpc::ServerUnaryReactor* MarketDataServiceImpl::GetQuotes(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Start(context, *request, response,
+               &MarketDataServiceImpl::ServeGetQuotes);
+}
+
+grpc::ServerUnaryReactor* MarketDataServiceImpl::GetIntradayBars(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Start(context, *request, response,
+               &MarketDataServiceImpl::ServeGetIntradayBars);
+}
+
+grpc::ServerUnaryReactor* MarketDataServiceImpl::GetHistory(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Start(context, *request, response,
+               &MarketDataServiceImpl::ServeGetHistory);
+}
+
+grpc::ServerUnaryReactor* MarketDataServiceImpl::GetCandles(
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  return Start(context, *request, response,
+               &MarketDataServiceImpl::ServeGetCandles);
+}
+
+void MarketDataServiceImpl::ServeListSymbols(
+    grpc::CallbackServerContext* context,
+    Unary<v1::ListSymbolsRequest, v1::ListSymbolsResponse>* call) {
+  const v1::ListSymbolsRequest* request = &call->request;
+  v1::ListSymbolsResponse* response = &call->response;
+  absl::StatusOr<auth::CallerPtr> caller =
+      Authorize(*context, "ListSymbols", /*unary=*/true);
+  if (!caller.ok()) return call->Answer(ToGrpc(caller.status()));
+  for (v1::SymbolInfo& info : state_.ListSymbols(*request))
+    *response->add_symbols() = std::move(info);
+  call->Answer(grpc::Status::OK);
+}
+
+void MarketDataServiceImpl::ServeGetQuotes(
+    grpc::CallbackServerContext* context,
+    Unary<v1::GetQuotesRequest, v1::GetQuotesResponse>* call) {
+  const v1::GetQuotesRequest* request = &call->request;
+  v1::GetQuotesResponse* response = &call->response;
   absl::StatusOr<auth::CallerPtr> caller =
       Authorize(*context, "GetQuotes", /*unary=*/true);
-  if (!caller.ok()) return ToGrpc(caller.status());
+  if (!caller.ok()) return call->Answer(ToGrpc(caller.status()));
   if (request->symbols().empty()) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "no symbols requested");
+    return call->Answer(grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                                     "no symbols requested"));
   }
   if (request->symbols_size() > options_.max_symbols_per_request) {
-    return grpc::Status(
+    return call->Answer(grpc::Status(
         grpc::StatusCode::RESOURCE_EXHAUSTED,
         absl::StrCat(request->symbols_size(), " symbols requested, at most ",
-                     options_.max_symbols_per_request, " per call"));
+                     options_.max_symbols_per_request, " per call")));
   }
-  const SymbolList symbols = ParseSymbols(request->symbols());
+  SymbolList symbols = ParseSymbols(request->symbols());
   if (*caller != nullptr) {
     if (absl::Status s = (*caller)->CheckSymbols(symbols.valid); !s.ok())
-      return ToGrpc(s);
+      return call->Answer(ToGrpc(s));
   }
   const absl::Time deadline =
       CallDeadline(*context, options_.unary_fallback_wait);
@@ -333,14 +489,13 @@ grpc::Status MarketDataServiceImpl::GetQuotes(
   auto refused = std::make_shared<absl::Status>();
   const Fallback::Budget budget = FallbackBudget(*caller, refused);
   // Ask the fallback for every missing symbol at once, then wait for all.
-  struct Pending {
-    absl::Notification done;
-    absl::Status status;
-  };
-  absl::flat_hash_map<std::string, std::shared_ptr<Pending>> pending;
-  for (const std::string& symbol : symbols.valid) {
-    if (fallback_ == nullptr || state_.GetQuote(symbol).has_value()) continue;
-    auto p = std::make_shared<Pending>();
+  std::vector<std::optional<v1::QuoteItem>> held(symbols.valid.size());
+  PendingFetches pending;
+  for (size_t i = 0; i < symbols.valid.size(); ++i) {
+    const std::string& symbol = symbols.valid[i];
+    held[i] = state_.GetQuote(symbol);
+    if (fallback_ == nullptr || held[i].has_value()) continue;
+    auto p = std::make_shared<PendingFetch>();
     pending[symbol] = p;
     fallback_->RefreshAsync(
         v1::CHANNEL_QUOTES, symbol,
@@ -350,48 +505,33 @@ grpc::Status MarketDataServiceImpl::GetQuotes(
         },
         budget);
     // The fetches already started go on (they serve everyone).
-    if (!refused->ok()) return ToGrpc(*refused);
+    if (!refused->ok()) return call->Answer(ToGrpc(*refused));
   }
-  for (const std::string& symbol : symbols.valid) {
-    absl::Status status = absl::OkStatus();
-    if (auto it = pending.find(symbol); it != pending.end()) {
-      status = it->second->done.WaitForNotificationWithDeadline(deadline)
-                   ? it->second->status
-                   : absl::DeadlineExceededError(
-                         "VNStock fallback did not answer in time");
-    }
-    if (std::optional<v1::QuoteItem> item = state_.GetQuote(symbol);
-        item.has_value()) {
-      *response->add_items() = *std::move(item);
-      continue;
-    }
-    v1::SymbolStatus* missing = response->add_missing();
-    missing->set_symbol(symbol);
-    missing->set_state(status.ok() ? v1::SYMBOL_STATE_UNAVAILABLE
-                                   : StateFor(status));
-    missing->set_message(status.ok() ? "no quote yet"
-                                     : std::string(status.message()));
+  if (pending.empty()) {
+    AnswerQuotes(state_, symbols, std::move(held), pending, deadline, response);
+    return call->Answer(grpc::Status::OK);
   }
-  for (const std::string& symbol : symbols.invalid) {
-    v1::SymbolStatus* missing = response->add_missing();
-    missing->set_symbol(symbol);
-    missing->set_state(v1::SYMBOL_STATE_INVALID);
-    missing->set_message(kNotATicker);
-  }
-  return grpc::Status::OK;
+  AnswerAfterWait(call, [this, symbols = std::move(symbols),
+                         held = std::move(held), pending = std::move(pending),
+                         deadline, response]() mutable {
+    AnswerQuotes(state_, symbols, std::move(held), pending, deadline, response);
+    return grpc::Status::OK;
+  });
 }
 
-grpc::Status MarketDataServiceImpl::GetIntradayBars(
-    grpc::ServerContext* context, const v1::GetIntradayBarsRequest* request,
-    v1::GetIntradayBarsResponse* response) {
+void MarketDataServiceImpl::ServeGetIntradayBars(
+    grpc::CallbackServerContext* context,
+    Unary<v1::GetIntradayBarsRequest, v1::GetIntradayBarsResponse>* call) {
+  const v1::GetIntradayBarsRequest* request = &call->request;
+  v1::GetIntradayBarsResponse* response = &call->response;
   absl::StatusOr<auth::CallerPtr> caller =
       Authorize(*context, "GetIntradayBars", /*unary=*/true);
-  if (!caller.ok()) return ToGrpc(caller.status());
+  if (!caller.ok()) return call->Answer(ToGrpc(caller.status()));
   absl::StatusOr<std::string> symbol = OneSymbol(request->symbol());
-  if (!symbol.ok()) return ToGrpc(symbol.status());
+  if (!symbol.ok()) return call->Answer(ToGrpc(symbol.status()));
   if (*caller != nullptr) {
     if (absl::Status s = (*caller)->CheckSymbols({*symbol}); !s.ok())
-      return ToGrpc(s);
+      return call->Answer(ToGrpc(s));
   }
   const std::optional<absl::Time> since =
       request->has_since_time()
@@ -399,76 +539,96 @@ grpc::Status MarketDataServiceImpl::GetIntradayBars(
           : std::nullopt;
   std::optional<v1::GetIntradayBarsResponse> bars =
       state_.GetBars(*symbol, since);
-  if (!bars.has_value() && fallback_ != nullptr) {
-    const absl::Status status =
-        fallback_->Refresh(v1::CHANNEL_INTRADAY_BARS, *symbol,
-                           CallDeadline(*context, options_.unary_fallback_wait),
-                           FallbackBudget(*caller));
-    if (!status.ok()) return ToGrpc(status);
-    bars = state_.GetBars(*symbol, since);
+  if (bars.has_value() || fallback_ == nullptr) {
+    return call->Answer(
+        AnswerOne(*symbol, std::move(bars), "no intraday bars for ", response));
   }
-  if (!bars.has_value()) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("no intraday bars for ", *symbol));
-  }
-  *response = *std::move(bars);
-  return grpc::Status::OK;
+  AnswerAfterWait(
+      call, [this, symbol = *std::move(symbol), since,
+             deadline = CallDeadline(*context, options_.unary_fallback_wait),
+             budget = FallbackBudget(*caller), response] {
+        const absl::Status status = fallback_->Refresh(
+            v1::CHANNEL_INTRADAY_BARS, symbol, deadline, budget);
+        if (!status.ok()) return ToGrpc(status);
+        return AnswerOne(symbol, state_.GetBars(symbol, since),
+                         "no intraday bars for ", response);
+      });
 }
 
-grpc::Status MarketDataServiceImpl::GetCandles(
-    grpc::ServerContext* context, const v1::GetCandlesRequest* request,
-    v1::GetCandlesResponse* response) {
+void MarketDataServiceImpl::ServeGetCandles(
+    grpc::CallbackServerContext* context,
+    Unary<v1::GetCandlesRequest, v1::GetCandlesResponse>* call) {
+  const v1::GetCandlesRequest* request = &call->request;
+  v1::GetCandlesResponse* response = &call->response;
   absl::StatusOr<auth::CallerPtr> caller =
       Authorize(*context, "GetCandles", /*unary=*/true);
-  if (!caller.ok()) return ToGrpc(caller.status());
+  if (!caller.ok()) return call->Answer(ToGrpc(caller.status()));
   if (*caller != nullptr) {
     // A malformed symbol is the handler's INVALID_ARGUMENT; any other must
     // be entitled.
     const std::string symbol = market::NormalizeSymbol(request->symbol());
     if (absl::Status s = (*caller)->CheckSymbols({symbol});
         !s.ok() && market::IsValidSymbol(symbol)) {
-      return ToGrpc(s);
+      return call->Answer(ToGrpc(s));
     }
   }
   if (candles_ == nullptr) {
-    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
-                        "GetCandles needs the history store (store_dsn)");
+    return call->Answer(
+        grpc::Status(grpc::StatusCode::UNIMPLEMENTED,
+                     "GetCandles needs the history store (store_dsn)"));
   }
-  return candles_->GetCandles(context, request, response);
+  // The store is PostgreSQL: every call waits for it.
+  AnswerAfterWait(call, [this, context, request, response] {
+    return candles_->GetCandles(context, request, response);
+  });
 }
 
-grpc::Status MarketDataServiceImpl::GetHistory(
-    grpc::ServerContext* context, const v1::GetHistoryRequest* request,
-    v1::GetHistoryResponse* response) {
+void MarketDataServiceImpl::ServeGetHistory(
+    grpc::CallbackServerContext* context,
+    Unary<v1::GetHistoryRequest, v1::GetHistoryResponse>* call) {
+  const v1::GetHistoryRequest* request = &call->request;
+  v1::GetHistoryResponse* response = &call->response;
   absl::StatusOr<auth::CallerPtr> caller =
       Authorize(*context, "GetHistory", /*unary=*/true);
-  if (!caller.ok()) return ToGrpc(caller.status());
+  if (!caller.ok()) return call->Answer(ToGrpc(caller.status()));
   absl::StatusOr<std::string> symbol = OneSymbol(request->symbol());
-  if (!symbol.ok()) return ToGrpc(symbol.status());
+  if (!symbol.ok()) return call->Answer(ToGrpc(symbol.status()));
   if (*caller != nullptr) {
     if (absl::Status s = (*caller)->CheckSymbols({*symbol}); !s.ok())
-      return ToGrpc(s);
+      return call->Answer(ToGrpc(s));
   }
   if (request->limit() < 0) {
-    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
-                        "limit must be >= 0");
+    return call->Answer(
+        grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "limit must be >= 0"));
   }
+  const int limit = request->limit();
   std::optional<v1::GetHistoryResponse> history =
-      state_.GetHistory(*symbol, request->limit());
-  if (!history.has_value() && fallback_ != nullptr) {
-    const absl::Status status =
-        fallback_->Refresh(v1::CHANNEL_HISTORY, *symbol,
-                           CallDeadline(*context, options_.unary_fallback_wait),
-                           FallbackBudget(*caller));
-    if (!status.ok()) return ToGrpc(status);
-    history = state_.GetHistory(*symbol, request->limit());
+      state_.GetHistory(*symbol, limit);
+  if (history.has_value() || fallback_ == nullptr) {
+    return call->Answer(
+        AnswerOne(*symbol, std::move(history), "no history for ", response));
   }
-  if (!history.has_value()) {
-    return grpc::Status(grpc::StatusCode::NOT_FOUND,
-                        absl::StrCat("no history for ", *symbol));
+  AnswerAfterWait(
+      call, [this, symbol = *std::move(symbol), limit,
+             deadline = CallDeadline(*context, options_.unary_fallback_wait),
+             budget = FallbackBudget(*caller), response] {
+        const absl::Status status =
+            fallback_->Refresh(v1::CHANNEL_HISTORY, symbol, deadline, budget);
+        if (!status.ok()) return ToGrpc(status);
+        return AnswerOne(symbol, state_.GetHistory(symbol, limit),
+                         "no history for ", response);
+      });
+}
+
+void MarketDataServiceImpl::AnswerAfterWait(
+    UnaryCall* call, std::function<grpc::Status()> wait) {
+  if (!waiters_.TrySubmit(
+          [call, wait = std::move(wait)] { call->Answer(wait()); })) {
+    call->Answer(grpc::Status(
+        grpc::StatusCode::UNAVAILABLE,
+        "too many calls are waiting for VNStock or the history store; retry "
+        "with backoff"));
   }
-  *response = *std::move(history);
-  return grpc::Status::OK;
 }
 
 grpc::ServerWriteReactor<v1::MarketEvent>*

@@ -1,10 +1,12 @@
-// The gRPC MarketDataService: unary reads (synchronous handlers; they may
-// wait for the VNStock fallback up to the call's deadline), one server
-// stream per channel and the bidirectional MarketDataStream. Every stream is
-// the same machinery (callback API, a Subscriber per stream, one write in
-// flight, never blocking a gRPC or Kafka thread); the server streams carry
-// one subscription of their channel, MarketDataStream any number of any
-// channel, added and removed while it runs.
+// The gRPC MarketDataService, all on gRPC's callback API: unary reads, one
+// server stream per channel and the bidirectional MarketDataStream. A unary
+// read served from memory is answered on the gRPC thread that received it;
+// one that must wait (for the VNStock fallback, up to the call's deadline,
+// or for PostgreSQL: GetCandles) waits on the service's own threads, never
+// on gRPC's. Every stream is the same machinery (a Subscriber per stream,
+// one write in flight, never blocking a gRPC or Kafka thread); the server
+// streams carry one subscription of their channel, MarketDataStream any
+// number of any channel, added and removed while it runs.
 //
 // Every call is authorized first (libs/auth): its API key, the method, the
 // symbols it names and the identity's quotas (unary rate, open streams,
@@ -14,6 +16,7 @@
 #ifndef VNSTREAM_SERVICES_GATEWAY_SERVICE_H_
 #define VNSTREAM_SERVICES_GATEWAY_SERVICE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,6 +28,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "libs/auth/authenticator.h"
+#include "libs/base/thread_pool.h"
 #include "services/gateway/candles.h"
 #include "services/gateway/channel.h"
 #include "services/gateway/fallback.h"
@@ -48,19 +52,35 @@ struct ServiceOptions {
   SubscriberOptions subscriber;
   // How long a unary call waits for the fallback when it set no deadline.
   absl::Duration unary_fallback_wait = absl::Seconds(5);
+  // The threads unary calls wait on (for the fallback or the history
+  // store), and how many more calls may queue for one (beyond: UNAVAILABLE).
+  // Each wait ends at the call's deadline (capped: unary_fallback_wait,
+  // CandlesOptions::max_wait).
+  int unary_wait_threads = 16;
+  size_t unary_wait_queue = 1024;
 };
 
-using ServiceBase = v1::MarketDataService::WithCallbackMethod_SubscribeQuotes<
-    v1::MarketDataService::WithCallbackMethod_SubscribeIntradayBars<
-        v1::MarketDataService::WithCallbackMethod_SubscribeHistory<
-            v1::MarketDataService::
-                WithCallbackMethod_SubscribeIntradayAnalytics<
-                    v1::MarketDataService::WithCallbackMethod_SubscribeMarket<
-                        v1::MarketDataService::
-                            WithCallbackMethod_SubscribeSignals<
+// The unary methods are registered raw (their requests parsed and
+// responses serialized by the service): gRPC's typed callback handler
+// answers a request that does not parse with UNIMPLEMENTED, where the
+// synchronous API (and so this service) answers INTERNAL.
+using ServiceBase = v1::MarketDataService::WithRawCallbackMethod_ListSymbols<
+    v1::MarketDataService::WithRawCallbackMethod_GetQuotes<
+        v1::MarketDataService::WithRawCallbackMethod_GetIntradayBars<
+            v1::MarketDataService::WithRawCallbackMethod_GetHistory<
+                v1::MarketDataService::WithRawCallbackMethod_GetCandles<
+                    v1::MarketDataService::WithCallbackMethod_SubscribeQuotes<
+                        v1::MarketDataService::WithCallbackMethod_SubscribeIntradayBars<
+                            v1::MarketDataService::WithCallbackMethod_SubscribeHistory<
                                 v1::MarketDataService::
-                                    WithCallbackMethod_MarketDataStream<
-                                        v1::MarketDataService::Service>>>>>>>;
+                                    WithCallbackMethod_SubscribeIntradayAnalytics<
+                                        v1::MarketDataService::WithCallbackMethod_SubscribeMarket<
+                                            v1::MarketDataService::
+                                                WithCallbackMethod_SubscribeSignals<
+                                                    v1::MarketDataService::
+                                                        WithCallbackMethod_MarketDataStream<
+                                                            v1::MarketDataService::
+                                                                Service>>>>>>>>>>>>;
 
 // Thread-safe.
 class MarketDataServiceImpl final : public ServiceBase {
@@ -76,21 +96,21 @@ class MarketDataServiceImpl final : public ServiceBase {
                         CandlesHandler* candles = nullptr);
   ~MarketDataServiceImpl() override;
 
-  grpc::Status ListSymbols(grpc::ServerContext* context,
-                           const v1::ListSymbolsRequest* request,
-                           v1::ListSymbolsResponse* response) override;
-  grpc::Status GetQuotes(grpc::ServerContext* context,
-                         const v1::GetQuotesRequest* request,
-                         v1::GetQuotesResponse* response) override;
-  grpc::Status GetIntradayBars(grpc::ServerContext* context,
-                               const v1::GetIntradayBarsRequest* request,
-                               v1::GetIntradayBarsResponse* response) override;
-  grpc::Status GetHistory(grpc::ServerContext* context,
-                          const v1::GetHistoryRequest* request,
-                          v1::GetHistoryResponse* response) override;
-  grpc::Status GetCandles(grpc::ServerContext* context,
-                          const v1::GetCandlesRequest* request,
-                          v1::GetCandlesResponse* response) override;
+  grpc::ServerUnaryReactor* ListSymbols(grpc::CallbackServerContext* context,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetQuotes(grpc::CallbackServerContext* context,
+                                      const grpc::ByteBuffer* request,
+                                      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetIntradayBars(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request,
+      grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetHistory(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* GetCandles(grpc::CallbackServerContext* context,
+                                       const grpc::ByteBuffer* request,
+                                       grpc::ByteBuffer* response) override;
 
   grpc::ServerWriteReactor<v1::MarketEvent>* SubscribeQuotes(
       grpc::CallbackServerContext* context,
@@ -130,11 +150,38 @@ class MarketDataServiceImpl final : public ServiceBase {
   void SetReady();
 
  private:
+  class UnaryCall;
+  template <typename Request, typename Response>
+  class Unary;
   class Stream;
   class ServerStream;
   class BidiStream;
   struct Subscription;
 
+  // The unary methods, each answering `call` at once from memory or, when
+  // it must wait, from waiters_.
+  void ServeListSymbols(
+      grpc::CallbackServerContext* context,
+      Unary<v1::ListSymbolsRequest, v1::ListSymbolsResponse>* call);
+  void ServeGetQuotes(grpc::CallbackServerContext* context,
+                      Unary<v1::GetQuotesRequest, v1::GetQuotesResponse>* call);
+  void ServeGetIntradayBars(
+      grpc::CallbackServerContext* context,
+      Unary<v1::GetIntradayBarsRequest, v1::GetIntradayBarsResponse>* call);
+  void ServeGetHistory(
+      grpc::CallbackServerContext* context,
+      Unary<v1::GetHistoryRequest, v1::GetHistoryResponse>* call);
+  void ServeGetCandles(
+      grpc::CallbackServerContext* context,
+      Unary<v1::GetCandlesRequest, v1::GetCandlesResponse>* call);
+  // Parses a raw unary request (INTERNAL if it does not parse) and runs
+  // `handler` on it.
+  template <typename Request, typename Response>
+  grpc::ServerUnaryReactor* Start(
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer& request,
+      grpc::ByteBuffer* response,
+      void (MarketDataServiceImpl::*handler)(grpc::CallbackServerContext*,
+                                             Unary<Request, Response>*));
   // The caller of a call, or OK with null when there is no authentication.
   absl::StatusOr<auth::CallerPtr> Authorize(
       const grpc::ServerContextBase& context, absl::string_view method,
@@ -171,6 +218,10 @@ class MarketDataServiceImpl final : public ServiceBase {
   void StartFallback(Channel channel, const std::string& symbol,
                      std::shared_ptr<Subscriber> subscriber,
                      const auth::CallerPtr& caller);
+  // Runs `wait` (a unary call's work that may block until the call's
+  // deadline) on waiters_, then answers `call` with its status; answers
+  // UNAVAILABLE at once if too many calls are queued already.
+  void AnswerAfterWait(UnaryCall* call, std::function<grpc::Status()> wait);
 
   const ServiceOptions options_;
   MarketState& state_;
@@ -182,6 +233,9 @@ class MarketDataServiceImpl final : public ServiceBase {
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   bool ready_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<Stream*> streams_ ABSL_GUARDED_BY(mu_);
+  // Declared last: destroyed (its queue run, its threads joined) first,
+  // while what the waiting calls use is alive.
+  ThreadPool waiters_;
 };
 
 }  // namespace vnstream::gateway
