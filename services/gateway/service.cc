@@ -181,6 +181,13 @@ class MarketDataServiceImpl::UnaryCall : public grpc::ServerUnaryReactor {
     Finish(status);
   }
 
+  // Finishes the call OK with a response serialized earlier (taken from
+  // `bytes`).
+  void AnswerBytes(grpc::ByteBuffer* bytes) {
+    out_->Swap(bytes);
+    Finish(grpc::Status::OK);
+  }
+
   void OnDone() override { delete this; }
 
  protected:
@@ -455,9 +462,43 @@ void MarketDataServiceImpl::ServeListSymbols(
   absl::StatusOr<auth::CallerPtr> caller =
       Authorize(*context, "ListSymbols", /*unary=*/true);
   if (!caller.ok()) return call->Answer(ToGrpc(caller.status()));
+  // The listing is the same for every key: its answer is reused for a
+  // filter while it is fresh.
+  const std::string filter = request->SerializeAsString();
+  const absl::Time now = absl::Now();
+  // A copy of a ByteBuffer shares its slices; none (!Valid()): rebuild.
+  grpc::ByteBuffer reused;
+  {
+    absl::MutexLock lock(&listings_mu_);
+    if (auto it = listings_.find(filter);
+        it != listings_.end() &&
+        now - it->second.built < options_.list_symbols_max_age) {
+      reused = it->second.bytes;
+    }
+  }
+  if (reused.Valid()) return call->AnswerBytes(&reused);
+  // Built outside the lock (concurrent misses each build their own).
   for (v1::SymbolInfo& info : state_.ListSymbols(*request))
     *response->add_symbols() = std::move(info);
-  call->Answer(grpc::Status::OK);
+  Listing listing{.built = now};
+  bool own_buffer;
+  if (grpc::Status s =
+          grpc::SerializationTraits<v1::ListSymbolsResponse>::Serialize(
+              *response, &listing.bytes, &own_buffer);
+      !s.ok()) {
+    return call->Answer(s);
+  }
+  grpc::ByteBuffer sent = listing.bytes;
+  call->AnswerBytes(&sent);
+  absl::MutexLock lock(&listings_mu_);
+  if (listings_.size() >= kMaxListings) {
+    absl::erase_if(listings_, [&](const auto& entry) {
+      return now - entry.second.built >= options_.list_symbols_max_age;
+    });
+    // Still full of fresh answers (a client cycling filters): start over.
+    if (listings_.size() >= kMaxListings) listings_.clear();
+  }
+  listings_.insert_or_assign(filter, std::move(listing));
 }
 
 void MarketDataServiceImpl::ServeGetQuotes(

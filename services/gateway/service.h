@@ -58,6 +58,9 @@ struct ServiceOptions {
   // CandlesOptions::max_wait).
   int unary_wait_threads = 16;
   size_t unary_wait_queue = 1024;
+  // How long a ListSymbols answer is reused for the same filter (building
+  // it sorts and serializes the whole universe: milliseconds of CPU).
+  absl::Duration list_symbols_max_age = absl::Seconds(1);
 };
 
 // The unary methods are registered raw (their requests parsed and
@@ -233,6 +236,16 @@ class MarketDataServiceImpl final : public ServiceBase {
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;
   bool ready_ ABSL_GUARDED_BY(mu_) = false;
   absl::flat_hash_set<Stream*> streams_ ABSL_GUARDED_BY(mu_);
+  // ListSymbols' recent answers (serialized), by filter (the request's
+  // bytes); at most kMaxListings of them.
+  struct Listing {
+    absl::Time built;
+    grpc::ByteBuffer bytes;
+  };
+  static constexpr size_t kMaxListings = 64;
+  absl::Mutex listings_mu_;
+  absl::flat_hash_map<std::string, Listing> listings_
+      ABSL_GUARDED_BY(listings_mu_);
   // Declared last: destroyed (its queue run, its threads joined) first,
   // while what the waiting calls use is alive.
   ThreadPool waiters_;

@@ -175,6 +175,39 @@ TEST_F(ServiceTest, GetQuotesLabelsKafkaAndFallbackAndReportsMissingSymbols) {
   EXPECT_EQ(vnstock_.calls, calls);
 }
 
+// ListSymbols reuses its answer for a filter for list_symbols_max_age: a
+// symbol that arrives meanwhile shows once that passed, or at once under
+// another filter (its own answer).
+TEST_F(ServiceTest, ListSymbolsReusesItsAnswerForAFilterUpToMaxAge) {
+  ServiceOptions options;
+  options.list_symbols_max_age = absl::Hours(1);
+  Start(options);
+  auto list = [&](const v1::ListSymbolsRequest& request) {
+    v1::ListSymbolsResponse response;
+    const grpc::Status status =
+        stub_->ListSymbols(Context().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    std::vector<std::string> symbols;
+    for (const v1::SymbolInfo& info : response.symbols())
+      symbols.push_back(info.symbol());
+    return symbols;
+  };
+  ApplyQuote(MakeQuote("FPT", 7, 116'000));
+  EXPECT_THAT(list({}), ElementsAre("FPT"));
+  ApplyQuote(MakeQuote("HPG", 1, 27'500));
+  EXPECT_THAT(list({}), ElementsAre("FPT")) << "not reused";
+  v1::ListSymbolsRequest stocks;
+  stocks.add_types(v1::INSTRUMENT_TYPE_STOCK);
+  EXPECT_THAT(list(stocks), ElementsAre("FPT", "HPG"));
+
+  // No reuse: every call lists what the state holds.
+  options.list_symbols_max_age = absl::ZeroDuration();
+  Start(options);
+  EXPECT_THAT(list({}), ElementsAre("FPT", "HPG"));
+  ApplyQuote(MakeQuote("VNM", 1, 60'000));
+  EXPECT_THAT(list({}), ElementsAre("FPT", "HPG", "VNM"));
+}
+
 TEST_F(ServiceTest, UnaryErrorsAreClearStatusCodes) {
   v1::GetQuotesRequest too_many;
   for (int i = 0; i < 201; ++i)

@@ -83,7 +83,9 @@ const (
 // For semantics around ctx use and closing/ending streaming RPCs, please refer to https://pkg.go.dev/google.golang.org/grpc/?tab=doc#ClientConn.NewStream.
 type MarketDataServiceClient interface {
 	// Symbols the gateway knows (the listed universe and the symbols it has
-	// data for), with what it has; filtered by exchange, group and type.
+	// data for), with what it has; filtered by exchange, group and type. The
+	// answer for a filter is reused for up to a second: it may lag the
+	// streams (symbols, has_*, delivery, last_update) by that much.
 	ListSymbols(ctx context.Context, in *ListSymbolsRequest, opts ...grpc.CallOption) (*ListSymbolsResponse, error)
 	// Latest quote of each requested symbol.
 	GetQuotes(ctx context.Context, in *GetQuotesRequest, opts ...grpc.CallOption) (*GetQuotesResponse, error)
@@ -315,7 +317,9 @@ type MarketDataService_MarketDataStreamClient = grpc.BidiStreamingClient[MarketD
 // for forward compatibility.
 type MarketDataServiceServer interface {
 	// Symbols the gateway knows (the listed universe and the symbols it has
-	// data for), with what it has; filtered by exchange, group and type.
+	// data for), with what it has; filtered by exchange, group and type. The
+	// answer for a filter is reused for up to a second: it may lag the
+	// streams (symbols, has_*, delivery, last_update) by that much.
 	ListSymbols(context.Context, *ListSymbolsRequest) (*ListSymbolsResponse, error)
 	// Latest quote of each requested symbol.
 	GetQuotes(context.Context, *GetQuotesRequest) (*GetQuotesResponse, error)
