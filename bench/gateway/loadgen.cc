@@ -9,7 +9,9 @@
 //   freshness  --freshness_streams streams x 10 symbols while the whole
 //              market (--market_symbols) updates --updates_per_second:
 //              latency from produce (meta.published_at, stamped just before
-//              the Kafka produce call) to client receive
+//              the Kafka produce call) to client receive, beside Kafka's
+//              floor (a bare librdkafka consumer of the same records) and
+//              the gateway's own share (client receipt - meta.received_at)
 //   fanout     --fanout_streams streams x 10 symbols, same updates:
 //              delivered messages/s, latency p50/p99/p99.9, server CPU
 //              and RSS
@@ -43,6 +45,7 @@
 #include "libs/base/logging.h"
 #include "libs/base/proc_stats.h"
 #include "libs/base/subprocess.h"
+#include "libs/kafka/client_config.h"
 #include "libs/kafka/publisher.h"
 #include "libs/kafka/record.h"
 #include "libs/kafka/topics.h"
@@ -69,9 +72,10 @@ ABSL_FLAG(int, slow_streams, 1000,
 ABSL_FLAG(double, slow_fraction, 0.1,
           "Streams that never read in the slow scenario.");
 ABSL_FLAG(int, streams_per_connection, 100, "Streams per HTTP/2 connection.");
-ABSL_FLAG(int, linger_ms, 5,
-          "linger.ms of the producer (ingest ships 5: batching for a "
-          "whole-market cycle); 0 shows Kafka's floor.");
+ABSL_FLAG(std::string, kafka_config, "",
+          "Experiments only (the numbers to report use none): librdkafka "
+          "settings key=value,... on top of the shipped ones, for the "
+          "producer, the gateway's consumer and the floor's consumer.");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(10),
           "Load before measuring starts.");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(30), "Measured period.");
@@ -124,6 +128,71 @@ class Producer {
   std::thread thread_;
 };
 
+// Kafka's floor: a bare librdkafka consumer of stock-prices, with the
+// gateway's consumer settings, in this process, recording produce (meta.
+// published_at) -> consume of the same records the gateway receives.
+class FloorConsumer {
+ public:
+  static absl::StatusOr<std::unique_ptr<FloorConsumer>> Start(
+      const std::string& bootstrap_servers,
+      const kafka::ConfigMap& overrides) {
+    absl::StatusOr<std::unique_ptr<RdKafka::Conf>> conf =
+        kafka::MakeConf(kafka::Merge({{"bootstrap.servers", bootstrap_servers},
+                                      {"group.id", "gateway-loadgen-floor"},
+                                      {"enable.auto.commit", "false"},
+                                      {"isolation.level", "read_committed"}},
+                                     overrides));
+    if (!conf.ok()) return conf.status();
+    std::string error;
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+        RdKafka::KafkaConsumer::create(conf->get(), error));
+    if (consumer == nullptr) return absl::InternalError(error);
+    std::vector<RdKafka::TopicPartition*> assignment;
+    for (const kafka::TopicSpec& topic : kafka::DefaultTopics()) {
+      if (topic.name != kafka::kPricesTopic) continue;
+      for (int p = 0; p < topic.partitions; ++p) {
+        assignment.push_back(RdKafka::TopicPartition::create(
+            topic.name, p, RdKafka::Topic::OFFSET_END));
+      }
+    }
+    const RdKafka::ErrorCode err = consumer->assign(assignment);
+    RdKafka::TopicPartition::destroy(assignment);
+    if (err != RdKafka::ERR_NO_ERROR) {
+      return absl::InternalError(RdKafka::err2str(err));
+    }
+    return std::unique_ptr<FloorConsumer>(
+        new FloorConsumer(std::move(consumer)));
+  }
+  ~FloorConsumer() {
+    stop_.Notify();
+    thread_.join();
+    consumer_->close();
+  }
+  LatencyHistogram& latency() { return latency_; }
+
+ private:
+  explicit FloorConsumer(std::unique_ptr<RdKafka::KafkaConsumer> consumer)
+      : consumer_(std::move(consumer)), thread_([this] { Loop(); }) {}
+
+  void Loop() {
+    v1::Quote quote;
+    while (!stop_.HasBeenNotified()) {
+      std::unique_ptr<RdKafka::Message> message(consumer_->consume(100));
+      if (message->err() != RdKafka::ERR_NO_ERROR) continue;
+      const absl::Time now = absl::Now();
+      if (kafka::DecodeRecord(*message, quote).ok()) {
+        latency_.Record(now -
+                        market::FromTimestamp(quote.meta().published_at()));
+      }
+    }
+  }
+
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  LatencyHistogram latency_;
+  absl::Notification stop_;
+  std::thread thread_;
+};
+
 struct Result {
   std::string server;
   std::string scenario;
@@ -131,6 +200,9 @@ struct Result {
   double messages_per_second = 0;
   double expected_per_second = 0;
   absl::Duration p50, p99, p999, max;
+  // Gateway runs: Kafka's floor over the same period (FloorConsumer), and
+  // the gateway's own share (client receipt - meta.received_at).
+  absl::Duration floor_p50, floor_p99, added_p50, added_p99;
   double server_cores = 0;  // Server CPU seconds per second.
   double server_rss_mib = 0;
   double client_cores = 0;  // This process (clients + producer).
@@ -147,6 +219,7 @@ struct Environment {
   std::vector<std::string> market;
   std::unique_ptr<kafka::LocalKafka> kafka;
   std::unique_ptr<kafka::Publisher> publisher;
+  kafka::ConfigMap kafka_config;  // --kafka_config.
   prometheus::Registry registry;
 };
 
@@ -176,7 +249,8 @@ absl::StatusOr<testing::ServiceProcess> StartServer(const std::string& server,
        "--fallback=false", "--max_streams=50000", "--shutdown_grace=2s",
        // The bare server is plaintext and keyless too: the same transport
        // and no per-call key check, for both.
-       "--insecure_plaintext", "--insecure_no_auth"},
+       "--insecure_plaintext", "--insecure_no_auth",
+       absl::StrCat("--kafka_config=", absl::GetFlag(FLAGS_kafka_config))},
       "gRPC on :(\\d+), metrics on :(\\d+)");
   if (!gateway.ok()) return gateway;
   // Ready once its cache holds what the topics held.
@@ -236,10 +310,20 @@ absl::StatusOr<Result> Run(const std::string& server,
     result.idle_kib_per_stream =
         (result.server_rss_mib - rss_before) * 1024 / streams;
   } else {
+    std::unique_ptr<FloorConsumer> floor;
+    if (gateway) {
+      absl::StatusOr<std::unique_ptr<FloorConsumer>> started =
+          FloorConsumer::Start(env.kafka->bootstrap_servers(),
+                               env.kafka_config);
+      if (!started.ok()) return started.status();
+      floor = *std::move(started);
+    }
     if (producer != nullptr) producer->Start(rate);
     absl::SleepFor(absl::GetFlag(FLAGS_warmup));
     StreamStats& stats = clients->stats();
     stats.latency.Reset();
+    stats.added_latency.Reset();
+    if (floor != nullptr) floor->latency().Reset();
     stats.messages.store(0);
     const double server_cpu = CpuSeconds(pid);
     const double client_cpu = CpuSeconds(0);
@@ -262,6 +346,12 @@ absl::StatusOr<Result> Run(const std::string& server,
     result.p99 = stats.latency.Percentile(0.99);
     result.p999 = stats.latency.Percentile(0.999);
     result.max = stats.latency.max();
+    if (floor != nullptr) {
+      result.floor_p50 = floor->latency().Percentile(0.5);
+      result.floor_p99 = floor->latency().Percentile(0.99);
+      result.added_p50 = stats.added_latency.Percentile(0.5);
+      result.added_p99 = stats.added_latency.Percentile(0.99);
+    }
     if (producer != nullptr) producer->Stop();
   }
   // Every update reaches the reading streams subscribed to its symbol.
@@ -321,6 +411,21 @@ void Print(const std::vector<Result>& results) {
           s.rss_growth_mib, r.rss_growth_mib, s.slow_ended, s.slow_streams);
     }
   }
+  // Freshness: the gateway against the Kafka floor under it.
+  for (const Result& g : results) {
+    if (g.server != "gateway" || g.floor_p50 == absl::ZeroDuration()) continue;
+    absl::PrintF(
+        "\n%s, gateway: produce -> client p50 %s ms, p99 %s ms; Kafka floor "
+        "(bare librdkafka produce -> consume, same records) p50 %s ms, p99 %s "
+        "ms (%s, %s); the gateway's own share (receipt from Kafka -> client) "
+        "p50 %s ms, p99 %s ms\n",
+        g.scenario, Ms(g.p50), Ms(g.p99), Ms(g.floor_p50), Ms(g.floor_p99),
+        Ratio(absl::ToDoubleMicroseconds(g.p50),
+              absl::ToDoubleMicroseconds(g.floor_p50)),
+        Ratio(absl::ToDoubleMicroseconds(g.p99),
+              absl::ToDoubleMicroseconds(g.floor_p99)),
+        Ms(g.added_p50), Ms(g.added_p99));
+  }
   absl::PrintF("\ngateway / bare:\n");
   for (const Result& g : results) {
     if (g.server != "gateway") continue;
@@ -356,6 +461,13 @@ int Main(int argc, char** argv) {
   env.work_dir = dir_template;
   env.market = SyntheticSymbols(absl::GetFlag(FLAGS_market_symbols));
   const std::vector<std::string> servers = absl::GetFlag(FLAGS_servers);
+  absl::StatusOr<kafka::ConfigMap> kafka_config =
+      kafka::ParseConfigList(absl::GetFlag(FLAGS_kafka_config));
+  if (!kafka_config.ok()) {
+    spdlog::error("--kafka_config: {}", kafka_config.status());
+    return 1;
+  }
+  env.kafka_config = *std::move(kafka_config);
   if (std::find(servers.begin(), servers.end(), "gateway") != servers.end()) {
     absl::StatusOr<std::unique_ptr<kafka::LocalKafka>> kafka =
         kafka::LocalKafka::Start({.work_dir = env.work_dir + "/kafka"});
@@ -368,8 +480,7 @@ int Main(int argc, char** argv) {
         kafka::Publisher::Create(
             {.bootstrap_servers = env.kafka->bootstrap_servers(),
              .client_id = "gateway-loadgen",
-             .overrides = {{"linger.ms",
-                            absl::StrCat(absl::GetFlag(FLAGS_linger_ms))}}},
+             .overrides = env.kafka_config},
             env.registry, "loadgen");
     if (!publisher.ok()) {
       spdlog::error("{}", publisher.status());

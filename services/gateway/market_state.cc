@@ -112,9 +112,11 @@ MarketState::LockedEntry MarketState::LockFindOrCreate(
 MarketState::Applied MarketState::Apply(Channel channel, int source,
                                         RecordPtr record,
                                         v1::Delivery delivery) {
-  const v1::RecordMeta* meta = market::RecordMetaOf(*record);
+  v1::RecordMeta* meta = market::MutableRecordMetaOf(*record);
   if (meta == nullptr)
     return {};  // Not a record type (impossible by declaration).
+  // Before the symbol's lock: the wait for it is the gateway's own latency.
+  *meta->mutable_received_at() = market::ToTimestamp(absl::Now());
   const std::string symbol = meta->symbol();
   LockedEntry locked = LockFindOrCreate(symbol);
   Entry& entry = *locked;

@@ -197,6 +197,25 @@ TEST_F(MarketStateTest, QuoteSnapshotThenLiveWithoutDuplicatesOrStaleRecords) {
   EXPECT_EQ(metrics_.subscriptions[quotes]->Value(), 0);
 }
 
+TEST_F(MarketStateTest, StampsWhenTheGatewayReceivedEachRecord) {
+  v1::Quote sent = Quote("FPT", 1);
+  // Whatever a producer wrote there is not the gateway's receipt time.
+  *sent.mutable_meta()->mutable_received_at() =
+      market::ToTimestamp(absl::FromUnixSeconds(1));
+  const absl::Time before = absl::Now();
+  EXPECT_TRUE(ApplyQuote(sent));
+  const absl::Time after = absl::Now();
+  auto subscriber = Subscribe(v1::CHANNEL_QUOTES, {"FPT"});
+  ASSERT_EQ(writer_.events.size(), 2u);
+  const absl::Time received =
+      market::FromTimestamp(writer_.events[0].quote().meta().received_at());
+  EXPECT_GE(received, before);
+  EXPECT_LE(received, after);
+  EXPECT_EQ(market::FromTimestamp(
+                state_.GetQuote("FPT")->quote().meta().received_at()),
+            received);
+}
+
 TEST_F(MarketStateTest, ResumeReportsConflationAndTellsItFromLoss) {
   for (uint64_t seq : {1, 2, 4, 5, 6}) {  // Seq 3 never arrives.
     const MarketState::Applied applied = state_.Apply(

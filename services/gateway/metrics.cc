@@ -80,12 +80,18 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
                       .Name("vnstream_gateway_delivery_latency_seconds")
                       .Help("Record fetch time to stream write, seconds.")
                       .Register(registry);
+  auto& added = prometheus::BuildHistogram()
+                    .Name("vnstream_gateway_added_latency_seconds")
+                    .Help("Gateway receipt of a record (Kafka or VNStock "
+                          "fallback) to its stream write, seconds.")
+                    .Register(registry);
   for (int c = 0; c < kChannelCount; ++c) {
     const prometheus::Labels labels = StreamLabels(c);
     subscriptions[c] = &subs.Add(labels);
     conflated[c] = &conflated_family.Add(labels);
     sequence_gaps[c] = &gaps.Add(labels);
     delivery_latency[c] = &latency.Add(labels, LatencyBuckets());
+    added_latency[c] = &added.Add(labels, LatencyBuckets());
   }
   kafka_records = &prometheus::BuildCounter()
                        .Name("vnstream_gateway_kafka_records_total")

@@ -52,6 +52,9 @@ struct GatewayMetrics {
   // vnstream_gateway_delivery_latency_seconds{channel}: record fetch time
   // (meta.fetched_at) to the moment the gateway writes it to a stream.
   PerChannel<prometheus::Histogram*> delivery_latency;
+  // vnstream_gateway_added_latency_seconds{channel}: the gateway's own
+  // share, from its receipt of the record (meta.received_at) to the write.
+  PerChannel<prometheus::Histogram*> added_latency;
   // vnstream_gateway_kafka_records_total{topic,result}: applied, stale,
   // malformed.
   prometheus::Family<prometheus::Counter>* kafka_records;

@@ -200,8 +200,11 @@ void Subscriber::Pump() {
   last_write_ = now;
   if (const v1::RecordMeta* meta = EventMeta(*in_flight_);
       meta != nullptr && !in_flight_->snapshot()) {
-    metrics_->delivery_latency[Index(in_flight_->channel())]->Observe(
+    const int channel = Index(in_flight_->channel());
+    metrics_->delivery_latency[channel]->Observe(
         absl::ToDoubleSeconds(now - market::FromTimestamp(meta->fetched_at())));
+    metrics_->added_latency[channel]->Observe(absl::ToDoubleSeconds(
+        now - market::FromTimestamp(meta->received_at())));
   }
   StreamWriter* writer = writer_;
   const v1::MarketEvent* event = in_flight_.get();
