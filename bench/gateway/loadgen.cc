@@ -134,8 +134,7 @@ class Producer {
 class FloorConsumer {
  public:
   static absl::StatusOr<std::unique_ptr<FloorConsumer>> Start(
-      const std::string& bootstrap_servers,
-      const kafka::ConfigMap& overrides) {
+      const std::string& bootstrap_servers, const kafka::ConfigMap& overrides) {
     absl::StatusOr<std::unique_ptr<RdKafka::Conf>> conf =
         kafka::MakeConf(kafka::Merge({{"bootstrap.servers", bootstrap_servers},
                                       {"group.id", "gateway-loadgen-floor"},

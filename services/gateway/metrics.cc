@@ -82,8 +82,9 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
                       .Register(registry);
   auto& added = prometheus::BuildHistogram()
                     .Name("vnstream_gateway_added_latency_seconds")
-                    .Help("Gateway receipt of a record (Kafka or VNStock "
-                          "fallback) to its stream write, seconds.")
+                    .Help(
+                        "Gateway receipt of a record (Kafka or VNStock "
+                        "fallback) to its stream write, seconds.")
                     .Register(registry);
   for (int c = 0; c < kChannelCount; ++c) {
     const prometheus::Labels labels = StreamLabels(c);
