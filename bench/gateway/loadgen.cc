@@ -37,6 +37,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "bench/support/goals.h"
 #include "bench/support/latency_histogram.h"
 #include "bench/support/quote_feed.h"
 #include "bench/support/quote_streams.h"
@@ -368,9 +369,6 @@ absl::StatusOr<Result> Run(const std::string& server,
 std::string Ms(absl::Duration d) {
   return absl::StrFormat("%.2f", absl::ToDoubleMilliseconds(d));
 }
-std::string Ratio(double gateway, double bare) {
-  return bare > 0 ? absl::StrFormat("%.2fx", gateway / bare) : "-";
-}
 
 void Print(const std::vector<Result>& results) {
   absl::PrintF(
@@ -399,12 +397,12 @@ void Print(const std::vector<Result>& results) {
           "%+.1f vs %+.1f MiB\n"
           "  non-reading streams ended by the server: %d of %d\n",
           s.server, s.slow_streams, s.streams,
-          Ratio(absl::ToDoubleMicroseconds(s.p50),
-                absl::ToDoubleMicroseconds(r.p50)),
-          Ratio(absl::ToDoubleMicroseconds(s.p99),
-                absl::ToDoubleMicroseconds(r.p99)),
-          Ratio(s.messages_per_second / s.expected_per_second,
-                r.messages_per_second / r.expected_per_second),
+          RatioText(absl::ToDoubleMicroseconds(s.p50),
+                    absl::ToDoubleMicroseconds(r.p50)),
+          RatioText(absl::ToDoubleMicroseconds(s.p99),
+                    absl::ToDoubleMicroseconds(r.p99)),
+          RatioText(s.messages_per_second / s.expected_per_second,
+                    r.messages_per_second / r.expected_per_second),
           s.expected_per_second, r.expected_per_second, s.server_rss_mib,
           r.server_rss_mib, absl::FormatDuration(absl::GetFlag(FLAGS_duration)),
           s.rss_growth_mib, r.rss_growth_mib, s.slow_ended, s.slow_streams);
@@ -419,10 +417,10 @@ void Print(const std::vector<Result>& results) {
         "ms (%s, %s); the gateway's own share (receipt from Kafka -> client) "
         "p50 %s ms, p99 %s ms\n",
         g.scenario, Ms(g.p50), Ms(g.p99), Ms(g.floor_p50), Ms(g.floor_p99),
-        Ratio(absl::ToDoubleMicroseconds(g.p50),
-              absl::ToDoubleMicroseconds(g.floor_p50)),
-        Ratio(absl::ToDoubleMicroseconds(g.p99),
-              absl::ToDoubleMicroseconds(g.floor_p99)),
+        RatioText(absl::ToDoubleMicroseconds(g.p50),
+                  absl::ToDoubleMicroseconds(g.floor_p50)),
+        RatioText(absl::ToDoubleMicroseconds(g.p99),
+                  absl::ToDoubleMicroseconds(g.floor_p99)),
         Ms(g.added_p50), Ms(g.added_p99));
   }
   absl::PrintF("\ngateway / bare:\n");
@@ -432,21 +430,54 @@ void Print(const std::vector<Result>& results) {
       if (b.server != "bare" || b.scenario != g.scenario) continue;
       if (g.scenario == "idle") {
         absl::PrintF("  idle       memory per stream %s\n",
-                     Ratio(g.idle_kib_per_stream, b.idle_kib_per_stream));
+                     RatioText(g.idle_kib_per_stream, b.idle_kib_per_stream));
         continue;
       }
       absl::PrintF(
           "  %-10s msgs/s %s  p50 %s  p99 %s  p99.9 %s  server CPU %s  RSS "
           "%s\n",
-          g.scenario, Ratio(g.messages_per_second, b.messages_per_second),
-          Ratio(absl::ToDoubleMicroseconds(g.p50),
-                absl::ToDoubleMicroseconds(b.p50)),
-          Ratio(absl::ToDoubleMicroseconds(g.p99),
-                absl::ToDoubleMicroseconds(b.p99)),
-          Ratio(absl::ToDoubleMicroseconds(g.p999),
-                absl::ToDoubleMicroseconds(b.p999)),
-          Ratio(g.server_cores, b.server_cores),
-          Ratio(g.server_rss_mib, b.server_rss_mib));
+          g.scenario, RatioText(g.messages_per_second, b.messages_per_second),
+          RatioText(absl::ToDoubleMicroseconds(g.p50),
+                    absl::ToDoubleMicroseconds(b.p50)),
+          RatioText(absl::ToDoubleMicroseconds(g.p99),
+                    absl::ToDoubleMicroseconds(b.p99)),
+          RatioText(absl::ToDoubleMicroseconds(g.p999),
+                    absl::ToDoubleMicroseconds(b.p999)),
+          RatioText(g.server_cores, b.server_cores),
+          RatioText(g.server_rss_mib, b.server_rss_mib));
+    }
+  }
+  // Issue 17's goals (scripts/perf.sh gathers these lines into one table).
+  for (const Result& g : results) {
+    if (g.server != "gateway") continue;
+    if (g.scenario == "freshness") {
+      const std::string floor =
+          absl::StrCat(" (Kafka floor ", Ms(g.floor_p50), " / ",
+                       Ms(g.floor_p99), " ms, gateway's share ",
+                       Ms(g.added_p50), " / ", Ms(g.added_p99), " ms)");
+      const std::string streams = absl::StrCat(g.streams, " streams");
+      PrintGoal(absl::StrCat("freshness p50, produce -> client, ", streams),
+                absl::StrCat(Ms(g.p50), " ms", floor), "<= 2 ms",
+                g.p50 <= absl::Milliseconds(2));
+      PrintGoal(absl::StrCat("freshness p99, produce -> client, ", streams),
+                absl::StrCat(Ms(g.p99), " ms"), "<= 10 ms",
+                g.p99 <= absl::Milliseconds(10));
+    }
+    for (const Result& b : results) {
+      if (b.server != "bare" || b.scenario != g.scenario) continue;
+      if (g.scenario == "idle") {
+        PrintRatioGoal(absl::StrCat("memory per idle stream, gateway / bare, ",
+                                    g.streams, " streams"),
+                       g.idle_kib_per_stream, b.idle_kib_per_stream,
+                       /*at_most=*/true, 1.05);
+      } else if (g.scenario == "fanout" && g.messages_per_second > 0 &&
+                 b.messages_per_second > 0) {
+        PrintRatioGoal(
+            absl::StrCat("CPU per delivered message, gateway / bare, ",
+                         g.streams, " streams"),
+            g.server_cores / g.messages_per_second,
+            b.server_cores / b.messages_per_second, /*at_most=*/true, 1.0);
+      }
     }
   }
 }
