@@ -89,8 +89,9 @@ int Main(int argc, char** argv) {
            absl::GetFlag(FLAGS_responses_dir))) {
     const std::string bytes = testing::ReadTextFile(file.path().string());
     grpc::Slice slice(bytes);
-    responses.emplace(absl::StrCat(kServicePrefix, file.path().filename().string()),
-                      grpc::ByteBuffer(&slice, 1));
+    responses.emplace(
+        absl::StrCat(kServicePrefix, file.path().filename().string()),
+        grpc::ByteBuffer(&slice, 1));
   }
   if (responses.empty()) {
     spdlog::error("no responses in --responses_dir");

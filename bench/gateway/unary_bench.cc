@@ -100,7 +100,7 @@ struct Load {
   double rps = 0;
   absl::Duration p50, p99;
   int64_t count = 0;
-  int64_t errors = 0;  // Calls not answered OK...
+  int64_t errors = 0;       // Calls not answered OK...
   std::string error_codes;  // ... by status code: "Unavailable:3".
   double server_cores = 0;
   double client_cores = 0;  // ghz's.
@@ -145,10 +145,9 @@ absl::Status PublishHistories(Environment& env) {
     const market::SymbolHistory& source =
         data->symbols[i % data->symbols.size()];
     v1::DailyHistory history;
-    const size_t first =
-        source.bars.size() > static_cast<size_t>(bars)
-            ? source.bars.size() - static_cast<size_t>(bars)
-            : 0;
+    const size_t first = source.bars.size() > static_cast<size_t>(bars)
+                             ? source.bars.size() - static_cast<size_t>(bars)
+                             : 0;
     for (size_t j = first; j < source.bars.size(); ++j) {
       const market::DailyBar& row = source.bars[j];
       v1::DailyBar* bar = history.add_bars();
@@ -208,7 +207,8 @@ std::vector<Method> Methods(const Environment& env) {
          for (const std::string& s : quoted) request.add_symbols(s);
          v1::GetQuotesResponse response;
          grpc::Status status = stub.GetQuotes(&context, request, &response);
-         if (!status.ok()) return absl::UnavailableError(status.error_message());
+         if (!status.ok())
+           return absl::UnavailableError(status.error_message());
          if (response.items_size() != static_cast<int>(quoted.size())) {
            return absl::InternalError(absl::StrCat(
                response.items_size(), " quotes of ", quoted.size()));
@@ -224,7 +224,8 @@ std::vector<Method> Methods(const Environment& env) {
          request.set_symbol(history_symbol);
          v1::GetHistoryResponse response;
          grpc::Status status = stub.GetHistory(&context, request, &response);
-         if (!status.ok()) return absl::UnavailableError(status.error_message());
+         if (!status.ok())
+           return absl::UnavailableError(status.error_message());
          if (response.history().bars_size() != bars ||
              response.indicators_state() != v1::INDICATORS_STATE_ANALYTICS) {
            return absl::InternalError(
@@ -241,7 +242,8 @@ std::vector<Method> Methods(const Environment& env) {
          v1::ListSymbolsResponse response;
          grpc::Status status =
              stub.ListSymbols(&context, v1::ListSymbolsRequest(), &response);
-         if (!status.ok()) return absl::UnavailableError(status.error_message());
+         if (!status.ok())
+           return absl::UnavailableError(status.error_message());
          if (response.symbols_size() != listed) {
            return absl::InternalError(
                absl::StrCat(response.symbols_size(), " symbols of ", listed));
@@ -287,8 +289,9 @@ absl::Status FetchResponses(const Environment& env, const Server& gateway,
     context.set_deadline(absl::ToChronoTime(absl::Now() + absl::Seconds(30)));
     absl::StatusOr<std::string> bytes = method.fetch(*stub, context);
     if (!bytes.ok()) {
-      return absl::Status(bytes.status().code(),
-                          absl::StrCat(method.name, ": ", bytes.status().message()));
+      return absl::Status(
+          bytes.status().code(),
+          absl::StrCat(method.name, ": ", bytes.status().message()));
     }
     spdlog::info("{}: {} {} bytes", method.name, method.json, bytes->size());
     std::ofstream(absl::StrCat(dir, "/", method.name), std::ios::binary)
@@ -307,7 +310,8 @@ absl::StatusOr<Server> StartBare(const Environment& env,
       "bare unary server on :(\\d+)");
   if (!bare.ok()) return bare.status();
   const std::string address = absl::StrCat("127.0.0.1:", bare->captured[0]);
-  return Server{.name = "bare", .process = *std::move(bare), .address = address};
+  return Server{
+      .name = "bare", .process = *std::move(bare), .address = address};
 }
 
 // ghz's --format=json summary.
@@ -348,21 +352,21 @@ absl::StatusOr<Load> RunGhz(const Environment& env, const Method& method,
   std::filesystem::remove(output);
   const std::string proto_root = testing::Runfile("proto");
   absl::StatusOr<std::unique_ptr<Subprocess>> ghz = Subprocess::Start(
-      {.argv = {GhzBinary(),
-                absl::StrCat("--proto=", proto_root,
-                             "/vnstream/v1/market_data_service.proto"),
-                absl::StrCat("--import-paths=", proto_root),
-                absl::StrCat("--call=", kService, ".", method.name),
-                absl::StrCat("--data=", method.json),
-                absl::StrCat(R"(--metadata={"authorization":"Bearer )",
-                             env.key.key, R"("})"),
-                absl::StrCat("--cacert=", env.certs.ca),
-                absl::StrCat("--concurrency=", absl::GetFlag(FLAGS_concurrency)),
-                absl::StrCat("--connections=", absl::GetFlag(FLAGS_connections)),
-                absl::StrCat("--duration=",
-                             absl::ToInt64Milliseconds(duration), "ms"),
-                "--format=json", absl::StrCat("--output=", output),
-                server.address},
+      {.argv =
+           {GhzBinary(),
+            absl::StrCat("--proto=", proto_root,
+                         "/vnstream/v1/market_data_service.proto"),
+            absl::StrCat("--import-paths=", proto_root),
+            absl::StrCat("--call=", kService, ".", method.name),
+            absl::StrCat("--data=", method.json),
+            absl::StrCat(R"(--metadata={"authorization":"Bearer )", env.key.key,
+                         R"("})"),
+            absl::StrCat("--cacert=", env.certs.ca),
+            absl::StrCat("--concurrency=", absl::GetFlag(FLAGS_concurrency)),
+            absl::StrCat("--connections=", absl::GetFlag(FLAGS_connections)),
+            absl::StrCat("--duration=", absl::ToInt64Milliseconds(duration),
+                         "ms"),
+            "--format=json", absl::StrCat("--output=", output), server.address},
        .log_path = absl::StrCat(env.work_dir, "/ghz.log")});
   if (!ghz.ok()) return ghz.status();
   const pid_t pid = server.process.process->pid();
@@ -376,9 +380,9 @@ absl::StatusOr<Load> RunGhz(const Environment& env, const Method& method,
   const double client_cpu = ChildrenCpuSeconds() - client_before;
   if (!exit.ok()) return exit.status();
   if (*exit != 0) {
-    return absl::InternalError(
-        absl::StrCat("ghz failed: ", testing::ReadTextFile(
-                                         absl::StrCat(env.work_dir, "/ghz.log"))));
+    return absl::InternalError(absl::StrCat(
+        "ghz failed: ",
+        testing::ReadTextFile(absl::StrCat(env.work_dir, "/ghz.log"))));
   }
   absl::StatusOr<Load> load = ParseGhz(testing::ReadTextFile(output));
   if (load.ok()) {
@@ -411,9 +415,10 @@ void Print(const std::vector<Row>& rows) {
       absl::GetFlag(FLAGS_repeats),
       absl::FormatDuration(absl::GetFlag(FLAGS_duration)),
       absl::GetFlag(FLAGS_concurrency), absl::GetFlag(FLAGS_connections));
-  absl::PrintF("%-11s %6s | %7s %7s %6s | %8s %8s %6s | %7s %7s %6s | %5s %6s\n",
-               "method", "bytes", "rps gw", "bare", "ratio", "p99 gw",
-               "bare", "ratio", "us/call", "bare", "ratio", "ghz", "errors");
+  absl::PrintF(
+      "%-11s %6s | %7s %7s %6s | %8s %8s %6s | %7s %7s %6s | %5s %6s\n",
+      "method", "bytes", "rps gw", "bare", "ratio", "p99 gw", "bare", "ratio",
+      "us/call", "bare", "ratio", "ghz", "errors");
   const auto rps = [](const Load& l) { return l.rps; };
   const auto p99 = [](const Load& l) {
     return absl::ToDoubleMilliseconds(l.p99);
@@ -543,8 +548,7 @@ int Main(int argc, char** argv) {
             method.name, server->name, load->rps,
             absl::ToDoubleMilliseconds(load->p50),
             absl::ToDoubleMilliseconds(load->p99), load->count, load->errors,
-            load->error_codes,
-            load->server_cores, load->client_cores);
+            load->error_codes, load->server_cores, load->client_cores);
         (server == &*gateway ? row.gateway : row.bare).push_back(*load);
       }
     }
