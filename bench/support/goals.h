@@ -1,8 +1,9 @@
 // One line per performance goal (issue 17), in a form scripts/perf.sh
 // collects from every benchmark of a run into one table:
 //   GOAL <tab> goal <tab> measured <tab> target <tab> met
-// e.g. "GOAL	fan-out CPU per message, gateway / bare	0.93x	<= 1.00x	yes".
-// Benchmarks print their full results as well; these lines only summarise.
+// e.g. "GOAL	fan-out CPU per message, gateway / bare	0.93x	<= 1.00x
+// yes". Benchmarks print their full results as well; these lines only
+// summarise.
 #ifndef VNSTREAM_BENCH_SUPPORT_GOALS_H_
 #define VNSTREAM_BENCH_SUPPORT_GOALS_H_
 

@@ -132,8 +132,11 @@ MarketState::Applied MarketState::Apply(Channel channel, int source,
   std::unique_ptr<ChannelCache>& cache = entry.caches[Index(channel)];
   if (cache == nullptr) cache = Def(channel).make_cache();
   Applied result;
+  const size_t held = cache->size();
   const std::vector<KeyedEvent> events =
       cache->Apply(std::move(record), source, delivery, &result.gaps);
+  metrics_->cached_items[Index(channel)]->Increment(
+      static_cast<double>(cache->size()) - static_cast<double>(held));
   result.applied = !events.empty();
   for (const KeyedEvent& e : events) {
     for (const auto& s : entry.subscribers[Index(channel)])

@@ -203,6 +203,7 @@ TEST_F(MarketStateTest, QuoteSnapshotThenLiveWithoutDuplicatesOrStaleRecords) {
   EXPECT_EQ(state_.GetQuote("FPT")->quote().meta().seq(), 3u);
   const int quotes = Index(v1::CHANNEL_QUOTES);
   EXPECT_EQ(metrics_.subscriptions[quotes]->Value(), 2);
+  EXPECT_EQ(metrics_.cached_items[quotes]->Value(), 3) << "FPT, VCB, SSI";
   state_.Unsubscribe(v1::CHANNEL_QUOTES, {"FPT", "VCB"}, subscriber.get());
   EXPECT_EQ(metrics_.subscriptions[quotes]->Value(), 0);
 }
@@ -274,6 +275,9 @@ TEST_F(MarketStateTest, BarsRevisionsAndANewTradingDay) {
   ASSERT_EQ(bars->bars_size(), 2);
   EXPECT_EQ(bars->bars(0).close().units(), 100'100) << "the latest revision";
   EXPECT_TRUE(bars->bars(0).final());
+  prometheus::Gauge& held =
+      *metrics_.cached_items[Index(v1::CHANNEL_INTRADAY_BARS)];
+  EXPECT_EQ(held.Value(), 2);
   // The next day starts at seq 1 and replaces yesterday's bars.
   EXPECT_TRUE(ApplyBar(Bar("FPT", 1, 0, 99'000, false, 26)));
   EXPECT_FALSE(ApplyBar(Bar("FPT", 4, 2, 1, false, 25)))
@@ -281,6 +285,7 @@ TEST_F(MarketStateTest, BarsRevisionsAndANewTradingDay) {
   bars = state_.GetBars("FPT", std::nullopt);
   ASSERT_EQ(bars->bars_size(), 1);
   EXPECT_EQ(bars->bars(0).meta().trading_date().day(), 26);
+  EXPECT_EQ(held.Value(), 1) << "yesterday's bars are released";
 }
 
 TEST_F(MarketStateTest, ALateCorrectionComesAfterLaterBarsInTheSnapshot) {

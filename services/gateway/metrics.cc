@@ -86,6 +86,12 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
                         "Gateway receipt of a record (Kafka or VNStock "
                         "fallback) to its stream write, seconds.")
                     .Register(registry);
+  auto& cached = prometheus::BuildGauge()
+                     .Name("vnstream_gateway_cached_items")
+                     .Help(
+                         "Items held for snapshots and reads: quotes, "
+                         "bars, daily bars, breadth partials, signals.")
+                     .Register(registry);
   for (int c = 0; c < kChannelCount; ++c) {
     const prometheus::Labels labels = StreamLabels(c);
     subscriptions[c] = &subs.Add(labels);
@@ -93,6 +99,7 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
     sequence_gaps[c] = &gaps.Add(labels);
     delivery_latency[c] = &latency.Add(labels, LatencyBuckets());
     added_latency[c] = &added.Add(labels, LatencyBuckets());
+    cached_items[c] = &cached.Add(labels);
   }
   kafka_records = &prometheus::BuildCounter()
                        .Name("vnstream_gateway_kafka_records_total")

@@ -55,6 +55,9 @@ struct GatewayMetrics {
   // vnstream_gateway_added_latency_seconds{channel}: the gateway's own
   // share, from its receipt of the record (meta.received_at) to the write.
   PerChannel<prometheus::Histogram*> added_latency;
+  // vnstream_gateway_cached_items{channel}: items held for snapshots and
+  // reads (ChannelCache::size): what the gateway's memory grows with.
+  PerChannel<prometheus::Gauge*> cached_items;
   // vnstream_gateway_kafka_records_total{topic,result}: applied, stale,
   // malformed.
   prometheus::Family<prometheus::Counter>* kafka_records;
