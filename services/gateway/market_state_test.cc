@@ -108,6 +108,8 @@ class CollectingWriter : public StreamWriter {
   absl::Status OverByteBudget(const std::string& detail) override {
     return absl::ResourceExhaustedError(detail);
   }
+  // Never called: nothing here calls MaybeHeartbeat.
+  void Cancel(const absl::Status&) override {}
   std::vector<v1::MarketEvent> events;
   std::optional<absl::Status> status;
   bool pending = false;
