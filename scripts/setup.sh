@@ -11,6 +11,7 @@
 #   - a Python venv from PyPI (tools/python/requirements.txt: TA-Lib, grpcio)
 #     and the wheels the Python package's tests install offline
 #   - grpcurl, built with `go install` from the Go module proxy
+#   - ghz (bench/gateway:unary_bench's load generator), the same way
 #   - protoc-gen-go, protoc-gen-go-grpc and clients/go's modules (Go proxy)
 #   - buf from npm (tools/buf) for the proto lint and breaking-change tests
 #   - from npm (clients/dashboard): lightweight-charts, the dashboard's
@@ -109,6 +110,18 @@ if [[ "$(cat "$cache/bin/.grpcurl" 2>/dev/null)" != "$grpcurl_version" ]]; then
   (cd /tmp && GOBIN="$cache/bin" GOFLAGS=-mod=mod \
     go install "github.com/fullstorydev/grpcurl/cmd/grpcurl@$grpcurl_version") >&2
   echo "$grpcurl_version" > "$cache/bin/.grpcurl"
+fi
+
+# ghz, the gRPC load generator of bench/gateway:unary_bench, the same way
+# (the machine's Go).
+ghz_version=v0.121.0
+if [[ "$(cat "$cache/bin/.ghz" 2>/dev/null)" != "$ghz_version" ]]; then
+  echo "setup: building ghz $ghz_version" >&2
+  mkdir -p "$cache/bin"
+  (cd /tmp && GOBIN="$cache/bin" GOFLAGS=-mod=mod \
+    "$(command -v go || echo /usr/local/go/bin/go)" install \
+    "github.com/bojand/ghz/cmd/ghz@$ghz_version") >&2
+  echo "$ghz_version" > "$cache/bin/.ghz"
 fi
 
 if ! command -v node >/dev/null || ! command -v npm >/dev/null; then

@@ -91,6 +91,9 @@ class LatestValueCache final : public ChannelCache {
   bool empty() const override { return latest_ == nullptr; }
   v1::Delivery delivery() const override { return delivery_; }
   const v1::RecordMeta* newest() const override;
+  // The held event (null when empty), shared, never modified: unary reads
+  // copy what they need from it instead of a snapshot copy of the event.
+  const EventPtr& latest() const { return latest_; }
 
  private:
   const Channel channel_;

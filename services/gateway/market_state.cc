@@ -45,6 +45,14 @@ struct MarketState::Entry {
     return caches[Index(channel)].get();
   }
 
+  // The held quote event, null when none: read without a snapshot copy.
+  const EventPtr& latest_quote() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    static const EventPtr kNone;
+    const auto* quotes =
+        static_cast<const LatestValueCache*>(cache(v1::CHANNEL_QUOTES));
+    return quotes != nullptr ? quotes->latest() : kNone;
+  }
+
   bool Empty() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
     if (instrument.has_value()) return false;
     for (int c = 0; c < kChannelCount; ++c) {
@@ -211,15 +219,16 @@ void MarketState::Unsubscribe(Channel channel,
 std::optional<v1::QuoteItem> MarketState::GetQuote(const std::string& symbol) {
   std::shared_ptr<Entry> entry = Find(symbol);
   if (entry == nullptr) return std::nullopt;
-  std::vector<EventPtr> events;
+  EventPtr latest;
   {
     absl::MutexLock lock(&entry->mu);
-    (void)entry->Snapshot(v1::CHANNEL_QUOTES, symbol, {}, &events);
+    latest = entry->latest_quote();
   }
-  if (events.empty()) return std::nullopt;
+  if (latest == nullptr) return std::nullopt;
+  // Copied outside the lock: the held event is immutable.
   v1::QuoteItem item;
-  *item.mutable_quote() = events.front()->quote();
-  item.set_delivery(events.front()->delivery());
+  *item.mutable_quote() = latest->quote();
+  item.set_delivery(latest->delivery());
   return item;
 }
 
@@ -318,13 +327,8 @@ std::vector<v1::SymbolInfo> MarketState::ListSymbols(
         info.set_delivery(cache->delivery());
       }
     }
-    const ChannelCache* quotes = entry->cache(v1::CHANNEL_QUOTES);
-    if (quotes != nullptr && !quotes->empty()) {
-      std::vector<EventPtr> latest;
-      (void)quotes->Snapshot(symbol, {}, &latest);
-      if (!latest.empty())
-        info.set_exchange(latest.front()->quote().exchange());
-    }
+    if (const EventPtr& quote = entry->latest_quote(); quote != nullptr)
+      info.set_exchange(quote->quote().exchange());
     if (entry->instrument.has_value()) {
       const v1::Instrument& listing = *entry->instrument;
       if (!listing.listed() && newest == absl::InfinitePast()) continue;
