@@ -72,6 +72,10 @@ ABSL_FLAG(int, slow_streams, 1000,
           "Streams in the readers and slow scenarios.");
 ABSL_FLAG(double, slow_fraction, 0.1,
           "Streams that never read in the slow scenario.");
+ABSL_FLAG(absl::Duration, stall_timeout, absl::Seconds(10),
+          "The gateway's --stream_stall_timeout: a non-reading stream is "
+          "ended once a write to it has waited this long, and its call "
+          "cancelled this long after.");
 ABSL_FLAG(int, streams_per_connection, 100, "Streams per HTTP/2 connection.");
 ABSL_FLAG(std::string, kafka_config, "",
           "Experiments only (the numbers to report use none): librdkafka "
@@ -247,6 +251,8 @@ absl::StatusOr<testing::ServiceProcess> StartServer(const std::string& server,
       {absl::StrCat("--kafka_brokers=", env.kafka->bootstrap_servers()),
        "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
        "--fallback=false", "--max_streams=50000", "--shutdown_grace=2s",
+       absl::StrCat("--stream_stall_timeout=",
+                    absl::FormatDuration(absl::GetFlag(FLAGS_stall_timeout))),
        // The bare server is plaintext and keyless too: the same transport
        // and no per-call key check, for both.
        "--insecure_plaintext", "--insecure_no_auth",
@@ -395,7 +401,8 @@ void Print(const std::vector<Result>& results) {
           "  readers' p50 %s  p99 %s  msgs/s %s of expected %.0f vs %.0f\n"
           "  server RSS %.1f vs %.1f MiB, growth over the measured %s: "
           "%+.1f vs %+.1f MiB\n"
-          "  non-reading streams ended by the server: %d of %d\n",
+          "  non-reading streams ended by the server: %d of %d (the "
+          "gateway's stream_stall_timeout: %s)\n",
           s.server, s.slow_streams, s.streams,
           RatioText(absl::ToDoubleMicroseconds(s.p50),
                     absl::ToDoubleMicroseconds(r.p50)),
@@ -405,7 +412,8 @@ void Print(const std::vector<Result>& results) {
                     r.messages_per_second / r.expected_per_second),
           s.expected_per_second, r.expected_per_second, s.server_rss_mib,
           r.server_rss_mib, absl::FormatDuration(absl::GetFlag(FLAGS_duration)),
-          s.rss_growth_mib, r.rss_growth_mib, s.slow_ended, s.slow_streams);
+          s.rss_growth_mib, r.rss_growth_mib, s.slow_ended, s.slow_streams,
+          absl::FormatDuration(absl::GetFlag(FLAGS_stall_timeout)));
     }
   }
   // Freshness: the gateway against the Kafka floor under it.

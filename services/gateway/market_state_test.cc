@@ -118,6 +118,8 @@ class CollectingWriter : public StreamWriter {
   absl::Status OverByteBudget(const std::string& detail) override {
     return absl::ResourceExhaustedError(detail);
   }
+  // Never called: nothing here calls MaybeHeartbeat.
+  void Cancel(const absl::Status&) override {}
   std::vector<v1::MarketEvent> events;
   std::optional<absl::Status> status;
   bool pending = false;
@@ -552,6 +554,8 @@ class AsyncWriter : public StreamWriter {
   absl::Status OverByteBudget(const std::string& detail) override {
     return absl::ResourceExhaustedError(detail);
   }
+  // Never called: nothing here calls MaybeHeartbeat.
+  void Cancel(const absl::Status&) override {}
 
   // The client: completes each write until the stream is finished (or
   // `timeout` passes, a hang).

@@ -46,6 +46,20 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
               "Slow consumer disconnects because the stream's queue held more "
               "than stream_max_queued_bytes (quota stream_bytes).")
           .Register(registry);
+  auto& stalls_family =
+      prometheus::BuildCounter()
+          .Name("vnstream_gateway_stream_stalls_total")
+          .Help(
+              "Slow consumer disconnects because the stream was not drained "
+              "for stream_stall_timeout (the client stopped reading).")
+          .Register(registry);
+  auto& cancels_family =
+      prometheus::BuildCounter()
+          .Name("vnstream_gateway_undrained_streams_cancelled_total")
+          .Help(
+              "Ending streams cancelled because their client still had not "
+              "read stream_stall_timeout later.")
+          .Register(registry);
   auto& queued = prometheus::BuildGauge()
                      .Name("vnstream_gateway_queued_bytes")
                      .Help(
@@ -57,6 +71,8 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
     slow_consumers[kind] = &slow.Add(StreamLabels(kind));
     dropped[kind] = &dropped_family.Add(StreamLabels(kind));
     byte_budget_exceeded[kind] = &bytes_exceeded.Add(StreamLabels(kind));
+    stalls[kind] = &stalls_family.Add(StreamLabels(kind));
+    undrained_cancels[kind] = &cancels_family.Add(StreamLabels(kind));
     queued_bytes[kind] = &queued.Add(StreamLabels(kind));
   }
   auto& subs = prometheus::BuildGauge()

@@ -37,6 +37,14 @@ struct GatewayMetrics {
   // slow consumers whose queue went over stream_max_queued_bytes (quota
   // stream_bytes).
   PerStreamKind<prometheus::Counter*> byte_budget_exceeded;
+  // vnstream_gateway_stream_stalls_total{channel}: those of the slow
+  // consumers ended because their stream was not drained for
+  // stream_stall_timeout (the client stopped reading).
+  PerStreamKind<prometheus::Counter*> stalls;
+  // vnstream_gateway_undrained_streams_cancelled_total{channel}: ending
+  // streams (slow consumers, shutdown) cancelled because their client still
+  // had not read stream_stall_timeout later.
+  PerStreamKind<prometheus::Counter*> undrained_cancels;
   // vnstream_gateway_queued_bytes{channel}: serialized bytes queued on
   // streams (snapshots included), not yet written.
   PerStreamKind<prometheus::Gauge*> queued_bytes;
