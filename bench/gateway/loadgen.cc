@@ -9,7 +9,9 @@
 //   freshness  --freshness_streams streams x 10 symbols while the whole
 //              market (--market_symbols) updates --updates_per_second:
 //              latency from produce (meta.published_at, stamped just before
-//              the Kafka produce call) to client receive
+//              the Kafka produce call) to client receive, beside Kafka's
+//              floor (a bare librdkafka consumer of the same records) and
+//              the gateway's own share (client receipt - meta.received_at)
 //   fanout     --fanout_streams streams x 10 symbols, same updates:
 //              delivered messages/s, latency p50/p99/p99.9, server CPU
 //              and RSS
@@ -35,6 +37,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
+#include "bench/support/goals.h"
 #include "bench/support/latency_histogram.h"
 #include "bench/support/quote_feed.h"
 #include "bench/support/quote_streams.h"
@@ -43,6 +46,7 @@
 #include "libs/base/logging.h"
 #include "libs/base/proc_stats.h"
 #include "libs/base/subprocess.h"
+#include "libs/kafka/client_config.h"
 #include "libs/kafka/publisher.h"
 #include "libs/kafka/record.h"
 #include "libs/kafka/topics.h"
@@ -68,10 +72,15 @@ ABSL_FLAG(int, slow_streams, 1000,
           "Streams in the readers and slow scenarios.");
 ABSL_FLAG(double, slow_fraction, 0.1,
           "Streams that never read in the slow scenario.");
+ABSL_FLAG(absl::Duration, stall_timeout, absl::Seconds(10),
+          "The gateway's --stream_stall_timeout: a non-reading stream is "
+          "ended once a write to it has waited this long, and its call "
+          "cancelled this long after.");
 ABSL_FLAG(int, streams_per_connection, 100, "Streams per HTTP/2 connection.");
-ABSL_FLAG(int, linger_ms, 5,
-          "linger.ms of the producer (ingest ships 5: batching for a "
-          "whole-market cycle); 0 shows Kafka's floor.");
+ABSL_FLAG(std::string, kafka_config, "",
+          "Experiments only (the numbers to report use none): librdkafka "
+          "settings key=value,... on top of the shipped ones, for the "
+          "producer, the gateway's consumer and the floor's consumer.");
 ABSL_FLAG(absl::Duration, warmup, absl::Seconds(10),
           "Load before measuring starts.");
 ABSL_FLAG(absl::Duration, duration, absl::Seconds(30), "Measured period.");
@@ -124,6 +133,70 @@ class Producer {
   std::thread thread_;
 };
 
+// Kafka's floor: a bare librdkafka consumer of stock-prices, with the
+// gateway's consumer settings, in this process, recording produce (meta.
+// published_at) -> consume of the same records the gateway receives.
+class FloorConsumer {
+ public:
+  static absl::StatusOr<std::unique_ptr<FloorConsumer>> Start(
+      const std::string& bootstrap_servers, const kafka::ConfigMap& overrides) {
+    absl::StatusOr<std::unique_ptr<RdKafka::Conf>> conf =
+        kafka::MakeConf(kafka::Merge({{"bootstrap.servers", bootstrap_servers},
+                                      {"group.id", "gateway-loadgen-floor"},
+                                      {"enable.auto.commit", "false"},
+                                      {"isolation.level", "read_committed"}},
+                                     overrides));
+    if (!conf.ok()) return conf.status();
+    std::string error;
+    std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+        RdKafka::KafkaConsumer::create(conf->get(), error));
+    if (consumer == nullptr) return absl::InternalError(error);
+    std::vector<RdKafka::TopicPartition*> assignment;
+    for (const kafka::TopicSpec& topic : kafka::DefaultTopics()) {
+      if (topic.name != kafka::kPricesTopic) continue;
+      for (int p = 0; p < topic.partitions; ++p) {
+        assignment.push_back(RdKafka::TopicPartition::create(
+            topic.name, p, RdKafka::Topic::OFFSET_END));
+      }
+    }
+    const RdKafka::ErrorCode err = consumer->assign(assignment);
+    RdKafka::TopicPartition::destroy(assignment);
+    if (err != RdKafka::ERR_NO_ERROR) {
+      return absl::InternalError(RdKafka::err2str(err));
+    }
+    return std::unique_ptr<FloorConsumer>(
+        new FloorConsumer(std::move(consumer)));
+  }
+  ~FloorConsumer() {
+    stop_.Notify();
+    thread_.join();
+    consumer_->close();
+  }
+  LatencyHistogram& latency() { return latency_; }
+
+ private:
+  explicit FloorConsumer(std::unique_ptr<RdKafka::KafkaConsumer> consumer)
+      : consumer_(std::move(consumer)), thread_([this] { Loop(); }) {}
+
+  void Loop() {
+    v1::Quote quote;
+    while (!stop_.HasBeenNotified()) {
+      std::unique_ptr<RdKafka::Message> message(consumer_->consume(100));
+      if (message->err() != RdKafka::ERR_NO_ERROR) continue;
+      const absl::Time now = absl::Now();
+      if (kafka::DecodeRecord(*message, quote).ok()) {
+        latency_.Record(now -
+                        market::FromTimestamp(quote.meta().published_at()));
+      }
+    }
+  }
+
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  LatencyHistogram latency_;
+  absl::Notification stop_;
+  std::thread thread_;
+};
+
 struct Result {
   std::string server;
   std::string scenario;
@@ -131,6 +204,9 @@ struct Result {
   double messages_per_second = 0;
   double expected_per_second = 0;
   absl::Duration p50, p99, p999, max;
+  // Gateway runs: Kafka's floor over the same period (FloorConsumer), and
+  // the gateway's own share (client receipt - meta.received_at).
+  absl::Duration floor_p50, floor_p99, added_p50, added_p99;
   double server_cores = 0;  // Server CPU seconds per second.
   double server_rss_mib = 0;
   double client_cores = 0;  // This process (clients + producer).
@@ -147,6 +223,7 @@ struct Environment {
   std::vector<std::string> market;
   std::unique_ptr<kafka::LocalKafka> kafka;
   std::unique_ptr<kafka::Publisher> publisher;
+  kafka::ConfigMap kafka_config;  // --kafka_config.
   prometheus::Registry registry;
 };
 
@@ -174,9 +251,12 @@ absl::StatusOr<testing::ServiceProcess> StartServer(const std::string& server,
       {absl::StrCat("--kafka_brokers=", env.kafka->bootstrap_servers()),
        "--grpc_address=127.0.0.1:0", "--metrics_address=127.0.0.1:0",
        "--fallback=false", "--max_streams=50000", "--shutdown_grace=2s",
+       absl::StrCat("--stream_stall_timeout=",
+                    absl::FormatDuration(absl::GetFlag(FLAGS_stall_timeout))),
        // The bare server is plaintext and keyless too: the same transport
        // and no per-call key check, for both.
-       "--insecure_plaintext", "--insecure_no_auth"},
+       "--insecure_plaintext", "--insecure_no_auth",
+       absl::StrCat("--kafka_config=", absl::GetFlag(FLAGS_kafka_config))},
       "gRPC on :(\\d+), metrics on :(\\d+)");
   if (!gateway.ok()) return gateway;
   // Ready once its cache holds what the topics held.
@@ -236,10 +316,20 @@ absl::StatusOr<Result> Run(const std::string& server,
     result.idle_kib_per_stream =
         (result.server_rss_mib - rss_before) * 1024 / streams;
   } else {
+    std::unique_ptr<FloorConsumer> floor;
+    if (gateway) {
+      absl::StatusOr<std::unique_ptr<FloorConsumer>> started =
+          FloorConsumer::Start(env.kafka->bootstrap_servers(),
+                               env.kafka_config);
+      if (!started.ok()) return started.status();
+      floor = *std::move(started);
+    }
     if (producer != nullptr) producer->Start(rate);
     absl::SleepFor(absl::GetFlag(FLAGS_warmup));
     StreamStats& stats = clients->stats();
     stats.latency.Reset();
+    stats.added_latency.Reset();
+    if (floor != nullptr) floor->latency().Reset();
     stats.messages.store(0);
     const double server_cpu = CpuSeconds(pid);
     const double client_cpu = CpuSeconds(0);
@@ -262,6 +352,12 @@ absl::StatusOr<Result> Run(const std::string& server,
     result.p99 = stats.latency.Percentile(0.99);
     result.p999 = stats.latency.Percentile(0.999);
     result.max = stats.latency.max();
+    if (floor != nullptr) {
+      result.floor_p50 = floor->latency().Percentile(0.5);
+      result.floor_p99 = floor->latency().Percentile(0.99);
+      result.added_p50 = stats.added_latency.Percentile(0.5);
+      result.added_p99 = stats.added_latency.Percentile(0.99);
+    }
     if (producer != nullptr) producer->Stop();
   }
   // Every update reaches the reading streams subscribed to its symbol.
@@ -278,9 +374,6 @@ absl::StatusOr<Result> Run(const std::string& server,
 
 std::string Ms(absl::Duration d) {
   return absl::StrFormat("%.2f", absl::ToDoubleMilliseconds(d));
-}
-std::string Ratio(double gateway, double bare) {
-  return bare > 0 ? absl::StrFormat("%.2fx", gateway / bare) : "-";
 }
 
 void Print(const std::vector<Result>& results) {
@@ -308,18 +401,35 @@ void Print(const std::vector<Result>& results) {
           "  readers' p50 %s  p99 %s  msgs/s %s of expected %.0f vs %.0f\n"
           "  server RSS %.1f vs %.1f MiB, growth over the measured %s: "
           "%+.1f vs %+.1f MiB\n"
-          "  non-reading streams ended by the server: %d of %d\n",
+          "  non-reading streams ended by the server: %d of %d (the "
+          "gateway's stream_stall_timeout: %s)\n",
           s.server, s.slow_streams, s.streams,
-          Ratio(absl::ToDoubleMicroseconds(s.p50),
-                absl::ToDoubleMicroseconds(r.p50)),
-          Ratio(absl::ToDoubleMicroseconds(s.p99),
-                absl::ToDoubleMicroseconds(r.p99)),
-          Ratio(s.messages_per_second / s.expected_per_second,
-                r.messages_per_second / r.expected_per_second),
+          RatioText(absl::ToDoubleMicroseconds(s.p50),
+                    absl::ToDoubleMicroseconds(r.p50)),
+          RatioText(absl::ToDoubleMicroseconds(s.p99),
+                    absl::ToDoubleMicroseconds(r.p99)),
+          RatioText(s.messages_per_second / s.expected_per_second,
+                    r.messages_per_second / r.expected_per_second),
           s.expected_per_second, r.expected_per_second, s.server_rss_mib,
           r.server_rss_mib, absl::FormatDuration(absl::GetFlag(FLAGS_duration)),
-          s.rss_growth_mib, r.rss_growth_mib, s.slow_ended, s.slow_streams);
+          s.rss_growth_mib, r.rss_growth_mib, s.slow_ended, s.slow_streams,
+          absl::FormatDuration(absl::GetFlag(FLAGS_stall_timeout)));
     }
+  }
+  // Freshness: the gateway against the Kafka floor under it.
+  for (const Result& g : results) {
+    if (g.server != "gateway" || g.floor_p50 == absl::ZeroDuration()) continue;
+    absl::PrintF(
+        "\n%s, gateway: produce -> client p50 %s ms, p99 %s ms; Kafka floor "
+        "(bare librdkafka produce -> consume, same records) p50 %s ms, p99 %s "
+        "ms (%s, %s); the gateway's own share (receipt from Kafka -> client) "
+        "p50 %s ms, p99 %s ms\n",
+        g.scenario, Ms(g.p50), Ms(g.p99), Ms(g.floor_p50), Ms(g.floor_p99),
+        RatioText(absl::ToDoubleMicroseconds(g.p50),
+                  absl::ToDoubleMicroseconds(g.floor_p50)),
+        RatioText(absl::ToDoubleMicroseconds(g.p99),
+                  absl::ToDoubleMicroseconds(g.floor_p99)),
+        Ms(g.added_p50), Ms(g.added_p99));
   }
   absl::PrintF("\ngateway / bare:\n");
   for (const Result& g : results) {
@@ -328,21 +438,54 @@ void Print(const std::vector<Result>& results) {
       if (b.server != "bare" || b.scenario != g.scenario) continue;
       if (g.scenario == "idle") {
         absl::PrintF("  idle       memory per stream %s\n",
-                     Ratio(g.idle_kib_per_stream, b.idle_kib_per_stream));
+                     RatioText(g.idle_kib_per_stream, b.idle_kib_per_stream));
         continue;
       }
       absl::PrintF(
           "  %-10s msgs/s %s  p50 %s  p99 %s  p99.9 %s  server CPU %s  RSS "
           "%s\n",
-          g.scenario, Ratio(g.messages_per_second, b.messages_per_second),
-          Ratio(absl::ToDoubleMicroseconds(g.p50),
-                absl::ToDoubleMicroseconds(b.p50)),
-          Ratio(absl::ToDoubleMicroseconds(g.p99),
-                absl::ToDoubleMicroseconds(b.p99)),
-          Ratio(absl::ToDoubleMicroseconds(g.p999),
-                absl::ToDoubleMicroseconds(b.p999)),
-          Ratio(g.server_cores, b.server_cores),
-          Ratio(g.server_rss_mib, b.server_rss_mib));
+          g.scenario, RatioText(g.messages_per_second, b.messages_per_second),
+          RatioText(absl::ToDoubleMicroseconds(g.p50),
+                    absl::ToDoubleMicroseconds(b.p50)),
+          RatioText(absl::ToDoubleMicroseconds(g.p99),
+                    absl::ToDoubleMicroseconds(b.p99)),
+          RatioText(absl::ToDoubleMicroseconds(g.p999),
+                    absl::ToDoubleMicroseconds(b.p999)),
+          RatioText(g.server_cores, b.server_cores),
+          RatioText(g.server_rss_mib, b.server_rss_mib));
+    }
+  }
+  // Issue 17's goals (scripts/perf.sh gathers these lines into one table).
+  for (const Result& g : results) {
+    if (g.server != "gateway") continue;
+    if (g.scenario == "freshness") {
+      const std::string floor =
+          absl::StrCat(" (Kafka floor ", Ms(g.floor_p50), " / ",
+                       Ms(g.floor_p99), " ms, gateway's share ",
+                       Ms(g.added_p50), " / ", Ms(g.added_p99), " ms)");
+      const std::string streams = absl::StrCat(g.streams, " streams");
+      PrintGoal(absl::StrCat("freshness p50, produce -> client, ", streams),
+                absl::StrCat(Ms(g.p50), " ms", floor), "<= 2 ms",
+                g.p50 <= absl::Milliseconds(2));
+      PrintGoal(absl::StrCat("freshness p99, produce -> client, ", streams),
+                absl::StrCat(Ms(g.p99), " ms"), "<= 10 ms",
+                g.p99 <= absl::Milliseconds(10));
+    }
+    for (const Result& b : results) {
+      if (b.server != "bare" || b.scenario != g.scenario) continue;
+      if (g.scenario == "idle") {
+        PrintRatioGoal(absl::StrCat("memory per idle stream, gateway / bare, ",
+                                    g.streams, " streams"),
+                       g.idle_kib_per_stream, b.idle_kib_per_stream,
+                       /*at_most=*/true, 1.05);
+      } else if (g.scenario == "fanout" && g.messages_per_second > 0 &&
+                 b.messages_per_second > 0) {
+        PrintRatioGoal(
+            absl::StrCat("CPU per delivered message, gateway / bare, ",
+                         g.streams, " streams"),
+            g.server_cores / g.messages_per_second,
+            b.server_cores / b.messages_per_second, /*at_most=*/true, 1.0);
+      }
     }
   }
 }
@@ -356,6 +499,13 @@ int Main(int argc, char** argv) {
   env.work_dir = dir_template;
   env.market = SyntheticSymbols(absl::GetFlag(FLAGS_market_symbols));
   const std::vector<std::string> servers = absl::GetFlag(FLAGS_servers);
+  absl::StatusOr<kafka::ConfigMap> kafka_config =
+      kafka::ParseConfigList(absl::GetFlag(FLAGS_kafka_config));
+  if (!kafka_config.ok()) {
+    spdlog::error("--kafka_config: {}", kafka_config.status());
+    return 1;
+  }
+  env.kafka_config = *std::move(kafka_config);
   if (std::find(servers.begin(), servers.end(), "gateway") != servers.end()) {
     absl::StatusOr<std::unique_ptr<kafka::LocalKafka>> kafka =
         kafka::LocalKafka::Start({.work_dir = env.work_dir + "/kafka"});
@@ -368,8 +518,7 @@ int Main(int argc, char** argv) {
         kafka::Publisher::Create(
             {.bootstrap_servers = env.kafka->bootstrap_servers(),
              .client_id = "gateway-loadgen",
-             .overrides = {{"linger.ms",
-                            absl::StrCat(absl::GetFlag(FLAGS_linger_ms))}}},
+             .overrides = env.kafka_config},
             env.registry, "loadgen");
     if (!publisher.ok()) {
       spdlog::error("{}", publisher.status());

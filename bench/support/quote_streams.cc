@@ -34,9 +34,13 @@ class QuoteStreams::Stream : public grpc::ClientReadReactor<v1::MarketEvent> {
   void OnReadDone(bool ok) override {
     if (!ok) return;  // OnDone follows.
     if (event_.has_quote() && !event_.snapshot()) {
-      stats_.latency.Record(
-          absl::Now() -
-          market::FromTimestamp(event_.quote().meta().published_at()));
+      const absl::Time now = absl::Now();
+      const v1::RecordMeta& meta = event_.quote().meta();
+      stats_.latency.Record(now - market::FromTimestamp(meta.published_at()));
+      if (meta.has_received_at()) {
+        stats_.added_latency.Record(now -
+                                    market::FromTimestamp(meta.received_at()));
+      }
       stats_.messages.fetch_add(1, std::memory_order_relaxed);
     } else if (event_.has_snapshot_end()) {
       stats_.established.fetch_add(1, std::memory_order_relaxed);

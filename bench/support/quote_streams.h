@@ -29,6 +29,9 @@ namespace vnstream::bench {
 // Counters shared by all streams of a QuoteStreams.
 struct StreamStats {
   LatencyHistogram latency;
+  // Receipt - meta.received_at (the gateway's own share; servers that do
+  // not stamp received_at record nothing).
+  LatencyHistogram added_latency;
   std::atomic<int64_t> messages{0};     // Live quotes received.
   std::atomic<int64_t> established{0};  // Streams past their snapshot.
   std::atomic<int64_t> done{0};         // Streams finished.

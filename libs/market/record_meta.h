@@ -10,6 +10,7 @@ namespace vnstream::market {
 
 // The record's metadata; null when its type has no RecordMeta `meta` field.
 const v1::RecordMeta* RecordMetaOf(const google::protobuf::Message& record);
+v1::RecordMeta* MutableRecordMetaOf(google::protobuf::Message& record);
 
 }  // namespace vnstream::market
 

@@ -59,6 +59,8 @@ class CountingWriter : public StreamWriter {
   absl::Status OverByteBudget(const std::string& detail) override {
     return absl::ResourceExhaustedError(detail);
   }
+  // Never called: nothing here calls MaybeHeartbeat.
+  void Cancel(const absl::Status&) override {}
   int ends = 0;
   bool pending = false;
 };

@@ -89,6 +89,7 @@ class LatestValueCache final : public ChannelCache {
   absl::Status Snapshot(const std::string& symbol, const ResumePoint& resume,
                         std::vector<EventPtr>* out) const override;
   bool empty() const override { return latest_ == nullptr; }
+  size_t size() const override { return empty() ? 0 : 1; }
   v1::Delivery delivery() const override { return delivery_; }
   const v1::RecordMeta* newest() const override;
   // The held event (null when empty), shared, never modified: unary reads
@@ -112,6 +113,7 @@ class DayBarsCache final : public ChannelCache {
   absl::Status Snapshot(const std::string& symbol, const ResumePoint& resume,
                         std::vector<EventPtr>* out) const override;
   bool empty() const override { return bars_.empty(); }
+  size_t size() const override { return bars_.size(); }
   v1::Delivery delivery() const override { return delivery_; }
   const v1::RecordMeta* newest() const override;
 
@@ -140,6 +142,9 @@ class HistoryCache final : public ChannelCache {
   absl::Status Snapshot(const std::string& symbol, const ResumePoint& resume,
                         std::vector<EventPtr>* out) const override;
   bool empty() const override { return view_ == nullptr; }
+  size_t size() const override {
+    return empty() ? 0 : static_cast<size_t>(view_->bars_size());
+  }
   v1::Delivery delivery() const override { return delivery_; }
   const v1::RecordMeta* newest() const override;
 
@@ -176,6 +181,7 @@ class BreadthCache final : public ChannelCache {
   absl::Status Snapshot(const std::string& symbol, const ResumePoint& resume,
                         std::vector<EventPtr>* out) const override;
   bool empty() const override { return total_ == nullptr; }
+  size_t size() const override { return partials_.size(); }
   v1::Delivery delivery() const override {
     return empty() ? v1::DELIVERY_UNSPECIFIED : v1::DELIVERY_KAFKA;
   }
@@ -198,6 +204,7 @@ class EventLogCache final : public ChannelCache {
   absl::Status Snapshot(const std::string& symbol, const ResumePoint& resume,
                         std::vector<EventPtr>* out) const override;
   bool empty() const override { return events_.empty(); }
+  size_t size() const override { return events_.size(); }
   v1::Delivery delivery() const override {
     return empty() ? v1::DELIVERY_UNSPECIFIED : v1::DELIVERY_KAFKA;
   }

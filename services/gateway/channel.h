@@ -89,6 +89,9 @@ class ChannelCache {
 
   // Whether anything is held.
   virtual bool empty() const = 0;
+  // Items held: quotes, bars, daily bars of the history, breadth partials,
+  // signals (what vnstream_gateway_cached_items counts).
+  virtual size_t size() const = 0;
   // How the held data arrived (UNSPECIFIED when empty).
   virtual v1::Delivery delivery() const = 0;
   // Metadata of the newest record held; null when empty.

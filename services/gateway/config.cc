@@ -50,6 +50,11 @@ ABSL_FLAG(int, stream_queue_limit, 4096,
 ABSL_FLAG(int64_t, stream_max_queued_bytes, 16 << 20,
           "Serialized bytes queued on one stream, snapshot included, before "
           "it is ended as a slow consumer (quota stream_bytes).");
+ABSL_FLAG(absl::Duration, stream_stall_timeout, absl::Seconds(30),
+          "A stream whose write has not completed for this long while "
+          "messages wait (its client stopped reading) is ended as a slow "
+          "consumer; if its client still does not read this long after, the "
+          "call is cancelled. 0 = never.");
 ABSL_FLAG(
     absl::Duration, heartbeat_interval, absl::Seconds(15),
     "Default heartbeat period on idle streams (clients may ask 1s-120s).");
@@ -155,6 +160,8 @@ absl::StatusOr<GatewayConfig> LoadConfig() {
       std::max<int64_t>(1, absl::GetFlag(FLAGS_stream_max_queued_bytes)));
   config.service.subscriber.heartbeat_interval =
       absl::GetFlag(FLAGS_heartbeat_interval);
+  config.service.subscriber.stall_timeout =
+      absl::GetFlag(FLAGS_stream_stall_timeout);
   config.service.unary_fallback_wait = absl::GetFlag(FLAGS_fallback_wait);
   if (config.service.max_symbols_per_subscription < 1 ||
       config.service.max_symbols_per_request < 1 ||
@@ -166,6 +173,13 @@ absl::StatusOr<GatewayConfig> LoadConfig() {
   }
   if (config.service.subscriber.heartbeat_interval < absl::Seconds(1)) {
     return absl::InvalidArgumentError("heartbeat_interval must be at least 1s");
+  }
+  // Checked once a second: below that it would end streams that are only
+  // between two checks.
+  if (config.service.subscriber.stall_timeout != absl::ZeroDuration() &&
+      config.service.subscriber.stall_timeout < absl::Seconds(1)) {
+    return absl::InvalidArgumentError(
+        "stream_stall_timeout must be 0 (never) or at least 1s");
   }
   config.fallback_enabled = absl::GetFlag(FLAGS_fallback);
   config.fallback.not_found_ttl = absl::GetFlag(FLAGS_fallback_not_found_ttl);

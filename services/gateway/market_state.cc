@@ -120,9 +120,11 @@ MarketState::LockedEntry MarketState::LockFindOrCreate(
 MarketState::Applied MarketState::Apply(Channel channel, int source,
                                         RecordPtr record,
                                         v1::Delivery delivery) {
-  const v1::RecordMeta* meta = market::RecordMetaOf(*record);
+  v1::RecordMeta* meta = market::MutableRecordMetaOf(*record);
   if (meta == nullptr)
     return {};  // Not a record type (impossible by declaration).
+  // Before the symbol's lock: the wait for it is the gateway's own latency.
+  *meta->mutable_received_at() = market::ToTimestamp(absl::Now());
   const std::string symbol = meta->symbol();
   LockedEntry locked = LockFindOrCreate(symbol);
   Entry& entry = *locked;
@@ -130,8 +132,11 @@ MarketState::Applied MarketState::Apply(Channel channel, int source,
   std::unique_ptr<ChannelCache>& cache = entry.caches[Index(channel)];
   if (cache == nullptr) cache = Def(channel).make_cache();
   Applied result;
+  const size_t held = cache->size();
   const std::vector<KeyedEvent> events =
       cache->Apply(std::move(record), source, delivery, &result.gaps);
+  metrics_->cached_items[Index(channel)]->Increment(
+      static_cast<double>(cache->size()) - static_cast<double>(held));
   result.applied = !events.empty();
   for (const KeyedEvent& e : events) {
     for (const auto& s : entry.subscribers[Index(channel)])

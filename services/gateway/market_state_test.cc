@@ -1,7 +1,17 @@
 #include "services/gateway/market_state.h"
 
+#include <array>
+#include <atomic>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/synchronization/notification.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/base/subprocess.h"
 #include "libs/indicators/indicators.h"
 #include "libs/market/calendar.h"
 #include "libs/market/decimal.h"
@@ -108,6 +118,8 @@ class CollectingWriter : public StreamWriter {
   absl::Status OverByteBudget(const std::string& detail) override {
     return absl::ResourceExhaustedError(detail);
   }
+  // Never called: nothing here calls MaybeHeartbeat.
+  void Cancel(const absl::Status&) override {}
   std::vector<v1::MarketEvent> events;
   std::optional<absl::Status> status;
   bool pending = false;
@@ -193,8 +205,28 @@ TEST_F(MarketStateTest, QuoteSnapshotThenLiveWithoutDuplicatesOrStaleRecords) {
   EXPECT_EQ(state_.GetQuote("FPT")->quote().meta().seq(), 3u);
   const int quotes = Index(v1::CHANNEL_QUOTES);
   EXPECT_EQ(metrics_.subscriptions[quotes]->Value(), 2);
+  EXPECT_EQ(metrics_.cached_items[quotes]->Value(), 3) << "FPT, VCB, SSI";
   state_.Unsubscribe(v1::CHANNEL_QUOTES, {"FPT", "VCB"}, subscriber.get());
   EXPECT_EQ(metrics_.subscriptions[quotes]->Value(), 0);
+}
+
+TEST_F(MarketStateTest, StampsWhenTheGatewayReceivedEachRecord) {
+  v1::Quote sent = Quote("FPT", 1);
+  // Whatever a producer wrote there is not the gateway's receipt time.
+  *sent.mutable_meta()->mutable_received_at() =
+      market::ToTimestamp(absl::FromUnixSeconds(1));
+  const absl::Time before = absl::Now();
+  EXPECT_TRUE(ApplyQuote(sent));
+  const absl::Time after = absl::Now();
+  auto subscriber = Subscribe(v1::CHANNEL_QUOTES, {"FPT"});
+  ASSERT_EQ(writer_.events.size(), 2u);
+  const absl::Time received =
+      market::FromTimestamp(writer_.events[0].quote().meta().received_at());
+  EXPECT_GE(received, before);
+  EXPECT_LE(received, after);
+  EXPECT_EQ(market::FromTimestamp(
+                state_.GetQuote("FPT")->quote().meta().received_at()),
+            received);
 }
 
 TEST_F(MarketStateTest, ResumeReportsConflationAndTellsItFromLoss) {
@@ -245,6 +277,9 @@ TEST_F(MarketStateTest, BarsRevisionsAndANewTradingDay) {
   ASSERT_EQ(bars->bars_size(), 2);
   EXPECT_EQ(bars->bars(0).close().units(), 100'100) << "the latest revision";
   EXPECT_TRUE(bars->bars(0).final());
+  prometheus::Gauge& held =
+      *metrics_.cached_items[Index(v1::CHANNEL_INTRADAY_BARS)];
+  EXPECT_EQ(held.Value(), 2);
   // The next day starts at seq 1 and replaces yesterday's bars.
   EXPECT_TRUE(ApplyBar(Bar("FPT", 1, 0, 99'000, false, 26)));
   EXPECT_FALSE(ApplyBar(Bar("FPT", 4, 2, 1, false, 25)))
@@ -252,6 +287,7 @@ TEST_F(MarketStateTest, BarsRevisionsAndANewTradingDay) {
   bars = state_.GetBars("FPT", std::nullopt);
   ASSERT_EQ(bars->bars_size(), 1);
   EXPECT_EQ(bars->bars(0).meta().trading_date().day(), 26);
+  EXPECT_EQ(held.Value(), 1) << "yesterday's bars are released";
 }
 
 TEST_F(MarketStateTest, ALateCorrectionComesAfterLaterBarsInTheSnapshot) {
@@ -484,6 +520,274 @@ TEST_F(MarketStateTest, ListSymbolsFromTheListingAndTheData) {
   ASSERT_EQ(symbols.size(), 2u) << "FPT's records carry no type: a stock";
   EXPECT_EQ(symbols[0].symbol(), "FPT");
   EXPECT_EQ(symbols[1].symbol(), "VCB");
+}
+
+// A stream whose writes complete on a thread of their own (the client's),
+// not the one that started them (an applier or the subscribing thread).
+// Keeps what each event said about ordering and conflation.
+class AsyncWriter : public StreamWriter {
+ public:
+  struct Written {
+    Channel channel;
+    std::string symbol;  // Empty: not a data event.
+    uint64_t seq = 0;
+    uint32_t conflated = 0;
+    bool snapshot = false;
+    bool end = false;
+  };
+
+  void Write(const v1::MarketEvent* event) override {
+    absl::MutexLock lock(&mu_);
+    EXPECT_FALSE(in_flight_) << "two writes in flight";
+    in_flight_ = true;
+    const v1::RecordMeta* meta = EventMeta(*event);
+    written_.push_back({event->channel(), meta ? meta->symbol() : "",
+                        meta ? meta->seq() : 0, event->conflated(),
+                        event->snapshot(), event->has_snapshot_end()});
+  }
+  void Finish(const absl::Status& s) override {
+    absl::MutexLock lock(&mu_);
+    EXPECT_FALSE(in_flight_) << "finished with a write in flight";
+    EXPECT_FALSE(status_.has_value()) << "finished twice";
+    status_ = s;
+  }
+  absl::Status OverByteBudget(const std::string& detail) override {
+    return absl::ResourceExhaustedError(detail);
+  }
+  // Never called: nothing here calls MaybeHeartbeat.
+  void Cancel(const absl::Status&) override {}
+
+  // The client: completes each write until the stream is finished (or
+  // `timeout` passes, a hang).
+  void CompleteUntilFinished(Subscriber& subscriber, absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    while (true) {
+      {
+        absl::MutexLock lock(&mu_);
+        auto ready = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+          return in_flight_ || status_.has_value();
+        };
+        if (!mu_.AwaitWithDeadline(absl::Condition(&ready), deadline)) {
+          ADD_FAILURE() << "the stream neither wrote nor finished";
+          return;
+        }
+        if (!in_flight_) return;  // Finished.
+        in_flight_ = false;
+      }
+      subscriber.OnWriteDone(true);
+    }
+  }
+
+  size_t live() {
+    absl::MutexLock lock(&mu_);
+    size_t n = 0;
+    for (const Written& w : written_) n += !w.symbol.empty() && !w.snapshot;
+    return n;
+  }
+  std::vector<Written> written() {
+    absl::MutexLock lock(&mu_);
+    return written_;
+  }
+  std::optional<absl::Status> status() {
+    absl::MutexLock lock(&mu_);
+    return status_;
+  }
+
+ private:
+  absl::Mutex mu_;
+  bool in_flight_ ABSL_GUARDED_BY(mu_) = false;
+  std::vector<Written> written_ ABSL_GUARDED_BY(mu_);
+  std::optional<absl::Status> status_ ABSL_GUARDED_BY(mu_);
+};
+
+// What the header promises under concurrency (run under TSan by
+// scripts/test.sh): two appliers per channel race on the same symbols (a
+// seq counter per symbol, so a record may arrive after a newer one and be
+// dropped as stale, as when the fallback and Kafka race), while streams
+// subscribe, resume, read and unsubscribe, and their writes complete on
+// the clients' threads. Every stream gets its snapshot, then SnapshotEnd,
+// then the later records of each symbol in strictly increasing seq with
+// every applied record either delivered or counted as conflated into the
+// next one delivered (no gap, no duplicate), and nothing applied after it
+// unsubscribed.
+TEST_F(MarketStateTest, ConcurrentAppliesAndSubscriptionsKeepEveryStreamExact) {
+  const std::array<std::string, 3> kSymbols = {"AAA", "BBB", "CCC"};
+  const std::array<Channel, 2> kChannels = {v1::CHANNEL_QUOTES,
+                                            v1::CHANNEL_INTRADAY_BARS};
+  constexpr int kStreamThreads = 4;
+  constexpr int kRounds = 5;
+  constexpr size_t kLiveEvents = 25;  // Per stream before it unsubscribes.
+  const absl::Duration kTimeout = absl::Seconds(8);
+
+  // Per channel and symbol: the last seq handed out, and the seqs applied.
+  std::array<std::array<std::atomic<uint64_t>, 3>, 2> issued{};
+  absl::Mutex applied_mu;
+  std::map<std::pair<Channel, std::string>, std::set<uint64_t>> applied;
+
+  absl::Notification stop;
+  std::vector<std::thread> appliers;
+  for (int c = 0; c < 2; ++c) {
+    for (int copy = 0; copy < 2; ++copy) {
+      appliers.emplace_back([&, c] {
+        while (!stop.HasBeenNotified()) {
+          for (int s = 0; s < 3; ++s) {
+            const uint64_t seq = ++issued[c][s];
+            const std::string& symbol = kSymbols[s];
+            // Bars: eight revisions of a minute, then the next of 30.
+            const bool ok =
+                kChannels[c] == v1::CHANNEL_QUOTES
+                    ? ApplyQuote(Quote(symbol, seq))
+                    : ApplyBar(Bar(symbol, seq, static_cast<int>(seq / 8 % 30),
+                                   static_cast<int64_t>(seq), false));
+            if (ok) {
+              absl::MutexLock lock(&applied_mu);
+              applied[{kChannels[c], symbol}].insert(seq);
+            }
+          }
+        }
+      });
+    }
+  }
+  // Unary reads alongside: a symbol's quote never goes back.
+  std::thread reader([&] {
+    uint64_t newest = 0;
+    while (!stop.HasBeenNotified()) {
+      if (std::optional<v1::QuoteItem> q = state_.GetQuote("AAA")) {
+        EXPECT_GE(q->quote().meta().seq(), newest);
+        newest = q->quote().meta().seq();
+      }
+      state_.GetBars("BBB", std::nullopt);
+      state_.ListSymbols({});
+      state_.Stats();
+      state_.SubscribedWithoutKafkaData(v1::CHANNEL_QUOTES);
+    }
+  });
+
+  struct Stream {
+    Channel channel;
+    std::vector<std::string> symbols;
+    ResumeSpec resume;
+    std::vector<AsyncWriter::Written> written;
+    std::optional<absl::Status> status;
+    // Per symbol: the last seq handed out once Unsubscribe returned.
+    std::map<std::string, uint64_t> issued_after;
+  };
+  absl::Mutex streams_mu;
+  std::vector<Stream> streams;
+  std::vector<std::thread> subscribers;
+  for (int t = 0; t < kStreamThreads; ++t) {
+    subscribers.emplace_back([&, t] {
+      const int c = t % 2;
+      std::map<std::string, uint64_t> last_seen;
+      for (int round = 0; round < kRounds; ++round) {
+        Stream stream{.channel = kChannels[c]};
+        // Two of the symbols (overlapping other streams') and one nobody
+        // publishes, whose entry is created and dropped meanwhile.
+        stream.symbols = {kSymbols[(t + round) % 3],
+                          kSymbols[(t + round + 1) % 3], "ZZZ"};
+        if (round % 2 == 1) {  // Resume where the previous round stopped.
+          for (const std::string& symbol : stream.symbols) {
+            if (auto it = last_seen.find(symbol); it != last_seen.end())
+              stream.resume.since_seq[symbol] = it->second;
+          }
+        }
+        AsyncWriter writer;
+        auto subscriber = std::make_shared<Subscriber>(
+            Index(stream.channel), SubscriberOptions{}, &writer, &metrics_);
+        std::thread client(
+            [&] { writer.CompleteUntilFinished(*subscriber, kTimeout); });
+        auto end = std::make_shared<v1::MarketEvent>();
+        end->mutable_snapshot_end();
+        EXPECT_TRUE(state_
+                        .Subscribe(stream.channel, stream.symbols,
+                                   stream.resume, {}, end, subscriber)
+                        .ok());
+        EXPECT_TRUE(PollUntil([&] { return writer.live() >= kLiveEvents; },
+                              kTimeout, absl::Milliseconds(1)))
+            << "only " << writer.live() << " live events";
+        state_.Unsubscribe(stream.channel, stream.symbols, subscriber.get());
+        for (int s = 0; s < 3; ++s)
+          stream.issued_after[kSymbols[s]] = issued[c][s].load();
+        subscriber->FinishNow(absl::OkStatus());
+        client.join();
+        stream.written = writer.written();
+        stream.status = writer.status();
+        for (const AsyncWriter::Written& w : stream.written) {
+          if (!w.symbol.empty()) last_seen[w.symbol] = w.seq;
+        }
+        absl::MutexLock lock(&streams_mu);
+        streams.push_back(std::move(stream));
+      }
+    });
+  }
+  for (std::thread& s : subscribers) s.join();
+  stop.Notify();
+  for (std::thread& a : appliers) a.join();
+  reader.join();
+
+  absl::MutexLock applied_lock(&applied_mu);
+  // Applied seqs of the symbol in (from, to).
+  const auto applied_between = [&](Channel channel, const std::string& symbol,
+                                   uint64_t from, uint64_t to) {
+    const std::set<uint64_t>& seqs = applied[{channel, symbol}];
+    return static_cast<uint32_t>(
+        std::distance(seqs.upper_bound(from), seqs.lower_bound(to)));
+  };
+  absl::MutexLock streams_lock(&streams_mu);
+  ASSERT_EQ(streams.size(), size_t{kStreamThreads * kRounds});
+  for (const Stream& stream : streams) {
+    SCOPED_TRACE(absl::StrCat(ChannelName(stream.channel), " ",
+                              absl::StrJoin(stream.symbols, ",")));
+    EXPECT_EQ(stream.status, absl::OkStatus()) << "ended early";
+    std::map<std::string, uint64_t> previous;
+    for (const auto& [symbol, seq] : stream.resume.since_seq)
+      previous[symbol] = seq;
+    bool ended = false;
+    size_t live = 0;
+    for (const AsyncWriter::Written& w : stream.written) {
+      if (w.end) {
+        EXPECT_FALSE(ended) << "two SnapshotEnds";
+        ended = true;
+        continue;
+      }
+      ASSERT_FALSE(w.symbol.empty()) << "an event that is not data";
+      ASSERT_THAT(stream.symbols, ::testing::Contains(w.symbol));
+      EXPECT_NE(w.symbol, "ZZZ");
+      EXPECT_EQ(w.channel, stream.channel);
+      EXPECT_EQ(w.snapshot, !ended) << "snapshot first, then live, always";
+      uint64_t& prev = previous[w.symbol];
+      ASSERT_GT(w.seq, prev) << w.symbol << ": out of order or duplicate";
+      const uint32_t replaced =
+          applied_between(stream.channel, w.symbol, prev, w.seq);
+      if (w.snapshot) {
+        // The cache forgets old gaps, and counts them as conflated then.
+        EXPECT_GE(w.conflated, replaced) << w.symbol << "#" << w.seq;
+        EXPECT_LE(w.conflated, w.seq - prev - 1) << w.symbol << "#" << w.seq;
+      } else {
+        ++live;
+        EXPECT_EQ(w.conflated, replaced)
+            << w.symbol << "#" << w.seq << " after #" << prev
+            << ": an applied record neither delivered nor counted";
+        EXPECT_LE(w.seq, stream.issued_after.at(w.symbol))
+            << w.symbol << ": delivered after Unsubscribe";
+      }
+      prev = w.seq;
+    }
+    EXPECT_TRUE(ended);
+    EXPECT_GE(live, kLiveEvents);
+  }
+  for (const Channel channel : kChannels) {
+    EXPECT_EQ(metrics_.subscriptions[Index(channel)]->Value(), 0)
+        << ChannelName(channel);
+  }
+  for (const std::string& symbol : kSymbols) {
+    const std::set<uint64_t>& quotes = applied[{v1::CHANNEL_QUOTES, symbol}];
+    ASSERT_FALSE(quotes.empty()) << symbol;
+    EXPECT_EQ(state_.GetQuote(symbol)->quote().meta().seq(), *quotes.rbegin())
+        << symbol << ": the newest applied quote is held";
+  }
+  for (const v1::SymbolInfo& info : state_.ListSymbols({}))
+    EXPECT_NE(info.symbol(), "ZZZ");
 }
 
 }  // namespace

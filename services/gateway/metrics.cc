@@ -46,6 +46,20 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
               "Slow consumer disconnects because the stream's queue held more "
               "than stream_max_queued_bytes (quota stream_bytes).")
           .Register(registry);
+  auto& stalls_family =
+      prometheus::BuildCounter()
+          .Name("vnstream_gateway_stream_stalls_total")
+          .Help(
+              "Slow consumer disconnects because the stream was not drained "
+              "for stream_stall_timeout (the client stopped reading).")
+          .Register(registry);
+  auto& cancels_family =
+      prometheus::BuildCounter()
+          .Name("vnstream_gateway_undrained_streams_cancelled_total")
+          .Help(
+              "Ending streams cancelled because their client still had not "
+              "read stream_stall_timeout later.")
+          .Register(registry);
   auto& queued = prometheus::BuildGauge()
                      .Name("vnstream_gateway_queued_bytes")
                      .Help(
@@ -57,6 +71,8 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
     slow_consumers[kind] = &slow.Add(StreamLabels(kind));
     dropped[kind] = &dropped_family.Add(StreamLabels(kind));
     byte_budget_exceeded[kind] = &bytes_exceeded.Add(StreamLabels(kind));
+    stalls[kind] = &stalls_family.Add(StreamLabels(kind));
+    undrained_cancels[kind] = &cancels_family.Add(StreamLabels(kind));
     queued_bytes[kind] = &queued.Add(StreamLabels(kind));
   }
   auto& subs = prometheus::BuildGauge()
@@ -80,12 +96,26 @@ GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
                       .Name("vnstream_gateway_delivery_latency_seconds")
                       .Help("Record fetch time to stream write, seconds.")
                       .Register(registry);
+  auto& added = prometheus::BuildHistogram()
+                    .Name("vnstream_gateway_added_latency_seconds")
+                    .Help(
+                        "Gateway receipt of a record (Kafka or VNStock "
+                        "fallback) to its stream write, seconds.")
+                    .Register(registry);
+  auto& cached = prometheus::BuildGauge()
+                     .Name("vnstream_gateway_cached_items")
+                     .Help(
+                         "Items held for snapshots and reads: quotes, "
+                         "bars, daily bars, breadth partials, signals.")
+                     .Register(registry);
   for (int c = 0; c < kChannelCount; ++c) {
     const prometheus::Labels labels = StreamLabels(c);
     subscriptions[c] = &subs.Add(labels);
     conflated[c] = &conflated_family.Add(labels);
     sequence_gaps[c] = &gaps.Add(labels);
     delivery_latency[c] = &latency.Add(labels, LatencyBuckets());
+    added_latency[c] = &added.Add(labels, LatencyBuckets());
+    cached_items[c] = &cached.Add(labels);
   }
   kafka_records = &prometheus::BuildCounter()
                        .Name("vnstream_gateway_kafka_records_total")

@@ -37,6 +37,14 @@ struct GatewayMetrics {
   // slow consumers whose queue went over stream_max_queued_bytes (quota
   // stream_bytes).
   PerStreamKind<prometheus::Counter*> byte_budget_exceeded;
+  // vnstream_gateway_stream_stalls_total{channel}: those of the slow
+  // consumers ended because their stream was not drained for
+  // stream_stall_timeout (the client stopped reading).
+  PerStreamKind<prometheus::Counter*> stalls;
+  // vnstream_gateway_undrained_streams_cancelled_total{channel}: ending
+  // streams (slow consumers, shutdown) cancelled because their client still
+  // had not read stream_stall_timeout later.
+  PerStreamKind<prometheus::Counter*> undrained_cancels;
   // vnstream_gateway_queued_bytes{channel}: serialized bytes queued on
   // streams (snapshots included), not yet written.
   PerStreamKind<prometheus::Gauge*> queued_bytes;
@@ -52,6 +60,12 @@ struct GatewayMetrics {
   // vnstream_gateway_delivery_latency_seconds{channel}: record fetch time
   // (meta.fetched_at) to the moment the gateway writes it to a stream.
   PerChannel<prometheus::Histogram*> delivery_latency;
+  // vnstream_gateway_added_latency_seconds{channel}: the gateway's own
+  // share, from its receipt of the record (meta.received_at) to the write.
+  PerChannel<prometheus::Histogram*> added_latency;
+  // vnstream_gateway_cached_items{channel}: items held for snapshots and
+  // reads (ChannelCache::size): what the gateway's memory grows with.
+  PerChannel<prometheus::Gauge*> cached_items;
   // vnstream_gateway_kafka_records_total{topic,result}: applied, stale,
   // malformed.
   prometheus::Family<prometheus::Counter>* kafka_records;

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "grpc/grpc.h"
 #include "libs/base/logging.h"
 #include "libs/market/calendar.h"
 #include "libs/market/exchange.h"
@@ -237,9 +238,12 @@ grpc::ServerUnaryReactor* MarketDataServiceImpl::Start(
 class MarketDataServiceImpl::Stream : public StreamWriter {
  public:
   // `caller`: null without authentication, or when the call was refused.
-  Stream(MarketDataServiceImpl* service, int kind, auth::CallerPtr caller)
+  // `context`: the call's, alive until the reactor's OnDone.
+  Stream(MarketDataServiceImpl* service, int kind,
+         grpc::CallbackServerContext* context, auth::CallerPtr caller)
       : service_(service),
         kind_(kind),
+        context_(context),
         caller_(std::move(caller)),
         subscriber_(std::make_shared<Subscriber>(
             kind, service->options_.subscriber, this, service->metrics_)) {}
@@ -262,6 +266,21 @@ class MarketDataServiceImpl::Stream : public StreamWriter {
       return caller_->QuotaExceeded(auth::kQuotaStreamBytes, detail);
     return absl::ResourceExhaustedError(
         absl::StrCat("quota ", auth::kQuotaStreamBytes, ": ", detail));
+  }
+  // The client does not read: the write in flight, and the status queued
+  // behind it, would never leave (HTTP/2 flow control), so the call is
+  // cancelled (trailers and RST_STREAM, which flow control does not hold
+  // back). With the status (not
+  // TryCancel's CANCELLED "Cancelled on the server side"): the client sees
+  // why, RESOURCE_EXHAUSTED for a slow consumer, as documented for it and
+  // what its resume logic expects, not a code it would take for its own
+  // cancel. TryCancel's only other work is the interceptors' cancel hook,
+  // which ours (libs/service metrics) do not use.
+  void Cancel(const absl::Status& status) override {
+    const std::string message(status.message());
+    grpc_call_cancel_with_status(context_->c_call(),
+                                 static_cast<grpc_status_code>(status.code()),
+                                 message.c_str(), nullptr);
   }
 
   bool Has(Channel channel, const std::string& symbol) {
@@ -311,6 +330,7 @@ class MarketDataServiceImpl::Stream : public StreamWriter {
 
  private:
   const int kind_;
+  grpc::CallbackServerContext* const context_;
   const auth::CallerPtr caller_;
   // Set once by Register, before the stream is shared.
   auth::StreamSlot slot_;
@@ -329,8 +349,8 @@ class MarketDataServiceImpl::ServerStream
       public Stream {
  public:
   ServerStream(MarketDataServiceImpl* service, Channel channel,
-               auth::CallerPtr caller)
-      : Stream(service, Index(channel), std::move(caller)) {}
+               grpc::CallbackServerContext* context, auth::CallerPtr caller)
+      : Stream(service, Index(channel), context, std::move(caller)) {}
 
   // StreamWriter.
   void Write(const v1::MarketEvent* event) override { StartWrite(event); }
@@ -353,8 +373,9 @@ class MarketDataServiceImpl::BidiStream
     : public grpc::ServerBidiReactor<v1::MarketDataRequest, v1::MarketEvent>,
       public Stream {
  public:
-  BidiStream(MarketDataServiceImpl* service, auth::CallerPtr caller)
-      : Stream(service, kAnyChannel, std::move(caller)) {}
+  BidiStream(MarketDataServiceImpl* service,
+             grpc::CallbackServerContext* context, auth::CallerPtr caller)
+      : Stream(service, kAnyChannel, context, std::move(caller)) {}
 
   void Start() { StartRead(&request_); }
 
@@ -833,7 +854,7 @@ grpc::ServerWriteReactor<v1::MarketEvent>* MarketDataServiceImpl::Serve(
   absl::StatusOr<auth::CallerPtr> caller =
       Authorize(*context, SubscribeMethod(channel), /*unary=*/false);
   auto* stream =
-      new ServerStream(this, channel, caller.ok() ? *caller : nullptr);
+      new ServerStream(this, channel, context, caller.ok() ? *caller : nullptr);
   if (!caller.ok()) {
     stream->subscriber()->FinishNow(caller.status());
     return stream;
@@ -853,7 +874,7 @@ grpc::ServerBidiReactor<v1::MarketDataRequest, v1::MarketEvent>*
 MarketDataServiceImpl::MarketDataStream(grpc::CallbackServerContext* context) {
   absl::StatusOr<auth::CallerPtr> caller =
       Authorize(*context, "MarketDataStream", /*unary=*/false);
-  auto* stream = new BidiStream(this, caller.ok() ? *caller : nullptr);
+  auto* stream = new BidiStream(this, context, caller.ok() ? *caller : nullptr);
   if (!caller.ok()) {
     stream->subscriber()->FinishNow(caller.status());
     return stream;

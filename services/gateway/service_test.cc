@@ -15,6 +15,7 @@
 #include "libs/auth/api_key.h"
 #include "libs/auth/authenticator.h"
 #include "libs/auth/key_file.h"
+#include "libs/base/subprocess.h"
 #include "libs/indicators/indicators.h"
 #include "libs/market/calendar.h"
 #include "libs/market/decimal.h"
@@ -1019,6 +1020,48 @@ TEST_F(AuthTest, QueuedBytesOfAStreamThatNeverReadsAreAQuota) {
   EXPECT_EQ(metrics_.byte_budget_exceeded[kind]->Value(), 2);
   // 500 daily bars with indicators: what the configuration's comment says.
   RecordProperty("history_500_bars_bytes", static_cast<int>(update_bytes));
+}
+
+// A quote stream whose client stops reading: conflation keeps its queue far
+// below both limits, the stall ends it; as the client still does not read,
+// the call is then cancelled and the gateway frees it.
+TEST_F(ServiceTest, QuoteStreamThatStopsReadingIsEndedThenCancelled) {
+  ServiceOptions options;
+  options.subscriber.stall_timeout = absl::Seconds(30);
+  Start(options);
+  ApplyQuote(MakeQuote("FPT", 1, 116'000));
+  auto context = Context(absl::Seconds(60));
+  v1::SubscribeRequest request;
+  request.add_symbols("FPT");
+  auto reader = stub_->SubscribeQuotes(context.get(), request);
+  ASSERT_EQ(ReadN(*reader, 3).size(), 3u);  // SUBSCRIBED, snapshot, end.
+  const int kind = Index(v1::CHANNEL_QUOTES);
+  EXPECT_EQ(metrics_.active_streams[kind]->Value(), 1);
+  // The client reads no more: quotes fill the transport windows, then a
+  // write stays in flight with the newest quote pending behind it. Each
+  // check looks 30 s ahead: the write in flight is then 30 s old.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  for (uint64_t seq = 2; metrics_.stalls[kind]->Value() == 0; ++seq) {
+    ASSERT_LT(absl::Now(), deadline) << "never stalled, at seq " << seq;
+    ApplyQuote(MakeQuote("FPT", seq, 116'000 + static_cast<int64_t>(seq)));
+    service_->Heartbeat(absl::Now() + absl::Seconds(30));
+  }
+  EXPECT_EQ(metrics_.slow_consumers[kind]->Value(), 1);
+  EXPECT_EQ(metrics_.undrained_cancels[kind]->Value(), 0) << "the grace";
+  // Still not reading 30 s later: cancelled, and the reactor is done.
+  service_->Heartbeat(absl::Now() + absl::Seconds(61));
+  EXPECT_EQ(metrics_.undrained_cancels[kind]->Value(), 1);
+  EXPECT_TRUE(
+      PollUntil([&] { return metrics_.active_streams[kind]->Value() == 0; },
+                absl::Seconds(10), absl::Milliseconds(10)));
+  EXPECT_EQ(metrics_.queued_bytes[kind]->Value(), 0);
+  // The client learns why when it reads again.
+  v1::MarketEvent event;
+  while (reader->Read(&event)) {
+  }
+  EXPECT_THAT(reader->Finish(),
+              HasStatus(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "slow consumer: stream not drained for 30s"));
 }
 
 TEST_F(AuthTest, RevokingAKeyEndsItsStreamsAndRefusesItsCalls) {

@@ -155,7 +155,38 @@ void Subscriber::SlowConsumer(absl::Status status) {
   metrics_->dropped[kind_]->Increment(static_cast<double>(live_pending_));
   Discard();
   Enqueue(queue_, {SlowConsumerEvent()});
+  SetFinish(std::move(status));
+}
+
+void Subscriber::SetFinish(absl::Status status) {
+  if (finish_ != nullptr) return;
   finish_ = std::make_unique<absl::Status>(std::move(status));
+  finish_since_ = absl::Now();
+}
+
+bool Subscriber::CheckStall(absl::Time now) {
+  if (options_.stall_timeout <= absl::ZeroDuration() || in_flight_ == nullptr ||
+      finished_ || writer_ == nullptr ||
+      now - last_write_ < options_.stall_timeout) {
+    return false;
+  }
+  if (finish_ == nullptr) {
+    // Nothing waiting: a quiet stream, not a stalled one (its write is
+    // stuck behind a client that reads nothing, but costs one event).
+    if (queue_.slots.empty() && held_.slots.empty()) return false;
+    metrics_->stalls[kind_]->Increment();
+    SlowConsumer(absl::ResourceExhaustedError(
+        absl::StrCat("slow consumer: stream not drained for ",
+                     absl::FormatDuration(options_.stall_timeout),
+                     "; resume with since_seq")));
+    finish_since_ = now;  // The grace runs on the caller's clock.
+    return false;
+  }
+  if (cancelling_ || cancelled_ || now - finish_since_ < options_.stall_timeout)
+    return false;
+  metrics_->undrained_cancels[kind_]->Increment();
+  cancelling_ = true;
+  return true;
 }
 
 void Subscriber::Pump() {
@@ -164,7 +195,8 @@ void Subscriber::Pump() {
     return;
   }
   if (queue_.slots.empty()) {
-    if (finish_ == nullptr) {
+    // While Cancel runs, the call must stay alive: Finish waits.
+    if (finish_ == nullptr || cancelling_) {
       mu_.Unlock();
       return;
     }
@@ -200,8 +232,11 @@ void Subscriber::Pump() {
   last_write_ = now;
   if (const v1::RecordMeta* meta = EventMeta(*in_flight_);
       meta != nullptr && !in_flight_->snapshot()) {
-    metrics_->delivery_latency[Index(in_flight_->channel())]->Observe(
+    const int channel = Index(in_flight_->channel());
+    metrics_->delivery_latency[channel]->Observe(
         absl::ToDoubleSeconds(now - market::FromTimestamp(meta->fetched_at())));
+    metrics_->added_latency[channel]->Observe(absl::ToDoubleSeconds(
+        now - market::FromTimestamp(meta->received_at())));
   }
   StreamWriter* writer = writer_;
   const v1::MarketEvent* event = in_flight_.get();
@@ -216,10 +251,7 @@ void Subscriber::OnWriteDone(bool ok) {
     // The client went away: nothing more can be sent, but gRPC still needs
     // Finish before it calls OnDone.
     Discard();
-    if (finish_ == nullptr) {
-      finish_ = std::make_unique<absl::Status>(
-          absl::CancelledError("the client went away"));
-    }
+    SetFinish(absl::CancelledError("the client went away"));
   }
   Pump();
 }
@@ -227,7 +259,9 @@ void Subscriber::OnWriteDone(bool ok) {
 void Subscriber::FinishNow(const absl::Status& status) {
   mu_.Lock();
   Discard();
-  if (!finished_) finish_ = std::make_unique<absl::Status>(status);
+  // A status already decided (a slow consumer's RESOURCE_EXHAUSTED) stays:
+  // OnCancel follows the cancel of a stalled stream.
+  if (!finished_) SetFinish(status);
   Pump();
 }
 
@@ -240,6 +274,17 @@ void Subscriber::Detach() {
 
 void Subscriber::MaybeHeartbeat(absl::Time now) {
   mu_.Lock();
+  if (CheckStall(now)) {
+    StreamWriter* writer = writer_;
+    const absl::Status status = *finish_;
+    mu_.Unlock();
+    writer->Cancel(status);
+    mu_.Lock();
+    cancelling_ = false;
+    cancelled_ = true;
+    Pump();  // Finishes if the failed write completed meanwhile.
+    return;
+  }
   if (Closing() || in_flight_ != nullptr || !queue_.slots.empty() ||
       now - last_write_ < options_.heartbeat_interval) {
     mu_.Unlock();

@@ -20,6 +20,18 @@
 //    RESOURCE_EXHAUSTED so the client resumes from its last seq (for the
 //    bytes, the status names the quota stream_bytes: the writer's
 //    OverByteBudget);
+//  * a client that stops reading altogether is a slow consumer too, even
+//    when conflation keeps its queue small (a quote stream never reaches
+//    max_queued): when a write has been in flight for `stall_timeout` while
+//    events are pending, the queue is discarded and the stream ends the
+//    same way, the message saying "stream not drained for <stall_timeout>";
+//  * a stream that is ending (any of the above, shutdown, revoked key)
+//    whose write is still in flight `stall_timeout` later is cancelled
+//    (StreamWriter::Cancel), with the status it was to end with: its client
+//    does not read, so the write, the SLOW_CONSUMER status and the final
+//    status behind it would never leave, and the call, its queue and its
+//    subscriptions would stay until the connection closes. The grace lets a
+//    client that only paused read SLOW_CONSUMER and the status in order;
 //  * during a snapshot (BeginSnapshot..EndSnapshot), live events are held
 //    back (conflated likewise) and released after SnapshotEnd: snapshot
 //    first, then live, always.
@@ -57,6 +69,13 @@ class StreamWriter {
   // the quota stream_bytes. Called with the subscriber's lock held: must not
   // call the Subscriber.
   virtual absl::Status OverByteBudget(const std::string& detail) = 0;
+  // Aborts the call, which ends with `status` on the client, because the
+  // write in flight is not completing (the client does not read). The
+  // writer then gets OnWriteDone(false); Finish is still called. Called
+  // without the subscriber's lock, only while a write is in flight, and
+  // never concurrently with Finish (the subscriber holds Finish back until
+  // Cancel returned), so the call is alive throughout.
+  virtual void Cancel(const absl::Status& status) = 0;
 };
 
 struct SubscriberOptions {
@@ -67,6 +86,12 @@ struct SubscriberOptions {
   size_t max_queued_bytes = 16 << 20;
   // A heartbeat is sent when nothing was written for this long.
   absl::Duration heartbeat_interval = absl::Seconds(15);
+  // A write in flight this long while events are pending: the client
+  // stopped reading, the stream is a slow consumer; a write still in flight
+  // this long after the stream was ended: the call is cancelled. Checked by
+  // MaybeHeartbeat, so acted on within its period (1 s in the gateway).
+  // Zero = never (a client that does not read keeps its stream open).
+  absl::Duration stall_timeout = absl::Seconds(30);
 };
 
 class Subscriber {
@@ -98,7 +123,8 @@ class Subscriber {
   // The writer is going away: never call it again.
   void Detach();
 
-  // Queues a heartbeat when the stream has been idle for the interval.
+  // The periodic check: queues a heartbeat when the stream has been idle
+  // for the interval; ends or cancels a stalled stream (stall_timeout).
   void MaybeHeartbeat(absl::Time now);
   // Changes the heartbeat period (MarketDataStream: the newest request's).
   void SetHeartbeatInterval(absl::Duration interval);
@@ -132,6 +158,11 @@ class Subscriber {
   void CheckBytes() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Discards the queue, sends SLOW_CONSUMER and ends with `status`.
   void SlowConsumer(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Sets the status the stream ends with (the first one wins).
+  void SetFinish(absl::Status status) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The stall_timeout part of MaybeHeartbeat. Returns true when the call is
+  // to be cancelled (by the caller, without mu_; cancelling_ is set).
+  bool CheckStall(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void Discard() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool Closing() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
     return finished_ || finish_ != nullptr;
@@ -153,7 +184,13 @@ class Subscriber {
   Queue held_ ABSL_GUARDED_BY(mu_);  // Live events during a snapshot.
   EventPtr in_flight_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<absl::Status> finish_ ABSL_GUARDED_BY(mu_);
+  // When finish_ was set: the cancel's grace runs from there.
+  absl::Time finish_since_ ABSL_GUARDED_BY(mu_);
+  // StreamWriter::Cancel is running (Finish waits for it) or has run.
+  bool cancelling_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
   bool finished_ ABSL_GUARDED_BY(mu_) = false;
+  // When the last write started: while in_flight_, how long it has been.
   absl::Time last_write_ ABSL_GUARDED_BY(mu_) = absl::Now();
 };
 

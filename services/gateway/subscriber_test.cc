@@ -23,12 +23,29 @@ class FakeWriter : public StreamWriter {
   }
   void Finish(const absl::Status& s) override {
     ASSERT_FALSE(in_flight) << "finish with a write in flight";
+    ASSERT_FALSE(in_cancel) << "finish while Cancel runs";
     ASSERT_FALSE(status.has_value()) << "finished twice";
     status = s;
   }
   absl::Status OverByteBudget(const std::string& detail) override {
     return absl::ResourceExhaustedError(
         absl::StrCat("quota stream_bytes: ", detail));
+  }
+  // Like gRPC, fails the write in flight; at once when
+  // `cancel_fails_write_inline`, else the test calls FailWrite.
+  void Cancel(const absl::Status& s) override {
+    ASSERT_TRUE(in_flight) << "cancel without a write in flight";
+    ASSERT_FALSE(cancelled.has_value()) << "cancelled twice";
+    cancelled = s;
+    if (cancel_fails_write_inline) {
+      in_cancel = true;
+      FailWrite(*subscriber);
+      in_cancel = false;
+    }
+  }
+  void FailWrite(Subscriber& s) {
+    in_flight = false;
+    s.OnWriteDone(false);
   }
   // Completes writes until none is in flight.
   void Drain(Subscriber& subscriber) {
@@ -41,6 +58,10 @@ class FakeWriter : public StreamWriter {
   bool in_flight = false;
   std::vector<v1::MarketEvent> written;
   std::optional<absl::Status> status;
+  std::optional<absl::Status> cancelled;
+  bool cancel_fails_write_inline = false;
+  Subscriber* subscriber = nullptr;  // For cancel_fails_write_inline.
+  bool in_cancel = false;
 };
 
 constexpr int kQuotes = Index(v1::CHANNEL_QUOTES);
@@ -301,6 +322,129 @@ TEST_F(SubscriberTest, FailedWriteStillFinishes) {
   s.Detach();
   s.Offer(Quote("FPT", 2), "FPT");
   EXPECT_TRUE(s.finished());
+}
+
+// A quote stream whose client stopped reading: conflation keeps its queue
+// small, so only the stall ends it.
+TEST_F(SubscriberTest, StalledClientIsASlowConsumerThenTheCallIsCancelled) {
+  Subscriber s(kQuotes, {.stall_timeout = absl::Seconds(30)}, &writer_,
+               &metrics_);
+  const absl::Time start = absl::Now();
+  s.Reply(End());  // In flight; the client never reads it.
+  for (uint64_t seq = 1; seq <= 100; ++seq) s.Offer(Quote("FPT", seq), "FPT");
+  s.MaybeHeartbeat(start + absl::Seconds(29));
+  EXPECT_EQ(metrics_.stalls[kQuotes]->Value(), 0) << "not stalled long enough";
+  s.MaybeHeartbeat(absl::Now() + absl::Seconds(30));
+  EXPECT_EQ(metrics_.stalls[kQuotes]->Value(), 1);
+  EXPECT_EQ(metrics_.slow_consumers[kQuotes]->Value(), 1);
+  EXPECT_EQ(metrics_.dropped[kQuotes]->Value(), 1) << "the conflated FPT";
+  EXPECT_FALSE(writer_.status.has_value()) << "the write is in flight";
+  // The grace: the client may still read its SLOW_CONSUMER.
+  const absl::Time stalled = absl::Now() + absl::Seconds(30);
+  s.MaybeHeartbeat(stalled + absl::Seconds(29));
+  EXPECT_FALSE(writer_.cancelled.has_value());
+  s.MaybeHeartbeat(stalled + absl::Seconds(30));
+  ASSERT_TRUE(writer_.cancelled.has_value());
+  EXPECT_EQ(writer_.cancelled->code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_EQ(writer_.cancelled->message(),
+            "slow consumer: stream not drained for 30s; resume with "
+            "since_seq");
+  EXPECT_EQ(metrics_.undrained_cancels[kQuotes]->Value(), 1);
+  s.MaybeHeartbeat(stalled + absl::Seconds(90));  // Cancels once.
+  // gRPC fails the write; OnCancel follows. The status stays the stall's.
+  writer_.FailWrite(s);
+  s.FinishNow(absl::CancelledError("cancelled by the client"));
+  ASSERT_TRUE(writer_.status.has_value());
+  EXPECT_EQ(*writer_.status, *writer_.cancelled);
+  EXPECT_THAT(Kinds(writer_.written), ::testing::ElementsAre("end"));
+  EXPECT_EQ(metrics_.queued_bytes[kQuotes]->Value(), 0);
+}
+
+TEST_F(SubscriberTest, StalledClientThatReadsAgainGetsSlowConsumerInOrder) {
+  Subscriber s(kQuotes, {.stall_timeout = absl::Seconds(30)}, &writer_,
+               &metrics_);
+  s.Reply(End());
+  s.Offer(Quote("FPT", 1), "FPT");
+  s.MaybeHeartbeat(absl::Now() + absl::Seconds(31));
+  s.Offer(Quote("FPT", 2), "FPT");  // Ignored: the stream is ending.
+  writer_.Drain(s);
+  EXPECT_THAT(Kinds(writer_.written),
+              ::testing::ElementsAre("end", "SYMBOL_STATE_SLOW_CONSUMER"));
+  ASSERT_TRUE(writer_.status.has_value());
+  EXPECT_EQ(writer_.status->code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_THAT(std::string(writer_.status->message()),
+              ::testing::HasSubstr("stream not drained for 30s"));
+  EXPECT_FALSE(writer_.cancelled.has_value());
+}
+
+TEST_F(SubscriberTest, FinishWaitsForACancelThatFailsTheWriteAtOnce) {
+  writer_.cancel_fails_write_inline = true;
+  Subscriber s(kQuotes, {.stall_timeout = absl::Seconds(30)}, &writer_,
+               &metrics_);
+  writer_.subscriber = &s;
+  s.Reply(End());
+  s.Offer(Quote("FPT", 1), "FPT");
+  s.MaybeHeartbeat(absl::Now() + absl::Seconds(31));
+  s.MaybeHeartbeat(absl::Now() + absl::Seconds(62));
+  ASSERT_TRUE(writer_.cancelled.has_value());
+  ASSERT_TRUE(writer_.status.has_value()) << "finished once Cancel returned";
+  EXPECT_EQ(writer_.status->code(), absl::StatusCode::kResourceExhausted);
+  EXPECT_TRUE(s.finished());
+}
+
+TEST_F(SubscriberTest, ReadingQuoteClientNeverStalls) {
+  Subscriber s(kQuotes, {.stall_timeout = absl::Seconds(30)}, &writer_,
+               &metrics_);
+  s.Reply(End());
+  // Every write completes within the timeout, the stream lives far longer:
+  // only the age of the write in flight counts.
+  for (uint64_t seq = 1; seq <= 10; ++seq) {
+    s.Offer(Quote("FPT", seq), "FPT");  // Pending behind the write.
+    s.MaybeHeartbeat(absl::Now() + absl::Seconds(29));
+    writer_.in_flight = false;
+    s.OnWriteDone(true);
+  }
+  writer_.Drain(s);
+  EXPECT_EQ(writer_.written.size(), 11u);
+  EXPECT_FALSE(writer_.status.has_value());
+  EXPECT_EQ(metrics_.stalls[kQuotes]->Value(), 0);
+}
+
+TEST_F(SubscriberTest, QuietStreamWithAWriteStuckIsNotStalled) {
+  Subscriber s(kQuotes, {.stall_timeout = absl::Seconds(30)}, &writer_,
+               &metrics_);
+  s.Reply(End());  // Never completes, but nothing waits behind it.
+  s.MaybeHeartbeat(absl::Now() + absl::Hours(1));
+  EXPECT_FALSE(writer_.status.has_value());
+  EXPECT_FALSE(writer_.cancelled.has_value());
+  EXPECT_EQ(metrics_.stalls[kQuotes]->Value(), 0);
+}
+
+TEST_F(SubscriberTest, ZeroStallTimeoutNeverEndsTheStream) {
+  Subscriber s(kQuotes, {.stall_timeout = absl::ZeroDuration()}, &writer_,
+               &metrics_);
+  s.Reply(End());
+  s.Offer(Quote("FPT", 1), "FPT");
+  s.MaybeHeartbeat(absl::Now() + absl::Hours(1));
+  EXPECT_FALSE(writer_.status.has_value());
+  EXPECT_FALSE(writer_.cancelled.has_value());
+  writer_.Drain(s);
+  EXPECT_THAT(Kinds(writer_.written), ::testing::ElementsAre("end", "FPT#1"));
+}
+
+// A stream that overflowed (not conflated) and whose client does not read:
+// its SLOW_CONSUMER would never leave either.
+TEST_F(SubscriberTest, OverflowedStreamIsCancelledIfItsClientDoesNotRead) {
+  Subscriber s(kHistory, {.max_queued = 3, .stall_timeout = absl::Seconds(30)},
+               &writer_, &metrics_);
+  s.Reply(End());
+  for (uint64_t seq = 1; seq <= 4; ++seq) s.Offer(History(seq));
+  EXPECT_EQ(metrics_.slow_consumers[kHistory]->Value(), 1);
+  s.MaybeHeartbeat(absl::Now() + absl::Seconds(31));
+  ASSERT_TRUE(writer_.cancelled.has_value());
+  EXPECT_THAT(std::string(writer_.cancelled->message()),
+              ::testing::HasSubstr("queue overflowed"));
+  EXPECT_EQ(metrics_.stalls[kHistory]->Value(), 0) << "not a stall";
 }
 
 }  // namespace

@@ -666,8 +666,14 @@ type RecordMeta struct {
 	// UNSPECIFIED in records written before instrument types existed: read
 	// it as STOCK.
 	InstrumentType InstrumentType `protobuf:"varint,7,opt,name=instrument_type,json=instrumentType,proto3,enum=vnstream.v1.InstrumentType" json:"instrument_type,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// UTC time at which the gateway received the record (from Kafka, or from
+	// VNStock for the fallback). Set only in what the gateway serves, never in
+	// Kafka: `received_at - published_at` is the pipeline's latency up to the
+	// gateway and a client's receipt time minus `received_at` the gateway's
+	// own (same idea as Databento's ts_recv / ts_out).
+	ReceivedAt    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=received_at,json=receivedAt,proto3" json:"received_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RecordMeta) Reset() {
@@ -747,6 +753,13 @@ func (x *RecordMeta) GetInstrumentType() InstrumentType {
 		return x.InstrumentType
 	}
 	return InstrumentType_INSTRUMENT_TYPE_UNSPECIFIED
+}
+
+func (x *RecordMeta) GetReceivedAt() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ReceivedAt
+	}
+	return nil
 }
 
 // One level of the order book.
@@ -2692,7 +2705,7 @@ const file_vnstream_v1_market_data_proto_rawDesc = "" +
 	"\x04Date\x12\x12\n" +
 	"\x04year\x18\x01 \x01(\x05R\x04year\x12\x14\n" +
 	"\x05month\x18\x02 \x01(\x05R\x05month\x12\x10\n" +
-	"\x03day\x18\x03 \x01(\x05R\x03day\"\xd9\x02\n" +
+	"\x03day\x18\x03 \x01(\x05R\x03day\"\x96\x03\n" +
 	"\n" +
 	"RecordMeta\x12\x16\n" +
 	"\x06symbol\x18\x01 \x01(\tR\x06symbol\x12\x10\n" +
@@ -2702,7 +2715,9 @@ const file_vnstream_v1_market_data_proto_rawDesc = "" +
 	"fetched_at\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\tfetchedAt\x12=\n" +
 	"\fpublished_at\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\vpublishedAt\x124\n" +
 	"\ftrading_date\x18\x06 \x01(\v2\x11.vnstream.v1.DateR\vtradingDate\x12D\n" +
-	"\x0finstrument_type\x18\a \x01(\x0e2\x1b.vnstream.v1.InstrumentTypeR\x0einstrumentType\"P\n" +
+	"\x0finstrument_type\x18\a \x01(\x0e2\x1b.vnstream.v1.InstrumentTypeR\x0einstrumentType\x12;\n" +
+	"\vreceived_at\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"receivedAt\"P\n" +
 	"\n" +
 	"PriceLevel\x12*\n" +
 	"\x05price\x18\x01 \x01(\v2\x14.vnstream.v1.DecimalR\x05price\x12\x16\n" +
@@ -3046,71 +3061,72 @@ var file_vnstream_v1_market_data_proto_depIdxs = []int32{
 	26, // 2: vnstream.v1.RecordMeta.published_at:type_name -> google.protobuf.Timestamp
 	8,  // 3: vnstream.v1.RecordMeta.trading_date:type_name -> vnstream.v1.Date
 	1,  // 4: vnstream.v1.RecordMeta.instrument_type:type_name -> vnstream.v1.InstrumentType
-	7,  // 5: vnstream.v1.PriceLevel.price:type_name -> vnstream.v1.Decimal
-	9,  // 6: vnstream.v1.Quote.meta:type_name -> vnstream.v1.RecordMeta
-	0,  // 7: vnstream.v1.Quote.exchange:type_name -> vnstream.v1.Exchange
-	4,  // 8: vnstream.v1.Quote.session:type_name -> vnstream.v1.TradingSession
-	26, // 9: vnstream.v1.Quote.exchange_time:type_name -> google.protobuf.Timestamp
-	7,  // 10: vnstream.v1.Quote.reference_price:type_name -> vnstream.v1.Decimal
-	7,  // 11: vnstream.v1.Quote.ceiling_price:type_name -> vnstream.v1.Decimal
-	7,  // 12: vnstream.v1.Quote.floor_price:type_name -> vnstream.v1.Decimal
-	7,  // 13: vnstream.v1.Quote.last_price:type_name -> vnstream.v1.Decimal
-	7,  // 14: vnstream.v1.Quote.high_price:type_name -> vnstream.v1.Decimal
-	7,  // 15: vnstream.v1.Quote.low_price:type_name -> vnstream.v1.Decimal
-	7,  // 16: vnstream.v1.Quote.average_price:type_name -> vnstream.v1.Decimal
-	7,  // 17: vnstream.v1.Quote.total_value:type_name -> vnstream.v1.Decimal
-	7,  // 18: vnstream.v1.Quote.change:type_name -> vnstream.v1.Decimal
-	7,  // 19: vnstream.v1.Quote.percent_change:type_name -> vnstream.v1.Decimal
-	10, // 20: vnstream.v1.Quote.bids:type_name -> vnstream.v1.PriceLevel
-	10, // 21: vnstream.v1.Quote.asks:type_name -> vnstream.v1.PriceLevel
-	9,  // 22: vnstream.v1.IntradayBar.meta:type_name -> vnstream.v1.RecordMeta
-	26, // 23: vnstream.v1.IntradayBar.start_time:type_name -> google.protobuf.Timestamp
-	7,  // 24: vnstream.v1.IntradayBar.open:type_name -> vnstream.v1.Decimal
-	7,  // 25: vnstream.v1.IntradayBar.high:type_name -> vnstream.v1.Decimal
-	7,  // 26: vnstream.v1.IntradayBar.low:type_name -> vnstream.v1.Decimal
-	7,  // 27: vnstream.v1.IntradayBar.close:type_name -> vnstream.v1.Decimal
-	8,  // 28: vnstream.v1.DailyBar.date:type_name -> vnstream.v1.Date
-	7,  // 29: vnstream.v1.DailyBar.open:type_name -> vnstream.v1.Decimal
-	7,  // 30: vnstream.v1.DailyBar.high:type_name -> vnstream.v1.Decimal
-	7,  // 31: vnstream.v1.DailyBar.low:type_name -> vnstream.v1.Decimal
-	7,  // 32: vnstream.v1.DailyBar.close:type_name -> vnstream.v1.Decimal
-	9,  // 33: vnstream.v1.DailyHistory.meta:type_name -> vnstream.v1.RecordMeta
-	13, // 34: vnstream.v1.DailyHistory.bars:type_name -> vnstream.v1.DailyBar
-	13, // 35: vnstream.v1.EnrichedBar.bar:type_name -> vnstream.v1.DailyBar
-	16, // 36: vnstream.v1.EnrichedBar.indicators:type_name -> vnstream.v1.IndicatorValues
-	9,  // 37: vnstream.v1.EnrichedHistory.meta:type_name -> vnstream.v1.RecordMeta
-	15, // 38: vnstream.v1.EnrichedHistory.params:type_name -> vnstream.v1.IndicatorParams
-	17, // 39: vnstream.v1.EnrichedHistory.bars:type_name -> vnstream.v1.EnrichedBar
-	18, // 40: vnstream.v1.EnrichedHistory.performance:type_name -> vnstream.v1.PerformanceSummary
-	26, // 41: vnstream.v1.EnrichedHistory.computed_at:type_name -> google.protobuf.Timestamp
-	9,  // 42: vnstream.v1.Instrument.meta:type_name -> vnstream.v1.RecordMeta
-	0,  // 43: vnstream.v1.Instrument.exchange:type_name -> vnstream.v1.Exchange
-	9,  // 44: vnstream.v1.EnrichedIntradayBar.meta:type_name -> vnstream.v1.RecordMeta
-	12, // 45: vnstream.v1.EnrichedIntradayBar.bar:type_name -> vnstream.v1.IntradayBar
-	21, // 46: vnstream.v1.EnrichedIntradayBar.indicators:type_name -> vnstream.v1.IntradayIndicatorValues
-	15, // 47: vnstream.v1.EnrichedIntradayBar.params:type_name -> vnstream.v1.IndicatorParams
-	26, // 48: vnstream.v1.EnrichedIntradayBar.computed_at:type_name -> google.protobuf.Timestamp
-	0,  // 49: vnstream.v1.Mover.exchange:type_name -> vnstream.v1.Exchange
-	7,  // 50: vnstream.v1.Mover.last_price:type_name -> vnstream.v1.Decimal
-	7,  // 51: vnstream.v1.Mover.percent_change:type_name -> vnstream.v1.Decimal
-	7,  // 52: vnstream.v1.Mover.total_value:type_name -> vnstream.v1.Decimal
-	9,  // 53: vnstream.v1.MarketBreadth.meta:type_name -> vnstream.v1.RecordMeta
-	7,  // 54: vnstream.v1.MarketBreadth.total_value:type_name -> vnstream.v1.Decimal
-	7,  // 55: vnstream.v1.MarketBreadth.foreign_net_value:type_name -> vnstream.v1.Decimal
-	23, // 56: vnstream.v1.MarketBreadth.top_gainers:type_name -> vnstream.v1.Mover
-	23, // 57: vnstream.v1.MarketBreadth.top_losers:type_name -> vnstream.v1.Mover
-	23, // 58: vnstream.v1.MarketBreadth.top_by_value:type_name -> vnstream.v1.Mover
-	9,  // 59: vnstream.v1.Signal.meta:type_name -> vnstream.v1.RecordMeta
-	6,  // 60: vnstream.v1.Signal.kind:type_name -> vnstream.v1.SignalKind
-	2,  // 61: vnstream.v1.Signal.interval:type_name -> vnstream.v1.BarInterval
-	26, // 62: vnstream.v1.Signal.bar_start:type_name -> google.protobuf.Timestamp
-	13, // 63: vnstream.v1.Signal.daily_bar:type_name -> vnstream.v1.DailyBar
-	12, // 64: vnstream.v1.Signal.intraday_bar:type_name -> vnstream.v1.IntradayBar
-	65, // [65:65] is the sub-list for method output_type
-	65, // [65:65] is the sub-list for method input_type
-	65, // [65:65] is the sub-list for extension type_name
-	65, // [65:65] is the sub-list for extension extendee
-	0,  // [0:65] is the sub-list for field type_name
+	26, // 5: vnstream.v1.RecordMeta.received_at:type_name -> google.protobuf.Timestamp
+	7,  // 6: vnstream.v1.PriceLevel.price:type_name -> vnstream.v1.Decimal
+	9,  // 7: vnstream.v1.Quote.meta:type_name -> vnstream.v1.RecordMeta
+	0,  // 8: vnstream.v1.Quote.exchange:type_name -> vnstream.v1.Exchange
+	4,  // 9: vnstream.v1.Quote.session:type_name -> vnstream.v1.TradingSession
+	26, // 10: vnstream.v1.Quote.exchange_time:type_name -> google.protobuf.Timestamp
+	7,  // 11: vnstream.v1.Quote.reference_price:type_name -> vnstream.v1.Decimal
+	7,  // 12: vnstream.v1.Quote.ceiling_price:type_name -> vnstream.v1.Decimal
+	7,  // 13: vnstream.v1.Quote.floor_price:type_name -> vnstream.v1.Decimal
+	7,  // 14: vnstream.v1.Quote.last_price:type_name -> vnstream.v1.Decimal
+	7,  // 15: vnstream.v1.Quote.high_price:type_name -> vnstream.v1.Decimal
+	7,  // 16: vnstream.v1.Quote.low_price:type_name -> vnstream.v1.Decimal
+	7,  // 17: vnstream.v1.Quote.average_price:type_name -> vnstream.v1.Decimal
+	7,  // 18: vnstream.v1.Quote.total_value:type_name -> vnstream.v1.Decimal
+	7,  // 19: vnstream.v1.Quote.change:type_name -> vnstream.v1.Decimal
+	7,  // 20: vnstream.v1.Quote.percent_change:type_name -> vnstream.v1.Decimal
+	10, // 21: vnstream.v1.Quote.bids:type_name -> vnstream.v1.PriceLevel
+	10, // 22: vnstream.v1.Quote.asks:type_name -> vnstream.v1.PriceLevel
+	9,  // 23: vnstream.v1.IntradayBar.meta:type_name -> vnstream.v1.RecordMeta
+	26, // 24: vnstream.v1.IntradayBar.start_time:type_name -> google.protobuf.Timestamp
+	7,  // 25: vnstream.v1.IntradayBar.open:type_name -> vnstream.v1.Decimal
+	7,  // 26: vnstream.v1.IntradayBar.high:type_name -> vnstream.v1.Decimal
+	7,  // 27: vnstream.v1.IntradayBar.low:type_name -> vnstream.v1.Decimal
+	7,  // 28: vnstream.v1.IntradayBar.close:type_name -> vnstream.v1.Decimal
+	8,  // 29: vnstream.v1.DailyBar.date:type_name -> vnstream.v1.Date
+	7,  // 30: vnstream.v1.DailyBar.open:type_name -> vnstream.v1.Decimal
+	7,  // 31: vnstream.v1.DailyBar.high:type_name -> vnstream.v1.Decimal
+	7,  // 32: vnstream.v1.DailyBar.low:type_name -> vnstream.v1.Decimal
+	7,  // 33: vnstream.v1.DailyBar.close:type_name -> vnstream.v1.Decimal
+	9,  // 34: vnstream.v1.DailyHistory.meta:type_name -> vnstream.v1.RecordMeta
+	13, // 35: vnstream.v1.DailyHistory.bars:type_name -> vnstream.v1.DailyBar
+	13, // 36: vnstream.v1.EnrichedBar.bar:type_name -> vnstream.v1.DailyBar
+	16, // 37: vnstream.v1.EnrichedBar.indicators:type_name -> vnstream.v1.IndicatorValues
+	9,  // 38: vnstream.v1.EnrichedHistory.meta:type_name -> vnstream.v1.RecordMeta
+	15, // 39: vnstream.v1.EnrichedHistory.params:type_name -> vnstream.v1.IndicatorParams
+	17, // 40: vnstream.v1.EnrichedHistory.bars:type_name -> vnstream.v1.EnrichedBar
+	18, // 41: vnstream.v1.EnrichedHistory.performance:type_name -> vnstream.v1.PerformanceSummary
+	26, // 42: vnstream.v1.EnrichedHistory.computed_at:type_name -> google.protobuf.Timestamp
+	9,  // 43: vnstream.v1.Instrument.meta:type_name -> vnstream.v1.RecordMeta
+	0,  // 44: vnstream.v1.Instrument.exchange:type_name -> vnstream.v1.Exchange
+	9,  // 45: vnstream.v1.EnrichedIntradayBar.meta:type_name -> vnstream.v1.RecordMeta
+	12, // 46: vnstream.v1.EnrichedIntradayBar.bar:type_name -> vnstream.v1.IntradayBar
+	21, // 47: vnstream.v1.EnrichedIntradayBar.indicators:type_name -> vnstream.v1.IntradayIndicatorValues
+	15, // 48: vnstream.v1.EnrichedIntradayBar.params:type_name -> vnstream.v1.IndicatorParams
+	26, // 49: vnstream.v1.EnrichedIntradayBar.computed_at:type_name -> google.protobuf.Timestamp
+	0,  // 50: vnstream.v1.Mover.exchange:type_name -> vnstream.v1.Exchange
+	7,  // 51: vnstream.v1.Mover.last_price:type_name -> vnstream.v1.Decimal
+	7,  // 52: vnstream.v1.Mover.percent_change:type_name -> vnstream.v1.Decimal
+	7,  // 53: vnstream.v1.Mover.total_value:type_name -> vnstream.v1.Decimal
+	9,  // 54: vnstream.v1.MarketBreadth.meta:type_name -> vnstream.v1.RecordMeta
+	7,  // 55: vnstream.v1.MarketBreadth.total_value:type_name -> vnstream.v1.Decimal
+	7,  // 56: vnstream.v1.MarketBreadth.foreign_net_value:type_name -> vnstream.v1.Decimal
+	23, // 57: vnstream.v1.MarketBreadth.top_gainers:type_name -> vnstream.v1.Mover
+	23, // 58: vnstream.v1.MarketBreadth.top_losers:type_name -> vnstream.v1.Mover
+	23, // 59: vnstream.v1.MarketBreadth.top_by_value:type_name -> vnstream.v1.Mover
+	9,  // 60: vnstream.v1.Signal.meta:type_name -> vnstream.v1.RecordMeta
+	6,  // 61: vnstream.v1.Signal.kind:type_name -> vnstream.v1.SignalKind
+	2,  // 62: vnstream.v1.Signal.interval:type_name -> vnstream.v1.BarInterval
+	26, // 63: vnstream.v1.Signal.bar_start:type_name -> google.protobuf.Timestamp
+	13, // 64: vnstream.v1.Signal.daily_bar:type_name -> vnstream.v1.DailyBar
+	12, // 65: vnstream.v1.Signal.intraday_bar:type_name -> vnstream.v1.IntradayBar
+	66, // [66:66] is the sub-list for method output_type
+	66, // [66:66] is the sub-list for method input_type
+	66, // [66:66] is the sub-list for extension type_name
+	66, // [66:66] is the sub-list for extension extendee
+	0,  // [0:66] is the sub-list for field type_name
 }
 
 func init() { file_vnstream_v1_market_data_proto_init() }

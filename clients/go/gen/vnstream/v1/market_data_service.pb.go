@@ -37,8 +37,9 @@
 // quotas, the message starting "quota <name>": unary_per_second,
 // max_streams, max_symbols_per_subscription, fallback_per_minute,
 // fallback_per_minute_total; or a slow consumer, after a SLOW_CONSUMER
-// status, "quota stream_bytes" when the bytes queued for it were the limit:
-// resume from the last seq received), UNAVAILABLE (shutting down; starting:
+// status, "quota stream_bytes" when the bytes queued for it were the limit,
+// "stream not drained" when it stopped reading: resume from the last seq
+// received), UNAVAILABLE (shutting down; starting:
 // streams wait until the gateway has read Kafka back; or no data and
 // VNStock unreachable: retry with backoff), DEADLINE_EXCEEDED (the fallback
 // fetch did not finish within the call's deadline).
@@ -203,8 +204,12 @@ const (
 	SymbolState_SYMBOL_STATE_UNAVAILABLE SymbolState = 3
 	// Not a well-formed ticker (3..10 of A-Z, 0-9).
 	SymbolState_SYMBOL_STATE_INVALID SymbolState = 4
-	// The client did not read fast enough; the stream ends with
-	// RESOURCE_EXHAUSTED right after this. Resume with since_seq.
+	// The client did not read fast enough (its queue overflowed, or it read
+	// nothing for the gateway's stream_stall_timeout, 30 s by default); the
+	// stream ends with RESOURCE_EXHAUSTED right after this. Resume with
+	// since_seq. A client that still reads nothing never sees this status:
+	// one stall timeout later its call is cancelled, with the same
+	// RESOURCE_EXHAUSTED.
 	SymbolState_SYMBOL_STATE_SLOW_CONSUMER SymbolState = 5
 )
 

@@ -37,8 +37,9 @@
 // quotas, the message starting "quota <name>": unary_per_second,
 // max_streams, max_symbols_per_subscription, fallback_per_minute,
 // fallback_per_minute_total; or a slow consumer, after a SLOW_CONSUMER
-// status, "quota stream_bytes" when the bytes queued for it were the limit:
-// resume from the last seq received), UNAVAILABLE (shutting down; starting:
+// status, "quota stream_bytes" when the bytes queued for it were the limit,
+// "stream not drained" when it stopped reading: resume from the last seq
+// received), UNAVAILABLE (shutting down; starting:
 // streams wait until the gateway has read Kafka back; or no data and
 // VNStock unreachable: retry with backoff), DEADLINE_EXCEEDED (the fallback
 // fetch did not finish within the call's deadline).
