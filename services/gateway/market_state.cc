@@ -267,28 +267,39 @@ std::optional<v1::GetIntradayBarsResponse> MarketState::GetBars(
 
 std::optional<v1::GetHistoryResponse> MarketState::GetHistory(
     const std::string& symbol, int limit) {
+  std::optional<HeldHistory> held = GetHeldHistory(symbol);
+  if (!held.has_value()) return std::nullopt;
+  return HistoryResponse(*held, limit);
+}
+
+std::optional<MarketState::HeldHistory> MarketState::GetHeldHistory(
+    const std::string& symbol) {
   std::shared_ptr<Entry> entry = Find(symbol);
   if (entry == nullptr) return std::nullopt;
-  std::shared_ptr<const v1::EnrichedHistory> history;
+  absl::MutexLock lock(&entry->mu);
+  const auto* cache =
+      static_cast<const HistoryCache*>(entry->cache(v1::CHANNEL_HISTORY));
+  if (cache == nullptr || cache->empty()) return std::nullopt;
+  return HeldHistory{.view = cache->view(),
+                     .delivery = cache->delivery(),
+                     .indicators_state = cache->indicators_state()};
+}
+
+v1::GetHistoryResponse MarketState::HistoryResponse(const HeldHistory& held,
+                                                    int limit) {
+  // No lock: the view is immutable once published.
   v1::GetHistoryResponse response;
-  {
-    absl::MutexLock lock(&entry->mu);
-    const auto* cache =
-        static_cast<const HistoryCache*>(entry->cache(v1::CHANNEL_HISTORY));
-    if (cache == nullptr || cache->empty()) return std::nullopt;
-    history = cache->view();
-    response.set_delivery(cache->delivery());
-    response.set_indicators_state(cache->indicators_state());
-  }
-  // Copied outside the lock: the view is immutable once published.
+  response.set_delivery(held.delivery);
+  response.set_indicators_state(held.indicators_state);
+  const v1::EnrichedHistory& history = *held.view;
   v1::EnrichedHistory* out = response.mutable_history();
-  *out->mutable_meta() = history->meta();
-  *out->mutable_params() = history->params();
-  *out->mutable_performance() = history->performance();
-  *out->mutable_computed_at() = history->computed_at();
-  const int first = limit > 0 ? std::max(0, history->bars_size() - limit) : 0;
-  for (int i = first; i < history->bars_size(); ++i)
-    *out->add_bars() = history->bars(i);
+  *out->mutable_meta() = history.meta();
+  *out->mutable_params() = history.params();
+  *out->mutable_performance() = history.performance();
+  *out->mutable_computed_at() = history.computed_at();
+  const int first = limit > 0 ? std::max(0, history.bars_size() - limit) : 0;
+  for (int i = first; i < history.bars_size(); ++i)
+    *out->add_bars() = history.bars(i);
   return response;
 }
 

@@ -78,6 +78,18 @@ class MarketState {
       const std::string& symbol, std::optional<absl::Time> since);
   std::optional<v1::GetHistoryResponse> GetHistory(const std::string& symbol,
                                                    int limit);
+  // The daily history held for a symbol: its view (immutable once
+  // published: what a caller builds from it holds while the view is the one
+  // held) and how it was delivered and computed.
+  struct HeldHistory {
+    std::shared_ptr<const v1::EnrichedHistory> view;
+    v1::Delivery delivery;
+    v1::IndicatorsState indicators_state;
+  };
+  std::optional<HeldHistory> GetHeldHistory(const std::string& symbol);
+  // GetHistory's response for the newest `limit` bars (0: all) of `held`.
+  static v1::GetHistoryResponse HistoryResponse(const HeldHistory& held,
+                                                int limit);
   // Symbols listed or with data, sorted, filtered as requested.
   std::vector<v1::SymbolInfo> ListSymbols(const v1::ListSymbolsRequest& filter);
 

@@ -664,11 +664,15 @@ void MarketDataServiceImpl::ServeGetHistory(
         grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "limit must be >= 0"));
   }
   const int limit = request->limit();
-  std::optional<v1::GetHistoryResponse> history =
-      state_.GetHistory(*symbol, limit);
-  if (history.has_value() || fallback_ == nullptr) {
-    return call->Answer(
-        AnswerOne(*symbol, std::move(history), "no history for ", response));
+  if (std::optional<MarketState::HeldHistory> held =
+          state_.GetHeldHistory(*symbol);
+      held.has_value()) {
+    return AnswerHistory(call, std::make_pair(*std::move(symbol), limit),
+                         *std::move(held));
+  }
+  if (fallback_ == nullptr) {
+    return call->Answer(grpc::Status(grpc::StatusCode::NOT_FOUND,
+                                     absl::StrCat("no history for ", *symbol)));
   }
   AnswerAfterWait(
       call, [this, symbol = *std::move(symbol), limit,
@@ -680,6 +684,39 @@ void MarketDataServiceImpl::ServeGetHistory(
         return AnswerOne(symbol, state_.GetHistory(symbol, limit),
                          "no history for ", response);
       });
+}
+
+void MarketDataServiceImpl::AnswerHistory(
+    Unary<v1::GetHistoryRequest, v1::GetHistoryResponse>* call,
+    std::pair<std::string, int> key, MarketState::HeldHistory held) {
+  // A copy of a ByteBuffer shares its slices; none (!Valid()): build.
+  grpc::ByteBuffer reused;
+  {
+    absl::MutexLock lock(&histories_mu_);
+    if (auto it = histories_.find(key);
+        it != histories_.end() && it->second.held.view == held.view &&
+        it->second.held.delivery == held.delivery &&
+        it->second.held.indicators_state == held.indicators_state) {
+      reused = it->second.bytes;
+    }
+  }
+  if (reused.Valid()) return call->AnswerBytes(&reused);
+  // Built outside the lock (concurrent misses each build their own).
+  call->response = MarketState::HistoryResponse(held, key.second);
+  History history{.held = std::move(held)};
+  bool own_buffer;
+  if (grpc::Status s =
+          grpc::SerializationTraits<v1::GetHistoryResponse>::Serialize(
+              call->response, &history.bytes, &own_buffer);
+      !s.ok()) {
+    return call->Answer(s);
+  }
+  grpc::ByteBuffer sent = history.bytes;
+  call->AnswerBytes(&sent);
+  absl::MutexLock lock(&histories_mu_);
+  // Full (a client walking many symbols or limits): start over.
+  if (histories_.size() >= kMaxHistories) histories_.clear();
+  histories_.insert_or_assign(std::move(key), std::move(history));
 }
 
 void MarketDataServiceImpl::AnswerAfterWait(

@@ -19,6 +19,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -221,6 +222,11 @@ class MarketDataServiceImpl final : public ServiceBase {
   void StartFallback(Channel channel, const std::string& symbol,
                      std::shared_ptr<Subscriber> subscriber,
                      const auth::CallerPtr& caller);
+  // Answers a GetHistory call for `key` (symbol, limit) from `held`: the
+  // bytes sent before for the same held history, else built anew.
+  void AnswerHistory(Unary<v1::GetHistoryRequest, v1::GetHistoryResponse>* call,
+                     std::pair<std::string, int> key,
+                     MarketState::HeldHistory held);
   // Runs `wait` (a unary call's work that may block until the call's
   // deadline) on waiters_, then answers `call` with its status; answers
   // UNAVAILABLE at once if too many calls are queued already.
@@ -246,6 +252,17 @@ class MarketDataServiceImpl final : public ServiceBase {
   absl::Mutex listings_mu_;
   absl::flat_hash_map<std::string, Listing> listings_
       ABSL_GUARDED_BY(listings_mu_);
+  // GetHistory's answers (serialized), by symbol and limit, each for the
+  // held history it was built from (reused while that is still the one
+  // held); at most kMaxHistories of them.
+  struct History {
+    MarketState::HeldHistory held;
+    grpc::ByteBuffer bytes;
+  };
+  static constexpr size_t kMaxHistories = 256;
+  absl::Mutex histories_mu_;
+  absl::flat_hash_map<std::pair<std::string, int>, History> histories_
+      ABSL_GUARDED_BY(histories_mu_);
   // Declared last: destroyed (its queue run, its threads joined) first,
   // while what the waiting calls use is alive.
   ThreadPool waiters_;

@@ -602,6 +602,30 @@ v1::EnrichedHistory BigHistory(uint64_t seq) {
   return enriched;
 }
 
+// GetHistory sends the answer it built for a symbol and limit again while
+// the history held is the same one, and builds anew once it changed.
+TEST_F(ServiceTest, GetHistoryAnswersTheHistoryHeldNow) {
+  // The held history's seq and the bars answered.
+  auto history = [&](int limit) {
+    v1::GetHistoryRequest request;
+    request.set_symbol("VIC");
+    request.set_limit(limit);
+    v1::GetHistoryResponse response;
+    const grpc::Status status =
+        stub_->GetHistory(Context().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return std::make_pair(response.history().meta().seq(),
+                          response.history().bars_size());
+  };
+  Apply(v1::CHANNEL_HISTORY, BigHistory(1), HistoryCache::kEnrichedSource);
+  EXPECT_EQ(history(3), std::make_pair(uint64_t{1}, 3));
+  EXPECT_EQ(history(3), std::make_pair(uint64_t{1}, 3));
+  EXPECT_EQ(history(0), std::make_pair(uint64_t{1}, 500));
+  Apply(v1::CHANNEL_HISTORY, BigHistory(2), HistoryCache::kEnrichedSource);
+  EXPECT_EQ(history(3), std::make_pair(uint64_t{2}, 3));
+  EXPECT_EQ(history(0), std::make_pair(uint64_t{2}, 500));
+}
+
 TEST_F(ServiceTest, SlowConsumerGetsStatusThenResourceExhausted) {
   ServiceOptions options;
   options.subscriber.max_queued = 8;
