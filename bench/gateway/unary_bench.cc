@@ -34,6 +34,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/time.h"
+#include "bench/support/goals.h"
 #include "bench/support/quote_feed.h"
 #include "bench/support/synthetic_market.h"
 #include "clients/cpp/market_data_client.h"
@@ -448,6 +449,15 @@ void Print(const std::vector<Row>& rows) {
   absl::PrintF(
       "target: gateway >= 0.8x bare's requests/s at p99 <= bare's. us/call: "
       "server CPU per call; ghz: the client's cores (on the same machine)\n");
+  // Issue 17's goals (scripts/perf.sh gathers these lines into one table).
+  for (const Row& r : rows) {
+    PrintRatioGoal(absl::StrCat(r.method, " requests/s, gateway / bare"),
+                   Median(r.gateway, rps), Median(r.bare, rps),
+                   /*at_most=*/false, 0.8);
+    PrintRatioGoal(absl::StrCat(r.method, " p99, gateway / bare"),
+                   Median(r.gateway, p99), Median(r.bare, p99),
+                   /*at_most=*/true, 1.0);
+  }
 }
 
 int Main(int argc, char** argv) {
