@@ -15,17 +15,25 @@
 //   fanout     --fanout_streams streams x 10 symbols, same updates:
 //              delivered messages/s, latency p50/p99/p99.9, server CPU
 //              and RSS
+//   readers    --slow_streams streams x 10 symbols, all reading: the
+//              baseline of slow
+//   slow       the same, but --slow_fraction of them held by a hung client
+//              (a second process, stopped with SIGSTOP once its streams are
+//              open): the readers' latency against readers, server RSS, and
+//              how many hung streams the server ended as slow consumers
 // Streams are spread --streams_per_connection to an HTTP/2 connection (the
 // gateway's per-connection limit is 100); stream i subscribes to symbols
 // 10i .. 10i+9 (mod the market) so every symbol has the same fan-out.
 //
 //   bazel run -c opt //bench/gateway:loadgen -- --scenarios=fanout
+#include <signal.h>
 #include <stdlib.h>
 
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -71,7 +79,14 @@ ABSL_FLAG(int, idle_streams, 10000, "Streams in the idle scenario.");
 ABSL_FLAG(int, slow_streams, 1000,
           "Streams in the readers and slow scenarios.");
 ABSL_FLAG(double, slow_fraction, 0.1,
-          "Streams that never read in the slow scenario.");
+          "Of the slow scenario's streams, the share a hung client holds: a "
+          "second process that opens them, then is stopped (SIGSTOP).");
+ABSL_FLAG(std::string, hung_client_of, "",
+          "Internal, set by the slow scenario: run as its hung client, with "
+          "--hung_streams streams to this address.");
+ABSL_FLAG(int, hung_streams, 0, "Internal: the hung client's streams.");
+ABSL_FLAG(int, hung_first_stream, 0,
+          "Internal: the hung client's first stream number (symbols).");
 ABSL_FLAG(absl::Duration, stall_timeout, absl::Seconds(10),
           "The gateway's --stream_stall_timeout: a non-reading stream is "
           "ended once a write to it has waited this long, and its call "
@@ -213,9 +228,11 @@ struct Result {
   double broker_cores = 0;  // Kafka, gateway runs only.
   double idle_kib_per_stream = 0;
   int64_t failed_streams = 0;
-  double rss_growth_mib = 0;  // Over the measured period.
-  int slow_streams = 0;       // Streams that never read...
-  int64_t slow_ended = 0;     // ... and those the server ended.
+  double rss_growth_mib = 0;        // Over the measured period.
+  int slow_streams = 0;             // Streams of the hung client...
+  int64_t slow_ended = 0;           // ... those the server ended...
+  int64_t slow_consumers = 0;       // ... of them as slow consumers...
+  absl::Duration slow_ended_after;  // ... counted this long after the hang.
 };
 
 struct Environment {
@@ -296,19 +313,48 @@ absl::StatusOr<Result> Run(const std::string& server,
   // Settle: the server's start-up allocations are not per-stream costs.
   absl::SleepFor(absl::Seconds(2));
   const double rss_before = RssMib(pid);
+  // The slow scenario's last streams are a hung client's: a process of its
+  // own, stopped once they are established, so its connections stop being
+  // read (the kernel's and gRPC's buffers fill, then the server's writes
+  // stop completing), as those of a client that hung.
+  const int hung =
+      slow
+          ? static_cast<int>(streams * absl::GetFlag(FLAGS_slow_fraction) + 0.5)
+          : 0;
   auto clients = std::make_unique<QuoteStreams>(
       QuoteStreamsOptions{
           .address = address,
-          .streams = streams,
+          .streams = streams - hung,
           .symbols_per_stream = absl::GetFlag(FLAGS_symbols_per_stream),
-          .streams_per_connection = absl::GetFlag(FLAGS_streams_per_connection),
-          .slow_fraction = slow ? absl::GetFlag(FLAGS_slow_fraction) : 0},
+          .streams_per_connection =
+              absl::GetFlag(FLAGS_streams_per_connection)},
       env.market);
   if (!clients->WaitEstablished(absl::Seconds(180))) {
     return absl::DeadlineExceededError(absl::StrCat(
         server, "/", scenario, ": ", clients->stats().established.load(),
-        " of ", streams, " streams established, ", clients->stats().done.load(),
-        " ended"));
+        " of ", streams - hung, " streams established, ",
+        clients->stats().done.load(), " ended"));
+  }
+  std::optional<testing::ServiceProcess> hung_client;
+  absl::Time hung_at;
+  if (hung > 0) {
+    absl::StatusOr<testing::ServiceProcess> started = testing::StartService(
+        "hung-client", "bench/gateway/loadgen",
+        {absl::StrCat("--hung_client_of=", address),
+         absl::StrCat("--hung_streams=", hung),
+         absl::StrCat("--hung_first_stream=", streams - hung),
+         absl::StrCat("--market_symbols=", env.market.size()),
+         absl::StrCat("--symbols_per_stream=",
+                      absl::GetFlag(FLAGS_symbols_per_stream)),
+         absl::StrCat("--streams_per_connection=",
+                      absl::GetFlag(FLAGS_streams_per_connection))},
+        "hung client: (\\d+) streams open", absl::Seconds(240));
+    if (!started.ok()) return started.status();
+    hung_client = *std::move(started);
+    if (absl::Status s = hung_client->process->Signal(SIGSTOP); !s.ok()) {
+      return s;
+    }
+    hung_at = absl::Now();
   }
   if (idle) {
     absl::SleepFor(absl::Seconds(2));
@@ -360,13 +406,42 @@ absl::StatusOr<Result> Run(const std::string& server,
     }
     if (producer != nullptr) producer->Stop();
   }
+  if (hung_client.has_value()) {
+    // The gateway's own counts (the bare server has no limits: its queues
+    // grow): a hung client's streams end once its connection is found dead
+    // (an HTTP/2 ping or SETTINGS it does not acknowledge), or as slow
+    // consumers when their writes stop completing first.
+    if (gateway) {
+      const std::string metrics =
+          absl::StrCat("http://127.0.0.1:", process->captured[1], "/metrics");
+      auto sample = [&](const std::string& name) -> int64_t {
+        absl::StatusOr<std::string> text = testing::HttpGet(metrics);
+        if (!text.ok()) return -1;
+        return static_cast<int64_t>(
+            testing::MetricValue(*text, name, {{"channel", "quotes"}})
+                .value_or(-1));
+      };
+      // Bounded, if the measured period was too short for it.
+      PollUntil(
+          [&] {
+            const int64_t active = sample("vnstream_gateway_active_streams");
+            return active >= 0 && active <= streams - hung;
+          },
+          absl::Seconds(60) + 2 * absl::GetFlag(FLAGS_stall_timeout),
+          absl::Milliseconds(200));
+      result.slow_ended_after = absl::Now() - hung_at;
+      result.slow_ended = streams - sample("vnstream_gateway_active_streams");
+      result.slow_consumers =
+          sample("vnstream_gateway_slow_consumer_disconnects_total");
+    }
+    (void)hung_client->process->Signal(SIGKILL);
+  }
   // Every update reaches the reading streams subscribed to its symbol.
-  result.expected_per_second = rate * (streams - clients->slow_streams()) *
+  result.expected_per_second = rate * (streams - hung) *
                                absl::GetFlag(FLAGS_symbols_per_stream) /
                                static_cast<double>(env.market.size());
   result.failed_streams = clients->stats().failed.load();
-  result.slow_streams = clients->slow_streams();
-  result.slow_ended = clients->stats().slow_ended.load();
+  result.slow_streams = hung;
   clients.reset();
   process->process.reset();  // SIGTERM, then reaped.
   return result;
@@ -397,12 +472,13 @@ void Print(const std::vector<Result>& results) {
     for (const Result& r : results) {
       if (r.scenario != "readers" || r.server != s.server) continue;
       absl::PrintF(
-          "\n%s with %d of %d streams never reading, against all reading:\n"
+          "\n%s with %d of %d streams held by a hung client, against all "
+          "reading:\n"
           "  readers' p50 %s  p99 %s  msgs/s %s of expected %.0f vs %.0f\n"
           "  server RSS %.1f vs %.1f MiB, growth over the measured %s: "
           "%+.1f vs %+.1f MiB\n"
-          "  non-reading streams ended by the server: %d of %d (the "
-          "gateway's stream_stall_timeout: %s)\n",
+          "  hung streams the server had ended %s after the hang: %d of %d "
+          "(%d as slow consumers; stream_stall_timeout %s)\n",
           s.server, s.slow_streams, s.streams,
           RatioText(absl::ToDoubleMicroseconds(s.p50),
                     absl::ToDoubleMicroseconds(r.p50)),
@@ -412,7 +488,10 @@ void Print(const std::vector<Result>& results) {
                     r.messages_per_second / r.expected_per_second),
           s.expected_per_second, r.expected_per_second, s.server_rss_mib,
           r.server_rss_mib, absl::FormatDuration(absl::GetFlag(FLAGS_duration)),
-          s.rss_growth_mib, r.rss_growth_mib, s.slow_ended, s.slow_streams,
+          s.rss_growth_mib, r.rss_growth_mib,
+          absl::FormatDuration(
+              absl::Trunc(s.slow_ended_after, absl::Seconds(1))),
+          s.slow_ended, s.slow_streams, s.slow_consumers,
           absl::FormatDuration(absl::GetFlag(FLAGS_stall_timeout)));
     }
   }
@@ -490,9 +569,31 @@ void Print(const std::vector<Result>& results) {
   }
 }
 
+// The slow scenario's hung client: opens its streams, says so, and waits
+// for the load generator to stop it (SIGSTOP) and later kill it.
+int HungClient() {
+  const int streams = absl::GetFlag(FLAGS_hung_streams);
+  QuoteStreams clients(
+      {.address = absl::GetFlag(FLAGS_hung_client_of),
+       .streams = streams,
+       .symbols_per_stream = absl::GetFlag(FLAGS_symbols_per_stream),
+       .streams_per_connection = absl::GetFlag(FLAGS_streams_per_connection),
+       .first_stream = absl::GetFlag(FLAGS_hung_first_stream)},
+      SyntheticSymbols(absl::GetFlag(FLAGS_market_symbols)));
+  if (!clients.WaitEstablished(absl::Seconds(180))) {
+    spdlog::error("hung client: {} of {} streams established",
+                  clients.stats().established.load(), streams);
+    return 1;
+  }
+  spdlog::info("hung client: {} streams open", streams);
+  absl::SleepFor(absl::InfiniteDuration());
+  return 0;
+}
+
 int Main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   InitLogging("gateway-loadgen");
+  if (!absl::GetFlag(FLAGS_hung_client_of).empty()) return HungClient();
   Environment env;
   char dir_template[] = "/tmp/vnstream-loadgen-XXXXXX";
   if (mkdtemp(dir_template) == nullptr) return 1;

@@ -14,18 +14,14 @@ namespace vnstream::bench {
 class QuoteStreams::Stream : public grpc::ClientReadReactor<v1::MarketEvent> {
  public:
   Stream(v1::MarketDataService::Stub& stub, std::vector<std::string> symbols,
-         bool read, const std::string& api_key, StreamStats& stats)
-      : stats_(stats), read_(read) {
+         const std::string& api_key, StreamStats& stats)
+      : stats_(stats) {
     for (std::string& symbol : symbols) request_.add_symbols(std::move(symbol));
     if (!api_key.empty()) {
       context_.AddMetadata("authorization", absl::StrCat("Bearer ", api_key));
     }
     stub.async()->SubscribeQuotes(&context_, &request_, this);
-    if (read) {
-      StartRead(&event_);
-    } else {
-      stats_.established.fetch_add(1, std::memory_order_relaxed);
-    }
+    StartRead(&event_);
     StartCall();
   }
 
@@ -50,7 +46,6 @@ class QuoteStreams::Stream : public grpc::ClientReadReactor<v1::MarketEvent> {
 
   void OnDone(const grpc::Status& status) override {
     if (status.error_code() != grpc::StatusCode::CANCELLED) {
-      if (!read_) stats_.slow_ended.fetch_add(1);
       if (stats_.failed.fetch_add(1) < 5) {
         spdlog::warn("stream ended: {} {}",
                      static_cast<int>(status.error_code()),
@@ -62,7 +57,6 @@ class QuoteStreams::Stream : public grpc::ClientReadReactor<v1::MarketEvent> {
 
  private:
   StreamStats& stats_;
-  const bool read_;
   grpc::ClientContext context_;
   v1::SubscribeRequest request_;
   v1::MarketEvent event_;
@@ -71,10 +65,6 @@ class QuoteStreams::Stream : public grpc::ClientReadReactor<v1::MarketEvent> {
 QuoteStreams::QuoteStreams(const QuoteStreamsOptions& options,
                            const std::vector<std::string>& market) {
   const int per_connection = std::max(1, options.streams_per_connection);
-  const int slow_every =
-      options.slow_fraction > 0
-          ? std::max(1, static_cast<int>(1 / options.slow_fraction + 0.5))
-          : 0;
   for (int i = 0; i < options.streams; ++i) {
     if (i % per_connection == 0) {
       grpc::ChannelArguments args;
@@ -85,14 +75,13 @@ QuoteStreams::QuoteStreams(const QuoteStreamsOptions& options,
     }
     std::vector<std::string> symbols;
     for (int j = 0; j < options.symbols_per_stream; ++j) {
-      symbols.push_back(
-          market[(static_cast<size_t>(i) * options.symbols_per_stream + j) %
-                 market.size()]);
+      symbols.push_back(market[(static_cast<size_t>(options.first_stream + i) *
+                                    options.symbols_per_stream +
+                                j) %
+                               market.size()]);
     }
-    const bool slow = slow_every > 0 && i % slow_every == 0;
-    slow_streams_ += slow ? 1 : 0;
     streams_.push_back(std::make_unique<Stream>(
-        *stubs_.back(), std::move(symbols), !slow, options.api_key, stats_));
+        *stubs_.back(), std::move(symbols), options.api_key, stats_));
   }
 }
 

@@ -37,7 +37,6 @@ struct StreamStats {
   std::atomic<int64_t> done{0};         // Streams finished.
   std::atomic<int64_t> failed{0};       // ... with a status other than
                                         // CANCELLED (by us).
-  std::atomic<int64_t> slow_ended{0};   // Of those, streams that never read.
 };
 
 struct QuoteStreamsOptions {
@@ -45,10 +44,9 @@ struct QuoteStreamsOptions {
   int streams = 100;
   int symbols_per_stream = 10;
   int streams_per_connection = 100;
-  // Every stream reads but one in 1 / slow_fraction (none when 0): a stream
-  // that does not read never asks for a message (a client that stopped
-  // reading) and counts as established at once.
-  double slow_fraction = 0;
+  // The first stream's number: stream i subscribes to the symbols of stream
+  // first_stream + i (so two processes can share out one set of streams).
+  int first_stream = 0;
   // Sent as "authorization: Bearer <key>" when not empty.
   std::string api_key;
 };
@@ -65,12 +63,10 @@ class QuoteStreams {
   bool WaitEstablished(absl::Duration timeout);
 
   StreamStats& stats() { return stats_; }
-  int slow_streams() const { return slow_streams_; }
 
  private:
   class Stream;
 
-  int slow_streams_ = 0;
   StreamStats stats_;
   std::vector<std::unique_ptr<v1::MarketDataService::Stub>> stubs_;
   std::vector<std::unique_ptr<Stream>> streams_;
