@@ -127,7 +127,7 @@ void Subscriber::Offer(OutgoingPtr event) {
     mu_.Unlock();
     return;
   }
-  if (Enqueue(in_snapshot_ ? held_ : queue_,
+  if (Enqueue(in_snapshot_ ? *held_ : queue_,
               {std::move(event), /*counted=*/true}) &&
       ++live_pending_ > options_.max_queued) {
     SlowConsumer(absl::ResourceExhaustedError(
@@ -140,7 +140,9 @@ void Subscriber::Offer(OutgoingPtr event) {
 
 void Subscriber::BeginSnapshot() {
   absl::MutexLock lock(&mu_);
+  if (in_snapshot_ || Closing()) return;
   in_snapshot_ = true;
+  held_ = std::make_unique<Queue>();
 }
 
 void Subscriber::OfferSnapshot(EventPtr event) {
@@ -161,8 +163,8 @@ void Subscriber::EndSnapshot(EventPtr end) {
   }
   in_snapshot_ = false;
   Enqueue(queue_, {Prepare(std::move(end))});
-  for (Slot& slot : held_.slots) Enqueue(queue_, std::move(slot), true);
-  held_ = Queue();
+  for (Slot& slot : held_->slots) Enqueue(queue_, std::move(slot), true);
+  held_.reset();
   CheckBytes();
   Pump();
 }
@@ -178,7 +180,8 @@ void Subscriber::Reply(EventPtr event) {
 
 void Subscriber::Discard() {
   queue_ = Queue();
-  held_ = Queue();
+  held_.reset();
+  in_snapshot_ = false;  // Nothing to hold any more: the stream is ending.
   live_pending_ = 0;
   AddBytes(-static_cast<int64_t>(queued_bytes_));
 }
@@ -206,7 +209,8 @@ bool Subscriber::CheckStall(absl::Time now) {
   if (finish_ == nullptr) {
     // Nothing waiting: a quiet stream, not a stalled one (its write is
     // stuck behind a client that reads nothing, but costs one event).
-    if (queue_.slots.empty() && held_.slots.empty()) return false;
+    if (queue_.slots.empty() && (held_ == nullptr || held_->slots.empty()))
+      return false;
     metrics_->stalls[kind_]->Increment();
     SlowConsumer(absl::ResourceExhaustedError(
         absl::StrCat("slow consumer: stream not drained for ",

@@ -199,7 +199,9 @@ class Subscriber {
   // Serialized bytes of queue_ and held_.
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool in_snapshot_ ABSL_GUARDED_BY(mu_) = false;
-  Queue held_ ABSL_GUARDED_BY(mu_);  // Live events during a snapshot.
+  // Live events during a snapshot (while in_snapshot_), else null: most of
+  // a stream's life, and an empty deque still holds a 512-byte block.
+  std::unique_ptr<Queue> held_ ABSL_GUARDED_BY(mu_);
   // The event being written (its conflated count: in the write's suffix).
   OutgoingPtr in_flight_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<absl::Status> finish_ ABSL_GUARDED_BY(mu_);
