@@ -116,22 +116,23 @@ if ((${#targets[@]} == 0)) && [[ ${VNSTREAM_SANITIZERS:-1} != 0 ]]; then
   if [[ $fuzz_rc -ne 0 && $fuzz_bad -eq 0 ]]; then failed=$((failed + 1)); fi
 
   # TSan: the concurrent tests whose threads synchronise through code TSan
-  # sees (our own, pthreads, absl::Mutex through bazel/tsan_absl_shim.cc):
-  # the thread pool, periodic tasks, the authenticator, VNStock's client
-  # and resilience, and the gateway's domain under concurrent callers
-  # (subscriber flow control, MarketState's appliers and subscriptions,
-  # the fallback's single flight). Not those driven by gRPC's threads (the
-  # gateway's service_test): Debian's libraries are not instrumented, so
-  # TSan misses their ordering and reports races inside them. Nor
-  # librdkafka's (kafka_io_test, publisher_test): it starts its threads
-  # with C11 thrd_create, which clang 14's TSan does not intercept, so they
-  # run without TSan's thread state and crash in its allocator on their
-  # first malloc.
+  # sees (our own, pthreads, absl::Mutex through bazel/tsan_absl_shim.cc,
+  # librdkafka's C11 threads and locks through
+  # bazel/tsan_c11_threads_shim.cc): the thread pool, periodic tasks, the
+  # authenticator, VNStock's client and resilience, the gateway's domain
+  # under concurrent callers (subscriber flow control, MarketState's
+  # appliers and subscriptions, the fallback's single flight), and the
+  # Kafka publisher, without and with a broker. Not those driven by gRPC's
+  # threads (the gateway's service_test): Debian's libgrpc is not
+  # instrumented and hands buffers and calls between its threads with its
+  # own atomics, so TSan reports races inside gRPC's ordering (hundreds per
+  # run: recvmsg vs parsing, sendmsg vs freeing, the C++ API's CallOpSets).
   run_stage tsan --config=tsan \
     "--test_env=TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1:suppressions=$repo/bazel/tsan.supp" \
     -- //libs/base:thread_pool_test //libs/base:periodic_test //libs/auth:authenticator_test \
     //libs/vnstock:resilience_test //libs/vnstock:client_test //services/gateway:subscriber_test \
-    //services/gateway:market_state_test //services/gateway:fallback_test
+    //services/gateway:market_state_test //services/gateway:fallback_test \
+    //libs/kafka:publisher_test //libs/kafka:kafka_io_test
 fi
 
 [[ ${CI:-} == true ]] && bazel shutdown >/dev/null 2>&1

@@ -42,15 +42,20 @@ struct Publisher::Metrics {
 
 class Publisher::DeliveryReports : public RdKafka::DeliveryReportCb {
  public:
-  explicit DeliveryReports(Metrics* metrics) : metrics_(metrics) {}
+  explicit DeliveryReports(Publisher* publisher) : publisher_(publisher) {}
 
   // Runs on the sender thread (inside poll()), or in the destructor once
   // the sender has stopped.
   void dr_cb(RdKafka::Message& message) override {
+    {
+      absl::MutexLock lock(&publisher_->mu_);
+      --publisher_->in_flight_;
+    }
+    Metrics* const metrics = publisher_->metrics_.get();
     const std::string topic = message.topic_name();
     if (message.err() == RdKafka::ERR_NO_ERROR) {
-      metrics_->produced.Add({{"topic", topic}}).Increment();
-      metrics_->last_publish.Add({{"topic", topic}})
+      metrics->produced.Add({{"topic", topic}}).Increment();
+      metrics->last_publish.Add({{"topic", topic}})
           .Set(absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch()));
       return;
     }
@@ -66,7 +71,7 @@ class Publisher::DeliveryReports : public RdKafka::DeliveryReportCb {
       default:
         break;
     }
-    metrics_->lost.Add({{"topic", topic}, {"reason", reason}}).Increment();
+    metrics->lost.Add({{"topic", topic}, {"reason", reason}}).Increment();
     const bool maybe_written =
         message.status() == RdKafka::Message::MSG_STATUS_POSSIBLY_PERSISTED;
     spdlog::error("kafka: record for {} key {} lost ({}{}): {}", topic,
@@ -76,7 +81,7 @@ class Publisher::DeliveryReports : public RdKafka::DeliveryReportCb {
   }
 
  private:
-  Metrics* metrics_;
+  Publisher* const publisher_;
 };
 
 absl::StatusOr<std::unique_ptr<Publisher>> Publisher::Create(
@@ -84,8 +89,7 @@ absl::StatusOr<std::unique_ptr<Publisher>> Publisher::Create(
     const std::string& metric_prefix) {
   auto publisher = std::unique_ptr<Publisher>(new Publisher());
   publisher->metrics_ = std::make_unique<Metrics>(registry, metric_prefix);
-  publisher->reports_ =
-      std::make_unique<DeliveryReports>(publisher->metrics_.get());
+  publisher->reports_ = std::make_unique<DeliveryReports>(publisher.get());
   const ConfigMap defaults = {
       {"bootstrap.servers", options.bootstrap_servers},
       {"client.id", options.client_id},
@@ -133,15 +137,16 @@ Publisher::~Publisher() {
   // Nothing is lost silently, not even at shutdown: buffered records are
   // counted here, in-flight ones by their purge delivery reports.
   std::deque<OutgoingRecord> left;
+  int in_flight;
   {
     absl::MutexLock lock(&mu_);
     left.swap(buffer_);
+    in_flight = in_flight_;
   }
   for (const OutgoingRecord& record : left) {
     metrics_->lost.Add({{"topic", record.topic}, {"reason", "shutdown"}})
         .Increment();
   }
-  const int in_flight = producer_->outq_len();
   if (!left.empty() || in_flight > 0) {
     spdlog::error(
         "kafka: {} records lost at shutdown ({} buffered, {} in "
@@ -175,7 +180,7 @@ void Publisher::Publish(OutgoingRecord record) {
 
 size_t Publisher::pending() {
   absl::MutexLock lock(&mu_);
-  return buffer_.size() + static_cast<size_t>(producer_->outq_len());
+  return buffer_.size() + static_cast<size_t>(in_flight_);
 }
 
 size_t Publisher::buffered() {
@@ -184,13 +189,15 @@ size_t Publisher::buffered() {
 }
 
 void Publisher::Drain() {
-  while (producer_->outq_len() < options_.max_in_flight) {
+  while (true) {
     OutgoingRecord record;
     {
       absl::MutexLock lock(&mu_);
-      if (buffer_.empty()) return;
+      if (buffer_.empty() || in_flight_ >= options_.max_in_flight) return;
       record = std::move(buffer_.front());
       buffer_.pop_front();
+      // In flight from here: pending() never misses it while produce() runs.
+      ++in_flight_;
     }
     RdKafka::Headers* headers = RdKafka::Headers::create();
     for (const auto& [name, value] : record.headers) headers->add(name, value);
@@ -201,10 +208,13 @@ void Publisher::Drain() {
                            record.key.size(), 0, headers, nullptr);
     if (err == RdKafka::ERR_NO_ERROR) continue;  // librdkafka owns the headers.
     delete headers;
-    if (err == RdKafka::ERR__QUEUE_FULL) {
+    {
       absl::MutexLock lock(&mu_);
-      buffer_.push_front(std::move(record));
-      return;
+      --in_flight_;
+      if (err == RdKafka::ERR__QUEUE_FULL) {
+        buffer_.push_front(std::move(record));
+        return;
+      }
     }
     // Not retryable (too large, unknown topic): counted and dropped.
     metrics_->lost.Add({{"topic", record.topic}, {"reason", "produce_failed"}})

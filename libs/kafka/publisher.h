@@ -91,6 +91,11 @@ class Publisher : public RecordSink {
   std::deque<OutgoingRecord> buffer_ ABSL_GUARDED_BY(mu_);
   // Records dropped because the buffer was full (log throttling).
   uint64_t dropped_ ABSL_GUARDED_BY(mu_) = 0;
+  // Records handed to librdkafka (or being handed) whose delivery report
+  // has not run yet. Counted here, not with outq_len(): that also counts
+  // librdkafka's events waiting for poll() (a connection error), which are
+  // not records.
+  int in_flight_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   std::thread sender_;
 };
