@@ -18,7 +18,9 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "libs/kafka/record.h"
 #include "prometheus/registry.h"
 #include "services/gateway/channel.h"
@@ -51,8 +53,11 @@ const std::vector<Route>& Routes() {
 // Completes every write at once and counts snapshot ends.
 class CountingWriter : public StreamWriter {
  public:
-  void Write(const v1::MarketEvent* event) override {
-    ends += event->has_snapshot_end();
+  // The bytes must be a MarketEvent: what a client would receive.
+  void Write(absl::string_view wire, absl::string_view suffix) override {
+    v1::MarketEvent event;
+    if (!event.ParseFromString(absl::StrCat(wire, suffix))) std::abort();
+    ends += event.has_snapshot_end();
     pending = true;
   }
   void Finish(const absl::Status&) override {}

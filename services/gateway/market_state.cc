@@ -138,9 +138,12 @@ MarketState::Applied MarketState::Apply(Channel channel, int source,
   metrics_->cached_items[Index(channel)]->Increment(
       static_cast<double>(cache->size()) - static_cast<double>(held));
   result.applied = !events.empty();
+  const auto& subscribers = entry.subscribers[Index(channel)];
   for (const KeyedEvent& e : events) {
-    for (const auto& s : entry.subscribers[Index(channel)])
-      s->Offer(e.event, e.key);
+    if (subscribers.empty()) break;
+    // Serialized once for every stream it goes to.
+    const OutgoingPtr event = Prepare(e.event, e.key);
+    for (const auto& s : subscribers) s->Offer(event);
   }
   return result;
 }

@@ -110,8 +110,9 @@ v1::DailyHistory History(uint64_t seq, std::vector<int64_t> closes) {
 // Completes every write at once (a fast client) and keeps what it got.
 class CollectingWriter : public StreamWriter {
  public:
-  void Write(const v1::MarketEvent* event) override {
-    events.push_back(*event);
+  void Write(absl::string_view wire, absl::string_view suffix) override {
+    ASSERT_TRUE(
+        events.emplace_back().ParseFromString(absl::StrCat(wire, suffix)));
     pending = true;
   }
   void Finish(const absl::Status& s) override { status = s; }
@@ -536,14 +537,16 @@ class AsyncWriter : public StreamWriter {
     bool end = false;
   };
 
-  void Write(const v1::MarketEvent* event) override {
+  void Write(absl::string_view wire, absl::string_view suffix) override {
+    v1::MarketEvent event;
+    EXPECT_TRUE(event.ParseFromString(absl::StrCat(wire, suffix)));
     absl::MutexLock lock(&mu_);
     EXPECT_FALSE(in_flight_) << "two writes in flight";
     in_flight_ = true;
-    const v1::RecordMeta* meta = EventMeta(*event);
-    written_.push_back({event->channel(), meta ? meta->symbol() : "",
-                        meta ? meta->seq() : 0, event->conflated(),
-                        event->snapshot(), event->has_snapshot_end()});
+    const v1::RecordMeta* meta = EventMeta(event);
+    written_.push_back({event.channel(), meta ? meta->symbol() : "",
+                        meta ? meta->seq() : 0, event.conflated(),
+                        event.snapshot(), event.has_snapshot_end()});
   }
   void Finish(const absl::Status& s) override {
     absl::MutexLock lock(&mu_);

@@ -14,7 +14,7 @@
 //    reaches the handler);
 //  * server streams: a v1::SubscribeRequest (symbols, since_seq and
 //    since_time resume points, heartbeat interval); bytes that do not parse
-//    are sent as-is in a unary call (gRPC refuses them: UNIMPLEMENTED);
+//    are sent as-is in a unary call (refused: UNIMPLEMENTED);
 //  * MarketDataStream: client messages, each a 2-byte big-endian length then
 //    a v1::MarketDataRequest (subscribe / unsubscribe / list / ping); those
 //    that do not parse are skipped.
@@ -450,8 +450,9 @@ void ServerStream(Gateway& gateway, int caller, int method,
   const std::string& authorization = gateway.authorization[caller];
   v1::SubscribeRequest request;
   if (!request.ParseFromString(bytes)) {
-    // gRPC's callback server-streaming handler refuses it with
-    // UNIMPLEMENTED; no handler runs.
+    // Refused with UNIMPLEMENTED before any authorization, as gRPC's typed
+    // callback server-streaming handler did (the gateway parses its
+    // streams' requests itself: service.h).
     grpc::ByteBuffer response;
     const grpc::Status status = CallRaw(*gateway.generic[caller], authorization,
                                         method, bytes, &response);

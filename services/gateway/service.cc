@@ -260,6 +260,22 @@ class MarketDataServiceImpl::Stream : public StreamWriter {
     return auth_generation_.exchange(generation) != generation;
   }
 
+  // For the reactor's Write: `wire` and `suffix` as the message it sends
+  // next (which must outlive the write: gRPC reads it when the write goes
+  // out).
+  grpc::ByteBuffer* Message(absl::string_view wire, absl::string_view suffix) {
+    // Copied: the slices are gRPC's to release once sent.
+    grpc::Slice slices[] = {grpc::Slice(wire.data(), wire.size()),
+                            grpc::Slice(suffix.data(), suffix.size())};
+    message_ = grpc::ByteBuffer(slices, suffix.empty() ? 1 : 2);
+    return &message_;
+  }
+  // The write completed: its bytes can go.
+  void Written(bool ok) {
+    message_.Clear();
+    subscriber_->OnWriteDone(ok);
+  }
+
   // StreamWriter.
   absl::Status OverByteBudget(const std::string& detail) override {
     if (caller_ != nullptr)
@@ -339,13 +355,15 @@ class MarketDataServiceImpl::Stream : public StreamWriter {
   // the keys may have changed since the call was authorized).
   std::atomic<uint64_t> auth_generation_{0};
   const std::shared_ptr<Subscriber> subscriber_;
+  // The write in flight (one at a time: the Subscriber's).
+  grpc::ByteBuffer message_;
   absl::Mutex mu_;
   PerChannel<absl::flat_hash_set<std::string>> symbols_ ABSL_GUARDED_BY(mu_);
 };
 
 // A server stream: one subscription of one channel.
 class MarketDataServiceImpl::ServerStream
-    : public grpc::ServerWriteReactor<v1::MarketEvent>,
+    : public grpc::ServerWriteReactor<grpc::ByteBuffer>,
       public Stream {
  public:
   ServerStream(MarketDataServiceImpl* service, Channel channel,
@@ -353,12 +371,14 @@ class MarketDataServiceImpl::ServerStream
       : Stream(service, Index(channel), context, std::move(caller)) {}
 
   // StreamWriter.
-  void Write(const v1::MarketEvent* event) override { StartWrite(event); }
+  void Write(absl::string_view wire, absl::string_view suffix) override {
+    StartWrite(Message(wire, suffix));
+  }
   void Finish(const absl::Status& status) override {
-    grpc::ServerWriteReactor<v1::MarketEvent>::Finish(ToGrpc(status));
+    grpc::ServerWriteReactor<grpc::ByteBuffer>::Finish(ToGrpc(status));
   }
 
-  void OnWriteDone(bool ok) override { subscriber()->OnWriteDone(ok); }
+  void OnWriteDone(bool ok) override { Written(ok); }
   void OnCancel() override {
     subscriber()->FinishNow(absl::CancelledError("cancelled by the client"));
   }
@@ -370,7 +390,7 @@ class MarketDataServiceImpl::ServerStream
 
 // MarketDataStream: requests read one at a time, handled as they come.
 class MarketDataServiceImpl::BidiStream
-    : public grpc::ServerBidiReactor<v1::MarketDataRequest, v1::MarketEvent>,
+    : public grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>,
       public Stream {
  public:
   BidiStream(MarketDataServiceImpl* service,
@@ -380,21 +400,28 @@ class MarketDataServiceImpl::BidiStream
   void Start() { StartRead(&request_); }
 
   // StreamWriter.
-  void Write(const v1::MarketEvent* event) override { StartWrite(event); }
+  void Write(absl::string_view wire, absl::string_view suffix) override {
+    StartWrite(Message(wire, suffix));
+  }
   void Finish(const absl::Status& status) override {
-    grpc::ServerBidiReactor<v1::MarketDataRequest, v1::MarketEvent>::Finish(
+    grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>::Finish(
         ToGrpc(status));
   }
 
   void OnReadDone(bool ok) override {
     // !ok: the client closed its side (or went away). Its subscriptions go
-    // on until it cancels; there is nothing more to read.
-    if (!ok) return;
-    service_->Handle(*this, request_);
-    request_.Clear();
+    // on until it cancels; there is nothing more to read. A message that
+    // does not parse ends the reads too, as gRPC's typed reactor does.
+    v1::MarketDataRequest request;
+    if (!ok || !grpc::SerializationTraits<v1::MarketDataRequest>::Deserialize(
+                    &request_, &request)
+                    .ok()) {
+      return;
+    }
+    service_->Handle(*this, request);
     StartRead(&request_);
   }
-  void OnWriteDone(bool ok) override { subscriber()->OnWriteDone(ok); }
+  void OnWriteDone(bool ok) override { Written(ok); }
   void OnCancel() override {
     subscriber()->FinishNow(absl::CancelledError("cancelled by the client"));
   }
@@ -404,7 +431,8 @@ class MarketDataServiceImpl::BidiStream
   }
 
  private:
-  v1::MarketDataRequest request_;
+  // Consumed (cleared) by parsing.
+  grpc::ByteBuffer request_;
 };
 
 MarketDataServiceImpl::MarketDataServiceImpl(ServiceOptions options,
@@ -730,40 +758,40 @@ void MarketDataServiceImpl::AnswerAfterWait(
   }
 }
 
-grpc::ServerWriteReactor<v1::MarketEvent>*
+grpc::ServerWriteReactor<grpc::ByteBuffer>*
 MarketDataServiceImpl::SubscribeQuotes(grpc::CallbackServerContext* context,
-                                       const v1::SubscribeRequest* request) {
-  return Serve(v1::CHANNEL_QUOTES, context, request);
+                                       const grpc::ByteBuffer* request) {
+  return Serve(v1::CHANNEL_QUOTES, context, *request);
 }
 
-grpc::ServerWriteReactor<v1::MarketEvent>*
+grpc::ServerWriteReactor<grpc::ByteBuffer>*
 MarketDataServiceImpl::SubscribeIntradayBars(
-    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
-  return Serve(v1::CHANNEL_INTRADAY_BARS, context, request);
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  return Serve(v1::CHANNEL_INTRADAY_BARS, context, *request);
 }
 
-grpc::ServerWriteReactor<v1::MarketEvent>*
+grpc::ServerWriteReactor<grpc::ByteBuffer>*
 MarketDataServiceImpl::SubscribeHistory(grpc::CallbackServerContext* context,
-                                        const v1::SubscribeRequest* request) {
-  return Serve(v1::CHANNEL_HISTORY, context, request);
+                                        const grpc::ByteBuffer* request) {
+  return Serve(v1::CHANNEL_HISTORY, context, *request);
 }
 
-grpc::ServerWriteReactor<v1::MarketEvent>*
+grpc::ServerWriteReactor<grpc::ByteBuffer>*
 MarketDataServiceImpl::SubscribeIntradayAnalytics(
-    grpc::CallbackServerContext* context, const v1::SubscribeRequest* request) {
-  return Serve(v1::CHANNEL_INTRADAY_ANALYTICS, context, request);
+    grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
+  return Serve(v1::CHANNEL_INTRADAY_ANALYTICS, context, *request);
 }
 
-grpc::ServerWriteReactor<v1::MarketEvent>*
+grpc::ServerWriteReactor<grpc::ByteBuffer>*
 MarketDataServiceImpl::SubscribeMarket(grpc::CallbackServerContext* context,
-                                       const v1::SubscribeRequest* request) {
-  return Serve(v1::CHANNEL_MARKET, context, request);
+                                       const grpc::ByteBuffer* request) {
+  return Serve(v1::CHANNEL_MARKET, context, *request);
 }
 
-grpc::ServerWriteReactor<v1::MarketEvent>*
+grpc::ServerWriteReactor<grpc::ByteBuffer>*
 MarketDataServiceImpl::SubscribeSignals(grpc::CallbackServerContext* context,
-                                        const v1::SubscribeRequest* request) {
-  return Serve(v1::CHANNEL_SIGNALS, context, request);
+                                        const grpc::ByteBuffer* request) {
+  return Serve(v1::CHANNEL_SIGNALS, context, *request);
 }
 
 absl::Status MarketDataServiceImpl::Register(Stream* stream) {
@@ -885,9 +913,20 @@ absl::Status MarketDataServiceImpl::Attach(Stream& stream,
   return absl::OkStatus();
 }
 
-grpc::ServerWriteReactor<v1::MarketEvent>* MarketDataServiceImpl::Serve(
+grpc::ServerWriteReactor<grpc::ByteBuffer>* MarketDataServiceImpl::Serve(
     Channel channel, grpc::CallbackServerContext* context,
-    const v1::SubscribeRequest* request) {
+    const grpc::ByteBuffer& raw) {
+  v1::SubscribeRequest request;
+  // Deserialize consumes its buffer; a copy shares the request's slices.
+  if (grpc::ByteBuffer bytes(raw);
+      !grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(&bytes,
+                                                                    &request)
+           .ok()) {
+    // As gRPC's typed handler answers it (before any authorization).
+    auto* stream = new ServerStream(this, channel, context, nullptr);
+    stream->subscriber()->FinishNow(absl::UnimplementedError(""));
+    return stream;
+  }
   absl::StatusOr<auth::CallerPtr> caller =
       Authorize(*context, SubscribeMethod(channel), /*unary=*/false);
   auto* stream =
@@ -899,7 +938,7 @@ grpc::ServerWriteReactor<v1::MarketEvent>* MarketDataServiceImpl::Serve(
   // The request is validated before the stream is registered: a refused
   // stream never counts against the limits (not even while its OnDone is
   // pending), and its OnDone unregisters nothing.
-  absl::StatusOr<Subscription> subscription = Parse(*stream, channel, *request);
+  absl::StatusOr<Subscription> subscription = Parse(*stream, channel, request);
   absl::Status status = subscription.status();
   if (status.ok()) status = Register(stream);
   if (status.ok()) status = Attach(*stream, *std::move(subscription), "");
@@ -907,7 +946,7 @@ grpc::ServerWriteReactor<v1::MarketEvent>* MarketDataServiceImpl::Serve(
   return stream;
 }
 
-grpc::ServerBidiReactor<v1::MarketDataRequest, v1::MarketEvent>*
+grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>*
 MarketDataServiceImpl::MarketDataStream(grpc::CallbackServerContext* context) {
   absl::StatusOr<auth::CallerPtr> caller =
       Authorize(*context, "MarketDataStream", /*unary=*/false);

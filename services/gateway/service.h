@@ -64,25 +64,28 @@ struct ServiceOptions {
   absl::Duration list_symbols_max_age = absl::Seconds(1);
 };
 
-// The unary methods are registered raw (their requests parsed and
-// responses serialized by the service): gRPC's typed callback handler
-// answers a request that does not parse with UNIMPLEMENTED, where the
-// synchronous API (and so this service) answers INTERNAL.
+// Every method is registered raw (requests parsed and responses serialized
+// by the service). The unary methods: gRPC's typed callback handler answers
+// a request that does not parse with UNIMPLEMENTED, where the synchronous
+// API (and so this service) answers INTERNAL. The streams: an event goes to
+// every stream subscribed to its symbol, and is serialized once for all of
+// them (Prepare), not once per stream; a stream's conflated count is
+// appended to those bytes, not set on a copy of the event.
 using ServiceBase = v1::MarketDataService::WithRawCallbackMethod_ListSymbols<
     v1::MarketDataService::WithRawCallbackMethod_GetQuotes<
         v1::MarketDataService::WithRawCallbackMethod_GetIntradayBars<
             v1::MarketDataService::WithRawCallbackMethod_GetHistory<
                 v1::MarketDataService::WithRawCallbackMethod_GetCandles<
-                    v1::MarketDataService::WithCallbackMethod_SubscribeQuotes<
-                        v1::MarketDataService::WithCallbackMethod_SubscribeIntradayBars<
-                            v1::MarketDataService::WithCallbackMethod_SubscribeHistory<
-                                v1::MarketDataService::
-                                    WithCallbackMethod_SubscribeIntradayAnalytics<
-                                        v1::MarketDataService::WithCallbackMethod_SubscribeMarket<
+                    v1::MarketDataService::WithRawCallbackMethod_SubscribeQuotes<
+                        v1::MarketDataService::WithRawCallbackMethod_SubscribeIntradayBars<
+                            v1::MarketDataService::WithRawCallbackMethod_SubscribeHistory<
+                                v1::MarketDataService::WithRawCallbackMethod_SubscribeIntradayAnalytics<
+                                    v1::MarketDataService::
+                                        WithRawCallbackMethod_SubscribeMarket<
                                             v1::MarketDataService::
-                                                WithCallbackMethod_SubscribeSignals<
+                                                WithRawCallbackMethod_SubscribeSignals<
                                                     v1::MarketDataService::
-                                                        WithCallbackMethod_MarketDataStream<
+                                                        WithRawCallbackMethod_MarketDataStream<
                                                             v1::MarketDataService::
                                                                 Service>>>>>>>>>>>>;
 
@@ -116,26 +119,26 @@ class MarketDataServiceImpl final : public ServiceBase {
                                        const grpc::ByteBuffer* request,
                                        grpc::ByteBuffer* response) override;
 
-  grpc::ServerWriteReactor<v1::MarketEvent>* SubscribeQuotes(
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscribeQuotes(
       grpc::CallbackServerContext* context,
-      const v1::SubscribeRequest* request) override;
-  grpc::ServerWriteReactor<v1::MarketEvent>* SubscribeIntradayBars(
+      const grpc::ByteBuffer* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscribeIntradayBars(
       grpc::CallbackServerContext* context,
-      const v1::SubscribeRequest* request) override;
-  grpc::ServerWriteReactor<v1::MarketEvent>* SubscribeHistory(
+      const grpc::ByteBuffer* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscribeHistory(
       grpc::CallbackServerContext* context,
-      const v1::SubscribeRequest* request) override;
-  grpc::ServerWriteReactor<v1::MarketEvent>* SubscribeIntradayAnalytics(
+      const grpc::ByteBuffer* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscribeIntradayAnalytics(
       grpc::CallbackServerContext* context,
-      const v1::SubscribeRequest* request) override;
-  grpc::ServerWriteReactor<v1::MarketEvent>* SubscribeMarket(
+      const grpc::ByteBuffer* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscribeMarket(
       grpc::CallbackServerContext* context,
-      const v1::SubscribeRequest* request) override;
-  grpc::ServerWriteReactor<v1::MarketEvent>* SubscribeSignals(
+      const grpc::ByteBuffer* request) override;
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* SubscribeSignals(
       grpc::CallbackServerContext* context,
-      const v1::SubscribeRequest* request) override;
-  grpc::ServerBidiReactor<v1::MarketDataRequest, v1::MarketEvent>*
-  MarketDataStream(grpc::CallbackServerContext* context) override;
+      const grpc::ByteBuffer* request) override;
+  grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>* MarketDataStream(
+      grpc::CallbackServerContext* context) override;
 
   // Sends heartbeats on streams idle longer than their interval, and ends
   // the streams whose key is no longer valid once the keys changed. Call
@@ -196,9 +199,9 @@ class MarketDataServiceImpl final : public ServiceBase {
       const auth::CallerPtr& caller,
       std::shared_ptr<absl::Status> refused = nullptr);
   // A server stream of `channel`: authorize, validate, admit, subscribe.
-  grpc::ServerWriteReactor<v1::MarketEvent>* Serve(
+  grpc::ServerWriteReactor<grpc::ByteBuffer>* Serve(
       Channel channel, grpc::CallbackServerContext* context,
-      const v1::SubscribeRequest* request);
+      const grpc::ByteBuffer& request);
   // Validates a subscribe request against what `stream` already holds and
   // what the stream's key is entitled to.
   absl::StatusOr<Subscription> Parse(Stream& stream, Channel channel,

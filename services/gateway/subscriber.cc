@@ -1,6 +1,7 @@
 #include "services/gateway/subscriber.h"
 
 #include "absl/strings/str_cat.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "libs/market/calendar.h"
 #include "prometheus/counter.h"
 #include "prometheus/histogram.h"
@@ -34,13 +35,47 @@ std::string Owner(const v1::MarketEvent& event) {
                                         meta->symbol());
 }
 
+// MarketEvent.conflated = `conflated` as a suffix to an event's bytes (tag
+// and varint): at most kMaxSuffix bytes, written to `out`; returns the size.
+constexpr size_t kMaxSuffix = 6;
+size_t ConflatedSuffix(uint32_t conflated, uint8_t* out) {
+  using google::protobuf::io::CodedOutputStream;
+  uint8_t* end = CodedOutputStream::WriteVarint32ToArray(
+      v1::MarketEvent::kConflatedFieldNumber << 3, out);  // Wire type varint.
+  end = CodedOutputStream::WriteVarint32ToArray(conflated, end);
+  return static_cast<size_t>(end - out);
+}
+
+// Whether `event`'s bytes followed by ConflatedSuffix(n) are exactly the
+// bytes of the event with conflated = n: protobuf writes fields in field
+// number order, so they are when the event does not set conflated itself
+// and no field numbered after it (the replies' payloads, 15..17). Every
+// conflatable event (a quote, bar, breadth total or heartbeat) is such.
+bool AppendsConflated(const v1::MarketEvent& event) {
+  return event.conflated() == 0 && static_cast<int>(event.payload_case()) <
+                                       v1::MarketEvent::kConflatedFieldNumber;
+}
+
 }  // namespace
+
+OutgoingPtr Prepare(EventPtr event, std::string key) {
+  auto out = std::make_shared<Outgoing>();
+  out->owner = Owner(*event);
+  event->SerializeToString(&out->wire);
+  out->event = std::move(event);
+  out->key = std::move(key);
+  return out;
+}
 
 Subscriber::Subscriber(int kind, SubscriberOptions options,
                        StreamWriter* writer, GatewayMetrics* metrics)
     : kind_(kind), metrics_(metrics), options_(options), writer_(writer) {}
 
 void Subscriber::AddBytes(int64_t delta) {
+  // The gauge is shared by every stream (an atomic the Kafka and gRPC
+  // threads contend for): a conflated event of the same size changes
+  // nothing.
+  if (delta == 0) return;
   queued_bytes_ += delta;
   metrics_->queued_bytes[kind_]->Increment(static_cast<double>(delta));
 }
@@ -57,44 +92,43 @@ void Subscriber::CheckBytes() {
 }
 
 bool Subscriber::Enqueue(Queue& queue, Slot slot, bool moved) {
-  const size_t bytes = slot.event->ByteSizeLong();
-  const int64_t counted = moved ? static_cast<int64_t>(slot.bytes) : 0;
-  slot.bytes = bytes;
-  if (!slot.key.empty()) {
-    auto it = queue.keyed.find(slot.key);
+  // Alive as long as a slot holds it.
+  const Outgoing& event = *slot.event;
+  const int64_t bytes = static_cast<int64_t>(event.wire.size());
+  const int64_t counted = moved ? bytes : 0;
+  if (!event.key.empty()) {
+    auto it = queue.keyed.find(event.key);
     // Replaced in place only if no later event of the same symbol is
     // pending: otherwise the symbol's seqs would leave out of order.
     if (it != queue.keyed.end()) {
       Slot* pending = it->second;
-      auto newest = queue.newest.find(pending->owner);
+      auto newest = queue.newest.find(pending->event->owner);
       if (newest != queue.newest.end() && newest->second == pending) {
         pending->conflated += 1 + slot.conflated;
+        AddBytes(bytes - static_cast<int64_t>(pending->event->wire.size()) -
+                 counted);
         pending->event = std::move(slot.event);
-        AddBytes(static_cast<int64_t>(bytes) -
-                 static_cast<int64_t>(pending->bytes) - counted);
-        pending->bytes = bytes;
-        metrics_->conflated[Index(pending->event->channel())]->Increment();
+        metrics_->conflated[Index(event.event->channel())]->Increment();
         return false;
       }
     }
   }
-  AddBytes(static_cast<int64_t>(bytes) - counted);
+  AddBytes(bytes - counted);
   queue.slots.push_back(std::move(slot));
   Slot* added = &queue.slots.back();
-  if (!added->key.empty()) queue.keyed[added->key] = added;
-  if (!added->owner.empty()) queue.newest[added->owner] = added;
+  if (!event.key.empty()) queue.keyed[event.key] = added;
+  if (!event.owner.empty()) queue.newest[event.owner] = added;
   return true;
 }
 
-void Subscriber::Offer(EventPtr event, const std::string& key) {
+void Subscriber::Offer(OutgoingPtr event) {
   mu_.Lock();
   if (Closing()) {
     mu_.Unlock();
     return;
   }
-  std::string owner = Owner(*event);
-  if (Enqueue(in_snapshot_ ? held_ : queue_,
-              {std::move(event), key, std::move(owner), /*counted=*/true}) &&
+  if (Enqueue(in_snapshot_ ? *held_ : queue_,
+              {std::move(event), /*counted=*/true}) &&
       ++live_pending_ > options_.max_queued) {
     SlowConsumer(absl::ResourceExhaustedError(
         "slow consumer: the stream's queue overflowed; resume with "
@@ -106,14 +140,15 @@ void Subscriber::Offer(EventPtr event, const std::string& key) {
 
 void Subscriber::BeginSnapshot() {
   absl::MutexLock lock(&mu_);
+  if (in_snapshot_ || Closing()) return;
   in_snapshot_ = true;
+  held_ = std::make_unique<Queue>();
 }
 
 void Subscriber::OfferSnapshot(EventPtr event) {
   mu_.Lock();
   if (!Closing()) {
-    std::string owner = Owner(*event);
-    Enqueue(queue_, {std::move(event), "", std::move(owner)});
+    Enqueue(queue_, {Prepare(std::move(event))});
     CheckBytes();
   }
   Pump();
@@ -127,9 +162,9 @@ void Subscriber::EndSnapshot(EventPtr end) {
     return;
   }
   in_snapshot_ = false;
-  Enqueue(queue_, {std::move(end)});
-  for (Slot& slot : held_.slots) Enqueue(queue_, std::move(slot), true);
-  held_ = Queue();
+  Enqueue(queue_, {Prepare(std::move(end))});
+  for (Slot& slot : held_->slots) Enqueue(queue_, std::move(slot), true);
+  held_.reset();
   CheckBytes();
   Pump();
 }
@@ -137,7 +172,7 @@ void Subscriber::EndSnapshot(EventPtr end) {
 void Subscriber::Reply(EventPtr event) {
   mu_.Lock();
   if (!Closing()) {
-    Enqueue(queue_, {std::move(event)});
+    Enqueue(queue_, {Prepare(std::move(event))});
     CheckBytes();
   }
   Pump();
@@ -145,7 +180,8 @@ void Subscriber::Reply(EventPtr event) {
 
 void Subscriber::Discard() {
   queue_ = Queue();
-  held_ = Queue();
+  held_.reset();
+  in_snapshot_ = false;  // Nothing to hold any more: the stream is ending.
   live_pending_ = 0;
   AddBytes(-static_cast<int64_t>(queued_bytes_));
 }
@@ -154,7 +190,7 @@ void Subscriber::SlowConsumer(absl::Status status) {
   metrics_->slow_consumers[kind_]->Increment();
   metrics_->dropped[kind_]->Increment(static_cast<double>(live_pending_));
   Discard();
-  Enqueue(queue_, {SlowConsumerEvent()});
+  Enqueue(queue_, {Prepare(SlowConsumerEvent())});
   SetFinish(std::move(status));
 }
 
@@ -173,7 +209,8 @@ bool Subscriber::CheckStall(absl::Time now) {
   if (finish_ == nullptr) {
     // Nothing waiting: a quiet stream, not a stalled one (its write is
     // stuck behind a client that reads nothing, but costs one event).
-    if (queue_.slots.empty() && held_.slots.empty()) return false;
+    if (queue_.slots.empty() && (held_ == nullptr || held_->slots.empty()))
+      return false;
     metrics_->stalls[kind_]->Increment();
     SlowConsumer(absl::ResourceExhaustedError(
         absl::StrCat("slow consumer: stream not drained for ",
@@ -209,39 +246,52 @@ void Subscriber::Pump() {
   }
   // The maps may point at the slot about to be removed: forget it.
   Slot& front = queue_.slots.front();
-  if (auto it = queue_.keyed.find(front.key);
-      !front.key.empty() && it != queue_.keyed.end() && it->second == &front) {
+  const std::string& key = front.event->key;
+  if (auto it = queue_.keyed.find(key);
+      !key.empty() && it != queue_.keyed.end() && it->second == &front) {
     queue_.keyed.erase(it);
   }
-  if (auto it = queue_.newest.find(front.owner); !front.owner.empty() &&
-                                                 it != queue_.newest.end() &&
-                                                 it->second == &front) {
+  const std::string& owner = front.event->owner;
+  if (auto it = queue_.newest.find(owner);
+      !owner.empty() && it != queue_.newest.end() && it->second == &front) {
     queue_.newest.erase(it);
   }
   Slot slot = std::move(front);
   queue_.slots.pop_front();
   if (slot.counted) --live_pending_;
-  AddBytes(-static_cast<int64_t>(slot.bytes));
+  AddBytes(-static_cast<int64_t>(slot.event->wire.size()));
+  // The event's bytes are shared by every stream it went to; its conflated
+  // count, this stream's own, follows them.
+  uint8_t suffix[kMaxSuffix];
+  size_t suffix_size = 0;
   if (slot.conflated > 0) {
-    auto copy = std::make_shared<v1::MarketEvent>(*slot.event);
-    copy->set_conflated(slot.conflated);
-    slot.event = std::move(copy);
+    if (AppendsConflated(*slot.event->event)) {
+      suffix_size = ConflatedSuffix(slot.conflated, suffix);
+    } else {
+      auto copy = std::make_shared<v1::MarketEvent>(*slot.event->event);
+      copy->set_conflated(slot.conflated);
+      slot.event = Prepare(std::move(copy));
+    }
   }
   in_flight_ = std::move(slot.event);
+  const v1::MarketEvent& sent = *in_flight_->event;
   const absl::Time now = absl::Now();
   last_write_ = now;
-  if (const v1::RecordMeta* meta = EventMeta(*in_flight_);
-      meta != nullptr && !in_flight_->snapshot()) {
-    const int channel = Index(in_flight_->channel());
+  if (const v1::RecordMeta* meta = EventMeta(sent);
+      meta != nullptr && !sent.snapshot()) {
+    const int channel = Index(sent.channel());
     metrics_->delivery_latency[channel]->Observe(
         absl::ToDoubleSeconds(now - market::FromTimestamp(meta->fetched_at())));
     metrics_->added_latency[channel]->Observe(absl::ToDoubleSeconds(
         now - market::FromTimestamp(meta->received_at())));
   }
   StreamWriter* writer = writer_;
-  const v1::MarketEvent* event = in_flight_.get();
+  // Alive until OnWriteDone.
+  const Outgoing* event = in_flight_.get();
   mu_.Unlock();
-  writer->Write(event);
+  writer->Write(
+      event->wire,
+      absl::string_view(reinterpret_cast<const char*>(suffix), suffix_size));
 }
 
 void Subscriber::OnWriteDone(bool ok) {
@@ -290,7 +340,7 @@ void Subscriber::MaybeHeartbeat(absl::Time now) {
     mu_.Unlock();
     return;
   }
-  Enqueue(queue_, {HeartbeatEvent(now), kHeartbeatKey});
+  Enqueue(queue_, {Prepare(HeartbeatEvent(now), kHeartbeatKey)});
   Pump();
 }
 

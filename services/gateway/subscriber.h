@@ -43,10 +43,12 @@
 #include <deque>
 #include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "services/gateway/channel.h"
@@ -54,14 +56,29 @@
 
 namespace vnstream::gateway {
 
+// An event as the streams it is offered to send it, prepared once for all
+// of them (a quote reaches every stream subscribed to its symbol): its
+// conflation key, the unit its seqs are ordered in and its serialized bytes.
+// Immutable once made (Prepare): shared by every queue holding it.
+struct Outgoing {
+  EventPtr event;
+  std::string key;    // Non-empty: conflatable.
+  std::string owner;  // "channel/symbol" of a data event, else empty.
+  std::string wire;   // `event`, serialized.
+};
+using OutgoingPtr = std::shared_ptr<const Outgoing>;
+OutgoingPtr Prepare(EventPtr event, std::string key = "");
+
 // Implemented by the gRPC reactor. Write and Finish are called without the
 // subscriber's lock.
 class StreamWriter {
  public:
   virtual ~StreamWriter() = default;
-  // Starts writing `event` (kept alive by the subscriber until
-  // OnWriteDone); the writer must call Subscriber::OnWriteDone once.
-  virtual void Write(const v1::MarketEvent* event) = 0;
+  // Starts writing the message `wire` followed by `suffix`: the bytes of a
+  // MarketEvent (`suffix` is empty or sets MarketEvent.conflated). Both are
+  // valid only during the call (the writer copies them); the writer must
+  // call Subscriber::OnWriteDone once.
+  virtual void Write(absl::string_view wire, absl::string_view suffix) = 0;
   // Ends the stream. Called once, with no write in flight.
   virtual void Finish(const absl::Status& status) = 0;
   // The status that ends the stream when its queue went over
@@ -102,7 +119,11 @@ class Subscriber {
              GatewayMetrics* metrics);
 
   // Queues a live event. `key` empty = never conflated.
-  void Offer(EventPtr event, const std::string& key = "");
+  void Offer(EventPtr event, std::string key = "") {
+    Offer(Prepare(std::move(event), std::move(key)));
+  }
+  // Queues a live event prepared once for all its subscribers.
+  void Offer(OutgoingPtr event);
   // Holds live events back until EndSnapshot (no-op while in a snapshot).
   void BeginSnapshot();
   // Queues a snapshot event: sent in order, never conflated, not counted
@@ -133,12 +154,9 @@ class Subscriber {
 
  private:
   struct Slot {
-    EventPtr event;
-    std::string key;       // Non-empty: conflatable.
-    std::string owner;     // channel/symbol of a data event, else empty.
+    OutgoingPtr event;
     bool counted = false;  // Counts against max_queued (live data).
     uint32_t conflated = 0;
-    size_t bytes = 0;  // Serialized size of `event`, set by Enqueue.
   };
   struct Queue {
     std::deque<Slot> slots;
@@ -181,8 +199,11 @@ class Subscriber {
   // Serialized bytes of queue_ and held_.
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool in_snapshot_ ABSL_GUARDED_BY(mu_) = false;
-  Queue held_ ABSL_GUARDED_BY(mu_);  // Live events during a snapshot.
-  EventPtr in_flight_ ABSL_GUARDED_BY(mu_);
+  // Live events during a snapshot (while in_snapshot_), else null: most of
+  // a stream's life, and an empty deque still holds a 512-byte block.
+  std::unique_ptr<Queue> held_ ABSL_GUARDED_BY(mu_);
+  // The event being written (its conflated count: in the write's suffix).
+  OutgoingPtr in_flight_ ABSL_GUARDED_BY(mu_);
   std::unique_ptr<absl::Status> finish_ ABSL_GUARDED_BY(mu_);
   // When finish_ was set: the cancel's grace runs from there.
   absl::Time finish_since_ ABSL_GUARDED_BY(mu_);

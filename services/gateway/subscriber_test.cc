@@ -16,10 +16,13 @@ namespace {
 // fast client).
 class FakeWriter : public StreamWriter {
  public:
-  void Write(const v1::MarketEvent* event) override {
+  void Write(absl::string_view wire, absl::string_view suffix) override {
     ASSERT_FALSE(in_flight) << "two writes in flight";
     in_flight = true;
-    written.push_back(*event);
+    const std::string bytes = absl::StrCat(wire, suffix);
+    ASSERT_TRUE(written.emplace_back().ParseFromString(bytes));
+    // What a client receives is what the event as sent serializes to.
+    EXPECT_EQ(bytes, written.back().SerializeAsString());
   }
   void Finish(const absl::Status& s) override {
     ASSERT_FALSE(in_flight) << "finish with a write in flight";
