@@ -422,15 +422,19 @@ absl::StatusOr<Result> Run(const std::string& server,
                 .value_or(-1));
       };
       // Bounded, if the measured period was too short for it.
+      int64_t active = -1;  // The gateway's open quote streams, last seen.
       PollUntil(
           [&] {
-            const int64_t active = sample("vnstream_gateway_active_streams");
+            active = sample("vnstream_gateway_active_streams");
             return active >= 0 && active <= streams - hung;
           },
           absl::Seconds(60) + 2 * absl::GetFlag(FLAGS_stall_timeout),
           absl::Milliseconds(200));
       result.slow_ended_after = absl::Now() - hung_at;
-      result.slow_ended = streams - sample("vnstream_gateway_active_streams");
+      // The readers' own ends are counted in failed_streams.
+      if (active >= 0) {
+        result.slow_ended = std::min<int64_t>(hung, streams - active);
+      }
       result.slow_consumers =
           sample("vnstream_gateway_slow_consumer_disconnects_total");
     }
