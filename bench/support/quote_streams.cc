@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/base/logging.h"
 #include "libs/base/subprocess.h"
@@ -21,14 +23,30 @@ class QuoteStreams::Stream : public grpc::ClientReadReactor<v1::MarketEvent> {
       context_.AddMetadata("authorization", absl::StrCat("Bearer ", api_key));
     }
     stub.async()->SubscribeQuotes(&context_, &request_, this);
+    // Resume starts reads from outside the reactions: the hold keeps the
+    // call (and OnDone) until a read fails, when none will follow.
+    AddHold();
     StartRead(&event_);
     StartCall();
   }
 
   void Cancel() { context_.TryCancel(); }
 
+  void Pause() { pause_.store(true); }
+
+  void Resume() {
+    absl::MutexLock lock(&mu_);
+    pause_.store(false);
+    if (!stopped_) return;
+    stopped_ = false;
+    StartRead(&event_);
+  }
+
   void OnReadDone(bool ok) override {
-    if (!ok) return;  // OnDone follows.
+    if (!ok) {
+      RemoveHold();  // OnDone follows.
+      return;
+    }
     if (event_.has_quote() && !event_.snapshot()) {
       const absl::Time now = absl::Now();
       const v1::RecordMeta& meta = event_.quote().meta();
@@ -40,6 +58,17 @@ class QuoteStreams::Stream : public grpc::ClientReadReactor<v1::MarketEvent> {
       stats_.messages.fetch_add(1, std::memory_order_relaxed);
     } else if (event_.has_snapshot_end()) {
       stats_.established.fetch_add(1, std::memory_order_relaxed);
+    } else if (event_.has_status() &&
+               event_.status().state() == v1::SYMBOL_STATE_SLOW_CONSUMER) {
+      stats_.slow_consumer_statuses.fetch_add(1, std::memory_order_relaxed);
+    }
+    // Checked again under mu_: Resume clears it there.
+    if (pause_.load()) {
+      absl::MutexLock lock(&mu_);
+      if (pause_.load()) {
+        stopped_ = true;
+        return;
+      }
     }
     StartRead(&event_);
   }
@@ -52,6 +81,10 @@ class QuoteStreams::Stream : public grpc::ClientReadReactor<v1::MarketEvent> {
                      status.error_message());
       }
     }
+    if (const auto code = static_cast<size_t>(status.error_code());
+        code < stats_.ended_with.size()) {
+      stats_.ended_with[code].fetch_add(1);
+    }
     stats_.done.fetch_add(1);
   }
 
@@ -60,6 +93,11 @@ class QuoteStreams::Stream : public grpc::ClientReadReactor<v1::MarketEvent> {
   grpc::ClientContext context_;
   v1::SubscribeRequest request_;
   v1::MarketEvent event_;
+  // Set by Pause; read on each read's completion (a gRPC thread).
+  std::atomic<bool> pause_{false};
+  absl::Mutex mu_;
+  // No read outstanding: stopped by a pause, until Resume.
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 QuoteStreams::QuoteStreams(const QuoteStreamsOptions& options,
@@ -70,6 +108,11 @@ QuoteStreams::QuoteStreams(const QuoteStreamsOptions& options,
       grpc::ChannelArguments args;
       // A distinct argument gives each channel its own connection.
       args.SetInt("vnstream.bench.connection", i / per_connection);
+      if (options.stream_window_bytes > 0) {
+        args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+        args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES,
+                    options.stream_window_bytes);
+      }
       stubs_.push_back(v1::MarketDataService::NewStub(grpc::CreateCustomChannel(
           options.address, grpc::InsecureChannelCredentials(), args)));
     }
@@ -86,6 +129,7 @@ QuoteStreams::QuoteStreams(const QuoteStreamsOptions& options,
 }
 
 QuoteStreams::~QuoteStreams() {
+  ResumeReading();  // A stopped stream would not see its end.
   for (auto& stream : streams_) stream->Cancel();
   const int64_t total = static_cast<int64_t>(streams_.size());
   if (!PollUntil([&] { return stats_.done.load() == total; }, absl::Seconds(60),
@@ -104,6 +148,14 @@ bool QuoteStreams::WaitEstablished(absl::Duration timeout) {
              },
              timeout, absl::Milliseconds(50)) &&
          stats_.done.load() == 0;
+}
+
+void QuoteStreams::PauseReading() {
+  for (auto& stream : streams_) stream->Pause();
+}
+
+void QuoteStreams::ResumeReading() {
+  for (auto& stream : streams_) stream->Resume();
 }
 
 }  // namespace vnstream::bench

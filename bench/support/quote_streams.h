@@ -9,11 +9,14 @@
 //
 // Streams are spread streams_per_connection to an HTTP/2 connection; stream
 // i subscribes to symbols i*k .. i*k+k-1 (mod the market) so every symbol
-// has the same fan-out. Thread-safety: the counters are atomics updated
-// from gRPC's callback threads; read them from any thread.
+// has the same fan-out. PauseReading / ResumeReading make them clients that
+// are alive but stop reading for a while. Thread-safety: the counters are
+// atomics updated from gRPC's callback threads; read them, and call any
+// method, from any thread.
 #ifndef VNSTREAM_BENCH_SUPPORT_QUOTE_STREAMS_H_
 #define VNSTREAM_BENCH_SUPPORT_QUOTE_STREAMS_H_
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -37,6 +40,10 @@ struct StreamStats {
   std::atomic<int64_t> done{0};         // Streams finished.
   std::atomic<int64_t> failed{0};       // ... with a status other than
                                         // CANCELLED (by us).
+  // Streams finished, by grpc::StatusCode.
+  std::array<std::atomic<int64_t>, 17> ended_with{};
+  // SLOW_CONSUMER statuses received (the server is about to end the stream).
+  std::atomic<int64_t> slow_consumer_statuses{0};
 };
 
 struct QuoteStreamsOptions {
@@ -49,6 +56,13 @@ struct QuoteStreamsOptions {
   int first_stream = 0;
   // Sent as "authorization: Bearer <key>" when not empty.
   std::string api_key;
+  // > 0: the streams' connections advertise this HTTP/2 stream window
+  // (GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES), in bytes, and keep it: no BDP
+  // probing, which would otherwise grow it to MiBs as soon as data flows.
+  // A stream that stops reading then holds at most this much unread, so the
+  // server's writes to it stop completing within seconds. 0: gRPC's
+  // defaults.
+  int stream_window_bytes = 0;
 };
 
 class QuoteStreams {
@@ -61,6 +75,12 @@ class QuoteStreams {
   // Waits until every stream has its snapshot; false on timeout or if
   // streams failed.
   bool WaitEstablished(absl::Duration timeout);
+
+  // Every stream stops reading after the event it is reading now (its
+  // connection goes on answering pings and settings), until ResumeReading.
+  void PauseReading();
+  // The paused streams read again, from where they stopped.
+  void ResumeReading();
 
   StreamStats& stats() { return stats_; }
 
