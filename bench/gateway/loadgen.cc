@@ -16,11 +16,17 @@
 //              delivered messages/s, latency p50/p99/p99.9, server CPU
 //              and RSS
 //   readers    --slow_streams streams x 10 symbols, all reading: the
-//              baseline of slow
+//              baseline of slow and paused
 //   slow       the same, but --slow_fraction of them held by a hung client
 //              (a second process, stopped with SIGSTOP once its streams are
 //              open): the readers' latency against readers, server RSS, and
 //              how many hung streams the server ended as slow consumers
+//   paused     the same, but --slow_fraction of them stop reading for
+//              --pause (alive, on connections of their own with small
+//              HTTP/2 windows), then read again: the readers' latency
+//              against readers, server RSS, how many paused streams read a
+//              SLOW_CONSUMER status and ended RESOURCE_EXHAUSTED, and the
+//              gateway's stall counters
 // Streams are spread --streams_per_connection to an HTTP/2 connection (the
 // gateway's per-connection limit is 100); stream i subscribes to symbols
 // 10i .. 10i+9 (mod the market) so every symbol has the same fan-out.
@@ -68,7 +74,7 @@ ABSL_FLAG(std::vector<std::string>, servers,
           "Servers to measure: bare, gateway.");
 ABSL_FLAG(std::vector<std::string>, scenarios,
           std::vector<std::string>({"idle", "freshness", "fanout"}),
-          "Scenarios to run: idle, freshness, fanout, readers, slow.");
+          "Scenarios to run: idle, freshness, fanout, readers, slow, paused.");
 ABSL_FLAG(int, market_symbols, 1600, "Symbols in the market.");
 ABSL_FLAG(double, updates_per_second, 1600,
           "Quote updates per second over the whole market.");
@@ -77,10 +83,21 @@ ABSL_FLAG(int, fanout_streams, 10000, "Streams in the fanout scenario.");
 ABSL_FLAG(int, freshness_streams, 100, "Streams in the freshness scenario.");
 ABSL_FLAG(int, idle_streams, 10000, "Streams in the idle scenario.");
 ABSL_FLAG(int, slow_streams, 1000,
-          "Streams in the readers and slow scenarios.");
+          "Streams in the readers, slow and paused scenarios.");
 ABSL_FLAG(double, slow_fraction, 0.1,
-          "Of the slow scenario's streams, the share a hung client holds: a "
-          "second process that opens them, then is stopped (SIGSTOP).");
+          "Of the slow and paused scenarios' streams, the share that does not "
+          "read: held by a hung client (slow: a second process that opens "
+          "them, then is stopped with SIGSTOP), or paused (paused).");
+ABSL_FLAG(absl::Duration, pause, absl::Seconds(15),
+          "paused: how long its paused streams stop reading, from the start "
+          "of the measured period. Between --stall_timeout (the gateway then "
+          "ends them as slow consumers) and twice it (they then read the "
+          "SLOW_CONSUMER status and the end, rather than being cancelled).");
+ABSL_FLAG(int, paused_stream_window, 1024,
+          "paused: the HTTP/2 stream window (bytes) its paused streams' "
+          "connections advertise, BDP probing off: what a stream that stops "
+          "reading takes in before the server's writes to it stop "
+          "completing.");
 ABSL_FLAG(std::string, hung_client_of, "",
           "Internal, set by the slow scenario: run as its hung client, with "
           "--hung_streams streams to this address.");
@@ -229,10 +246,20 @@ struct Result {
   double idle_kib_per_stream = 0;
   int64_t failed_streams = 0;
   double rss_growth_mib = 0;        // Over the measured period.
-  int slow_streams = 0;             // Streams of the hung client...
+  int slow_streams = 0;             // Streams of the hung client (slow)
+                                    // or paused (paused)...
   int64_t slow_ended = 0;           // ... those the server ended...
   int64_t slow_consumers = 0;       // ... of them as slow consumers...
-  absl::Duration slow_ended_after;  // ... counted this long after the hang.
+  absl::Duration slow_ended_after;  // ... (slow) counted this long after
+                                    // the hang.
+  // paused: what the paused streams read and how they ended...
+  int64_t slow_consumer_statuses = 0;
+  int64_t resource_exhausted = 0;
+  int64_t cancelled = 0;
+  // ... and the gateway's counts of stalled streams and of ended ones
+  // cancelled as undrained.
+  int64_t stalls = 0;
+  int64_t undrained_cancels = 0;
 };
 
 struct Environment {
@@ -251,6 +278,22 @@ double CpuSeconds(pid_t pid) {
 double RssMib(pid_t pid) {
   absl::StatusOr<ProcessStats> stats = ReadProcessStats(pid);
   return stats.ok() ? stats->rss_bytes / (1 << 20) : 0;
+}
+
+// The gateway's quote-stream metrics `names`, from one scrape of its
+// /metrics; -1 each if they could not be read.
+std::vector<int64_t> QuoteMetrics(const testing::ServiceProcess& gateway,
+                                  const std::vector<std::string>& names) {
+  std::vector<int64_t> values(names.size(), -1);
+  absl::StatusOr<std::string> text = testing::HttpGet(
+      absl::StrCat("http://127.0.0.1:", gateway.captured[1], "/metrics"));
+  if (!text.ok()) return values;
+  for (size_t i = 0; i < names.size(); ++i) {
+    values[i] = static_cast<int64_t>(
+        testing::MetricValue(*text, names[i], {{"channel", "quotes"}})
+            .value_or(-1));
+  }
+  return values;
 }
 
 absl::StatusOr<testing::ServiceProcess> StartServer(const std::string& server,
@@ -287,12 +330,14 @@ absl::StatusOr<Result> Run(const std::string& server,
                            const std::string& scenario, Environment& env) {
   const bool idle = scenario == "idle";
   const bool slow = scenario == "slow";
+  const bool paused = scenario == "paused";
   const double rate = idle ? 0 : absl::GetFlag(FLAGS_updates_per_second);
-  const int streams =
-      idle                            ? absl::GetFlag(FLAGS_idle_streams)
-      : scenario == "fanout"          ? absl::GetFlag(FLAGS_fanout_streams)
-      : slow || scenario == "readers" ? absl::GetFlag(FLAGS_slow_streams)
-                                      : absl::GetFlag(FLAGS_freshness_streams);
+  const int streams = idle ? absl::GetFlag(FLAGS_idle_streams)
+                      : scenario == "fanout"
+                          ? absl::GetFlag(FLAGS_fanout_streams)
+                      : slow || paused || scenario == "readers"
+                          ? absl::GetFlag(FLAGS_slow_streams)
+                          : absl::GetFlag(FLAGS_freshness_streams);
   Result result{.server = server, .scenario = scenario, .streams = streams};
   const bool gateway = server == "gateway";
   std::unique_ptr<Producer> producer;
@@ -313,36 +358,56 @@ absl::StatusOr<Result> Run(const std::string& server,
   // Settle: the server's start-up allocations are not per-stream costs.
   absl::SleepFor(absl::Seconds(2));
   const double rss_before = RssMib(pid);
-  // The slow scenario's last streams are a hung client's: a process of its
-  // own, stopped once they are established, so its connections stop being
-  // read (the kernel's and gRPC's buffers fill, then the server's writes
-  // stop completing), as those of a client that hung.
-  const int hung =
-      slow
+  // The slow and paused scenarios' last streams do not read. The slow
+  // scenario's are a hung client's: a process of its own, stopped once they
+  // are established, so its connections stop being read (the kernel's and
+  // gRPC's buffers fill, then the server's writes stop completing), as
+  // those of a client that hung. The paused scenario's are this process's,
+  // on connections of their own whose windows stay small: alive clients
+  // that stop reading, for --pause of the measured period.
+  const int not_reading =
+      slow || paused
           ? static_cast<int>(streams * absl::GetFlag(FLAGS_slow_fraction) + 0.5)
           : 0;
+  const int reading = streams - not_reading;
   auto clients = std::make_unique<QuoteStreams>(
       QuoteStreamsOptions{
           .address = address,
-          .streams = streams - hung,
+          .streams = reading,
           .symbols_per_stream = absl::GetFlag(FLAGS_symbols_per_stream),
           .streams_per_connection =
               absl::GetFlag(FLAGS_streams_per_connection)},
       env.market);
-  if (!clients->WaitEstablished(absl::Seconds(180))) {
+  std::unique_ptr<QuoteStreams> paused_streams;
+  if (paused && not_reading > 0) {
+    paused_streams = std::make_unique<QuoteStreams>(
+        QuoteStreamsOptions{
+            .address = address,
+            .streams = not_reading,
+            .symbols_per_stream = absl::GetFlag(FLAGS_symbols_per_stream),
+            .streams_per_connection =
+                absl::GetFlag(FLAGS_streams_per_connection),
+            .first_stream = reading,
+            .stream_window_bytes = absl::GetFlag(FLAGS_paused_stream_window)},
+        env.market);
+  }
+  for (QuoteStreams* group : {clients.get(), paused_streams.get()}) {
+    if (group == nullptr || group->WaitEstablished(absl::Seconds(180))) {
+      continue;
+    }
     return absl::DeadlineExceededError(absl::StrCat(
-        server, "/", scenario, ": ", clients->stats().established.load(),
-        " of ", streams - hung, " streams established, ",
-        clients->stats().done.load(), " ended"));
+        server, "/", scenario, ": ", group->stats().established.load(), " of ",
+        group == clients.get() ? reading : not_reading,
+        " streams established, ", group->stats().done.load(), " ended"));
   }
   std::optional<testing::ServiceProcess> hung_client;
   absl::Time hung_at;
-  if (hung > 0) {
+  if (slow && not_reading > 0) {
     absl::StatusOr<testing::ServiceProcess> started = testing::StartService(
         "hung-client", "bench/gateway/loadgen",
         {absl::StrCat("--hung_client_of=", address),
-         absl::StrCat("--hung_streams=", hung),
-         absl::StrCat("--hung_first_stream=", streams - hung),
+         absl::StrCat("--hung_streams=", not_reading),
+         absl::StrCat("--hung_first_stream=", reading),
          absl::StrCat("--market_symbols=", env.market.size()),
          absl::StrCat("--symbols_per_stream=",
                       absl::GetFlag(FLAGS_symbols_per_stream)),
@@ -382,7 +447,13 @@ absl::StatusOr<Result> Run(const std::string& server,
     const double broker_cpu = gateway ? CpuSeconds(env.kafka->pid()) : 0;
     const double rss_start = RssMib(pid);
     const absl::Time start = absl::Now();
-    absl::SleepFor(absl::GetFlag(FLAGS_duration));
+    if (paused_streams != nullptr) {
+      paused_streams->PauseReading();
+      absl::SleepFor(
+          std::min(absl::GetFlag(FLAGS_pause), absl::GetFlag(FLAGS_duration)));
+      paused_streams->ResumeReading();
+    }
+    absl::SleepFor(start + absl::GetFlag(FLAGS_duration) - absl::Now());
     const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
     result.messages_per_second =
         static_cast<double>(stats.messages.load()) / seconds;
@@ -412,41 +483,57 @@ absl::StatusOr<Result> Run(const std::string& server,
     // (an HTTP/2 ping or SETTINGS it does not acknowledge), or as slow
     // consumers when their writes stop completing first.
     if (gateway) {
-      const std::string metrics =
-          absl::StrCat("http://127.0.0.1:", process->captured[1], "/metrics");
-      auto sample = [&](const std::string& name) -> int64_t {
-        absl::StatusOr<std::string> text = testing::HttpGet(metrics);
-        if (!text.ok()) return -1;
-        return static_cast<int64_t>(
-            testing::MetricValue(*text, name, {{"channel", "quotes"}})
-                .value_or(-1));
-      };
       // Bounded, if the measured period was too short for it.
       int64_t active = -1;  // The gateway's open quote streams, last seen.
       PollUntil(
           [&] {
-            active = sample("vnstream_gateway_active_streams");
-            return active >= 0 && active <= streams - hung;
+            active =
+                QuoteMetrics(*process, {"vnstream_gateway_active_streams"})[0];
+            return active >= 0 && active <= reading;
           },
           absl::Seconds(60) + 2 * absl::GetFlag(FLAGS_stall_timeout),
           absl::Milliseconds(200));
       result.slow_ended_after = absl::Now() - hung_at;
       // The readers' own ends are counted in failed_streams.
       if (active >= 0) {
-        result.slow_ended = std::min<int64_t>(hung, streams - active);
+        result.slow_ended = std::min<int64_t>(not_reading, streams - active);
       }
-      result.slow_consumers =
-          sample("vnstream_gateway_slow_consumer_disconnects_total");
+      result.slow_consumers = QuoteMetrics(
+          *process, {"vnstream_gateway_slow_consumer_disconnects_total"})[0];
     }
     (void)hung_client->process->Signal(SIGKILL);
   }
+  if (paused_streams != nullptr) {
+    StreamStats& stats = paused_streams->stats();
+    // The gateway ends them (SLOW_CONSUMER, then RESOURCE_EXHAUSTED; or
+    // cancelled, if they resumed too late) within two stall timeouts of the
+    // pause; the bare server has no limit and ends none.
+    if (gateway) {
+      PollUntil([&] { return stats.done.load() == not_reading; },
+                absl::Seconds(10) + 2 * absl::GetFlag(FLAGS_stall_timeout),
+                absl::Milliseconds(200));
+      const std::vector<int64_t> counts = QuoteMetrics(
+          *process, {"vnstream_gateway_slow_consumer_disconnects_total",
+                     "vnstream_gateway_stream_stalls_total",
+                     "vnstream_gateway_undrained_streams_cancelled_total"});
+      result.slow_consumers = counts[0];
+      result.stalls = counts[1];
+      result.undrained_cancels = counts[2];
+    }
+    result.slow_ended = stats.done.load();
+    result.slow_consumer_statuses = stats.slow_consumer_statuses.load();
+    result.resource_exhausted =
+        stats.ended_with[grpc::StatusCode::RESOURCE_EXHAUSTED].load();
+    result.cancelled = stats.ended_with[grpc::StatusCode::CANCELLED].load();
+  }
   // Every update reaches the reading streams subscribed to its symbol.
-  result.expected_per_second = rate * (streams - hung) *
+  result.expected_per_second = rate * reading *
                                absl::GetFlag(FLAGS_symbols_per_stream) /
                                static_cast<double>(env.market.size());
   result.failed_streams = clients->stats().failed.load();
-  result.slow_streams = hung;
+  result.slow_streams = not_reading;
   clients.reset();
+  paused_streams.reset();
   process->process.reset();  // SIGTERM, then reaped.
   return result;
 }
@@ -472,18 +559,32 @@ void Print(const std::vector<Result>& results) {
   }
   // Slow readers: each server against itself without them, same run.
   for (const Result& s : results) {
-    if (s.scenario != "slow") continue;
-    for (const Result& r : results) {
-      if (r.scenario != "readers" || r.server != s.server) continue;
+    const bool slow = s.scenario == "slow";
+    if (!slow && s.scenario != "paused") continue;
+    absl::PrintF(
+        "\n%s with %d of %d streams %s:\n", s.server, s.slow_streams, s.streams,
+        slow ? "held by a hung client"
+             : absl::StrCat("paused for ",
+                            absl::FormatDuration(absl::GetFlag(FLAGS_pause)),
+                            " (", absl::GetFlag(FLAGS_paused_stream_window),
+                            "-byte HTTP/2 stream windows)"));
+    const auto readers =
+        std::find_if(results.begin(), results.end(), [&](const Result& r) {
+          return r.scenario == "readers" && r.server == s.server;
+        });
+    if (readers == results.end()) {
       absl::PrintF(
-          "\n%s with %d of %d streams held by a hung client, against all "
-          "reading:\n"
-          "  readers' p50 %s  p99 %s  msgs/s %s of expected %.0f vs %.0f\n"
+          "  server RSS %.1f MiB, growth over the measured %s: %+.1f "
+          "MiB (run readers too to compare)\n",
+          s.server_rss_mib, absl::FormatDuration(absl::GetFlag(FLAGS_duration)),
+          s.rss_growth_mib);
+    } else {
+      const Result& r = *readers;
+      absl::PrintF(
+          "  against all reading: readers' p50 %s  p99 %s  msgs/s %s of "
+          "expected %.0f vs %.0f\n"
           "  server RSS %.1f vs %.1f MiB, growth over the measured %s: "
-          "%+.1f vs %+.1f MiB\n"
-          "  hung streams the server had ended %s after the hang: %d of %d "
-          "(%d as slow consumers; stream_stall_timeout %s)\n",
-          s.server, s.slow_streams, s.streams,
+          "%+.1f vs %+.1f MiB\n",
           RatioText(absl::ToDoubleMicroseconds(s.p50),
                     absl::ToDoubleMicroseconds(r.p50)),
           RatioText(absl::ToDoubleMicroseconds(s.p99),
@@ -492,11 +593,31 @@ void Print(const std::vector<Result>& results) {
                     r.messages_per_second / r.expected_per_second),
           s.expected_per_second, r.expected_per_second, s.server_rss_mib,
           r.server_rss_mib, absl::FormatDuration(absl::GetFlag(FLAGS_duration)),
-          s.rss_growth_mib, r.rss_growth_mib,
+          s.rss_growth_mib, r.rss_growth_mib);
+    }
+    if (slow) {
+      absl::PrintF(
+          "  hung streams the server had ended %s after the hang: %d of %d "
+          "(%d as slow consumers; stream_stall_timeout %s)\n",
           absl::FormatDuration(
               absl::Trunc(s.slow_ended_after, absl::Seconds(1))),
           s.slow_ended, s.slow_streams, s.slow_consumers,
           absl::FormatDuration(absl::GetFlag(FLAGS_stall_timeout)));
+    } else {
+      absl::PrintF(
+          "  paused streams: %d of %d read a SLOW_CONSUMER status; ended: "
+          "%d, %d with RESOURCE_EXHAUSTED, %d CANCELLED\n",
+          s.slow_consumer_statuses, s.slow_streams, s.slow_ended,
+          s.resource_exhausted, s.cancelled);
+      // The bare server has no stall limit (and no metrics).
+      if (s.server == "gateway") {
+        absl::PrintF(
+            "  gateway's counts (quote streams): %d stalled, %d slow "
+            "consumer disconnects, %d undrained streams cancelled "
+            "(stream_stall_timeout %s)\n",
+            s.stalls, s.slow_consumers, s.undrained_cancels,
+            absl::FormatDuration(absl::GetFlag(FLAGS_stall_timeout)));
+      }
     }
   }
   // Freshness: the gateway against the Kafka floor under it.
