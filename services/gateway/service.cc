@@ -10,6 +10,7 @@
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
 #include "grpc/grpc.h"
+#include "libs/base/happens_before.h"
 #include "libs/base/logging.h"
 #include "libs/market/calendar.h"
 #include "libs/market/exchange.h"
@@ -171,7 +172,8 @@ struct MarketDataServiceImpl::Subscription {
 // A unary call of a raw method: the reactor and its response bytes.
 class MarketDataServiceImpl::UnaryCall : public grpc::ServerUnaryReactor {
  public:
-  explicit UnaryCall(grpc::ByteBuffer* out) : out_(out) {}
+  UnaryCall(grpc::CallbackServerContext* context, grpc::ByteBuffer* out)
+      : call_(context->c_call()), out_(out) {}
 
   // Finishes the call with `status`, carrying the response if OK
   // (serialized on the calling thread).
@@ -189,12 +191,17 @@ class MarketDataServiceImpl::UnaryCall : public grpc::ServerUnaryReactor {
     Finish(grpc::Status::OK);
   }
 
-  void OnDone() override { delete this; }
+  void OnDone() override {
+    // Finish may have run on another thread (libs/base/happens_before.h).
+    HappensAfter(call_);
+    delete this;
+  }
 
  protected:
   virtual grpc::Status Serialize(grpc::ByteBuffer* out) const = 0;
 
  private:
+  grpc_call* const call_;
   // Owned by gRPC, valid until OnDone.
   grpc::ByteBuffer* const out_;
 };
@@ -221,7 +228,7 @@ grpc::ServerUnaryReactor* MarketDataServiceImpl::Start(
     grpc::ByteBuffer* response,
     void (MarketDataServiceImpl::*handler)(grpc::CallbackServerContext*,
                                            Unary<Request, Response>*)) {
-  auto* call = new Unary<Request, Response>(response);
+  auto* call = new Unary<Request, Response>(context, response);
   // Deserialize consumes its buffer; a copy shares the request's slices.
   grpc::ByteBuffer bytes(request);
   if (grpc::Status status = grpc::SerializationTraits<Request>::Deserialize(
@@ -275,6 +282,12 @@ class MarketDataServiceImpl::Stream : public StreamWriter {
     message_.Clear();
     subscriber_->OnWriteDone(ok);
   }
+
+  // First thing in each reaction: gRPC runs it after the operation that
+  // started it (StartWrite, StartRead, Finish, a cancel), maybe on another
+  // thread, and OnDone after every other reaction; TSan is told
+  // (libs/base/happens_before.h).
+  void Reacting() { HappensAfter(context_->c_call()); }
 
   // StreamWriter.
   absl::Status OverByteBudget(const std::string& detail) override {
@@ -378,11 +391,16 @@ class MarketDataServiceImpl::ServerStream
     grpc::ServerWriteReactor<grpc::ByteBuffer>::Finish(ToGrpc(status));
   }
 
-  void OnWriteDone(bool ok) override { Written(ok); }
+  void OnWriteDone(bool ok) override {
+    Reacting();
+    Written(ok);
+  }
   void OnCancel() override {
+    Reacting();
     subscriber()->FinishNow(absl::CancelledError("cancelled by the client"));
   }
   void OnDone() override {
+    Reacting();
     Close();
     delete this;
   }
@@ -409,6 +427,7 @@ class MarketDataServiceImpl::BidiStream
   }
 
   void OnReadDone(bool ok) override {
+    Reacting();
     // !ok: the client closed its side (or went away). Its subscriptions go
     // on until it cancels; there is nothing more to read. A message that
     // does not parse ends the reads too, as gRPC's typed reactor does.
@@ -421,11 +440,16 @@ class MarketDataServiceImpl::BidiStream
     service_->Handle(*this, request);
     StartRead(&request_);
   }
-  void OnWriteDone(bool ok) override { Written(ok); }
+  void OnWriteDone(bool ok) override {
+    Reacting();
+    Written(ok);
+  }
   void OnCancel() override {
+    Reacting();
     subscriber()->FinishNow(absl::CancelledError("cancelled by the client"));
   }
   void OnDone() override {
+    Reacting();
     Close();
     delete this;
   }
@@ -449,7 +473,11 @@ MarketDataServiceImpl::MarketDataServiceImpl(ServiceOptions options,
       candles_(candles),
       waiters_(options_.unary_wait_threads, options_.unary_wait_queue) {}
 
-MarketDataServiceImpl::~MarketDataServiceImpl() = default;
+MarketDataServiceImpl::~MarketDataServiceImpl() {
+  // gRPC's Shutdown returned after every stream's OnDone (so Unregister);
+  // the lock makes that order visible to TSan too.
+  absl::MutexLock lock(&mu_);
+}
 
 absl::StatusOr<auth::CallerPtr> MarketDataServiceImpl::Authorize(
     const grpc::ServerContextBase& context, absl::string_view method,

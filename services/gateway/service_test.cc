@@ -3,6 +3,7 @@
 // protocol, heartbeats, slow consumers and shutdown, all through real gRPC.
 #include "services/gateway/service.h"
 
+#include <atomic>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -91,6 +92,15 @@ class FakeVnstock : public vnstock::MarketDataSource {
   std::atomic<bool> down{false};
 };
 
+// Reads `n` events (or until the stream ends).
+template <typename Reader>
+std::vector<v1::MarketEvent> ReadN(Reader& reader, size_t n) {
+  std::vector<v1::MarketEvent> events;
+  v1::MarketEvent event;
+  while (events.size() < n && reader.Read(&event)) events.push_back(event);
+  return events;
+}
+
 class ServiceTest : public ::testing::Test {
  protected:
   void SetUp() override { Start({}); }
@@ -124,6 +134,29 @@ class ServiceTest : public ::testing::Test {
     auto context = std::make_unique<grpc::ClientContext>();
     context->set_deadline(absl::ToChronoTime(absl::Now() + deadline));
     return context;
+  }
+
+  // Runs the periodic check as if at now + `ahead` until `reader` has read
+  // one event, and returns it: the check queues no heartbeat while the
+  // stream's last write is still in flight on the server, and its
+  // completion may come after the client read the message.
+  template <typename Reader>
+  std::vector<v1::MarketEvent> HeartbeatAndRead(Reader& reader,
+                                                absl::Duration ahead) {
+    std::vector<v1::MarketEvent> events;
+    std::atomic<bool> read{false};
+    std::thread reading([&] {
+      events = ReadN(reader, 1);
+      read = true;
+    });
+    PollUntil(
+        [&] {
+          service_->Heartbeat(absl::Now() + ahead);
+          return read.load();
+        },
+        absl::Seconds(10), absl::Milliseconds(20));
+    reading.join();
+    return events;
   }
 
   template <typename Record>
@@ -309,15 +342,6 @@ std::vector<std::string> Describe(const std::vector<v1::MarketEvent>& events) {
   return out;
 }
 
-// Reads `n` events (or until the stream ends).
-template <typename Reader>
-std::vector<v1::MarketEvent> ReadN(Reader& reader, size_t n) {
-  std::vector<v1::MarketEvent> events;
-  v1::MarketEvent event;
-  while (events.size() < n && reader.Read(&event)) events.push_back(event);
-  return events;
-}
-
 TEST_F(ServiceTest, SubscriptionProtocolSnapshotThenLiveThenResume) {
   ApplyQuote(MakeQuote("FPT", 7, 116'000));
   auto context = Context();
@@ -436,9 +460,8 @@ TEST_F(ServiceTest, SubscriptionLimitsAndHeartbeats) {
   EXPECT_EQ(limited.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_THAT(limited.error_message(), HasSubstr("maximum of 1 streams"));
   // Idle for longer than the stream's 1 s: a heartbeat.
-  service_->Heartbeat(absl::Now() + absl::Seconds(2));
-  ASSERT_TRUE(r2->Read(&event));
-  EXPECT_TRUE(event.has_heartbeat());
+  EXPECT_THAT(Describe(HeartbeatAndRead(*r2, absl::Seconds(2))),
+              ElementsAre("heartbeat"));
   service_->FinishAllStreams();
   while (r2->Read(&event)) {
   }
@@ -1096,8 +1119,8 @@ TEST_F(AuthTest, RevokingAKeyEndsItsStreamsAndRefusesItsCalls) {
   auto reader = stub_->SubscribeQuotes(context.get(), fpt);
   ASSERT_EQ(ReadN(*reader, 3).size(), 3u);
   // Nothing changed: the stream goes on (a heartbeat).
-  service_->Heartbeat(absl::Now() + absl::Minutes(1));
-  EXPECT_THAT(Describe(ReadN(*reader, 1)), ElementsAre("heartbeat"));
+  EXPECT_THAT(Describe(HeartbeatAndRead(*reader, absl::Minutes(1))),
+              ElementsAre("heartbeat"));
   // vnstream-keys revoke: the file rewritten, re-read.
   file_.keys[0].revoked = true;
   Write();
