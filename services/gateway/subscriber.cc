@@ -71,6 +71,11 @@ Subscriber::Subscriber(int kind, SubscriberOptions options,
                        StreamWriter* writer, GatewayMetrics* metrics)
     : kind_(kind), metrics_(metrics), options_(options), writer_(writer) {}
 
+Subscriber::Queue& Subscriber::Pending() {
+  if (queue_ == nullptr) queue_ = std::make_unique<Queue>();
+  return *queue_;
+}
+
 void Subscriber::AddBytes(int64_t delta) {
   // The gauge is shared by every stream (an atomic the Kafka and gRPC
   // threads contend for): a conflated event of the same size changes
@@ -117,7 +122,14 @@ bool Subscriber::Enqueue(Queue& queue, Slot slot, bool moved) {
   queue.slots.push_back(std::move(slot));
   Slot* added = &queue.slots.back();
   if (!event.key.empty()) queue.keyed[event.key] = added;
-  if (!event.owner.empty()) queue.newest[event.owner] = added;
+  if (!event.owner.empty()) {
+    if (!event.key.empty()) {
+      queue.newest[event.owner] = added;
+    } else if (auto it = queue.newest.find(event.owner);
+               it != queue.newest.end()) {
+      it->second = added;  // Behind a keyed slot, which must stay put.
+    }
+  }
   return true;
 }
 
@@ -127,7 +139,7 @@ void Subscriber::Offer(OutgoingPtr event) {
     mu_.Unlock();
     return;
   }
-  if (Enqueue(in_snapshot_ ? *held_ : queue_,
+  if (Enqueue(in_snapshot_ ? *held_ : Pending(),
               {std::move(event), /*counted=*/true}) &&
       ++live_pending_ > options_.max_queued) {
     SlowConsumer(absl::ResourceExhaustedError(
@@ -148,7 +160,7 @@ void Subscriber::BeginSnapshot() {
 void Subscriber::OfferSnapshot(EventPtr event) {
   mu_.Lock();
   if (!Closing()) {
-    Enqueue(queue_, {Prepare(std::move(event))});
+    Enqueue(Pending(), {Prepare(std::move(event))});
     CheckBytes();
   }
   Pump();
@@ -162,8 +174,9 @@ void Subscriber::EndSnapshot(EventPtr end) {
     return;
   }
   in_snapshot_ = false;
-  Enqueue(queue_, {Prepare(std::move(end))});
-  for (Slot& slot : held_->slots) Enqueue(queue_, std::move(slot), true);
+  Queue& queue = Pending();
+  Enqueue(queue, {Prepare(std::move(end))});
+  for (Slot& slot : held_->slots) Enqueue(queue, std::move(slot), true);
   held_.reset();
   CheckBytes();
   Pump();
@@ -172,14 +185,14 @@ void Subscriber::EndSnapshot(EventPtr end) {
 void Subscriber::Reply(EventPtr event) {
   mu_.Lock();
   if (!Closing()) {
-    Enqueue(queue_, {Prepare(std::move(event))});
+    Enqueue(Pending(), {Prepare(std::move(event))});
     CheckBytes();
   }
   Pump();
 }
 
 void Subscriber::Discard() {
-  queue_ = Queue();
+  queue_.reset();
   held_.reset();
   in_snapshot_ = false;  // Nothing to hold any more: the stream is ending.
   live_pending_ = 0;
@@ -190,7 +203,7 @@ void Subscriber::SlowConsumer(absl::Status status) {
   metrics_->slow_consumers[kind_]->Increment();
   metrics_->dropped[kind_]->Increment(static_cast<double>(live_pending_));
   Discard();
-  Enqueue(queue_, {Prepare(SlowConsumerEvent())});
+  Enqueue(Pending(), {Prepare(SlowConsumerEvent())});
   SetFinish(std::move(status));
 }
 
@@ -209,7 +222,7 @@ bool Subscriber::CheckStall(absl::Time now) {
   if (finish_ == nullptr) {
     // Nothing waiting: a quiet stream, not a stalled one (its write is
     // stuck behind a client that reads nothing, but costs one event).
-    if (queue_.slots.empty() && (held_ == nullptr || held_->slots.empty()))
+    if (QueueEmpty() && (held_ == nullptr || held_->slots.empty()))
       return false;
     metrics_->stalls[kind_]->Increment();
     SlowConsumer(absl::ResourceExhaustedError(
@@ -231,7 +244,7 @@ void Subscriber::Pump() {
     mu_.Unlock();
     return;
   }
-  if (queue_.slots.empty()) {
+  if (QueueEmpty()) {
     // While Cancel runs, the call must stay alive: Finish waits.
     if (finish_ == nullptr || cancelling_) {
       mu_.Unlock();
@@ -245,19 +258,20 @@ void Subscriber::Pump() {
     return;
   }
   // The maps may point at the slot about to be removed: forget it.
-  Slot& front = queue_.slots.front();
+  Queue& queue = *queue_;
+  Slot& front = queue.slots.front();
   const std::string& key = front.event->key;
-  if (auto it = queue_.keyed.find(key);
-      !key.empty() && it != queue_.keyed.end() && it->second == &front) {
-    queue_.keyed.erase(it);
+  if (auto it = queue.keyed.find(key);
+      !key.empty() && it != queue.keyed.end() && it->second == &front) {
+    queue.keyed.erase(it);
   }
   const std::string& owner = front.event->owner;
-  if (auto it = queue_.newest.find(owner);
-      !owner.empty() && it != queue_.newest.end() && it->second == &front) {
-    queue_.newest.erase(it);
+  if (auto it = queue.newest.find(owner);
+      !owner.empty() && it != queue.newest.end() && it->second == &front) {
+    queue.newest.erase(it);
   }
   Slot slot = std::move(front);
-  queue_.slots.pop_front();
+  queue.slots.pop_front();
   if (slot.counted) --live_pending_;
   AddBytes(-static_cast<int64_t>(slot.event->wire.size()));
   // The event's bytes are shared by every stream it went to; its conflated
@@ -335,12 +349,17 @@ void Subscriber::MaybeHeartbeat(absl::Time now) {
     Pump();  // Finishes if the failed write completed meanwhile.
     return;
   }
-  if (Closing() || in_flight_ != nullptr || !queue_.slots.empty() ||
-      now - last_write_ < options_.heartbeat_interval) {
+  if (Closing() || in_flight_ != nullptr || !QueueEmpty()) {
     mu_.Unlock();
     return;
   }
-  Enqueue(queue_, {Prepare(HeartbeatEvent(now), kHeartbeatKey)});
+  const absl::Duration quiet = now - last_write_;
+  if (quiet < options_.heartbeat_interval) {
+    if (quiet >= options_.release_queue_after) queue_.reset();
+    mu_.Unlock();
+    return;
+  }
+  Enqueue(Pending(), {Prepare(HeartbeatEvent(now), kHeartbeatKey)});
   Pump();
 }
 
@@ -352,6 +371,11 @@ void Subscriber::SetHeartbeatInterval(absl::Duration interval) {
 bool Subscriber::finished() {
   absl::MutexLock lock(&mu_);
   return finished_;
+}
+
+bool Subscriber::HoldsQueueForTesting() {
+  absl::MutexLock lock(&mu_);
+  return queue_ != nullptr;
 }
 
 }  // namespace vnstream::gateway

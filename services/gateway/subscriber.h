@@ -109,6 +109,13 @@ struct SubscriberOptions {
   // MaybeHeartbeat, so acted on within its period (1 s in the gateway).
   // Zero = never (a client that does not read keeps its stream open).
   absl::Duration stall_timeout = absl::Seconds(30);
+  // A stream with nothing queued and no write in flight, whose last write
+  // started this long ago, frees its queue's storage (a deque block and
+  // hash tables: most of what an idle stream holds beyond gRPC's call);
+  // the next event allocates it again. Checked by MaybeHeartbeat. Not done
+  // at every drain: a busy stream drains after nearly every write and
+  // would free and regrow it each time.
+  absl::Duration release_queue_after = absl::Seconds(1);
 };
 
 class Subscriber {
@@ -145,12 +152,15 @@ class Subscriber {
   void Detach();
 
   // The periodic check: queues a heartbeat when the stream has been idle
-  // for the interval; ends or cancels a stalled stream (stall_timeout).
+  // for the interval; ends or cancels a stalled stream (stall_timeout);
+  // frees a quiet stream's queue storage (release_queue_after).
   void MaybeHeartbeat(absl::Time now);
   // Changes the heartbeat period (MarketDataStream: the newest request's).
   void SetHeartbeatInterval(absl::Duration interval);
 
   bool finished();
+  // Whether the stream holds queue storage (tests: release_queue_after).
+  bool HoldsQueueForTesting();
 
  private:
   struct Slot {
@@ -160,9 +170,12 @@ class Subscriber {
   };
   struct Queue {
     std::deque<Slot> slots;
-    // Pending conflatable slots by key, and the newest pending data slot
-    // of each channel/symbol. deque elements do not move on push_back /
-    // pop_front, so the pointers stay valid.
+    // Pending conflatable slots by key; and, for each channel/symbol with a
+    // conflatable slot pending, its newest pending data slot (a keyed slot
+    // is replaced only while it is that one; a symbol with none pending,
+    // such as a snapshot's, needs no entry: a stream that only had its
+    // snapshot never fills this table). deque elements do not move on
+    // push_back / pop_front, so the pointers stay valid.
     absl::flat_hash_map<std::string, Slot*> keyed;
     absl::flat_hash_map<std::string, Slot*> newest;
   };
@@ -171,6 +184,11 @@ class Subscriber {
   // from held_ was counted already). Returns false if it was conflated.
   bool Enqueue(Queue& queue, Slot slot, bool moved = false)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // queue_, allocated if released.
+  Queue& Pending() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  bool QueueEmpty() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return queue_ == nullptr || queue_->slots.empty();
+  }
   void AddBytes(int64_t delta) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Ends the stream as a slow consumer when the queue is over the bytes.
   void CheckBytes() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
@@ -194,7 +212,9 @@ class Subscriber {
   absl::Mutex mu_;
   SubscriberOptions options_ ABSL_GUARDED_BY(mu_);
   StreamWriter* writer_ ABSL_GUARDED_BY(mu_);
-  Queue queue_ ABSL_GUARDED_BY(mu_);
+  // What is to be written. Null (no storage held) until the first event,
+  // and again after Discard or a quiet spell (release_queue_after).
+  std::unique_ptr<Queue> queue_ ABSL_GUARDED_BY(mu_);
   size_t live_pending_ ABSL_GUARDED_BY(mu_) = 0;
   // Serialized bytes of queue_ and held_.
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;

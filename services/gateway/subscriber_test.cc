@@ -302,6 +302,60 @@ TEST_F(SubscriberTest, HeartbeatOnlyWhenIdle) {
   EXPECT_EQ(writer_.written.size(), 2u) << "the new interval applies";
 }
 
+// A live event pending when a new subscription's snapshot of the same
+// symbol is queued (MarketDataStream: unsubscribed, subscribed again) is
+// not replaced by a later one: that would send it before the snapshot.
+TEST_F(SubscriberTest, ConflationNeverOvertakesASnapshot) {
+  Subscriber s(kAnyChannel, {}, &writer_, &metrics_);
+  s.Reply(End());                   // In flight; the client is slow.
+  s.Offer(Quote("FPT", 6), "FPT");  // Pending.
+  s.BeginSnapshot();
+  s.OfferSnapshot(Quote("FPT", 7, true));
+  s.Offer(Quote("FPT", 8), "FPT");  // Held back.
+  s.EndSnapshot(End());
+  s.Offer(Quote("FPT", 9), "FPT");  // Replaces #8, the newest.
+  writer_.Drain(s);
+  EXPECT_THAT(
+      Kinds(writer_.written),
+      ::testing::ElementsAre("end", "FPT#6", "snap:FPT#7", "end", "FPT#9~1"));
+}
+
+TEST_F(SubscriberTest, QuietStreamReleasesItsQueueAndStillSendsInOrder) {
+  Subscriber s(kQuotes,
+               {.heartbeat_interval = absl::Seconds(15),
+                .release_queue_after = absl::Seconds(1)},
+               &writer_, &metrics_);
+  s.BeginSnapshot();
+  s.OfferSnapshot(Quote("FPT", 5, true));
+  s.OfferSnapshot(Quote("VCB", 9, true));
+  s.EndSnapshot(End());
+  s.MaybeHeartbeat(absl::Now() + absl::Seconds(5));
+  EXPECT_TRUE(s.HoldsQueueForTesting()) << "a write in flight";
+  writer_.Drain(s);
+  s.MaybeHeartbeat(absl::Now());
+  EXPECT_TRUE(s.HoldsQueueForTesting()) << "not quiet long enough";
+  s.MaybeHeartbeat(absl::Now() + absl::Seconds(1));
+  EXPECT_FALSE(s.HoldsQueueForTesting());
+  EXPECT_EQ(writer_.written.size(), 3u) << "no heartbeat yet";
+  // Queued anew: written, conflated and in order as before.
+  s.Offer(Quote("FPT", 6), "FPT");  // In flight.
+  s.Offer(Quote("VCB", 10), "VCB");
+  s.Offer(Quote("FPT", 7), "FPT");
+  s.Offer(Quote("VCB", 11), "VCB");
+  EXPECT_TRUE(s.HoldsQueueForTesting());
+  s.MaybeHeartbeat(absl::Now() + absl::Seconds(5));
+  EXPECT_TRUE(s.HoldsQueueForTesting()) << "events pending";
+  writer_.Drain(s);
+  s.MaybeHeartbeat(absl::Now() + absl::Seconds(5));
+  EXPECT_FALSE(s.HoldsQueueForTesting());
+  s.MaybeHeartbeat(absl::Now() + absl::Seconds(16));  // Still idle.
+  writer_.Drain(s);
+  EXPECT_THAT(Kinds(writer_.written),
+              ::testing::ElementsAre("snap:FPT#5", "snap:VCB#9", "end", "FPT#6",
+                                     "VCB#11~1", "FPT#7", "heartbeat"));
+  EXPECT_EQ(metrics_.queued_bytes[kQuotes]->Value(), 0);
+}
+
 TEST_F(SubscriberTest, FinishNowWaitsForTheWriteInFlight) {
   Subscriber s(kQuotes, {}, &writer_, &metrics_);
   s.Reply(End());
