@@ -603,6 +603,48 @@ TEST_F(ServiceTest, MarketDataStreamSubscribesUnsubscribesListsAndPings) {
   EXPECT_EQ(stream->Finish().error_code(), grpc::StatusCode::UNAVAILABLE);
 }
 
+// A stream's symbols of a channel, added and removed by several requests:
+// each once, listed in order.
+TEST_F(ServiceTest, MarketDataStreamHoldsEachSymbolOnceInOrder) {
+  for (const char* symbol : {"FPT", "SSI", "VCB"})
+    ApplyQuote(MakeQuote(symbol, 1, 10'000));
+  auto context = Context();
+  auto stream = stub_->MarketDataStream(context.get());
+  ASSERT_TRUE(
+      stream->Write(Subscribe("a", v1::CHANNEL_QUOTES, {"VCB", "FPT"})));
+  EXPECT_THAT(
+      Describe(ReadN(*stream, 5)),
+      ElementsAre("VCB:SYMBOL_STATE_SUBSCRIBED", "FPT:SYMBOL_STATE_SUBSCRIBED",
+                  "snap VCB#1 DELIVERY_KAFKA", "snap FPT#1 DELIVERY_KAFKA",
+                  "end"));
+  // FPT is held already: only SSI is new.
+  ASSERT_TRUE(
+      stream->Write(Subscribe("b", v1::CHANNEL_QUOTES, {"SSI", "FPT"})));
+  EXPECT_THAT(Describe(ReadN(*stream, 3)),
+              ElementsAre("SSI:SYMBOL_STATE_SUBSCRIBED",
+                          "snap SSI#1 DELIVERY_KAFKA", "end"));
+  v1::MarketDataRequest unsubscribe;
+  unsubscribe.set_request_id("u");
+  unsubscribe.mutable_unsubscribe()->set_channel(v1::CHANNEL_QUOTES);
+  unsubscribe.mutable_unsubscribe()->mutable_request()->add_symbols("VCB");
+  unsubscribe.mutable_unsubscribe()->mutable_request()->add_symbols("HPG");
+  ASSERT_TRUE(stream->Write(unsubscribe));
+  std::vector<v1::MarketEvent> result = ReadN(*stream, 1);
+  ASSERT_EQ(result.size(), 1u);
+  EXPECT_EQ(result[0].action_result().message(), "unsubscribed 1 of 2 symbols");
+  v1::MarketDataRequest list;
+  list.set_request_id("l");
+  list.mutable_list_subscriptions();
+  ASSERT_TRUE(stream->Write(list));
+  EXPECT_THAT(Describe(ReadN(*stream, 1)),
+              ElementsAre("list CHANNEL_QUOTES:FPT,SSI"));
+  // Live data reaches the symbols held, and only those.
+  for (const char* symbol : {"VCB", "SSI", "FPT"})
+    ApplyQuote(MakeQuote(symbol, 2, 10'100));
+  EXPECT_THAT(Describe(ReadN(*stream, 2)),
+              ElementsAre("SSI#2 DELIVERY_KAFKA", "FPT#2 DELIVERY_KAFKA"));
+}
+
 // ~100 KB with indicators, as analytics publishes it.
 v1::EnrichedHistory BigHistory(uint64_t seq) {
   v1::DailyHistory h;
