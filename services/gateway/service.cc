@@ -797,37 +797,37 @@ void MarketDataServiceImpl::AnswerAfterWait(
 grpc::ServerWriteReactor<grpc::ByteBuffer>*
 MarketDataServiceImpl::SubscribeQuotes(grpc::CallbackServerContext* context,
                                        const grpc::ByteBuffer* request) {
-  return Serve(v1::CHANNEL_QUOTES, context, *request);
+  return Serve(v1::CHANNEL_QUOTES, context, request);
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>*
 MarketDataServiceImpl::SubscribeIntradayBars(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
-  return Serve(v1::CHANNEL_INTRADAY_BARS, context, *request);
+  return Serve(v1::CHANNEL_INTRADAY_BARS, context, request);
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>*
 MarketDataServiceImpl::SubscribeHistory(grpc::CallbackServerContext* context,
                                         const grpc::ByteBuffer* request) {
-  return Serve(v1::CHANNEL_HISTORY, context, *request);
+  return Serve(v1::CHANNEL_HISTORY, context, request);
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>*
 MarketDataServiceImpl::SubscribeIntradayAnalytics(
     grpc::CallbackServerContext* context, const grpc::ByteBuffer* request) {
-  return Serve(v1::CHANNEL_INTRADAY_ANALYTICS, context, *request);
+  return Serve(v1::CHANNEL_INTRADAY_ANALYTICS, context, request);
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>*
 MarketDataServiceImpl::SubscribeMarket(grpc::CallbackServerContext* context,
                                        const grpc::ByteBuffer* request) {
-  return Serve(v1::CHANNEL_MARKET, context, *request);
+  return Serve(v1::CHANNEL_MARKET, context, request);
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>*
 MarketDataServiceImpl::SubscribeSignals(grpc::CallbackServerContext* context,
                                         const grpc::ByteBuffer* request) {
-  return Serve(v1::CHANNEL_SIGNALS, context, *request);
+  return Serve(v1::CHANNEL_SIGNALS, context, request);
 }
 
 absl::Status MarketDataServiceImpl::Register(Stream* stream) {
@@ -951,12 +951,16 @@ absl::Status MarketDataServiceImpl::Attach(Stream& stream,
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* MarketDataServiceImpl::Serve(
     Channel channel, grpc::CallbackServerContext* context,
-    const grpc::ByteBuffer& raw) {
+    const grpc::ByteBuffer* raw) {
   v1::SubscribeRequest request;
-  // Deserialize consumes its buffer; a copy shares the request's slices.
-  if (grpc::ByteBuffer bytes(raw);
-      !grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(&bytes,
-                                                                    &request)
+  // Parsed from the request's own buffer, which parsing consumes (frees):
+  // gRPC would otherwise hold it (a grpc_byte_buffer of ~320 bytes and its
+  // slices) until the call ends, hours for a stream. The buffer is the
+  // call's: gRPC's handler allocates it non-const in the call's arena and
+  // only destroys it once the call is done (a no-op once cleared); the
+  // method's signature makes it const.
+  if (!grpc::SerializationTraits<v1::SubscribeRequest>::Deserialize(
+           const_cast<grpc::ByteBuffer*>(raw), &request)
            .ok()) {
     // As gRPC's typed handler answers it (before any authorization).
     auto* stream = new ServerStream(this, channel, context, nullptr);

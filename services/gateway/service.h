@@ -201,7 +201,7 @@ class MarketDataServiceImpl final : public ServiceBase {
   // A server stream of `channel`: authorize, validate, admit, subscribe.
   grpc::ServerWriteReactor<grpc::ByteBuffer>* Serve(
       Channel channel, grpc::CallbackServerContext* context,
-      const grpc::ByteBuffer& request);
+      const grpc::ByteBuffer* request);
   // Validates a subscribe request against what `stream` already holds and
   // what the stream's key is entitled to.
   absl::StatusOr<Subscription> Parse(Stream& stream, Channel channel,
