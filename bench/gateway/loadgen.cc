@@ -348,10 +348,10 @@ absl::StatusOr<Result> Run(const std::string& server,
   const bool idle = scenario == "idle";
   const bool slow = scenario == "slow";
   const bool paused = scenario == "paused";
-  const double rate =
-      idle                   ? 0
-      : scenario == "fanout" ? absl::GetFlag(FLAGS_fanout_updates_per_second)
-                             : absl::GetFlag(FLAGS_updates_per_second);
+  const double rate = idle ? 0
+                      : scenario == "fanout"
+                          ? absl::GetFlag(FLAGS_fanout_updates_per_second)
+                          : absl::GetFlag(FLAGS_updates_per_second);
   const int streams = idle ? absl::GetFlag(FLAGS_idle_streams)
                       : scenario == "fanout" || scenario == "saturated"
                           ? absl::GetFlag(FLAGS_fanout_streams)
