@@ -45,9 +45,10 @@ extern "C" grpc_call_error grpc_call_start_batch(grpc_call* call,
   return real(call, ops, nops, tag, reserved);
 }
 
-extern "C" grpc_call_error grpc_call_cancel_with_status(
-    grpc_call* call, grpc_status_code status, const char* description,
-    void* reserved) {
+extern "C" grpc_call_error grpc_call_cancel_with_status(grpc_call* call,
+                                                        grpc_status_code status,
+                                                        const char* description,
+                                                        void* reserved) {
   static const auto real = Real(&grpc_call_cancel_with_status, __func__);
   __tsan_release(call);
   return real(call, status, description, reserved);

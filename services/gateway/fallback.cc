@@ -87,6 +87,7 @@ void Fallback::RefreshAsync(Channel channel, const std::string& symbol,
     std::shared_ptr<Flight>& slot = flights_[key];
     if (slot != nullptr &&
         !slot->done) {  // Another caller started one meanwhile.
+      Count(channel, "joined");
       slot->waiters.push_back(std::move(done));
       return;
     }
