@@ -9,7 +9,11 @@
 # tests under TSan. Installs what it needs first. Ends with one line
 # "N passed, M failed" counting test cases of every stage (gtest cases, the
 # format check, one per fuzz target; a test target that did not build or
-# run counts as one failure).
+# run counts as one failure). Before that line it lists every failed test
+# (stage, target, cases) with the end of its log, and the tests that
+# failed once and passed when Bazel ran them again (FLAKY; the cross-service
+# tests of the GCC and ASan stages get a second attempt, never the TSan
+# ones, whose flakes are races).
 #   scripts/test.sh                 # everything
 #   scripts/test.sh //libs/...      # a subset (Bazel target patterns), GCC only
 #   VNSTREAM_SANITIZERS=0 scripts/test.sh   # skip the clang stages
@@ -22,9 +26,18 @@ passed=0
 failed=0
 if scripts/check-format.sh; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
+# What failed or was flaky, one line per target, for the end of the output.
+summary=$(mktemp)
+trap 'rm -f "$summary"' EXIT
+
 flags=()
 # CI machines are fresh; locally, unchanged tests may come from Bazel's cache.
 [[ ${CI:-} == true ]] && flags+=(--nocache_test_results)
+# The cross-service tests (real brokers, databases, clusters, browsers,
+# subprocesses on a shared 2-core machine) get a second attempt in the GCC
+# and ASan stages; a pass on the second attempt is listed as FLAKY at the
+# end, with the failed attempt's log, so it is seen and fixed, not hidden.
+retry=(--flaky_test_attempts='//(tests|tools|bench|clients)[:/].*@2')
 
 # Runs `bazel test $stage_flags TARGETS` and adds its test cases to the
 # totals, from each test target's JUnit XML; targets Bazel reports as not
@@ -45,25 +58,34 @@ run_stage() {
   local -a tests
   mapfile -t tests < <(bazel query "tests(set(${targets[*]}))" 2>/dev/null)
   local p f
-  read -r p f < <(python3 - "$log" "$(bazel info "${stage_flags[@]}" bazel-testlogs 2>/dev/null)" "$stage" "${tests[@]}" <<'PY'
+  read -r p f < <(python3 - "$log" "$(bazel info "${stage_flags[@]}" bazel-testlogs 2>/dev/null)" "$stage" "$summary" "${tests[@]}" <<'PY'
 import os, re, sys, xml.etree.ElementTree as ET
-log, testlogs, stage, targets = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+log, testlogs, stage, summary, targets = (sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4],
+                                          sys.argv[5:])
 text = open(log, errors="replace").read()
 broken = set(re.findall(r"^(//\S+)\s+(?:FAILED TO BUILD|NO STATUS)", text, re.M))
 failed_targets = set(re.findall(r"^(//\S+)\s+(?:\(cached\) )?(?:FAILED|TIMEOUT)\b",
                                 text, re.M))
+flaky = re.findall(r"^(//\S+)\s+(?:\(cached\) )?FLAKY,? *(.*)$", text, re.M)
 passed = failed = 0
+lines = [f"[{stage}] FLAKY {t} ({how.strip()}) -- log: "
+         f"{os.path.join(testlogs, t.lstrip('/').replace(':', '/'), 'test_attempts', 'attempt_1.log')}"
+         for t, how in flaky]
 for t in targets:
-    path = os.path.join(testlogs, t.lstrip("/").replace(":", "/"), "test.xml")
+    target_dir = os.path.join(testlogs, t.lstrip("/").replace(":", "/"))
+    path = os.path.join(target_dir, "test.xml")
     if t in broken or not os.path.exists(path):
-        print(f"[{stage}] no result for {t}", file=sys.stderr); failed += 1; continue
+        lines.append(f"[{stage}] FAILED {t}: no result (did not build or run)")
+        failed += 1; continue
     root = ET.parse(path).getroot()
     n = target_failed = 0
+    bad_cases = []
     for case in root.iter("testcase"):
         n += 1
         bad = any(case.find(tag) is not None for tag in ("failure", "error", "skipped"))
         if bad or case.get("status") == "notrun" or case.get("result") == "skipped":
             failed += 1; target_failed += 1
+            bad_cases.append(".".join(filter(None, (case.get("classname"), case.get("name")))))
         else:
             passed += 1
     if n == 0:  # not a gtest binary (sh_test, fuzz corpus test): one case
@@ -72,7 +94,13 @@ for t in targets:
     # A target Bazel saw fail (crash, sanitizer report, environment set-up,
     # timeout) with no failing case in its XML still counts as a failure.
     if t in failed_targets and target_failed == 0:
-        print(f"[{stage}] {t} failed outside its test cases", file=sys.stderr); failed += 1
+        failed += 1; target_failed = 1
+        bad_cases.append("outside its test cases (crash, sanitizer report, timeout)")
+    if target_failed:
+        lines.append(f"[{stage}] FAILED {t}: {', '.join(bad_cases) or 'the test'}"
+                     f" -- log: {os.path.join(target_dir, 'test.log')}")
+with open(summary, "a") as out:
+    out.writelines(line + "\n" for line in lines)
 print(passed, failed)
 PY
   )
@@ -84,7 +112,7 @@ PY
 }
 
 targets=("$@")
-run_stage gcc -- "${targets[@]:-//...}"
+run_stage gcc "${retry[@]}" -- "${targets[@]:-//...}"
 
 if ((${#targets[@]} == 0)) && [[ ${VNSTREAM_SANITIZERS:-1} != 0 ]]; then
   # ASan+UBSan: every C++ unit test and the services' integration tests
@@ -95,7 +123,7 @@ if ((${#targets[@]} == 0)) && [[ ${VNSTREAM_SANITIZERS:-1} != 0 ]]; then
       (//tests:* except set(//tests:ingest_integration_test
         //tests:analytics_integration_test //tests:analytics_failure_test
         //tests:store_integration_test))' 2>/dev/null)
-  run_stage asan --config=asan \
+  run_stage asan --config=asan "${retry[@]}" \
     "--test_env=UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:suppressions=$repo/bazel/ubsan.supp" \
     -- "${asan_tests[@]}"
 
@@ -142,6 +170,20 @@ if ((${#targets[@]} == 0)) && [[ ${VNSTREAM_SANITIZERS:-1} != 0 ]]; then
     -- //services/gateway:service_test
 fi
 
+if [[ -s $summary ]]; then
+  # The end of each failed test's log (or of a flaky test's failed
+  # attempt), so the cause is in CI's output, not only on its machine;
+  # then the list, last, where the tail of CI's output shows it.
+  while read -r _ kind target rest; do
+    log=${rest##*-- log: }
+    [[ -f $log ]] || continue
+    target=${target%:}
+    echo "--- $kind $target: last 40 lines of $log"
+    tail -n 40 "$log"
+  done <"$summary"
+  echo "=== failed and flaky tests"
+  cat "$summary"
+fi
 [[ ${CI:-} == true ]] && bazel shutdown >/dev/null 2>&1
 echo "$passed passed, $failed failed"
 [[ $failed -eq 0 ]]
