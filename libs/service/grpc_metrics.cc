@@ -2,10 +2,10 @@
 
 #include <array>
 #include <string>
+#include <tuple>
+#include <utility>
 
-#include "absl/base/thread_annotations.h"
-#include "absl/container/node_hash_map.h"
-#include "absl/synchronization/mutex.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "grpcpp/support/interceptor.h"
@@ -39,6 +39,8 @@ constexpr std::array<const char*, 17> kCodeNames = {"OK",
                                                     "Unavailable",
                                                     "DataLoss",
                                                     "Unauthenticated"};
+static_assert(kCodeNames.size() ==
+              std::tuple_size_v<decltype(GrpcMethodMetrics::handled)>);
 
 const char* TypeName(ServerRpcInfo::Type type) {
   switch (type) {
@@ -54,93 +56,75 @@ const char* TypeName(ServerRpcInfo::Type type) {
   return "unknown";
 }
 
-// The metrics of one method, resolved once: the per-message hot path only
-// increments counters.
-struct MethodMetrics {
-  prometheus::Counter* received;
-  prometheus::Counter* sent;
-  prometheus::Histogram* handling;
-  std::array<prometheus::Counter*, kCodeNames.size()> handled;
-};
+}  // namespace
 
-class Families {
- public:
-  explicit Families(prometheus::Registry& registry)
-      : started_(prometheus::BuildCounter()
-                     .Name("grpc_server_started_total")
-                     .Help("Total number of RPCs started on the server.")
-                     .Register(registry)),
-        handled_(prometheus::BuildCounter()
-                     .Name("grpc_server_handled_total")
-                     .Help("Total number of RPCs completed on the server, "
-                           "regardless of success or failure.")
-                     .Register(registry)),
-        received_(prometheus::BuildCounter()
-                      .Name("grpc_server_msg_received_total")
-                      .Help("Total number of RPC stream messages received on "
-                            "the server.")
-                      .Register(registry)),
-        sent_(prometheus::BuildCounter()
-                  .Name("grpc_server_msg_sent_total")
-                  .Help("Total number of gRPC stream messages sent by the "
-                        "server.")
-                  .Register(registry)),
-        handling_(prometheus::BuildHistogram()
-                      .Name("grpc_server_handling_seconds")
-                      .Help("Histogram of response latency (seconds) of gRPC "
-                            "that had been application-level handled by the "
-                            "server.")
-                      .Register(registry)) {}
+GrpcServerMetrics::GrpcServerMetrics(prometheus::Registry& registry)
+    : started_(prometheus::BuildCounter()
+                   .Name("grpc_server_started_total")
+                   .Help("Total number of RPCs started on the server.")
+                   .Register(registry)),
+      handled_(prometheus::BuildCounter()
+                   .Name("grpc_server_handled_total")
+                   .Help("Total number of RPCs completed on the server, "
+                         "regardless of success or failure.")
+                   .Register(registry)),
+      received_(prometheus::BuildCounter()
+                    .Name("grpc_server_msg_received_total")
+                    .Help("Total number of RPC stream messages received on "
+                          "the server.")
+                    .Register(registry)),
+      sent_(prometheus::BuildCounter()
+                .Name("grpc_server_msg_sent_total")
+                .Help("Total number of gRPC stream messages sent by the "
+                      "server.")
+                .Register(registry)),
+      handling_(prometheus::BuildHistogram()
+                    .Name("grpc_server_handling_seconds")
+                    .Help("Histogram of response latency (seconds) of gRPC "
+                          "that had been application-level handled by the "
+                          "server.")
+                    .Register(registry)) {}
 
-  // Returns the metrics of `method` ("/pkg.Service/Method") and counts it
-  // as started.
-  MethodMetrics* Start(const char* method, ServerRpcInfo::Type type) {
-    absl::MutexLock lock(&mu_);
-    auto [it, inserted] = methods_.try_emplace(method);
-    if (inserted) {
-      const std::string full(method);
-      const size_t slash = full.rfind('/');
-      const std::string service = full.substr(
-          full.empty() ? 0 : 1, slash == std::string::npos ? 0 : slash - 1);
-      const std::string name =
-          slash == std::string::npos ? full : full.substr(slash + 1);
-      const prometheus::Labels labels = {{"grpc_type", TypeName(type)},
-                                         {"grpc_service", service},
-                                         {"grpc_method", name}};
-      MethodMetrics& m = it->second.metrics;
-      it->second.started = &started_.Add(labels);
-      m.received = &received_.Add(labels);
-      m.sent = &sent_.Add(labels);
-      m.handling = &handling_.Add(labels, LatencyBuckets());
-      for (size_t code = 0; code < kCodeNames.size(); ++code) {
-        prometheus::Labels with_code = labels;
-        with_code["grpc_code"] = kCodeNames[code];
-        m.handled[code] = &handled_.Add(with_code);
-      }
+GrpcMethodMetrics* GrpcServerMetrics::Method(const std::string& method,
+                                             ServerRpcInfo::Type type) {
+  absl::MutexLock lock(&mu_);
+  auto [it, inserted] = methods_.try_emplace(method);
+  if (inserted) {
+    const size_t slash = method.rfind('/');
+    const std::string service = method.substr(
+        method.empty() ? 0 : 1, slash == std::string::npos ? 0 : slash - 1);
+    const std::string name =
+        slash == std::string::npos ? method : method.substr(slash + 1);
+    const prometheus::Labels labels = {{"grpc_type", TypeName(type)},
+                                       {"grpc_service", service},
+                                       {"grpc_method", name}};
+    GrpcMethodMetrics& m = it->second;
+    m.started = &started_.Add(labels);
+    m.received = &received_.Add(labels);
+    m.sent = &sent_.Add(labels);
+    m.handling = &handling_.Add(labels, LatencyBuckets());
+    for (size_t code = 0; code < kCodeNames.size(); ++code) {
+      prometheus::Labels with_code = labels;
+      with_code["grpc_code"] = kCodeNames[code];
+      m.handled[code] = &handled_.Add(with_code);
     }
-    it->second.started->Increment();
-    return &it->second.metrics;
   }
+  return &it->second;
+}
 
- private:
-  struct Entry {
-    prometheus::Counter* started = nullptr;
-    MethodMetrics metrics{};
-  };
+void GrpcMethodMetrics::Handled(grpc::StatusCode code, absl::Duration elapsed) {
+  const int index = static_cast<int>(code);
+  if (index >= 0 && index < static_cast<int>(handled.size())) {
+    handled[index]->Increment();
+  }
+  handling->Observe(absl::ToDoubleSeconds(elapsed));
+}
 
-  prometheus::Family<prometheus::Counter>& started_;
-  prometheus::Family<prometheus::Counter>& handled_;
-  prometheus::Family<prometheus::Counter>& received_;
-  prometheus::Family<prometheus::Counter>& sent_;
-  prometheus::Family<prometheus::Histogram>& handling_;
-  absl::Mutex mu_;
-  // node_hash_map: interceptors keep pointers to the entries.
-  absl::node_hash_map<std::string, Entry> methods_ ABSL_GUARDED_BY(mu_);
-};
+namespace {
 
 class MetricsInterceptor : public grpc::experimental::Interceptor {
  public:
-  explicit MetricsInterceptor(MethodMetrics* metrics)
+  explicit MetricsInterceptor(GrpcMethodMetrics* metrics)
       : metrics_(metrics), start_(absl::Now()) {}
 
   void Intercept(
@@ -155,42 +139,47 @@ class MetricsInterceptor : public grpc::experimental::Interceptor {
     }
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
-      const int code = methods->GetSendStatus().error_code();
-      if (code >= 0 && code < static_cast<int>(kCodeNames.size())) {
-        metrics_->handled[code]->Increment();
-      }
-      metrics_->handling->Observe(absl::ToDoubleSeconds(absl::Now() - start_));
+      metrics_->Handled(methods->GetSendStatus().error_code(),
+                        absl::Now() - start_);
     }
     methods->Proceed();
   }
 
  private:
-  MethodMetrics* metrics_;
+  GrpcMethodMetrics* metrics_;
   absl::Time start_;
 };
 
 class MetricsInterceptorFactory
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
-  explicit MetricsInterceptorFactory(prometheus::Registry& registry)
-      : families_(registry) {}
+  MetricsInterceptorFactory(prometheus::Registry& registry,
+                            std::vector<std::string> self_recorded)
+      : metrics_(registry),
+        self_recorded_(self_recorded.begin(), self_recorded.end()) {}
 
   grpc::experimental::Interceptor* CreateServerInterceptor(
       ServerRpcInfo* info) override {
-    if (info->method() == nullptr) return nullptr;
-    return new MetricsInterceptor(
-        families_.Start(info->method(), info->type()));
+    if (info->method() == nullptr || self_recorded_.contains(info->method())) {
+      return nullptr;
+    }
+    GrpcMethodMetrics* metrics = metrics_.Method(info->method(), info->type());
+    metrics->started->Increment();
+    return new MetricsInterceptor(metrics);
   }
 
  private:
-  Families families_;
+  GrpcServerMetrics metrics_;
+  const absl::flat_hash_set<std::string> self_recorded_;
 };
 
 }  // namespace
 
 std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>
-MakeGrpcMetricsInterceptorFactory(prometheus::Registry& registry) {
-  return std::make_unique<MetricsInterceptorFactory>(registry);
+MakeGrpcMetricsInterceptorFactory(prometheus::Registry& registry,
+                                  std::vector<std::string> self_recorded) {
+  return std::make_unique<MetricsInterceptorFactory>(registry,
+                                                     std::move(self_recorded));
 }
 
 }  // namespace vnstream

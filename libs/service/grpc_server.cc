@@ -206,7 +206,17 @@ absl::StatusOr<std::unique_ptr<GrpcServer>> GrpcServer::Start(
     std::vector<
         std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
         interceptors;
-    interceptors.push_back(MakeGrpcMetricsInterceptorFactory(*metrics));
+    // Services that record some methods' metrics themselves.
+    std::vector<std::string> self_recorded;
+    for (grpc::Service* service : services) {
+      if (const auto* recording =
+              dynamic_cast<const GrpcSelfRecordingService*>(service)) {
+        for (std::string& method : recording->SelfRecordedMethods())
+          self_recorded.push_back(std::move(method));
+      }
+    }
+    interceptors.push_back(
+        MakeGrpcMetricsInterceptorFactory(*metrics, std::move(self_recorded)));
     builder.experimental().SetInterceptorCreators(std::move(interceptors));
   }
   server->server_ = builder.BuildAndStart();

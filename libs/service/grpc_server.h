@@ -76,7 +76,8 @@ class GrpcServer {
   // Registers `services` (sync or callback; not owned, must outlive the
   // server), the health service (overall status NOT_SERVING until
   // SetServing(true)) and reflection, and starts listening. When `metrics`
-  // is given, records go-grpc-prometheus metrics in it. Fails with
+  // is given, records go-grpc-prometheus metrics in it (but for the methods
+  // a GrpcSelfRecordingService records itself). Fails with
   // FailedPrecondition for a refused plaintext configuration, and with
   // InvalidArgument naming the file for unreadable or mismatched TLS files.
   static absl::StatusOr<std::unique_ptr<GrpcServer>> Start(

@@ -22,7 +22,8 @@ prometheus::Labels StreamLabels(int kind) {
 
 }  // namespace
 
-GatewayMetrics::GatewayMetrics(prometheus::Registry& registry) {
+GatewayMetrics::GatewayMetrics(prometheus::Registry& registry)
+    : registry(registry) {
   auto& streams = prometheus::BuildGauge()
                       .Name("vnstream_gateway_active_streams")
                       .Help("Open subscription streams.")

@@ -26,6 +26,10 @@ using PerStreamKind = std::array<T, kChannelCount + 1>;
 struct GatewayMetrics {
   explicit GatewayMetrics(prometheus::Registry& registry);
 
+  // Where the series are: the gRPC adapter records its streams'
+  // go-grpc-prometheus metrics there too.
+  prometheus::Registry& registry;
+
   // vnstream_gateway_active_streams{channel}
   PerStreamKind<prometheus::Gauge*> active_streams;
   // vnstream_gateway_slow_consumer_disconnects_total{channel}

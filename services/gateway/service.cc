@@ -101,6 +101,27 @@ const char* SubscribeMethod(Channel channel) {
   }
 }
 
+// gRPC's name of a MarketDataService method: "/package.Service/Method".
+std::string FullMethod(absl::string_view method) {
+  return absl::StrCat("/", v1::MarketDataService::service_full_name(), "/",
+                      method);
+}
+
+// The gRPC metrics of each kind of stream: a channel's server stream, or
+// (kAnyChannel) MarketDataStream.
+PerStreamKind<GrpcMethodMetrics*> StreamGrpcMetrics(GrpcServerMetrics& all) {
+  PerStreamKind<GrpcMethodMetrics*> by_kind;
+  for (int kind = 0; kind < kChannelCount; ++kind) {
+    by_kind[kind] =
+        all.Method(FullMethod(SubscribeMethod(ChannelAt(kind))),
+                   grpc::experimental::ServerRpcInfo::Type::SERVER_STREAMING);
+  }
+  by_kind[kAnyChannel] =
+      all.Method(FullMethod("MarketDataStream"),
+                 grpc::experimental::ServerRpcInfo::Type::BIDI_STREAMING);
+  return by_kind;
+}
+
 // A fallback fetch a GetQuotes call waits for.
 struct PendingFetch {
   absl::Notification done;
@@ -252,8 +273,11 @@ class MarketDataServiceImpl::Stream : public StreamWriter {
         kind_(kind),
         context_(context),
         caller_(std::move(caller)),
+        grpc_metrics_(service->stream_grpc_metrics_[kind]),
         subscriber_(std::make_shared<Subscriber>(
-            kind, service->options_.subscriber, this, service->metrics_)) {}
+            kind, service->options_.subscriber, this, service->metrics_)) {
+    grpc_metrics_->started->Increment();
+  }
 
   int kind() const { return kind_; }
   const auth::CallerPtr& caller() const { return caller_; }
@@ -271,12 +295,33 @@ class MarketDataServiceImpl::Stream : public StreamWriter {
   // next (which must outlive the write: gRPC reads it when the write goes
   // out).
   grpc::ByteBuffer* Message(absl::string_view wire, absl::string_view suffix) {
+    unflushed_sent_.fetch_add(1, std::memory_order_relaxed);
     // Copied: the slices are gRPC's to release once sent.
     grpc::Slice slices[] = {grpc::Slice(wire.data(), wire.size()),
                             grpc::Slice(suffix.data(), suffix.size())};
     message_ = grpc::ByteBuffer(slices, suffix.empty() ? 1 : 2);
     return &message_;
   }
+  // The messages written since the last call go to
+  // grpc_server_msg_sent_total: counted per stream, added once a heartbeat
+  // tick and at the end, where a counter shared by every stream would take
+  // an atomic read-modify-write on one cache line per message.
+  void FlushSent() {
+    if (const uint32_t n =
+            unflushed_sent_.exchange(0, std::memory_order_relaxed)) {
+      grpc_metrics_->sent->Increment(n);
+    }
+  }
+  // The stream ends with `status`: grpc_server_handled_total and
+  // grpc_server_handling_seconds, as the interceptor records them for the
+  // unary methods.
+  void Handled(const grpc::Status& status) {
+    FlushSent();
+    grpc_metrics_->Handled(status.error_code(), absl::Now() - started_);
+  }
+  // A request read on the stream (MarketDataStream).
+  void Received() { grpc_metrics_->received->Increment(); }
+
   // The write completed: its bytes can go.
   void Written(bool ok) {
     message_.Clear();
@@ -371,6 +416,10 @@ class MarketDataServiceImpl::Stream : public StreamWriter {
   // generations start at 1, so the first heartbeat checks the key once:
   // the keys may have changed since the call was authorized).
   std::atomic<uint64_t> auth_generation_{0};
+  GrpcMethodMetrics* const grpc_metrics_;
+  const absl::Time started_ = absl::Now();
+  // Messages written, not yet added to grpc_metrics_->sent (FlushSent).
+  std::atomic<uint32_t> unflushed_sent_{0};
   const std::shared_ptr<Subscriber> subscriber_;
   // The write in flight (one at a time: the Subscriber's).
   grpc::ByteBuffer message_;
@@ -396,7 +445,9 @@ class MarketDataServiceImpl::ServerStream
     StartWrite(Message(wire, suffix));
   }
   void Finish(const absl::Status& status) override {
-    grpc::ServerWriteReactor<grpc::ByteBuffer>::Finish(ToGrpc(status));
+    const grpc::Status sent = ToGrpc(status);
+    Handled(sent);
+    grpc::ServerWriteReactor<grpc::ByteBuffer>::Finish(sent);
   }
 
   void OnWriteDone(bool ok) override {
@@ -430,8 +481,9 @@ class MarketDataServiceImpl::BidiStream
     StartWrite(Message(wire, suffix));
   }
   void Finish(const absl::Status& status) override {
-    grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>::Finish(
-        ToGrpc(status));
+    const grpc::Status sent = ToGrpc(status);
+    Handled(sent);
+    grpc::ServerBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer>::Finish(sent);
   }
 
   void OnReadDone(bool ok) override {
@@ -439,6 +491,7 @@ class MarketDataServiceImpl::BidiStream
     // !ok: the client closed its side (or went away). Its subscriptions go
     // on until it cancels; there is nothing more to read. A message that
     // does not parse ends the reads too, as gRPC's typed reactor does.
+    if (ok) Received();
     v1::MarketDataRequest request;
     if (!ok || !grpc::SerializationTraits<v1::MarketDataRequest>::Deserialize(
                     &request_, &request)
@@ -478,6 +531,8 @@ MarketDataServiceImpl::MarketDataServiceImpl(ServiceOptions options,
       fallback_(fallback),
       auth_(auth),
       metrics_(metrics),
+      grpc_metrics_(metrics->registry),
+      stream_grpc_metrics_(StreamGrpcMetrics(grpc_metrics_)),
       candles_(candles),
       waiters_(options_.unary_wait_threads, options_.unary_wait_queue) {}
 
@@ -485,6 +540,14 @@ MarketDataServiceImpl::~MarketDataServiceImpl() {
   // gRPC's Shutdown returned after every stream's OnDone (so Unregister);
   // the lock makes that order visible to TSan too.
   absl::MutexLock lock(&mu_);
+}
+
+std::vector<std::string> MarketDataServiceImpl::SelfRecordedMethods() const {
+  std::vector<std::string> methods;
+  for (int kind = 0; kind < kChannelCount; ++kind)
+    methods.push_back(FullMethod(SubscribeMethod(ChannelAt(kind))));
+  methods.push_back(FullMethod("MarketDataStream"));
+  return methods;
 }
 
 absl::StatusOr<auth::CallerPtr> MarketDataServiceImpl::Authorize(
@@ -1102,6 +1165,7 @@ void MarketDataServiceImpl::Heartbeat(absl::Time now) {
     absl::MutexLock lock(&mu_);
     const uint64_t generation = auth_ == nullptr ? 0 : auth_->generation();
     for (Stream* s : streams_) {
+      s->FlushSent();
       // Only after the keys changed: a stream's key is looked up again.
       if (s->caller() != nullptr && s->KeysChanged(generation) &&
           !auth_->StillValid(*s->caller())) {

@@ -30,6 +30,7 @@
 #include "absl/time/time.h"
 #include "libs/auth/authenticator.h"
 #include "libs/base/thread_pool.h"
+#include "libs/service/grpc_metrics.h"
 #include "services/gateway/candles.h"
 #include "services/gateway/channel.h"
 #include "services/gateway/fallback.h"
@@ -89,8 +90,12 @@ using ServiceBase = v1::MarketDataService::WithRawCallbackMethod_ListSymbols<
                                                             v1::MarketDataService::
                                                                 Service>>>>>>>>>>>>;
 
-// Thread-safe.
-class MarketDataServiceImpl final : public ServiceBase {
+// Thread-safe. Records the go-grpc-prometheus metrics of its streams itself
+// (GrpcSelfRecordingService): their messages are counted per stream and
+// added to grpc_server_msg_sent_total once a heartbeat tick (and when the
+// stream ends), instead of by an interceptor on every message.
+class MarketDataServiceImpl final : public ServiceBase,
+                                    public GrpcSelfRecordingService {
  public:
   // `fallback` may be null (fallback disabled). `auth` authorizes every
   // call; null only when the gateway runs without authentication
@@ -102,6 +107,9 @@ class MarketDataServiceImpl final : public ServiceBase {
                         GatewayMetrics* metrics,
                         CandlesHandler* candles = nullptr);
   ~MarketDataServiceImpl() override;
+
+  // GrpcSelfRecordingService: the streaming methods.
+  std::vector<std::string> SelfRecordedMethods() const override;
 
   grpc::ServerUnaryReactor* ListSymbols(grpc::CallbackServerContext* context,
                                         const grpc::ByteBuffer* request,
@@ -240,6 +248,9 @@ class MarketDataServiceImpl final : public ServiceBase {
   Fallback* const fallback_;
   const auth::Authenticator* const auth_;
   GatewayMetrics* const metrics_;
+  // The streams' gRPC metrics, by stream kind (Stream::kind()).
+  GrpcServerMetrics grpc_metrics_;
+  const PerStreamKind<GrpcMethodMetrics*> stream_grpc_metrics_;
   CandlesHandler* const candles_;
   absl::Mutex mu_;
   bool shutting_down_ ABSL_GUARDED_BY(mu_) = false;

@@ -391,6 +391,84 @@ TEST_F(ServiceTest, SubscriptionProtocolSnapshotThenLiveThenResume) {
   EXPECT_THAT(status.error_message(), HasSubstr("not in the cache"));
 }
 
+// The streams record their go-grpc-prometheus metrics themselves (the
+// interceptor skips them: it costs gRPC's interception machinery on every
+// message), once each; the unary methods' come from the interceptor.
+double GrpcCounter(prometheus::Registry& registry, const std::string& name,
+                   const prometheus::Labels& labels) {
+  return prometheus::BuildCounter()
+      .Name(name)
+      .Register(registry)
+      .Add(labels)
+      .Value();
+}
+
+TEST_F(ServiceTest, StreamsRecordTheirOwnGrpcMetricsOnce) {
+  // As the gateway's main starts it: recording gRPC metrics.
+  auto server =
+      GrpcServer::Start({.address = "127.0.0.1:0", .insecure_plaintext = true},
+                        {service_.get()}, &registry_);
+  ASSERT_TRUE(server.ok()) << server.status();
+  auto stub = v1::MarketDataService::NewStub(
+      grpc::CreateChannel(absl::StrCat("127.0.0.1:", (*server)->port()),
+                          grpc::InsecureChannelCredentials()));
+  ApplyQuote(MakeQuote("FPT", 7, 116'000));
+
+  auto context = Context();
+  v1::SubscribeRequest request;
+  request.add_symbols("FPT");
+  auto reader = stub->SubscribeQuotes(context.get(), request);
+  EXPECT_THAT(Describe(ReadN(*reader, 3)),
+              ElementsAre("FPT:SYMBOL_STATE_SUBSCRIBED",
+                          "snap FPT#7 DELIVERY_KAFKA", "end"));
+  context->TryCancel();
+  reader->Finish();
+
+  auto refused_context = Context();
+  auto refused = stub->SubscribeQuotes(refused_context.get(), {});
+  v1::MarketEvent event;
+  while (refused->Read(&event)) {
+  }
+  EXPECT_EQ(refused->Finish().error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+
+  v1::GetQuotesRequest quotes;
+  quotes.add_symbols("FPT");
+  v1::GetQuotesResponse response;
+  ASSERT_TRUE(stub->GetQuotes(Context().get(), quotes, &response).ok());
+
+  const prometheus::Labels stream = {
+      {"grpc_type", "server_stream"},
+      {"grpc_service", "vnstream.v1.MarketDataService"},
+      {"grpc_method", "SubscribeQuotes"}};
+  auto with_code = [](prometheus::Labels labels, const char* code) {
+    labels["grpc_code"] = code;
+    return labels;
+  };
+  // The server ends the cancelled stream after the client saw it end.
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        return GrpcCounter(registry_, "grpc_server_handled_total",
+                           with_code(stream, "Canceled")) == 1;
+      },
+      absl::Seconds(5), absl::Milliseconds(5)));
+  EXPECT_EQ(GrpcCounter(registry_, "grpc_server_started_total", stream), 2);
+  EXPECT_EQ(GrpcCounter(registry_, "grpc_server_handled_total",
+                        with_code(stream, "InvalidArgument")),
+            1);
+  EXPECT_EQ(GrpcCounter(registry_, "grpc_server_msg_sent_total", stream), 3)
+      << "the snapshot's 3 messages, counted once";
+  const prometheus::Labels unary = {
+      {"grpc_type", "unary"},
+      {"grpc_service", "vnstream.v1.MarketDataService"},
+      {"grpc_method", "GetQuotes"}};
+  EXPECT_EQ(GrpcCounter(registry_, "grpc_server_started_total", unary), 1);
+  EXPECT_EQ(GrpcCounter(registry_, "grpc_server_handled_total",
+                        with_code(unary, "OK")),
+            1);
+  service_->FinishAllStreams();
+  (*server)->Shutdown(absl::Seconds(1));
+}
+
 // A gateway still catching up with Kafka (just restarted) refuses streams
 // with UNAVAILABLE: a resuming client retries and resumes, instead of
 // finding its resume point "evicted" and getting the catch-up records as
