@@ -11,6 +11,8 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <random>
 
 #include "absl/strings/str_cat.h"
 
@@ -140,22 +142,56 @@ absl::StatusOr<int> Subprocess::Terminate(absl::Duration grace) {
   return Wait(absl::Seconds(10));
 }
 
-absl::StatusOr<int> PickFreePort() {
+namespace {
+
+// Binds 127.0.0.1:`port` (0: any) and returns the port bound, or an error.
+absl::StatusOr<int> BindAndRelease(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return ErrnoError("socket");
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
   socklen_t len = sizeof(addr);
   if (::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0 ||
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    const absl::Status status = ErrnoError("bind 127.0.0.1:0");
+    const absl::Status status =
+        ErrnoError(absl::StrCat("bind 127.0.0.1:", port));
     ::close(fd);
     return status;
   }
   ::close(fd);
   return ntohs(addr.sin_port);
+}
+
+// The first port the kernel gives outgoing connections and port-0 binds
+// (net.ipv4.ip_local_port_range; 32768 unless changed).
+int EphemeralPortsStart() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  if (!(range >> low) || low <= 0) low = 32768;
+  return low;
+}
+
+}  // namespace
+
+absl::StatusOr<int> PickFreePort() {
+  // Below the ephemeral range: a port the kernel handed out from it could
+  // be taken, before the child binds it (a JVM takes seconds), as the local
+  // port of any outgoing connection on the machine; "Address already in
+  // use" then fails a broker's start (seen in CI with tests running side by
+  // side). Ports below it are only ever taken by explicit binds.
+  constexpr int kLowest = 10000;
+  const int end = EphemeralPortsStart();
+  if (end - kLowest >= 1000) {
+    std::mt19937 random(std::random_device{}());
+    std::uniform_int_distribution<int> pick(kLowest, end - 1);
+    for (int attempt = 0; attempt < 50; ++attempt) {
+      if (absl::StatusOr<int> port = BindAndRelease(pick(random)); port.ok())
+        return port;
+    }
+  }
+  return BindAndRelease(0);
 }
 
 }  // namespace vnstream

@@ -74,9 +74,11 @@ class Subprocess {
   int exit_status_ = 0;
 };
 
-// Returns a TCP port on 127.0.0.1 that was free a moment ago (bind to port
-// 0, read it back, close). Used only where a child must be told its port
-// before it starts (the Kafka broker); services bind port 0 themselves.
+// Returns a TCP port on 127.0.0.1 that was free a moment ago (bound and
+// released), chosen at random below the kernel's ephemeral range, so that
+// no outgoing connection can take it before the child binds it. Used only
+// where a child must be told its port before it starts (the Kafka broker,
+// PostgreSQL); services bind port 0 themselves.
 absl::StatusOr<int> PickFreePort();
 
 // Polls `done` every `interval` until it returns true or `timeout` passes.

@@ -1,7 +1,10 @@
 #include "libs/base/subprocess.h"
 
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
@@ -71,8 +74,23 @@ TEST(SubprocessTest, MissingProgramExits127) {
 TEST(SubprocessTest, PickFreePortReturnsAUsablePort) {
   absl::StatusOr<int> port = PickFreePort();
   ASSERT_TRUE(port.ok()) << port.status();
-  EXPECT_GT(*port, 1024);
-  EXPECT_LT(*port, 65536);
+  // Below the kernel's ephemeral range, where outgoing connections take
+  // their local ports.
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int ephemeral = 0;
+  ASSERT_TRUE(range >> ephemeral);
+  if (ephemeral >= 11000) {
+    EXPECT_GE(*port, 10000);
+    EXPECT_LT(*port, ephemeral);
+  }
+  // Free: it can be bound again.
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = htons(static_cast<uint16_t>(*port));
+  EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ::close(fd);
 }
 
 }  // namespace
