@@ -109,16 +109,21 @@ std::string FullMethod(absl::string_view method) {
 
 // The gRPC metrics of each kind of stream: a channel's server stream, or
 // (kAnyChannel) MarketDataStream.
+// The full name of the streaming method of a PerStreamKind index.
+std::string StreamMethod(int kind) {
+  return FullMethod(kind == kAnyChannel ? "MarketDataStream"
+                                        : SubscribeMethod(ChannelAt(kind)));
+}
+
 PerStreamKind<GrpcMethodMetrics*> StreamGrpcMetrics(GrpcServerMetrics& all) {
   PerStreamKind<GrpcMethodMetrics*> by_kind;
-  for (int kind = 0; kind < kChannelCount; ++kind) {
-    by_kind[kind] =
-        all.Method(FullMethod(SubscribeMethod(ChannelAt(kind))),
-                   grpc::experimental::ServerRpcInfo::Type::SERVER_STREAMING);
+  for (int kind = 0; kind <= kAnyChannel; ++kind) {
+    by_kind[kind] = all.Method(
+        StreamMethod(kind),
+        kind == kAnyChannel
+            ? grpc::experimental::ServerRpcInfo::Type::BIDI_STREAMING
+            : grpc::experimental::ServerRpcInfo::Type::SERVER_STREAMING);
   }
-  by_kind[kAnyChannel] =
-      all.Method(FullMethod("MarketDataStream"),
-                 grpc::experimental::ServerRpcInfo::Type::BIDI_STREAMING);
   return by_kind;
 }
 
@@ -544,9 +549,9 @@ MarketDataServiceImpl::~MarketDataServiceImpl() {
 
 std::vector<std::string> MarketDataServiceImpl::SelfRecordedMethods() const {
   std::vector<std::string> methods;
-  for (int kind = 0; kind < kChannelCount; ++kind)
-    methods.push_back(FullMethod(SubscribeMethod(ChannelAt(kind))));
-  methods.push_back(FullMethod("MarketDataStream"));
+  for (int kind = 0; kind <= kAnyChannel; ++kind) {
+    methods.push_back(StreamMethod(kind));
+  }
   return methods;
 }
 
