@@ -11,8 +11,9 @@
 // At the end it compares the last third of the samples with the first
 // third (after --warmup) and prints one verdict per quantity; it exits 1
 // if any grew beyond its bound (RSS +20 % and +64 MiB, plus up to 1 KiB per
-// item the gateway's caches added meanwhile: a trading day's bars are held
-// by design and released at the next day; open files +16, lag
+// item the gateway's caches added meanwhile and 64 B per bar ingest's change
+// detection added: a trading day's bars are held by design and released at
+// the next day; open files +16, lag
 // above 2x and 5,000 records, p50 and p99 above 2x and 50 ms), or if a
 // stream or a service died. --judge_timing=false (the CI-sized variant)
 // prints lag and latency without judging them.
@@ -29,6 +30,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -82,16 +84,27 @@ struct ServiceSample {
   double rss_mib = 0;
   int open_files = 0;
   double cores = 0;  // CPU over the interval.
-  // Items the service holds by design (the gateway's caches:
-  // vnstream_gateway_cached_items; 0 for the others): what its RSS may
-  // grow with while the simulated trading day fills in.
+  // Items the service holds by design (kHeldData): what its RSS may grow
+  // with while the simulated trading day fills in.
   double held_items = 0;
+  // The most RSS those items may explain, bytes.
+  double held_bytes = 0;
 };
 
-// The most memory a held item (a 1-minute bar with its indicators, a daily
-// bar, a quote) may explain: RSS growth beyond this per added item is not
-// data, it is a leak.
-constexpr double kBytesPerHeldItem = 1024;
+// What a service holds by design until the next trading day, and the most
+// memory one such item may explain: RSS growth beyond that per added item
+// is not data, it is a leak.
+struct HeldData {
+  const char* metric;
+  double max_bytes_each;
+};
+constexpr HeldData kHeldData[] = {
+    // The gateway's caches: a 1-minute bar with its indicators, a daily bar,
+    // a quote.
+    {"vnstream_gateway_cached_items", 1024},
+    // Ingest's change detection: a fingerprint per 1-minute bar.
+    {"vnstream_ingest_held_bars", 64},
+};
 
 struct Sample {
   absl::Duration at;  // Since the start of the measured period.
@@ -243,13 +256,18 @@ absl::Status Soak::StartStack() {
     services_.push_back(*std::move(service));
   }
   gateway_address_ = absl::StrCat("127.0.0.1:", services_.back().grpc_port);
-  // Quotes of the whole universe before the streams open: their snapshots
-  // are then complete.
-  if (absl::Status s = testing::WaitForLog(services_.front().process,
-                                           "prices poll ", absl::Minutes(5))
-                           .status();
-      !s.ok()) {
-    return s;
+  // Quotes of the whole universe before the streams open, so their snapshots
+  // are complete; and a gateway that caught up with Kafka, since it refuses
+  // streams (UNAVAILABLE) until then.
+  for (const auto& [service, line] :
+       {std::pair(&services_.front(), "prices poll "),
+        std::pair(&services_.back(), "serving")}) {
+    if (absl::Status s =
+            testing::WaitForLog(service->process, line, absl::Minutes(5))
+                .status();
+        !s.ok()) {
+      return s;
+    }
   }
   streams_ = std::make_unique<QuoteStreams>(
       QuoteStreamsOptions{.address = gateway_address_,
@@ -280,7 +298,11 @@ Sample Soak::TakeSample(absl::Duration at, absl::Duration interval) {
     service.last_cpu = stats->cpu_seconds;
     absl::StatusOr<std::string> metrics = testing::HttpGet(service.metrics_url);
     if (metrics.ok()) {
-      s.held_items = SumMetrics(*metrics, {"vnstream_gateway_cached_items"});
+      for (const HeldData& held : kHeldData) {
+        const double items = SumMetrics(*metrics, {held.metric});
+        s.held_items += items;
+        s.held_bytes += items * held.max_bytes_each;
+      }
       sample.lag_records +=
           SumMetrics(*metrics, {"vnstream_analytics_consumer_lag_records",
                                 "vnstream_gateway_kafka_lag_records",
@@ -376,28 +398,24 @@ int Soak::Verdict() const {
   std::printf("\nsoak verdict (mean of the first third -> the last third):\n");
   for (const auto& [name, unused] : samples_.front().services) {
     const std::string service = name;
-    auto held = [&](const Sample& s) {
-      return s.services.at(service).held_items;
+    auto growth = [&](auto f) {
+      return Mean(samples_, n - third, n, f) - Mean(samples_, 0, third, f);
     };
-    const double more_held =
-        Mean(samples_, n - third, n, held) - Mean(samples_, 0, third, held);
-    const double rss_growth =
-        Mean(samples_, n - third, n,
-             [&](const Sample& s) { return s.services.at(service).rss_mib; }) -
-        Mean(samples_, 0, third,
-             [&](const Sample& s) { return s.services.at(service).rss_mib; });
+    const double more_held = growth(
+        [&](const Sample& s) { return s.services.at(service).held_items; });
+    const double more_held_bytes = growth(
+        [&](const Sample& s) { return s.services.at(service).held_bytes; });
+    auto rss = [&](const Sample& s) { return s.services.at(service).rss_mib; };
     std::string why;
     if (more_held > 0) {
       why = absl::StrFormat(
           " (with %+.0f held items: %.0f B of RSS per added item; up to %.0f "
           "B each is data, not a leak)",
-          more_held, rss_growth * (1 << 20) / more_held, kBytesPerHeldItem);
+          more_held, growth(rss) * (1 << 20) / more_held,
+          more_held_bytes / more_held);
     }
-    judge(
-        service + " RSS",
-        [&](const Sample& s) { return s.services.at(service).rss_mib; }, 1.2,
-        64, "MiB", /*judged=*/true,
-        std::max(0.0, more_held) * kBytesPerHeldItem / (1 << 20), why);
+    judge(service + " RSS", rss, 1.2, 64, "MiB", /*judged=*/true,
+          std::max(0.0, more_held_bytes) / (1 << 20), why);
     judge(
         service + " open files",
         [&](const Sample& s) {

@@ -1,9 +1,14 @@
 #include "services/ingest/ingestor.h"
 
 #include <algorithm>
+#include <string>
+#include <string_view>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/hash/hash.h"
 #include "absl/strings/str_join.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "libs/base/logging.h"
 #include "libs/kafka/topics.h"
@@ -14,6 +19,7 @@
 #include "prometheus/collectable.h"
 #include "prometheus/counter.h"
 #include "prometheus/family.h"
+#include "prometheus/gauge.h"
 #include "prometheus/histogram.h"
 #include "prometheus/registry.h"
 
@@ -54,6 +60,22 @@ template <typename Message>
 Message WithoutMeta(Message message) {
   message.clear_meta();
   return message;
+}
+
+// A fingerprint of what a republication of `bar` may change: everything but
+// its meta and revision. Serialized deterministically, so equal bars give
+// equal bytes.
+uint64_t BarFingerprint(v1::IntradayBar bar) {
+  bar.clear_meta();
+  bar.clear_revision();
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    bar.SerializeToCodedStream(&coded);
+  }
+  return absl::Hash<std::string_view>{}(bytes);
 }
 
 // Securities then indices: what the bar schedules fetch.
@@ -118,7 +140,13 @@ Ingestor::Ingestor(IngestOptions options, vnstock::MarketDataSource& source,
       missing_(prometheus::BuildCounter()
                    .Name("vnstream_ingest_symbols_missing_total")
                    .Help("Requested symbols the upstream did not return.")
-                   .Register(registry)) {
+                   .Register(registry)),
+      held_bars_(prometheus::BuildGauge()
+                     .Name("vnstream_ingest_held_bars")
+                     .Help("1-minute bars of the current trading day kept "
+                           "(as fingerprints) to publish only changed ones.")
+                     .Register(registry)
+                     .Add({})) {
   auto universe = std::make_shared<Universe>();
   universe->securities = options_.symbols;
   universe->indices = options_.indices;
@@ -152,12 +180,19 @@ void Ingestor::Recover(const v1::IntradayBar& bar) {
   absl::MutexLock lock(&intraday_mu_);
   IntradayState& state = intraday_[bar.meta().symbol()];
   if (day < state.day) return;
-  if (day > state.day) state = IntradayState{.day = day};
+  if (day > state.day) StartDay(state, day);
   state.seq = std::max(state.seq, bar.meta().seq());
-  BarState& known = state.bars[bar.start_time().seconds()];
-  if (!known.bar.has_start_time() || bar.revision() >= known.bar.revision()) {
-    known.bar = WithoutMeta(bar);
+  auto [known, added] = state.bars.try_emplace(bar.start_time().seconds());
+  if (added) held_bars_.Increment();
+  if (added || bar.revision() >= known->second.revision) {
+    known->second = {.fingerprint = BarFingerprint(bar),
+                     .revision = bar.revision()};
   }
+}
+
+void Ingestor::StartDay(IntradayState& state, absl::CivilDay day) {
+  held_bars_.Decrement(static_cast<double>(state.bars.size()));
+  state = IntradayState{.day = day};
 }
 
 void Ingestor::Recover(const v1::DailyHistory& history) {
@@ -367,23 +402,24 @@ CycleStats Ingestor::RunIntraday(absl::Time deadline) {
         market::ToCivilDay(bars.front().meta().trading_date());
     IntradayState& state = intraday_[series.symbol];
     if (day < state.day) continue;  // A stale response.
-    if (day > state.day) state = IntradayState{.day = day};
+    if (day > state.day) StartDay(state, day);
     const v1::InstrumentType type = universe->TypeOf(series.symbol);
     for (v1::IntradayBar& bar : bars) {
       v1::RecordMeta meta = std::move(*bar.mutable_meta());
       meta.set_instrument_type(type);
       bar.clear_meta();
-      const int64_t key = bar.start_time().seconds();
-      auto known = state.bars.find(key);
-      if (known != state.bars.end()) {
-        bar.set_revision(known->second.bar.revision());
-        if (MessageDifferencer::Equals(bar, known->second.bar)) {
+      const uint64_t fingerprint = BarFingerprint(bar);
+      auto [known, added] = state.bars.try_emplace(bar.start_time().seconds());
+      if (added) {
+        held_bars_.Increment();
+      } else {
+        if (fingerprint == known->second.fingerprint) {
           ++stats.unchanged;
           continue;
         }
-        bar.set_revision(known->second.bar.revision() + 1);
+        bar.set_revision(known->second.revision + 1);
       }
-      state.bars[key].bar = bar;
+      known->second = {.fingerprint = fingerprint, .revision = bar.revision()};
       meta.set_seq(++state.seq);
       *meta.mutable_published_at() = market::ToTimestamp(options_.now());
       *bar.mutable_meta() = std::move(meta);

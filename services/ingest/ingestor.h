@@ -28,7 +28,6 @@
 #define VNSTREAM_SERVICES_INGEST_INGESTOR_H_
 
 #include <functional>
-#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -131,13 +130,19 @@ class Ingestor {
     uint64_t seq = 0;
     v1::Quote last;  // Without meta: for change detection.
   };
+  // What change detection keeps of a published bar: a fingerprint of its
+  // values instead of the bar (~300 B with its Decimals), since a whole
+  // market's day is 1,600 symbols x ~250 bars. A 64-bit collision (2^-64
+  // per comparison) would hold back one revision of one bar.
   struct BarState {
-    v1::IntradayBar bar;  // Last published values (meta cleared).
+    uint64_t fingerprint = 0;  // BarFingerprint of the last published bar.
+    uint32_t revision = 0;     // Its revision.
   };
   struct IntradayState {
     absl::CivilDay day;
     uint64_t seq = 0;
-    std::map<int64_t, BarState> bars;  // By start time, Unix seconds.
+    // By start time, Unix seconds; cleared when the trading day changes.
+    absl::flat_hash_map<int64_t, BarState> bars;
   };
   struct HistoryState {
     uint64_t seq = 0;
@@ -152,6 +157,9 @@ class Ingestor {
   // `symbol`, if any.
   std::optional<v1::Decimal> PreviousClose(const std::string& symbol,
                                            absl::CivilDay day);
+  // Starts `state` over for `day`, releasing the previous day's bars.
+  void StartDay(IntradayState& state, absl::CivilDay day)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(intraday_mu_);
   // Numbers and publishes a quote unless it equals the last one.
   void PublishQuote(v1::Quote quote, CycleStats& stats)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(prices_mu_);
@@ -184,6 +192,8 @@ class Ingestor {
   prometheus::Family<prometheus::Counter>& published_;
   prometheus::Family<prometheus::Counter>& unchanged_;
   prometheus::Family<prometheus::Counter>& missing_;
+  // Bars of the current trading day held for change detection, all symbols.
+  prometheus::Gauge& held_bars_;
 };
 
 // The schedule's name in logs and metric labels.

@@ -117,6 +117,17 @@ class IngestorTest : public ::testing::Test {
         source_, sink_, calendar_, registry_);
   }
 
+  // vnstream_ingest_held_bars.
+  double HeldBars() {
+    for (const prometheus::MetricFamily& f : registry_.Collect()) {
+      if (f.name == "vnstream_ingest_held_bars") {
+        return f.metric.at(0).gauge.value;
+      }
+    }
+    ADD_FAILURE() << "no vnstream_ingest_held_bars";
+    return -1;
+  }
+
   absl::Time now_ = Local(2026, 11, 25, 10, 5, 30);  // A Wednesday.
   FakeSource source_;
   FakeSink sink_;
@@ -185,6 +196,7 @@ TEST_F(IngestorTest, IntradayBarsRevisionsAndFinality) {
   EXPECT_FALSE(bars[2].final());
   EXPECT_EQ(bars[2].revision(), 0u);
   EXPECT_EQ(bars[0].meta().trading_date().day(), 25);
+  EXPECT_EQ(HeldBars(), 3);
 
   // A minute later: 10:05 got more trades and is final, 10:06 is new.
   now_ += absl::Minutes(1);
@@ -202,6 +214,12 @@ TEST_F(IngestorTest, IntradayBarsRevisionsAndFinality) {
   EXPECT_EQ(bars[0].volume(), 900);
   EXPECT_EQ(bars[1].meta().seq(), 5u);
   EXPECT_EQ(bars[1].revision(), 0u);
+  EXPECT_EQ(HeldBars(), 4);
+
+  // The same values again: nothing is republished.
+  stats = ingestor_->RunIntraday(now_ + absl::Minutes(1));
+  EXPECT_EQ(stats.unchanged, 4);
+  EXPECT_TRUE(sink_.records.empty());
 
   // The next trading day starts again at seq 1; a stale response of the
   // previous day afterwards publishes nothing.
@@ -214,6 +232,7 @@ TEST_F(IngestorTest, IntradayBarsRevisionsAndFinality) {
   ASSERT_EQ(bars.size(), 1u);
   EXPECT_EQ(bars[0].meta().seq(), 1u);
   EXPECT_EQ(bars[0].meta().trading_date().day(), 26);
+  EXPECT_EQ(HeldBars(), 1) << "the previous day's bars are released";
   source_.minutes.series = {yesterday};
   ingestor_->RunIntraday(now_ + absl::Minutes(1));
   EXPECT_TRUE(sink_.records.empty());
@@ -289,6 +308,7 @@ TEST_F(IngestorTest, RecoveredStateContinuesSequencesAndSkipsRepublishing) {
   known.set_volume(100);
   known.set_final(true);
   ingestor_->Recover(known);
+  EXPECT_EQ(HeldBars(), 1);
 
   source_.board.quotes = {MakeQuote("FPT", 101'000), MakeQuote("VCB", 60'000)};
   ingestor_->RunPrices(now_ + absl::Seconds(10));
@@ -305,6 +325,7 @@ TEST_F(IngestorTest, RecoveredStateContinuesSequencesAndSkipsRepublishing) {
       sink_.Take<v1::IntradayBar>(kafka::kIntradayTopic);
   ASSERT_EQ(bars.size(), 1u) << "10:03 was already published";
   EXPECT_EQ(bars[0].meta().seq(), 18u);
+  EXPECT_EQ(HeldBars(), 2);
 
   source_.board.quotes = {MakeQuote("FPT", 101'500)};
   ingestor_->RunPrices(now_ + absl::Seconds(10));
